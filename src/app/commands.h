@@ -1,0 +1,23 @@
+// Subcommands of the `soundtrend` binary. Each Add*Command registers one or more
+// subcommands on `app` with their options and callback. A callback that fails throws
+// CLI::RuntimeError(exit_code) after printing a clear message on stderr.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace soundtrend::app {
+
+// Options every subcommand that touches the database shares.
+struct GlobalOptions {
+  std::string db_path = "data/soundtrend.db";  // --db, env SOUNDTREND_DB
+  std::string log_level = "info";              // --log-level, env SOUNDTREND_LOG_LEVEL
+};
+
+void AddServeCommand(CLI::App& app, GlobalOptions& global);   // serve
+void AddIngestCommand(CLI::App& app, GlobalOptions& global);  // ingest
+void AddBuildCommand(CLI::App& app, GlobalOptions& global);   // build
+void AddDemoCommand(CLI::App& app, GlobalOptions& global);    // demo
+void AddKeysCommands(CLI::App& app, GlobalOptions& global);   // keys, credits, ledger
+
+}  // namespace soundtrend::app

@@ -1,0 +1,72 @@
+// ChartStore: durable storage of everything the chart engine needs. SQLite now
+// (store/sqlite), PostgreSQL later; every implementation must pass chart_store_suite.
+//
+// Contracts:
+// - ApplyBatch is atomic and idempotent: either the whole batch is stored and its id
+//   recorded, or nothing changes. Applying a batch whose id is already recorded changes
+//   nothing and reports `false`. A crash at any point leaves the store as before or after
+//   the batch, never between.
+// - Daily uses add up: two batches with uses for the same (clip, region, day) sum.
+// - Sounds: a later record for the same clip_id replaces the earlier one.
+// - Videos: for each (region, clip_id, day) at least the 4 most viewed videos are kept.
+// - Editions are the published chart history: the ordered top-100 clip ids of each
+//   (region, period, day). Saving the same edition again replaces it.
+// Implementations are safe to call from one thread at a time unless they say otherwise.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/day.h"
+#include "common/records.h"
+#include "common/regions.h"
+#include "common/status.h"
+
+namespace soundtrend::store {
+
+struct EditionRecord {
+  RegionId region = 0;
+  int period = 7;  // 7, 30 or 120
+  Day day = 0;
+  std::vector<uint64_t> top_clip_ids;  // rank order, at most 100
+};
+
+struct StoreStats {
+  int64_t sounds = 0;
+  int64_t daily_cells = 0;  // (clip, region, day) rows
+  int64_t videos = 0;
+  int64_t batches = 0;
+  int64_t editions = 0;
+};
+
+class ChartStore {
+ public:
+  virtual ~ChartStore() = default;
+
+  // Stores `batch` atomically. Returns true when applied, false when its id was already
+  // recorded (nothing changed).
+  virtual Result<bool> ApplyBatch(const Batch& batch) = 0;
+  virtual Result<bool> HasBatch(const std::string& batch_id) = 0;
+
+  // Streaming reads for loading the engine at start-up. Callbacks run on the caller's
+  // thread; returning a non-OK status from a callback stops the scan and is returned.
+  virtual Status ForEachSound(const std::function<Status(const SoundRecord&)>& fn) = 0;
+  // Daily uses in (day, region, clip_id) order.
+  virtual Status ForEachDailyUses(const std::function<Status(const DailyUses&)>& fn) = 0;
+  virtual Status ForEachVideo(const std::function<Status(const VideoRecord&)>& fn) = 0;
+
+  // The latest day with any uses; nullopt when there are none.
+  virtual Result<std::optional<Day>> LatestUsageDay() = 0;
+
+  // Published chart history.
+  virtual Status SaveEditions(std::span<const EditionRecord> editions) = 0;
+  virtual Status ForEachEdition(const std::function<Status(const EditionRecord&)>& fn) = 0;
+
+  virtual Result<StoreStats> Stats() = 0;
+};
+
+}  // namespace soundtrend::store

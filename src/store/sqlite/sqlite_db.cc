@@ -1,0 +1,151 @@
+#include "store/sqlite/sqlite_db.h"
+
+#include <string>
+
+namespace soundtrend::store::sqlite {
+
+Status SqliteError(sqlite3* db, std::string_view what) {
+  std::string msg(what);
+  msg += ": ";
+  msg += db ? sqlite3_errmsg(db) : "out of memory";
+  return Status::IoError(std::move(msg));
+}
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenOptions options) {
+  sqlite3* db = nullptr;
+  const int flags = (options.read_only ? SQLITE_OPEN_READONLY
+                                       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                    SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    Status st = SqliteError(db, "open " + path);
+    sqlite3_close(db);
+    return st;
+  }
+  std::unique_ptr<Database> out(new Database(db));
+  sqlite3_busy_timeout(db, options.busy_timeout_ms);
+  if (!options.read_only) {
+    ST_RETURN_IF_ERROR(out->Exec("PRAGMA journal_mode=WAL"));
+  }
+  ST_RETURN_IF_ERROR(out->Exec(options.synchronous_full ? "PRAGMA synchronous=FULL"
+                                                        : "PRAGMA synchronous=NORMAL"));
+  ST_RETURN_IF_ERROR(out->Exec("PRAGMA foreign_keys=ON"));
+  return out;
+}
+
+Database::~Database() { sqlite3_close_v2(db_); }
+
+Status Database::Exec(std::string_view sql) {
+  std::string text(sql);
+  char* err = nullptr;
+  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = "exec: ";
+    msg += err ? err : "unknown error";
+    sqlite3_free(err);
+    return Status::IoError(std::move(msg));
+  }
+  return Status::Ok();
+}
+
+Result<Statement> Database::Prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+      SQLITE_OK) {
+    return SqliteError(db_, "prepare");
+  }
+  return Statement(db_, stmt);
+}
+
+int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+int Database::Changes() const { return sqlite3_changes(db_); }
+
+Statement::Statement(Statement&& o) noexcept
+    : db_(o.db_), stmt_(o.stmt_), bind_error_(o.bind_error_) {
+  o.stmt_ = nullptr;
+}
+
+Statement& Statement::operator=(Statement&& o) noexcept {
+  if (this != &o) {
+    sqlite3_finalize(stmt_);
+    db_ = o.db_;
+    stmt_ = o.stmt_;
+    bind_error_ = o.bind_error_;
+    o.stmt_ = nullptr;
+  }
+  return *this;
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement& Statement::Bind(int index, int64_t v) {
+  int rc = sqlite3_bind_int64(stmt_, index, v);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+Statement& Statement::Bind(int index, double v) {
+  int rc = sqlite3_bind_double(stmt_, index, v);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+Statement& Statement::Bind(int index, std::string_view v) {
+  int rc = sqlite3_bind_text(stmt_, index, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+Statement& Statement::BindNull(int index) {
+  int rc = sqlite3_bind_null(stmt_, index);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
+
+Result<bool> Statement::Step() {
+  if (bind_error_ != SQLITE_OK) {
+    return Status::InvalidArgument(std::string("bind: ") + sqlite3_errstr(bind_error_));
+  }
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return SqliteError(db_, "step");
+}
+
+Status Statement::Run() {
+  for (;;) {
+    Result<bool> r = Step();
+    if (!r.ok()) {
+      Reset();
+      return r.status();
+    }
+    if (!*r) break;
+  }
+  Reset();
+  return Status::Ok();
+}
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  bind_error_ = SQLITE_OK;
+}
+
+int64_t Statement::ColumnInt(int i) const { return sqlite3_column_int64(stmt_, i); }
+double Statement::ColumnDouble(int i) const { return sqlite3_column_double(stmt_, i); }
+std::string_view Statement::ColumnText(int i) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
+  return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, i)))
+           : std::string_view();
+}
+bool Statement::ColumnIsNull(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+
+Transaction::Transaction(Database& db) : db_(db), begin_(db.Exec("BEGIN IMMEDIATE")) {}
+
+Transaction::~Transaction() {
+  if (!done_ && begin_.ok()) db_.Exec("ROLLBACK");
+}
+
+Status Transaction::Commit() {
+  ST_RETURN_IF_ERROR(begin_);
+  Status st = db_.Exec("COMMIT");
+  if (st.ok()) done_ = true;
+  return st;
+}
+
+}  // namespace soundtrend::store::sqlite
