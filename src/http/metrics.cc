@@ -1,0 +1,94 @@
+#include "http/metrics.h"
+
+#include <fmt/format.h>
+
+namespace soundtrend::http {
+
+Metrics::Metrics(const Clock& clock) : clock_(clock) { SetRoutes({}); }
+
+void Metrics::SetRoutes(std::vector<std::string> routes) {
+  labels_ = std::move(routes);
+  labels_.push_back("unmatched");
+  counters_ = std::make_unique<RouteCounters[]>(labels_.size());
+}
+
+void Metrics::Record(size_t route_index, int status, int64_t latency_nanos) {
+  if (route_index >= labels_.size()) route_index = labels_.size() - 1;
+  RouteCounters& c = counters_[route_index];
+  size_t slot = kStatuses.size();
+  for (size_t i = 0; i < kStatuses.size(); ++i) {
+    if (kStatuses[i] == status) {
+      slot = i;
+      break;
+    }
+  }
+  c.by_status[slot].fetch_add(1, std::memory_order_relaxed);
+  const double seconds = static_cast<double>(latency_nanos) / 1e9;
+  size_t bucket = kLatencyBuckets.size();
+  for (size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+    if (seconds <= kLatencyBuckets[i]) {
+      bucket = i;
+      break;
+    }
+  }
+  c.buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+  c.latency_sum_nanos.fetch_add(static_cast<uint64_t>(latency_nanos > 0 ? latency_nanos : 0),
+                                std::memory_order_relaxed);
+}
+
+void Metrics::SetSnapshotBuiltMicros(int64_t micros) {
+  snapshot_built_micros_.store(micros, std::memory_order_relaxed);
+}
+
+std::string Metrics::Render() const {
+  std::string out;
+  out.reserve(4096);
+  out += "# HELP soundtrend_http_requests_total HTTP requests by route and status.\n";
+  out += "# TYPE soundtrend_http_requests_total counter\n";
+  for (size_t r = 0; r < labels_.size(); ++r) {
+    const RouteCounters& c = counters_[r];
+    for (size_t s = 0; s <= kStatuses.size(); ++s) {
+      const uint64_t v = c.by_status[s].load(std::memory_order_relaxed);
+      if (v == 0) continue;
+      const std::string status = s < kStatuses.size() ? std::to_string(kStatuses[s]) : "other";
+      out += fmt::format("soundtrend_http_requests_total{{route=\"{}\",status=\"{}\"}} {}\n",
+                         labels_[r], status, v);
+    }
+  }
+  out +=
+      "# HELP soundtrend_http_request_duration_seconds Time from request read to response "
+      "written.\n";
+  out += "# TYPE soundtrend_http_request_duration_seconds histogram\n";
+  for (size_t r = 0; r < labels_.size(); ++r) {
+    const RouteCounters& c = counters_[r];
+    uint64_t cumulative = 0;
+    for (size_t b = 0; b <= kLatencyBuckets.size(); ++b)
+      cumulative += c.buckets[b].load(std::memory_order_relaxed);
+    if (cumulative == 0) continue;
+    uint64_t running = 0;
+    for (size_t b = 0; b < kLatencyBuckets.size(); ++b) {
+      running += c.buckets[b].load(std::memory_order_relaxed);
+      out += fmt::format(
+          "soundtrend_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
+          labels_[r], kLatencyBuckets[b], running);
+    }
+    out += fmt::format(
+        "soundtrend_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n",
+        labels_[r], cumulative);
+    out +=
+        fmt::format("soundtrend_http_request_duration_seconds_sum{{route=\"{}\"}} {}\n", labels_[r],
+                    static_cast<double>(c.latency_sum_nanos.load(std::memory_order_relaxed)) / 1e9);
+    out += fmt::format("soundtrend_http_request_duration_seconds_count{{route=\"{}\"}} {}\n",
+                       labels_[r], cumulative);
+  }
+  const int64_t built = snapshot_built_micros_.load(std::memory_order_relaxed);
+  out +=
+      "# HELP soundtrend_snapshot_age_seconds Seconds since the served chart snapshot was "
+      "built (-1 when none).\n";
+  out += "# TYPE soundtrend_snapshot_age_seconds gauge\n";
+  out += fmt::format("soundtrend_snapshot_age_seconds {}\n",
+                     built == 0 ? -1.0 : static_cast<double>(clock_.NowMicros() - built) / 1e6);
+  return out;
+}
+
+}  // namespace soundtrend::http

@@ -1,0 +1,59 @@
+// Prometheus metrics of the HTTP server.
+//
+// Counters are plain atomics in arrays sized when the route table is known, so recording a
+// request takes no lock and allocates nothing. Rendering (GET /metrics) reads the atomics
+// with relaxed ordering: each value is exact, the set is not a consistent cut.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+
+namespace soundtrend::http {
+
+class Metrics {
+ public:
+  // Latency histogram bucket upper bounds, in seconds (+Inf is implicit).
+  static constexpr std::array<double, 14> kLatencyBuckets = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5};
+  // Statuses counted individually; anything else is counted as "other".
+  static constexpr std::array<int, 16> kStatuses = {200, 204, 400, 401, 402, 403, 404, 405,
+                                                    408, 413, 429, 431, 500, 503, 201, 409};
+
+  // `clock` (not owned) computes the snapshot age.
+  explicit Metrics(const Clock& clock);
+
+  // `routes`: one label per route (the route's path); an extra "unmatched" label counts
+  // requests that matched no route. Resets every counter. Not thread-safe: the server calls
+  // it once in Start, before any request.
+  void SetRoutes(std::vector<std::string> routes);
+
+  // Thread-safe, lock-free. `route_index` is the route's index or routes.size() (or any
+  // larger value) for unmatched requests.
+  void Record(size_t route_index, int status, int64_t latency_nanos);
+
+  // Records when the currently served snapshot was built (wall clock, micros since the
+  // epoch). The gauge soundtrend_snapshot_age_seconds is now - this. Thread-safe.
+  void SetSnapshotBuiltMicros(int64_t micros);
+
+  // Prometheus text exposition format 0.0.4. Thread-safe.
+  std::string Render() const;
+
+ private:
+  struct RouteCounters {
+    std::array<std::atomic<uint64_t>, kStatuses.size() + 1> by_status{};
+    std::array<std::atomic<uint64_t>, kLatencyBuckets.size() + 1> buckets{};  // non-cumulative
+    std::atomic<uint64_t> latency_sum_nanos{0};
+  };
+  std::vector<std::string> labels_;
+  std::unique_ptr<RouteCounters[]> counters_;
+  const Clock& clock_;
+  std::atomic<int64_t> snapshot_built_micros_{0};
+};
+
+}  // namespace soundtrend::http

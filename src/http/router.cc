@@ -1,0 +1,59 @@
+#include "http/router.h"
+
+namespace soundtrend::http {
+
+void Router::Add(std::string method, std::string path, Handler handler, RouteOptions options) {
+  PathEntry* entry = nullptr;
+  for (auto& e : entries_)
+    if (e.path == path) entry = &e;
+  if (entry == nullptr) {
+    entries_.push_back(PathEntry{path, {}, {}});
+    paths_.push_back(path);
+    entry = &entries_.back();
+  }
+  const size_t index = static_cast<size_t>(entry - entries_.data());
+  for (auto& r : entry->routes) {
+    if (r.method == method) {
+      r.handler = std::move(handler);
+      r.options = options;
+      return;
+    }
+  }
+  entry->routes.push_back(
+      Route{std::move(path), std::move(method), std::move(handler), options, index});
+  entry->allow.clear();
+  for (const auto& r : entry->routes) {
+    if (!entry->allow.empty()) entry->allow += ", ";
+    entry->allow += r.method;
+  }
+}
+
+const Router::PathEntry* Router::FindPath(std::string_view path) const {
+  for (const auto& e : entries_)
+    if (e.path == path) return &e;
+  return nullptr;
+}
+
+Router::Match Router::Find(std::string_view method, std::string_view path) const {
+  Match m;
+  const PathEntry* e = FindPath(path);
+  if (e == nullptr) return m;
+  m.path_index = static_cast<size_t>(e - entries_.data());
+  for (const auto& r : e->routes) {
+    if (r.method == method) {
+      m.kind = MatchKind::kFound;
+      m.route = &r;
+      return m;
+    }
+  }
+  m.kind = MatchKind::kMethodNotAllowed;
+  m.allow = e->allow;
+  return m;
+}
+
+size_t Router::BodyLimit(std::string_view method, std::string_view path) const {
+  Match m = Find(method, path);
+  return m.route != nullptr ? m.route->options.body_limit : kDefaultBodyLimit;
+}
+
+}  // namespace soundtrend::http

@@ -1,0 +1,64 @@
+// Exact-path routing: path -> (method -> handler). Built before the server starts and
+// immutable afterwards, so lookups from every event loop need no lock.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/handler.h"
+
+namespace soundtrend::http {
+
+inline constexpr size_t kDefaultBodyLimit = 1 << 20;  // 1 MiB
+
+struct RouteOptions {
+  // Largest request body accepted on this route (413 above it).
+  size_t body_limit = kDefaultBodyLimit;
+};
+
+class Router {
+ public:
+  struct Route {
+    std::string path;
+    std::string method;
+    Handler handler;
+    RouteOptions options;
+    size_t index = 0;  // dense index of the path, for per-route metrics
+  };
+
+  enum class MatchKind { kFound, kNotFound, kMethodNotAllowed };
+  struct Match {
+    MatchKind kind = MatchKind::kNotFound;
+    const Route* route = nullptr;    // kFound
+    std::string_view allow;          // kMethodNotAllowed: the Allow header value
+    size_t path_index = kUnmatched;  // index of the path when it exists
+  };
+  static constexpr size_t kUnmatched = static_cast<size_t>(-1);
+
+  // Registers `handler` for `method` on the exact `path`. Registering the same method and
+  // path twice replaces the handler. Not thread-safe: call before the server starts.
+  void Add(std::string method, std::string path, Handler handler, RouteOptions options = {});
+
+  // Thread-safe (const).
+  Match Find(std::string_view method, std::string_view path) const;
+  // The largest body limit of any method on `path` (kDefaultBodyLimit if unknown path);
+  // used before the method is known to be routable.
+  size_t BodyLimit(std::string_view method, std::string_view path) const;
+
+  // Distinct registered paths, in registration order; index = path_index.
+  const std::vector<std::string>& paths() const { return paths_; }
+
+ private:
+  struct PathEntry {
+    std::string path;
+    std::vector<Route> routes;
+    std::string allow;  // "GET, POST"
+  };
+  const PathEntry* FindPath(std::string_view path) const;
+  std::vector<PathEntry> entries_;
+  std::vector<std::string> paths_;
+};
+
+}  // namespace soundtrend::http

@@ -1,0 +1,373 @@
+#include "http/server.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <ctime>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "common/random.h"
+#include "http/error.h"
+
+namespace soundtrend::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+using ReusePort = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+std::string_view ToView(boost::beast::string_view s) { return {s.data(), s.size()}; }
+
+}  // namespace
+
+class Session;
+
+// One event loop: an io_context run by one thread, its acceptor and its connections.
+// Everything in a Loop is touched only from its own thread (Stop posts to it).
+struct Loop {
+  explicit Loop(uint64_t seed) : ioc(1), random(seed) {}
+  net::io_context ioc;
+  std::optional<tcp::acceptor> acceptor;
+  std::unordered_set<Session*> sessions;
+  bool draining = false;
+  SeededRandom random;  // request ids (seeded from the OS CSPRNG)
+  std::thread thread;
+  // Cached Date header value, refreshed when the second changes.
+  std::time_t date_second = 0;
+  std::string date;
+  const std::string& Date() {
+    const std::time_t now = std::time(nullptr);
+    if (now != date_second) {
+      date_second = now;
+      std::tm tm{};
+      gmtime_r(&now, &tm);
+      char buf[64];
+      const size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+      date.assign(buf, n);
+    }
+    return date;
+  }
+};
+
+struct Server::Impl {
+  Impl(ServerOptions o, const Router& r, Metrics* m)
+      : options(std::move(o)), router(r), metrics(m) {}
+  ServerOptions options;
+  const Router& router;
+  Metrics* metrics;
+  std::vector<std::unique_ptr<Loop>> loops;
+  uint16_t port = 0;
+  std::atomic<bool> stopping{false};
+  bool started = false;
+  bool joined = false;
+  std::mutex join_mutex;
+
+  void Accept(Loop& loop);
+  spdlog::logger& Log() const {
+    return options.access_log ? *options.access_log : *spdlog::default_logger_raw();
+  }
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, Server::Impl& server, Loop& loop)
+      : stream_(std::move(socket)), server_(server), loop_(loop) {}
+
+  void Start() {
+    loop_.sessions.insert(this);
+    ReadHeader();
+  }
+
+  // Called on shutdown: closes the connection when it is waiting for a new request with
+  // no byte of it received; otherwise the request finishes first.
+  void CloseIfIdle() {
+    if (state_ == State::kIdle && buffer_.size() == 0) Close();
+  }
+
+ private:
+  enum class State { kIdle, kReadingBody, kHandling, kWriting, kClosed };
+
+  // Shared by the handler's Respond copies: delivers the first response to the loop, and a
+  // 500 if the handler dropped every copy without answering.
+  struct Responder {
+    Responder(std::shared_ptr<Session> s)
+        : session(std::move(s)), work(net::make_work_guard(session->loop_.ioc)) {}
+    ~Responder() {
+      if (!done.load(std::memory_order_acquire)) {
+        session->server_.Log().error("handler for {} returned without responding",
+                                     session->request_.path);
+        Deliver(ErrorResponse(500, kInternalErrorMessage, session->request_id_));
+      }
+    }
+    void Deliver(Response r) {
+      if (done.exchange(true, std::memory_order_acq_rel)) return;
+      net::dispatch(session->loop_.ioc.get_executor(),
+                    [s = session, r = std::move(r)]() mutable { s->Send(std::move(r)); });
+    }
+    std::shared_ptr<Session> session;
+    net::executor_work_guard<net::io_context::executor_type> work;
+    std::atomic<bool> done{false};
+  };
+
+  void ReadHeader() {
+    state_ = State::kIdle;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
+    parser_->body_limit(kDefaultBodyLimit);
+    stream_.expires_after(server_.options.idle_timeout);
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    received_nanos_ = server_.options.clock->MonotonicNanos();
+    request_id_ = loop_.random.UuidV4();
+    auto& msg = parser_->get();
+    size_t count = 0;
+    for (auto it = msg.begin(); it != msg.end(); ++it) ++count;
+    if (count > server_.options.max_header_count) {
+      return SendAndClose(431, DefaultMessage(431));
+    }
+    const std::string_view target = ToView(msg.target());
+    const size_t q = target.find('?');
+    path_ = target.substr(0, q);
+    query_ = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+    match_ = server_.router.Find(ToView(msg.method_string()), path_);
+    if (match_.route != nullptr) parser_->body_limit(match_.route->options.body_limit);
+    if (parser_->is_done()) return Dispatch();
+    state_ = State::kReadingBody;
+    stream_.expires_after(server_.options.read_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return self->OnReadError(ec);
+                        self->Dispatch();
+                      });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == bhttp::error::header_limit) return SendAndClose(431, DefaultMessage(431));
+    if (ec == bhttp::error::body_limit) return SendAndClose(413, DefaultMessage(413));
+    if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
+        ec == net::error::operation_aborted || ec == beast::error::timeout ||
+        ec == net::error::connection_reset || ec == bhttp::error::partial_message) {
+      return Close();
+    }
+    // Any other parse error: the request is malformed.
+    SendAndClose(400, DefaultMessage(400));
+  }
+
+  void SendAndClose(int status, std::string_view message) {
+    if (request_id_.empty()) request_id_ = loop_.random.UuidV4();
+    if (received_nanos_ == 0) received_nanos_ = server_.options.clock->MonotonicNanos();
+    force_close_ = true;
+    Send(ErrorResponse(status, message, request_id_));
+  }
+
+  void Dispatch() {
+    state_ = State::kHandling;
+    stream_.expires_never();
+    auto& msg = parser_->get();
+    if (match_.kind == Router::MatchKind::kNotFound) {
+      return Send(ErrorResponse(404, DefaultMessage(404), request_id_));
+    }
+    if (match_.kind == Router::MatchKind::kMethodNotAllowed) {
+      Response r = ErrorResponse(405, DefaultMessage(405), request_id_);
+      r.headers.emplace_back("Allow", std::string(match_.allow));
+      return Send(std::move(r));
+    }
+    request_.method = ToView(msg.method_string());
+    request_.path = path_;
+    request_.query = query_;
+    request_.body = msg.body();
+    request_.request_id = request_id_;
+    request_.received_nanos = received_nanos_;
+    request_.header = [m = &msg](std::string_view name) -> std::string_view {
+      auto it = m->find(boost::beast::string_view(name.data(), name.size()));
+      return it == m->end() ? std::string_view{} : ToView(it->value());
+    };
+    auto responder = std::make_shared<Responder>(shared_from_this());
+    try {
+      match_.route->handler(request_,
+                            [responder](Response r) { responder->Deliver(std::move(r)); });
+    } catch (const std::exception& e) {
+      server_.Log().error("handler for {} threw: {} request_id={}", path_, e.what(), request_id_);
+      responder->Deliver(ErrorResponse(500, kInternalErrorMessage, request_id_));
+    }
+  }
+
+  void Send(Response r) {
+    if (state_ == State::kClosed) return;
+    state_ = State::kWriting;
+    status_ = r.status;
+    key_id_ = std::move(r.key_id);
+    const bool keep_alive = !force_close_ && !loop_.draining && parser_ && parser_->is_done() &&
+                            parser_->get().keep_alive();
+    response_ = {};
+    response_.version(11);
+    response_.result(static_cast<unsigned>(r.status));
+    response_.set(bhttp::field::date, loop_.Date());
+    response_.set(bhttp::field::content_type, r.content_type);
+    response_.set("X-Request-Id", request_id_);
+    for (auto& [name, value] : r.headers) response_.set(name, value);
+    response_.body() = std::move(r.body);
+    response_.keep_alive(keep_alive);
+    response_.prepare_payload();
+    stream_.expires_after(server_.options.write_timeout);
+    bhttp::async_write(
+        stream_, response_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnWritten(ec); });
+  }
+
+  void OnWritten(beast::error_code ec) {
+    const int64_t latency = server_.options.clock->MonotonicNanos() - received_nanos_;
+    const size_t route_index =
+        match_.path_index == Router::kUnmatched ? static_cast<size_t>(-1) : match_.path_index;
+    if (server_.metrics != nullptr) server_.metrics->Record(route_index, status_, latency);
+    std::string_view method = parser_ ? ToView(parser_->get().method_string()) : "-";
+    server_.Log().info(
+        "request method={} path={} status={} latency_us={} request_id={} key_id={}{}",
+        method.empty() ? "-" : method, path_.empty() ? "-" : path_, status_, latency / 1000,
+        request_id_, key_id_.empty() ? "-" : key_id_, ec ? " write_error=" + ec.message() : "");
+    const bool keep_alive = !ec && response_.keep_alive();
+    if (!keep_alive) {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      return Close();
+    }
+    // Next request on the same connection.
+    request_id_.clear();
+    key_id_.clear();
+    received_nanos_ = 0;
+    path_ = {};
+    query_ = {};
+    match_ = {};
+    request_ = {};
+    if (loop_.draining) return Close();
+    ReadHeader();
+  }
+
+  void Close() {
+    if (state_ == State::kClosed) return;
+    state_ = State::kClosed;
+    loop_.sessions.erase(this);
+    beast::error_code ignored;
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  Server::Impl& server_;
+  Loop& loop_;
+  State state_ = State::kIdle;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bhttp::response<bhttp::string_body> response_;
+  std::string request_id_;
+  std::string key_id_;
+  int64_t received_nanos_ = 0;
+  int status_ = 0;
+  bool force_close_ = false;
+  std::string_view path_;
+  std::string_view query_;
+  Router::Match match_;
+  Request request_;
+};
+
+void Server::Impl::Accept(Loop& loop) {
+  loop.acceptor->async_accept(loop.ioc, [this, &loop](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == net::error::operation_aborted || !loop.acceptor->is_open()) return;
+      Log().warn("accept failed: {}", ec.message());
+    } else {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<Session>(std::move(socket), *this, loop)->Start();
+    }
+    if (!loop.draining && loop.acceptor->is_open()) Accept(loop);
+  });
+}
+
+Server::Server(ServerOptions options, const Router& router, Metrics* metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), router, metrics)) {}
+
+Server::~Server() {
+  if (impl_->started) {
+    Stop();
+    Wait();
+  }
+}
+
+Result<uint16_t> Server::Start() {
+  Impl& s = *impl_;
+  if (s.started) return Status::FailedPrecondition("server already started");
+  if (s.metrics != nullptr) s.metrics->SetRoutes(s.router.paths());
+  beast::error_code ec;
+  const auto address = net::ip::make_address(s.options.host, ec);
+  if (ec) return Status::InvalidArgument("not a numeric address: " + s.options.host);
+  uint16_t port = s.options.port;
+  const int threads = std::max(1, s.options.threads);
+  for (int i = 0; i < threads; ++i) {
+    auto loop = std::make_unique<Loop>(SecureRandom::Instance().NextU64());
+    tcp::endpoint endpoint(address, port);
+    tcp::acceptor& a = loop->acceptor.emplace(loop->ioc);
+    a.open(endpoint.protocol(), ec);
+    if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) a.set_option(ReusePort(true), ec);
+    if (!ec) a.bind(endpoint, ec);
+    if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Status::IoError("cannot listen on " + s.options.host + ":" + std::to_string(port) +
+                             ": " + ec.message());
+    }
+    port = a.local_endpoint().port();
+    s.loops.push_back(std::move(loop));
+  }
+  s.port = port;
+  s.started = true;
+  for (auto& loop : s.loops) {
+    s.Accept(*loop);
+    Loop* l = loop.get();
+    l->thread = std::thread([l] { l->ioc.run(); });
+  }
+  return port;
+}
+
+void Server::Stop() {
+  Impl& s = *impl_;
+  if (s.stopping.exchange(true)) return;
+  for (auto& loop : s.loops) {
+    Loop* l = loop.get();
+    net::post(l->ioc, [l] {
+      l->draining = true;
+      beast::error_code ignored;
+      if (l->acceptor) l->acceptor->close(ignored);
+      std::vector<Session*> sessions(l->sessions.begin(), l->sessions.end());
+      for (Session* session : sessions) session->CloseIfIdle();
+    });
+  }
+}
+
+void Server::Wait() {
+  std::lock_guard<std::mutex> lock(impl_->join_mutex);
+  if (impl_->joined) return;
+  for (auto& loop : impl_->loops)
+    if (loop->thread.joinable()) loop->thread.join();
+  impl_->joined = true;
+}
+
+uint16_t Server::port() const { return impl_->port; }
+
+}  // namespace soundtrend::http
