@@ -1,0 +1,11 @@
+# The chart store: SQLite implementation and the suite every implementation must pass.
+st_library(store_charts SOURCES sqlite/sqlite_chart_store.cc DEPS st_store_sqlite_db st_common)
+
+# Reusable GoogleTest suite (an OBJECT library so its TEST_P registrations always link).
+add_library(st_chart_store_suite OBJECT chart_store_suite.cc)
+target_include_directories(st_chart_store_suite PUBLIC ${PROJECT_SOURCE_DIR}/src)
+target_link_libraries(st_chart_store_suite PUBLIC st_common GTest::gtest GTest::gmock)
+
+st_test(sqlite_chart_store_test
+  SOURCES sqlite/sqlite_chart_store_test.cc
+  DEPS st_store_charts st_chart_store_suite)

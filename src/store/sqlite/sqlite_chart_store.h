@@ -1,0 +1,46 @@
+// The SQLite implementation of store::ChartStore (see store/chart_store.h for the
+// contracts it keeps).
+//
+// Layout (one file, WAL mode): tables `sounds`, `daily_uses` (clip, region, day -> summed
+// uses), `videos` (the top 4 by views, ties to the smaller video_id, per region, clip and
+// day), `batches` (id, applied time, record counts) and `editions` (region, period, day ->
+// rank-ordered clip ids). Regions are stored as their two-letter code; 64-bit ids are
+// stored as the SQLite INTEGER with the same bits (ids above 2^63 read back unchanged).
+//
+// Each ApplyBatch is one transaction (BEGIN IMMEDIATE ... COMMIT) that also records the
+// batch id, so a crash leaves the file before or after the batch.
+//
+// Thread-safety: every method takes an internal mutex, so one store object may be shared
+// by several threads (calls are serialized). Several processes may open the same file;
+// SQLite's locking serializes their writes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "store/chart_store.h"
+
+namespace soundtrend::store {
+
+struct SqliteChartStoreOptions {
+  // Durability of each commit: true = fsync before ApplyBatch returns (PRAGMA
+  // synchronous=FULL); false = NORMAL (may lose the last batches on power loss, never
+  // corrupts, never half-applies).
+  bool synchronous_full = true;
+  // Source of the `applied` time recorded with each batch. Must outlive the store.
+  const Clock* clock = &SystemClock::Instance();
+  // Fault injection for tests: when >= 0, ApplyBatch fails with kIoError after writing
+  // this many rows of a batch (inside its transaction). -1 in production.
+  int64_t fail_apply_after_rows = -1;
+};
+
+// Opens (creating the file and schema if needed) the chart store at `path`. The parent
+// directory must exist.
+Result<std::unique_ptr<ChartStore>> OpenSqliteChartStore(const std::string& path);
+Result<std::unique_ptr<ChartStore>> OpenSqliteChartStore(const std::string& path,
+                                                         const SqliteChartStoreOptions& options);
+
+}  // namespace soundtrend::store
