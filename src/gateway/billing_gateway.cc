@@ -1,0 +1,309 @@
+#include "gateway/billing_gateway.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "gateway/api_key.h"
+
+namespace soundtrend::gateway {
+
+KeyAccount::KeyAccount(const store::KeyRecord& record, std::shared_ptr<AccountState> state)
+    : key_id_(record.key_id),
+      name_(record.name),
+      limit_{record.qps_limit, record.burst},
+      endpoints_(record.endpoints),
+      expires_micros_(record.expires_micros),
+      revoked_(record.revoked_micros.has_value()),
+      created_micros_(record.created_micros),
+      state_(std::move(state)) {}
+
+bool KeyAccount::AllowsEndpoint(std::string_view endpoint) const {
+  if (endpoints_.empty() || endpoint == "/v1/account") return true;
+  return std::find(endpoints_.begin(), endpoints_.end(), endpoint) != endpoints_.end();
+}
+
+BillingGateway::BillingGateway(std::unique_ptr<store::KeyStore> store, const Clock& clock,
+                               RandomSource& random, BillingGatewayOptions options)
+    : store_(std::move(store)),
+      clock_(clock),
+      random_(random),
+      options_(options),
+      manager_(*store_, clock, random) {}
+
+Result<std::unique_ptr<BillingGateway>> BillingGateway::Open(std::unique_ptr<store::KeyStore> store,
+                                                             const Clock& clock,
+                                                             RandomSource& random,
+                                                             BillingGatewayOptions options) {
+  std::unique_ptr<BillingGateway> gw(new BillingGateway(std::move(store), clock, random, options));
+  {
+    std::lock_guard<std::mutex> lock(gw->store_mutex_);
+    ST_RETURN_IF_ERROR(gw->ReloadLocked());
+  }
+  gw->writer_ = std::thread([g = gw.get()] { g->WriterLoop(); });
+  if (options.reload_interval_millis > 0) {
+    gw->reloader_ = std::thread([g = gw.get()] { g->ReloadLoop(); });
+  }
+  return gw;
+}
+
+BillingGateway::~BillingGateway() {
+  {
+    std::lock_guard<std::mutex> lock(reload_mutex_);
+    reload_stopping_ = true;
+  }
+  reload_cv_.notify_all();
+  if (reloader_.joinable()) reloader_.join();
+  {
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+Status BillingGateway::ReloadLocked() {
+  Result<store::KeySnapshot> snap = store_->Snapshot(grant_watermark_);
+  if (!snap.ok()) return snap.status();
+
+  std::unordered_map<std::string, bool> is_new;
+  std::string signature;
+  for (const store::KeyRecord& k : snap->keys) {
+    auto [it, inserted] = states_.try_emplace(k.key_id);
+    if (inserted) {
+      it->second = std::make_shared<AccountState>();
+      it->second->balance.store(k.balance);
+      it->second->charged_requests.store(k.charged_requests);
+      it->second->charged_credits.store(k.charged_credits);
+      it->second->last_charge_micros.store(k.last_charge_micros);
+    }
+    is_new[k.key_id] = inserted;
+    signature += k.key_id + '|' + k.key_hash + '|' + k.name + '|' + std::to_string(k.qps_limit) +
+                 '|' + std::to_string(k.burst) + '|' +
+                 std::to_string(k.expires_micros.value_or(-1)) + '|' +
+                 std::to_string(k.revoked_micros.value_or(-1)) + '|';
+    for (const auto& e : k.endpoints) signature += e + ',';
+    signature += '\n';
+  }
+  // Grants stored since the last reload (by this process or another one) reach the
+  // in-memory balance once; a key first seen now already has them in its loaded balance.
+  for (const store::LedgerEntry& g : snap->new_grants) {
+    auto state = states_.find(g.key_id);
+    if (state == states_.end() || is_new[g.key_id]) continue;
+    state->second->balance.fetch_add(g.amount);
+  }
+  grant_watermark_ = snap->last_seq;
+
+  if (signature != table_signature_ || tables_.empty()) {
+    auto table = std::make_unique<KeyTable>();
+    for (const store::KeyRecord& k : snap->keys) {
+      auto account = std::make_shared<KeyAccount>(k, states_[k.key_id]);
+      table->by_hash.emplace(k.key_hash, account);
+      table->by_id.emplace(k.key_id, std::move(account));
+    }
+    table_.store(table.get(), std::memory_order_release);
+    tables_.push_back(std::move(table));
+    table_signature_ = std::move(signature);
+  }
+  return Status::Ok();
+}
+
+Status BillingGateway::Reload() {
+  std::lock_guard<std::mutex> lock(store_mutex_);
+  return ReloadLocked();
+}
+
+void BillingGateway::ReloadLoop() {
+  std::unique_lock<std::mutex> lock(reload_mutex_);
+  while (!reload_stopping_) {
+    reload_cv_.wait_for(lock, std::chrono::milliseconds(options_.reload_interval_millis));
+    if (reload_stopping_) break;
+    lock.unlock();
+    Status st = Reload();
+    if (!st.ok()) spdlog::warn("gateway: reloading keys failed: {}", st.ToString());
+    lock.lock();
+  }
+}
+
+void BillingGateway::FillHeaders(const KeyAccount& account, const RateDecision& decision,
+                                 Admission& admission) const {
+  admission.ratelimit_policy = RateLimitPolicyHeader(account.rate_limit());
+  admission.ratelimit = RateLimitHeader(decision);
+  admission.retry_after_seconds = decision.allowed ? 0 : decision.retry_after_seconds;
+}
+
+Admission BillingGateway::Admit(std::string_view authorization, std::string_view endpoint) {
+  Admission admission;
+  std::optional<std::string_view> token = ParseBearerToken(authorization);
+  if (!token) {
+    admission.outcome = AdmitOutcome::kMissingKey;
+    return admission;
+  }
+  const KeyTable* table = table_.load(std::memory_order_acquire);
+  auto it = table->by_hash.find(HashApiKey(*token));
+  if (it == table->by_hash.end()) {
+    admission.outcome = AdmitOutcome::kInvalidKey;
+    return admission;
+  }
+  const std::shared_ptr<KeyAccount>& account = it->second;
+  if (account->revoked() ||
+      (account->expires_micros() && clock_.NowMicros() >= *account->expires_micros())) {
+    admission.outcome = AdmitOutcome::kInvalidKey;
+    admission.key_id = account->key_id();
+    return admission;
+  }
+  admission.account = account;
+  admission.key_id = account->key_id();
+  const int64_t now = clock_.MonotonicNanos();
+  if (!account->AllowsEndpoint(endpoint)) {
+    admission.outcome = AdmitOutcome::kForbidden;
+    RateDecision peek = account->state().limiter.Peek(now, account->rate_limit());
+    peek.allowed = true;  // a 403 carries the current state, not a Retry-After
+    FillHeaders(*account, peek, admission);
+    return admission;
+  }
+  RateDecision decision = account->state().limiter.TryAcquire(now, account->rate_limit());
+  admission.outcome = decision.allowed ? AdmitOutcome::kOk : AdmitOutcome::kRateLimited;
+  FillHeaders(*account, decision, admission);
+  return admission;
+}
+
+bool BillingGateway::Reserve(KeyAccount& account, int64_t cost) {
+  std::atomic<int64_t>& balance = account.state().balance;
+  int64_t current = balance.load(std::memory_order_acquire);
+  do {
+    if (current < cost) return false;
+  } while (!balance.compare_exchange_weak(current, current - cost, std::memory_order_acq_rel,
+                                          std::memory_order_acquire));
+  return true;
+}
+
+void BillingGateway::Release(KeyAccount& account, int64_t cost) {
+  account.state().balance.fetch_add(cost, std::memory_order_acq_rel);
+}
+
+int64_t BillingGateway::Balance(const KeyAccount& account) const {
+  return account.state().balance.load(std::memory_order_acquire);
+}
+
+void BillingGateway::Commit(std::shared_ptr<KeyAccount> account, ChargeInfo charge,
+                            std::function<void(Status)> done) {
+  PendingCharge pending{std::move(account), std::move(charge), clock_.NowMicros(), std::move(done)};
+  {
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    if (!stopping_) {
+      queue_.push_back(std::move(pending));
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  Release(*pending.account, pending.charge.cost);
+  pending.done(Status::FailedPrecondition("gateway is shutting down"));
+}
+
+void BillingGateway::WriterLoop() {
+  std::vector<PendingCharge> batch;
+  std::vector<store::ChargeRequest> requests;
+  std::vector<Status> outcomes;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(queue_mutex_);
+      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      batch.clear();
+      while (!queue_.empty()) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    requests.clear();
+    for (const PendingCharge& p : batch) {
+      requests.push_back({p.account->key_id(), p.charge.request_id, p.charge.endpoint,
+                          p.charge.cost, p.time_micros});
+    }
+    Status st;
+    {
+      std::lock_guard<std::mutex> lock(store_mutex_);
+      st = store_->AppendCharges(requests, &outcomes);
+    }
+    if (st.ok()) ledger_transactions_.fetch_add(1);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      PendingCharge& p = batch[i];
+      Status result = st.ok() ? outcomes[i] : st;
+      if (result.ok()) {
+        AccountState& state = p.account->state();
+        state.charged_requests.fetch_add(1);
+        state.charged_credits.fetch_add(p.charge.cost);
+        int64_t last = state.last_charge_micros.load();
+        while (last < p.time_micros &&
+               !state.last_charge_micros.compare_exchange_weak(last, p.time_micros)) {
+        }
+      } else {
+        spdlog::error("gateway: charge {} for {} not stored: {}", p.charge.request_id,
+                      p.account->key_id(), result.ToString());
+        Release(*p.account, p.charge.cost);
+      }
+      p.done(std::move(result));
+    }
+  }
+}
+
+AccountView BillingGateway::Describe(const KeyAccount& account) const {
+  AccountView v;
+  v.key_id = account.key_id();
+  v.name = account.name();
+  v.balance = Balance(account);
+  v.rate_limit = account.rate_limit();
+  v.endpoints = account.endpoints();
+  v.expires_micros = account.expires_micros();
+  v.created_micros = account.created_micros();
+  v.charged_requests = account.state().charged_requests.load();
+  v.charged_credits = account.state().charged_credits.load();
+  v.last_charge_micros = account.state().last_charge_micros.load();
+  return v;
+}
+
+Result<CreatedKey> BillingGateway::CreateKey(const NewKeySpec& spec) {
+  std::lock_guard<std::mutex> lock(store_mutex_);
+  Result<CreatedKey> created = manager_.CreateKey(spec);
+  if (!created.ok()) return created;
+  spdlog::info("gateway: created key {} ({})", created->record.key_id, created->record.name);
+  ST_RETURN_IF_ERROR(ReloadLocked());
+  return created;
+}
+
+Result<std::vector<store::KeyRecord>> BillingGateway::ListKeys() {
+  std::lock_guard<std::mutex> lock(store_mutex_);
+  return manager_.ListKeys();
+}
+
+Result<store::KeyRecord> BillingGateway::GetKey(std::string_view key_id) {
+  std::lock_guard<std::mutex> lock(store_mutex_);
+  return manager_.GetKey(key_id);
+}
+
+Status BillingGateway::RevokeKey(std::string_view key_id) {
+  std::lock_guard<std::mutex> lock(store_mutex_);
+  ST_RETURN_IF_ERROR(manager_.RevokeKey(key_id));
+  spdlog::info("gateway: revoked key {}", key_id);
+  return ReloadLocked();
+}
+
+Result<store::GrantResult> BillingGateway::GrantCredits(std::string_view key_id,
+                                                        std::string_view grant_id, int64_t amount) {
+  std::lock_guard<std::mutex> lock(store_mutex_);
+  Result<store::GrantResult> grant = manager_.GrantCredits(key_id, grant_id, amount);
+  if (!grant.ok()) return grant;
+  ST_RETURN_IF_ERROR(ReloadLocked());
+  return grant;
+}
+
+Status BillingGateway::ForEachLedgerEntry(
+    std::string_view key_id, const std::function<Status(const store::LedgerEntry&)>& fn) {
+  std::lock_guard<std::mutex> lock(store_mutex_);
+  return manager_.ForEachLedgerEntry(key_id, fn);
+}
+
+}  // namespace soundtrend::gateway

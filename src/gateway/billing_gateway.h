@@ -1,0 +1,186 @@
+// BillingGateway: the gateway of the running server (gateway::Gateway for the request path,
+// KeyAdmin for the admin API). SPEC §2 and §6.
+//
+// Request path (no global lock, no disk except Commit):
+// - Keys live in an immutable table (hash -> account) published through one atomic
+//   pointer; Admit hashes the presented key (SHA-256) and looks the hash up, so only an
+//   exact key matches. A table is replaced, never modified, when keys change.
+// - Each key has its own atomics: the balance (Reserve is a CAS loop that never lets it go
+//   below zero) and the GCRA rate limiter.
+// - Commit hands the charge to one ledger writer thread that stores everything queued in
+//   one SQLite transaction (group commit, synchronous=FULL) and only then calls `done`.
+//   The store also refuses any charge that would make the durable balance negative.
+//
+// Balances: the in-memory balance = the durable balance - reservations not yet committed.
+// It is loaded from the store at Open. Grants made through this object, and grants or key
+// changes made by other processes on the same database (the CLI), are picked up by Reload:
+// it runs after every admin change made here, every `reload_interval_millis` on a
+// background thread (default 2 s), and whenever the owner calls it (e.g. on SIGHUP).
+// Every grant reaches the in-memory balance exactly once (ledger sequence watermark).
+//
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "gateway/gateway.h"
+#include "gateway/key_admin.h"
+#include "gateway/rate_limiter.h"
+#include "store/key_store.h"
+
+namespace soundtrend::gateway {
+
+// State of a key that outlives table versions: balance, limiter, usage counters.
+struct AccountState {
+  std::atomic<int64_t> balance{0};
+  GcraLimiter limiter;
+  std::atomic<int64_t> charged_requests{0};
+  std::atomic<int64_t> charged_credits{0};
+  std::atomic<int64_t> last_charge_micros{0};
+};
+
+// One key as the request path sees it: immutable policy + shared mutable state.
+class KeyAccount {
+ public:
+  KeyAccount(const store::KeyRecord& record, std::shared_ptr<AccountState> state);
+
+  const std::string& key_id() const { return key_id_; }
+  const std::string& name() const { return name_; }
+  const RateLimit& rate_limit() const { return limit_; }
+  const std::vector<std::string>& endpoints() const { return endpoints_; }  // empty = all
+  std::optional<int64_t> expires_micros() const { return expires_micros_; }
+  bool revoked() const { return revoked_; }
+  int64_t created_micros() const { return created_micros_; }
+  AccountState& state() const { return *state_; }
+  // True when the key may call `endpoint`. "/v1/account" is always allowed.
+  bool AllowsEndpoint(std::string_view endpoint) const;
+
+ private:
+  std::string key_id_;
+  std::string name_;
+  RateLimit limit_;
+  std::vector<std::string> endpoints_;
+  std::optional<int64_t> expires_micros_;
+  bool revoked_ = false;
+  int64_t created_micros_ = 0;
+  std::shared_ptr<AccountState> state_;
+};
+
+// What GET /v1/account shows.
+struct AccountView {
+  std::string key_id;
+  std::string name;
+  int64_t balance = 0;
+  RateLimit rate_limit;
+  std::vector<std::string> endpoints;  // empty = all customer endpoints
+  std::optional<int64_t> expires_micros;
+  int64_t created_micros = 0;
+  int64_t charged_requests = 0;
+  int64_t charged_credits = 0;
+  int64_t last_charge_micros = 0;  // 0 = never
+};
+
+struct BillingGatewayOptions {
+  // Background Reload period; 0 disables the thread (tests call Reload themselves).
+  int64_t reload_interval_millis = 2000;
+};
+
+class BillingGateway final : public Gateway, public KeyAdmin {
+ public:
+  // Loads every key and balance from `store` and starts the ledger writer. `store` is used
+  // only by this object from now on (it serializes access); all references must outlive it.
+  static Result<std::unique_ptr<BillingGateway>> Open(std::unique_ptr<store::KeyStore> store,
+                                                      const Clock& clock, RandomSource& random,
+                                                      BillingGatewayOptions options = {});
+  // Drains the ledger queue (every pending Commit completes) and stops the threads.
+  ~BillingGateway() override;
+
+  // gateway::Gateway
+  Admission Admit(std::string_view authorization, std::string_view endpoint) override;
+  bool Reserve(KeyAccount& account, int64_t cost) override;
+  void Release(KeyAccount& account, int64_t cost) override;
+  void Commit(std::shared_ptr<KeyAccount> account, ChargeInfo charge,
+              std::function<void(Status)> done) override;
+  int64_t Balance(const KeyAccount& account) const override;
+
+  AccountView Describe(const KeyAccount& account) const;
+
+  // KeyAdmin: each change is stored, then Reload runs, before returning.
+  Result<CreatedKey> CreateKey(const NewKeySpec& spec) override;
+  Result<std::vector<store::KeyRecord>> ListKeys() override;
+  Result<store::KeyRecord> GetKey(std::string_view key_id) override;
+  Status RevokeKey(std::string_view key_id) override;
+  Result<store::GrantResult> GrantCredits(std::string_view key_id, std::string_view grant_id,
+                                          int64_t amount) override;
+  Status ForEachLedgerEntry(std::string_view key_id,
+                            const std::function<Status(const store::LedgerEntry&)>& fn) override;
+
+  // Re-reads keys and new grants from the store (changes made by other processes).
+  Status Reload();
+
+  // Number of SQLite transactions the ledger writer has committed (for benchmarks).
+  int64_t ledger_transactions() const { return ledger_transactions_.load(); }
+
+ private:
+  struct KeyTable {
+    std::unordered_map<std::string, std::shared_ptr<KeyAccount>> by_hash;
+    std::unordered_map<std::string, std::shared_ptr<KeyAccount>> by_id;
+  };
+  struct PendingCharge {
+    std::shared_ptr<KeyAccount> account;
+    ChargeInfo charge;
+    int64_t time_micros = 0;
+    std::function<void(Status)> done;
+  };
+
+  BillingGateway(std::unique_ptr<store::KeyStore> store, const Clock& clock, RandomSource& random,
+                 BillingGatewayOptions options);
+  Status ReloadLocked();  // store_mutex_ held
+  void WriterLoop();
+  void ReloadLoop();
+  void FillHeaders(const KeyAccount& account, const RateDecision& decision,
+                   Admission& admission) const;
+
+  std::unique_ptr<store::KeyStore> store_;
+  const Clock& clock_;
+  RandomSource& random_;
+  BillingGatewayOptions options_;
+
+  // Serializes every use of store_ and the fields below it.
+  std::mutex store_mutex_;
+  KeyManager manager_;
+  std::unordered_map<std::string, std::shared_ptr<AccountState>> states_;
+  int64_t grant_watermark_ = 0;
+  std::string table_signature_;
+  // Every table ever published stays alive until destruction, so a reader holding the
+  // pointer it loaded never sees it freed. Tables change only when keys change.
+  std::vector<std::unique_ptr<const KeyTable>> tables_;
+  std::atomic<const KeyTable*> table_{nullptr};
+
+  // Ledger writer queue.
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<PendingCharge> queue_;
+  bool stopping_ = false;
+  std::atomic<int64_t> ledger_transactions_{0};
+  std::thread writer_;
+
+  std::mutex reload_mutex_;
+  std::condition_variable reload_cv_;
+  bool reload_stopping_ = false;
+  std::thread reloader_;
+};
+
+}  // namespace soundtrend::gateway

@@ -1,0 +1,406 @@
+#include "gateway/billing_gateway.h"
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <iterator>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "gateway/api_key.h"
+#include "store/sqlite/sqlite_key_store.h"
+
+namespace soundtrend::gateway {
+namespace {
+
+constexpr std::string_view kMusic = "/v1/tiktok/trending/music";
+
+// Delegates to a real store; AppendCharges fails while `fail` is set.
+class FailingStore final : public store::KeyStore {
+ public:
+  explicit FailingStore(std::unique_ptr<store::KeyStore> inner) : inner_(std::move(inner)) {}
+  std::atomic<bool> fail{false};
+  Status CreateKey(const store::KeyRecord& k) override { return inner_->CreateKey(k); }
+  Result<store::KeyRecord> GetKey(std::string_view id) override { return inner_->GetKey(id); }
+  Result<std::vector<store::KeyRecord>> ListKeys() override { return inner_->ListKeys(); }
+  Status RevokeKey(std::string_view id, int64_t t) override { return inner_->RevokeKey(id, t); }
+  Result<store::GrantResult> ApplyGrant(std::string_view id, std::string_view g, int64_t a,
+                                        int64_t t) override {
+    return inner_->ApplyGrant(id, g, a, t);
+  }
+  Status AppendCharges(std::span<const store::ChargeRequest> c, std::vector<Status>* out) override {
+    if (fail) return Status::IoError("disk on fire");
+    return inner_->AppendCharges(c, out);
+  }
+  Result<store::KeySnapshot> Snapshot(int64_t after) override { return inner_->Snapshot(after); }
+  Status ForEachLedgerEntry(std::string_view id,
+                            const std::function<Status(const store::LedgerEntry&)>& fn) override {
+    return inner_->ForEachLedgerEntry(id, fn);
+  }
+
+ private:
+  std::unique_ptr<store::KeyStore> inner_;
+};
+
+class BillingGatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("st_billing_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    db_path_ = (dir_ / "billing.db").string();
+    OpenGateway();
+  }
+  void TearDown() override {
+    gateway_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void OpenGateway() {
+    gateway_.reset();
+    auto store = store::sqlite::SqliteKeyStore::Open(db_path_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto failing = std::make_unique<FailingStore>(std::move(store).value());
+    failing_ = failing.get();
+    BillingGatewayOptions options;
+    options.reload_interval_millis = 0;
+    auto gw = BillingGateway::Open(std::move(failing), clock_, random_, options);
+    ASSERT_TRUE(gw.ok()) << gw.status().ToString();
+    gateway_ = std::move(gw).value();
+  }
+
+  CreatedKey MakeKey(int64_t credits, int64_t qps = 1000, std::vector<std::string> endpoints = {},
+                     std::optional<int64_t> expires = std::nullopt) {
+    NewKeySpec spec;
+    spec.name = "customer";
+    spec.qps_limit = qps;
+    spec.credits = credits;
+    spec.endpoints = std::move(endpoints);
+    spec.expires_micros = expires;
+    auto created = gateway_->CreateKey(spec);
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    return std::move(created).value();
+  }
+
+  static std::string Bearer(const std::string& key) { return "Bearer " + key; }
+
+  Status CommitSync(const std::shared_ptr<KeyAccount>& account, const std::string& request_id) {
+    std::promise<Status> done;
+    auto result = done.get_future();
+    gateway_->Commit(account, ChargeInfo{request_id, std::string(kMusic), 2},
+                     [&done](Status st) { done.set_value(std::move(st)); });
+    return result.get();
+  }
+
+  std::vector<store::LedgerEntry> Ledger(const std::string& key_id) {
+    std::vector<store::LedgerEntry> out;
+    EXPECT_TRUE(gateway_
+                    ->ForEachLedgerEntry(key_id,
+                                         [&](const store::LedgerEntry& e) {
+                                           out.push_back(e);
+                                           return Status::Ok();
+                                         })
+                    .ok());
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  std::string db_path_;
+  FakeClock clock_{1'770'000'000'000'000};
+  SeededRandom random_{7};
+  FailingStore* failing_ = nullptr;
+  std::unique_ptr<BillingGateway> gateway_;
+};
+
+TEST_F(BillingGatewayTest, AdmitsAValidKeyWithHeaders) {
+  CreatedKey key = MakeKey(100, 10);
+  Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
+  ASSERT_EQ(a.outcome, AdmitOutcome::kOk);
+  ASSERT_TRUE(a.account);
+  EXPECT_EQ(a.key_id, key.record.key_id);
+  EXPECT_EQ(a.ratelimit_policy, "\"default\";q=10;w=1");
+  EXPECT_EQ(a.ratelimit, "\"default\";r=9;t=1");
+  EXPECT_EQ(gateway_->Balance(*a.account), 100);
+}
+
+TEST_F(BillingGatewayTest, MissingOrMalformedHeader) {
+  MakeKey(100);
+  EXPECT_EQ(gateway_->Admit("", kMusic).outcome, AdmitOutcome::kMissingKey);
+  EXPECT_EQ(gateway_->Admit("Bearer", kMusic).outcome, AdmitOutcome::kMissingKey);
+  EXPECT_EQ(gateway_->Admit("Basic abc", kMusic).outcome, AdmitOutcome::kMissingKey);
+  Admission a = gateway_->Admit("", kMusic);
+  EXPECT_TRUE(a.ratelimit.empty());
+  EXPECT_FALSE(a.account);
+}
+
+TEST_F(BillingGatewayTest, KeyDifferingByOneCharacterIsRefused) {
+  CreatedKey key = MakeKey(100);
+  std::string almost = key.api_key;
+  almost.back() = almost.back() == 'a' ? 'b' : 'a';
+  EXPECT_EQ(gateway_->Admit(Bearer(almost), kMusic).outcome, AdmitOutcome::kInvalidKey);
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key + "x"), kMusic).outcome, AdmitOutcome::kInvalidKey);
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key.substr(0, key.api_key.size() - 1)), kMusic).outcome,
+            AdmitOutcome::kInvalidKey);
+  // The stored hash is not a key either.
+  EXPECT_EQ(gateway_->Admit(Bearer(key.record.key_hash), kMusic).outcome,
+            AdmitOutcome::kInvalidKey);
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome, AdmitOutcome::kOk);
+}
+
+TEST_F(BillingGatewayTest, RevocationTakesEffectOnTheNextRequest) {
+  CreatedKey key = MakeKey(100);
+  ASSERT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome, AdmitOutcome::kOk);
+  ASSERT_TRUE(gateway_->RevokeKey(key.record.key_id).ok());
+  Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
+  EXPECT_EQ(a.outcome, AdmitOutcome::kInvalidKey);
+  EXPECT_FALSE(a.account);
+  EXPECT_EQ(gateway_->RevokeKey("key_000000000000").code(), Status::Code::kNotFound);
+}
+
+TEST_F(BillingGatewayTest, ExpiryFollowsTheInjectedClock) {
+  const int64_t expires = clock_.NowMicros() + 60'000'000;
+  CreatedKey key = MakeKey(100, 1000, {}, expires);
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome, AdmitOutcome::kOk);
+  clock_.AdvanceSeconds(59.999);
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome, AdmitOutcome::kOk);
+  clock_.AdvanceSeconds(0.001);
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome, AdmitOutcome::kInvalidKey);
+}
+
+TEST_F(BillingGatewayTest, EndpointPermission) {
+  CreatedKey key = MakeKey(100, 2, {"/v1/tiktok/regions"});
+  Admission forbidden = gateway_->Admit(Bearer(key.api_key), kMusic);
+  EXPECT_EQ(forbidden.outcome, AdmitOutcome::kForbidden);
+  EXPECT_EQ(forbidden.key_id, key.record.key_id);
+  EXPECT_EQ(forbidden.ratelimit, "\"default\";r=2;t=0");  // 403 does not consume the limit
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), "/v1/tiktok/regions").outcome, AdmitOutcome::kOk);
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), "/v1/account").outcome, AdmitOutcome::kOk);
+  CreatedKey all = MakeKey(100);
+  EXPECT_EQ(gateway_->Admit(Bearer(all.api_key), kMusic).outcome, AdmitOutcome::kOk);
+}
+
+TEST_F(BillingGatewayTest, RateLimitWithRetryAfterAndRecovery) {
+  CreatedKey key = MakeKey(100, 2);  // 2 qps, burst 2
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome, AdmitOutcome::kOk);
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome, AdmitOutcome::kOk);
+  Admission limited = gateway_->Admit(Bearer(key.api_key), kMusic);
+  EXPECT_EQ(limited.outcome, AdmitOutcome::kRateLimited);
+  EXPECT_EQ(limited.retry_after_seconds, 1);
+  EXPECT_EQ(limited.ratelimit, "\"default\";r=0;t=1");
+  clock_.AdvanceSeconds(0.5);
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome, AdmitOutcome::kOk);
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome, AdmitOutcome::kRateLimited);
+}
+
+TEST_F(BillingGatewayTest, ReserveCommitWritesTheLedger) {
+  CreatedKey key = MakeKey(5);
+  Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
+  ASSERT_EQ(a.outcome, AdmitOutcome::kOk);
+  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  EXPECT_EQ(gateway_->Balance(*a.account), 3);
+  ASSERT_TRUE(CommitSync(a.account, "req-1").ok());
+  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  EXPECT_FALSE(gateway_->Reserve(*a.account, 2));  // 1 left: 402
+  gateway_->Release(*a.account, 2);                // the request failed after all
+  EXPECT_EQ(gateway_->Balance(*a.account), 3);
+  auto ledger = Ledger(key.record.key_id);
+  ASSERT_EQ(ledger.size(), 2u);
+  EXPECT_EQ(ledger[1].kind, store::LedgerKind::kCharge);
+  EXPECT_EQ(ledger[1].reference, "req-1");
+  EXPECT_EQ(ledger[1].endpoint, kMusic);
+  EXPECT_EQ(ledger[1].amount, -2);
+  EXPECT_EQ(ledger[1].balance_after, 3);
+  EXPECT_EQ(ledger[1].time_micros, clock_.NowMicros());
+  AccountView view = gateway_->Describe(*a.account);
+  EXPECT_EQ(view.charged_requests, 1);
+  EXPECT_EQ(view.charged_credits, 2);
+  EXPECT_EQ(view.balance, 3);
+}
+
+TEST_F(BillingGatewayTest, FailedCommitReleasesTheReservation) {
+  CreatedKey key = MakeKey(10);
+  Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
+  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  failing_->fail = true;
+  Status st = CommitSync(a.account, "req-x");
+  EXPECT_EQ(st.code(), Status::Code::kIoError);
+  EXPECT_EQ(gateway_->Balance(*a.account), 10);
+  EXPECT_EQ(Ledger(key.record.key_id).size(), 1u);  // the initial grant only
+}
+
+TEST_F(BillingGatewayTest, RaceForTheLastCredits) {
+  CreatedKey key = MakeKey(1000, 100000);
+  const std::string auth = Bearer(key.api_key);
+  constexpr int kThreads = 16;
+  constexpr int kAttemptsPerThread = 125;  // 2,000 attempts
+  std::atomic<int> committed{0};
+  std::atomic<int> refused{0};
+  std::atomic<int> failed{0};
+  std::atomic<int> pending{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAttemptsPerThread; ++i) {
+        Admission a = gateway_->Admit(auth, kMusic);
+        if (a.outcome != AdmitOutcome::kOk) {
+          failed.fetch_add(1);
+          continue;
+        }
+        if (!gateway_->Reserve(*a.account, 2)) {
+          refused.fetch_add(1);
+          continue;
+        }
+        pending.fetch_add(1);
+        gateway_->Commit(
+            a.account,
+            ChargeInfo{"r-" + std::to_string(t) + "-" + std::to_string(i), std::string(kMusic), 2},
+            [&](Status st) {
+              (st.ok() ? committed : failed).fetch_add(1);
+              pending.fetch_sub(1);
+            });
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  gateway_.reset();  // drains the ledger queue: every Commit has completed
+  EXPECT_EQ(pending.load(), 0);
+  EXPECT_EQ(committed.load(), 500);
+  EXPECT_EQ(refused.load(), 1500);
+  EXPECT_EQ(failed.load(), 0);
+
+  auto store = store::sqlite::SqliteKeyStore::Open(db_path_);
+  ASSERT_TRUE(store.ok());
+  auto record = (*store)->GetKey(key.record.key_id);
+  EXPECT_EQ(record->balance, 0);
+  int charges = 0;
+  ASSERT_TRUE((*store)
+                  ->ForEachLedgerEntry(key.record.key_id,
+                                       [&](const store::LedgerEntry& e) {
+                                         charges += e.kind == store::LedgerKind::kCharge;
+                                         return Status::Ok();
+                                       })
+                  .ok());
+  EXPECT_EQ(charges, 500);
+}
+
+TEST_F(BillingGatewayTest, GroupCommitBatchesConcurrentCharges) {
+  CreatedKey key = MakeKey(1'000'000, 100000);
+  Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
+  constexpr int kCharges = 400;
+  std::atomic<int> done{0};
+  for (int i = 0; i < kCharges; ++i) {
+    ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+    gateway_->Commit(a.account, ChargeInfo{"g-" + std::to_string(i), std::string(kMusic), 2},
+                     [&](Status st) { done.fetch_add(st.ok()); });
+  }
+  gateway_.reset();
+  EXPECT_EQ(done.load(), kCharges);
+  OpenGateway();
+  int charges = 0;
+  for (const auto& e : Ledger(key.record.key_id)) charges += e.kind == store::LedgerKind::kCharge;
+  EXPECT_EQ(charges, kCharges);
+}
+
+TEST_F(BillingGatewayTest, BalancesLoadOnRestart) {
+  CreatedKey key = MakeKey(10);
+  Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
+  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  ASSERT_TRUE(CommitSync(a.account, "req-1").ok());
+  OpenGateway();
+  Admission b = gateway_->Admit(Bearer(key.api_key), kMusic);
+  ASSERT_EQ(b.outcome, AdmitOutcome::kOk);
+  EXPECT_EQ(gateway_->Balance(*b.account), 8);
+  EXPECT_EQ(gateway_->Describe(*b.account).charged_requests, 1);
+}
+
+TEST_F(BillingGatewayTest, GrantsAreIdempotentAndReachTheRequestPathOnce) {
+  CreatedKey key = MakeKey(0);
+  Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
+  EXPECT_FALSE(gateway_->Reserve(*a.account, 2));
+  auto g = gateway_->GrantCredits(key.record.key_id, "invoice-9", 10);
+  ASSERT_TRUE(g.ok());
+  EXPECT_TRUE(g->applied);
+  auto again = gateway_->GrantCredits(key.record.key_id, "invoice-9", 10);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->applied);
+  ASSERT_TRUE(gateway_->Reload().ok());
+  EXPECT_EQ(gateway_->Balance(*a.account), 10);
+}
+
+TEST_F(BillingGatewayTest, ChangesFromAnotherProcessArriveOnReload) {
+  CreatedKey key = MakeKey(10);
+  Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
+  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));  // in flight during the reload
+
+  // The CLI: its own connection to the same file.
+  auto cli_store = store::sqlite::SqliteKeyStore::Open(db_path_);
+  ASSERT_TRUE(cli_store.ok());
+  KeyManager cli(**cli_store, clock_, random_);
+  ASSERT_TRUE(cli.GrantCredits(key.record.key_id, "cli-grant", 100).ok());
+  NewKeySpec spec;
+  spec.name = "from cli";
+  spec.credits = 40;
+  auto other = cli.CreateKey(spec);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(gateway_->Admit(Bearer(other->api_key), kMusic).outcome, AdmitOutcome::kInvalidKey);
+
+  ASSERT_TRUE(gateway_->Reload().ok());
+  ASSERT_TRUE(gateway_->Reload().ok());  // a second reload adds nothing twice
+  EXPECT_EQ(gateway_->Balance(*a.account), 108);
+  Admission b = gateway_->Admit(Bearer(other->api_key), kMusic);
+  ASSERT_EQ(b.outcome, AdmitOutcome::kOk);
+  EXPECT_EQ(gateway_->Balance(*b.account), 40);
+  ASSERT_TRUE(CommitSync(a.account, "req-1").ok());
+  EXPECT_EQ((*cli_store)->GetKey(key.record.key_id)->balance, 108);
+
+  ASSERT_TRUE(cli.RevokeKey(other->record.key_id).ok());
+  ASSERT_TRUE(gateway_->Reload().ok());
+  EXPECT_EQ(gateway_->Admit(Bearer(other->api_key), kMusic).outcome, AdmitOutcome::kInvalidKey);
+}
+
+TEST_F(BillingGatewayTest, ClearKeyNeverInTheDatabaseOrTheLog) {
+  std::ostringstream log;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
+  auto logger = std::make_shared<spdlog::logger>("capture", sink);
+  logger->set_level(spdlog::level::trace);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(logger);
+
+  CreatedKey key = MakeKey(10);
+  Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
+  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  ASSERT_TRUE(CommitSync(a.account, "req-1").ok());
+  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  failing_->fail = true;
+  EXPECT_FALSE(CommitSync(a.account, "req-2").ok());  // logs an error
+  ASSERT_TRUE(gateway_->RevokeKey(key.record.key_id).ok());
+  gateway_.reset();
+  spdlog::set_default_logger(previous);
+
+  const std::string logged = log.str();
+  EXPECT_NE(logged.find(key.record.key_id), std::string::npos);  // the log did capture
+  EXPECT_EQ(logged.find(key.api_key), std::string::npos);
+  EXPECT_EQ(logged.find(key.api_key.substr(8)), std::string::npos);
+
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::ifstream in(db_path_ + suffix, std::ios::binary);
+    if (!in) continue;
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find(key.api_key.substr(8)), std::string::npos) << suffix;
+    if (std::string(suffix).empty()) {
+      EXPECT_NE(bytes.find(key.record.key_hash), std::string::npos);  // the scan can see text
+    }
+  }
+}
+
+}  // namespace
+}  // namespace soundtrend::gateway

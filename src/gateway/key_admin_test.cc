@@ -1,0 +1,123 @@
+#include "gateway/key_admin.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "gateway/api_key.h"
+#include "store/sqlite/sqlite_key_store.h"
+
+namespace soundtrend::gateway {
+namespace {
+
+class KeyManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("st_key_admin_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto store = store::sqlite::SqliteKeyStore::Open((dir_ / "k.db").string());
+    ASSERT_TRUE(store.ok());
+    store_ = std::move(store).value();
+    manager_ = std::make_unique<KeyManager>(*store_, clock_, random_);
+  }
+  void TearDown() override {
+    manager_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::filesystem::path dir_;
+  FakeClock clock_{1'770'000'000'000'000};
+  SeededRandom random_{42};
+  std::unique_ptr<store::sqlite::SqliteKeyStore> store_;
+  std::unique_ptr<KeyManager> manager_;
+};
+
+TEST_F(KeyManagerTest, CreateStoresOnlyTheHashAndGrantsInitialCredits) {
+  NewKeySpec spec;
+  spec.name = "acme";
+  spec.qps_limit = 5;
+  spec.credits = 1000;
+  auto created = manager_->CreateKey(spec);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(created->api_key.substr(0, 8), "sk_live_");
+  EXPECT_TRUE(IsValidKeyId(created->record.key_id));
+  auto stored = manager_->GetKey(created->record.key_id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->key_hash, HashApiKey(created->api_key));
+  EXPECT_EQ(stored->balance, 1000);
+  EXPECT_EQ(stored->burst, 5);  // default: one second worth
+  EXPECT_EQ(stored->created_micros, clock_.NowMicros());
+  int grants = 0;
+  ASSERT_TRUE(manager_
+                  ->ForEachLedgerEntry(created->record.key_id,
+                                       [&](const store::LedgerEntry& e) {
+                                         EXPECT_EQ(e.reference,
+                                                   "initial:" + created->record.key_id);
+                                         ++grants;
+                                         return Status::Ok();
+                                       })
+                  .ok());
+  EXPECT_EQ(grants, 1);
+}
+
+TEST_F(KeyManagerTest, ValidatesSpec) {
+  NewKeySpec spec;
+  EXPECT_EQ(manager_->CreateKey(spec).status().code(), Status::Code::kInvalidArgument);
+  spec.name = "x";
+  spec.qps_limit = 0;
+  EXPECT_EQ(manager_->CreateKey(spec).status().code(), Status::Code::kInvalidArgument);
+  spec.qps_limit = 10;
+  spec.endpoints = {"/admin/v1/keys"};
+  EXPECT_EQ(manager_->CreateKey(spec).status().code(), Status::Code::kInvalidArgument);
+  spec.endpoints = {"/v1/tiktok/trending/music"};
+  spec.credits = -1;
+  EXPECT_EQ(manager_->CreateKey(spec).status().code(), Status::Code::kInvalidArgument);
+  spec.credits = 0;
+  EXPECT_TRUE(manager_->CreateKey(spec).ok());
+}
+
+TEST_F(KeyManagerTest, GrantIdempotentAndLedgerForUnknownKey) {
+  NewKeySpec spec;
+  spec.name = "acme";
+  auto created = manager_->CreateKey(spec);
+  ASSERT_TRUE(created.ok());
+  const std::string id = created->record.key_id;
+  auto g = manager_->GrantCredits(id, "invoice-1", 500);
+  ASSERT_TRUE(g.ok());
+  EXPECT_TRUE(g->applied);
+  auto again = manager_->GrantCredits(id, "invoice-1", 500);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->applied);
+  EXPECT_EQ(manager_->GetKey(id)->balance, 500);
+  EXPECT_EQ(manager_->GrantCredits(id, "", 5).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(
+      manager_->ForEachLedgerEntry("key_unknown00000", [](auto&) { return Status::Ok(); }).code(),
+      Status::Code::kNotFound);
+  EXPECT_EQ(manager_->RevokeKey("key_unknown00000").code(), Status::Code::kNotFound);
+  EXPECT_TRUE(manager_->RevokeKey(id).ok());
+  EXPECT_TRUE(manager_->GetKey(id)->revoked_micros.has_value());
+}
+
+TEST(LedgerCsvTest, RowsAreRfc4180) {
+  store::LedgerEntry e;
+  e.seq = 7;
+  e.key_id = "key_abc";
+  e.kind = store::LedgerKind::kGrant;
+  e.time_micros = 1'769'990'461'000'123;
+  e.reference = "inv,\"1\"";
+  e.amount = 100;
+  e.balance_after = 150;
+  std::string out = LedgerCsvHeader();
+  AppendLedgerCsvRow(out, e);
+  EXPECT_EQ(out,
+            "seq,time,key_id,kind,reference,endpoint,amount,balance_after\r\n"
+            "7,2026-02-02T00:01:01.000123Z,key_abc,grant,\"inv,\"\"1\"\"\",,100,150\r\n");
+}
+
+}  // namespace
+}  // namespace soundtrend::gateway

@@ -1,0 +1,130 @@
+// KeyStore: durable storage of API keys and their credit ledger (SPEC §6). SQLite now
+// (store/sqlite/sqlite_key_store.h), other databases later.
+//
+// Contracts:
+// - A key is stored only as the hex SHA-256 of its text, never in clear.
+// - The balance of a key is never negative (enforced by the store itself, not only by its
+//   callers): a charge that would make it negative is refused.
+// - The ledger is append-only. Every change of a balance writes exactly one ledger entry
+//   carrying the balance after it, in the same transaction as the balance.
+// - Grants are idempotent: a grant id is recorded once in the whole store; applying it
+//   again changes nothing.
+// - AppendCharges stores a whole group in ONE transaction (one fsync with
+//   synchronous=FULL): on return with OK every accepted charge is durable.
+// Implementations are safe to call from one thread at a time unless they say otherwise.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace soundtrend::store {
+
+struct KeyRecord {
+  std::string key_id;    // public id, "key_" + 12 base62 characters
+  std::string key_hash;  // lowercase hex SHA-256 of the key text (64 characters)
+  std::string name;
+  int64_t qps_limit = 10;  // requests per second, >= 1
+  int64_t burst = 10;      // requests allowed back to back, >= 1
+  // Allowed endpoints (paths). Empty: every customer endpoint.
+  std::vector<std::string> endpoints;
+  int64_t created_micros = 0;
+  std::optional<int64_t> expires_micros;  // the key is refused from this instant on
+  std::optional<int64_t> revoked_micros;  // set once revoked
+  int64_t balance = 0;                    // credits, durable balance
+  // Usage totals, maintained by AppendCharges in the same transaction as the balance.
+  int64_t charged_requests = 0;
+  int64_t charged_credits = 0;
+  int64_t last_charge_micros = 0;  // 0 when never charged
+};
+
+enum class LedgerKind { kGrant, kCharge, kRefund };
+inline std::string_view LedgerKindName(LedgerKind kind) {
+  switch (kind) {
+    case LedgerKind::kGrant:
+      return "grant";
+    case LedgerKind::kCharge:
+      return "charge";
+    case LedgerKind::kRefund:
+      return "refund";
+  }
+  return "unknown";
+}
+
+struct LedgerEntry {
+  int64_t seq = 0;  // assigned by the store, increasing in append order
+  std::string key_id;
+  LedgerKind kind = LedgerKind::kCharge;
+  int64_t time_micros = 0;
+  // Charge / refund: the request id. Grant: the grant id.
+  std::string reference;
+  std::string endpoint;  // charges and refunds; empty for grants
+  int64_t amount = 0;    // signed: a charge is negative, grants and refunds positive
+  int64_t balance_after = 0;
+};
+
+struct GrantResult {
+  bool applied = false;  // false: this grant id was applied before, nothing changed
+  int64_t balance_after = 0;
+};
+
+// A consistent picture of all keys, read in one transaction: the balances include every
+// ledger entry up to `last_seq` and no later one.
+struct KeySnapshot {
+  std::vector<KeyRecord> keys;
+  int64_t last_seq = 0;
+  // Grants with seq > the `grants_after` passed to Snapshot, in seq order.
+  std::vector<LedgerEntry> new_grants;
+};
+
+struct ChargeRequest {
+  std::string key_id;
+  std::string request_id;
+  std::string endpoint;
+  int64_t cost = 0;  // > 0
+  int64_t time_micros = 0;
+};
+
+class KeyStore {
+ public:
+  virtual ~KeyStore() = default;
+
+  // Adds a key. AlreadyExists when its id or hash is taken. The record's balance must be
+  // 0: credits are added with ApplyGrant so that the ledger explains every credit.
+  virtual Status CreateKey(const KeyRecord& key) = 0;
+  // NotFound when unknown.
+  virtual Result<KeyRecord> GetKey(std::string_view key_id) = 0;
+  // All keys, in creation order.
+  virtual Result<std::vector<KeyRecord>> ListKeys() = 0;
+  // Marks the key revoked at `time_micros`. NotFound when unknown; revoking a revoked key
+  // keeps the first time and is OK.
+  virtual Status RevokeKey(std::string_view key_id, int64_t time_micros) = 0;
+
+  // Adds `amount` (> 0) credits under `grant_id`. NotFound for an unknown key;
+  // InvalidArgument for amount <= 0; when `grant_id` was applied before with the same key
+  // and amount: {applied=false}; with another key or amount: AlreadyExists.
+  virtual Result<GrantResult> ApplyGrant(std::string_view key_id, std::string_view grant_id,
+                                         int64_t amount, int64_t time_micros) = 0;
+
+  // Stores a group of charges in one transaction. On OK, `outcomes` has one Status per
+  // charge: OK (charged, in the ledger), NotFound (unknown key) or ResourceExhausted
+  // (balance below the cost; nothing charged). A non-OK return means nothing was stored.
+  virtual Status AppendCharges(std::span<const ChargeRequest> charges,
+                               std::vector<Status>* outcomes) = 0;
+
+  // Reads every key and, for reloading, the grants appended after `grants_after`.
+  virtual Result<KeySnapshot> Snapshot(int64_t grants_after) = 0;
+
+  // Ledger entries in seq order; all keys when `key_id` is empty. `fn` may stop the scan
+  // by returning a non-OK status, which is returned.
+  virtual Status ForEachLedgerEntry(std::string_view key_id,
+                                    const std::function<Status(const LedgerEntry&)>& fn) = 0;
+};
+
+}  // namespace soundtrend::store

@@ -1,0 +1,340 @@
+#include "store/sqlite/sqlite_key_store.h"
+
+#include <utility>
+
+namespace soundtrend::store::sqlite {
+namespace {
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS gw_keys(
+  key_id TEXT PRIMARY KEY,
+  key_hash TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  qps_limit INTEGER NOT NULL CHECK(qps_limit >= 1),
+  burst INTEGER NOT NULL CHECK(burst >= 1),
+  endpoints TEXT NOT NULL,
+  created_micros INTEGER NOT NULL,
+  expires_micros INTEGER,
+  revoked_micros INTEGER,
+  balance INTEGER NOT NULL CHECK(balance >= 0),
+  charged_requests INTEGER NOT NULL DEFAULT 0,
+  charged_credits INTEGER NOT NULL DEFAULT 0,
+  last_charge_micros INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS gw_ledger(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  key_id TEXT NOT NULL REFERENCES gw_keys(key_id),
+  kind TEXT NOT NULL CHECK(kind IN ('grant', 'charge', 'refund')),
+  time_micros INTEGER NOT NULL,
+  reference TEXT NOT NULL,
+  endpoint TEXT NOT NULL,
+  amount INTEGER NOT NULL,
+  balance_after INTEGER NOT NULL CHECK(balance_after >= 0)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS gw_ledger_grant_id ON gw_ledger(reference) WHERE kind = 'grant';
+CREATE INDEX IF NOT EXISTS gw_ledger_by_key ON gw_ledger(key_id, seq);
+)sql";
+
+constexpr std::string_view kKeyColumns =
+    "key_id, key_hash, name, qps_limit, burst, endpoints, created_micros, expires_micros, "
+    "revoked_micros, balance, charged_requests, charged_credits, last_charge_micros";
+
+std::string JoinEndpoints(const std::vector<std::string>& endpoints) {
+  std::string out;
+  for (const auto& e : endpoints) {
+    if (!out.empty()) out += ',';
+    out += e;
+  }
+  return out;
+}
+
+std::vector<std::string> SplitEndpoints(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    size_t comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    if (!part.empty()) out.emplace_back(part);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+KeyRecord ReadKeyRow(const Statement& st) {
+  KeyRecord k;
+  k.key_id = std::string(st.ColumnText(0));
+  k.key_hash = std::string(st.ColumnText(1));
+  k.name = std::string(st.ColumnText(2));
+  k.qps_limit = st.ColumnInt(3);
+  k.burst = st.ColumnInt(4);
+  k.endpoints = SplitEndpoints(st.ColumnText(5));
+  k.created_micros = st.ColumnInt(6);
+  if (!st.ColumnIsNull(7)) k.expires_micros = st.ColumnInt(7);
+  if (!st.ColumnIsNull(8)) k.revoked_micros = st.ColumnInt(8);
+  k.balance = st.ColumnInt(9);
+  k.charged_requests = st.ColumnInt(10);
+  k.charged_credits = st.ColumnInt(11);
+  k.last_charge_micros = st.ColumnInt(12);
+  return k;
+}
+
+LedgerKind KindFromText(std::string_view s) {
+  if (s == "grant") return LedgerKind::kGrant;
+  if (s == "refund") return LedgerKind::kRefund;
+  return LedgerKind::kCharge;
+}
+
+LedgerEntry ReadLedgerRow(const Statement& st) {
+  LedgerEntry e;
+  e.seq = st.ColumnInt(0);
+  e.key_id = std::string(st.ColumnText(1));
+  e.kind = KindFromText(st.ColumnText(2));
+  e.time_micros = st.ColumnInt(3);
+  e.reference = std::string(st.ColumnText(4));
+  e.endpoint = std::string(st.ColumnText(5));
+  e.amount = st.ColumnInt(6);
+  e.balance_after = st.ColumnInt(7);
+  return e;
+}
+
+constexpr std::string_view kLedgerColumns =
+    "seq, key_id, kind, time_micros, reference, endpoint, amount, balance_after";
+
+// A read transaction so that several SELECTs see one state of the database.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(Database& db) : db_(db), begin_(db.Exec("BEGIN")) {}
+  ~ReadTransaction() {
+    if (begin_.ok()) db_.Exec("COMMIT");
+  }
+  const Status& status() const { return begin_; }
+
+ private:
+  Database& db_;
+  Status begin_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteKeyStore>> SqliteKeyStore::Open(const std::string& path,
+                                                             OpenOptions options) {
+  Result<std::unique_ptr<Database>> db = Database::Open(path, options);
+  if (!db.ok()) return db.status();
+  std::unique_ptr<SqliteKeyStore> store(new SqliteKeyStore(std::move(db).value()));
+  if (!options.read_only) ST_RETURN_IF_ERROR(store->CreateSchema());
+  return store;
+}
+
+Status SqliteKeyStore::CreateSchema() { return db_->Exec(kSchema); }
+
+Status SqliteKeyStore::CreateKey(const KeyRecord& key) {
+  if (key.balance != 0) {
+    return Status::InvalidArgument("a new key starts with balance 0; grant credits instead");
+  }
+  Result<Statement> st = db_->Prepare(
+      "INSERT INTO gw_keys(key_id, key_hash, name, qps_limit, burst, endpoints, created_micros, "
+      "expires_micros, revoked_micros, balance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)");
+  if (!st.ok()) return st.status();
+  st->Bind(1, key.key_id).Bind(2, key.key_hash).Bind(3, key.name);
+  st->Bind(4, key.qps_limit).Bind(5, key.burst).Bind(6, JoinEndpoints(key.endpoints));
+  st->Bind(7, key.created_micros);
+  if (key.expires_micros) {
+    st->Bind(8, *key.expires_micros);
+  } else {
+    st->BindNull(8);
+  }
+  if (key.revoked_micros) {
+    st->Bind(9, *key.revoked_micros);
+  } else {
+    st->BindNull(9);
+  }
+  Status s = st->Run();
+  if (!s.ok() && sqlite3_extended_errcode(db_->handle()) == SQLITE_CONSTRAINT_UNIQUE) {
+    return Status::AlreadyExists("key id or key hash already exists");
+  }
+  if (!s.ok() && sqlite3_extended_errcode(db_->handle()) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+    return Status::AlreadyExists("key id already exists");
+  }
+  return s;
+}
+
+Result<std::vector<KeyRecord>> SqliteKeyStore::ReadKeys(std::optional<std::string_view> key_id) {
+  std::string sql = "SELECT ";
+  sql += kKeyColumns;
+  sql += " FROM gw_keys";
+  if (key_id) sql += " WHERE key_id = ?";
+  sql += " ORDER BY created_micros, rowid";
+  Result<Statement> st = db_->Prepare(sql);
+  if (!st.ok()) return st.status();
+  if (key_id) st->Bind(1, *key_id);
+  std::vector<KeyRecord> out;
+  for (;;) {
+    Result<bool> row = st->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back(ReadKeyRow(*st));
+  }
+  return out;
+}
+
+Result<KeyRecord> SqliteKeyStore::GetKey(std::string_view key_id) {
+  Result<std::vector<KeyRecord>> keys = ReadKeys(key_id);
+  if (!keys.ok()) return keys.status();
+  if (keys->empty()) return Status::NotFound("unknown key id: " + std::string(key_id));
+  return std::move(keys->front());
+}
+
+Result<std::vector<KeyRecord>> SqliteKeyStore::ListKeys() { return ReadKeys(std::nullopt); }
+
+Status SqliteKeyStore::RevokeKey(std::string_view key_id, int64_t time_micros) {
+  Result<Statement> st = db_->Prepare(
+      "UPDATE gw_keys SET revoked_micros = coalesce(revoked_micros, ?) WHERE key_id = ?");
+  if (!st.ok()) return st.status();
+  st->Bind(1, time_micros).Bind(2, key_id);
+  ST_RETURN_IF_ERROR(st->Run());
+  if (db_->Changes() == 0) return Status::NotFound("unknown key id: " + std::string(key_id));
+  return Status::Ok();
+}
+
+Result<GrantResult> SqliteKeyStore::ApplyGrant(std::string_view key_id, std::string_view grant_id,
+                                               int64_t amount, int64_t time_micros) {
+  if (amount <= 0) return Status::InvalidArgument("grant amount must be > 0");
+  if (grant_id.empty()) return Status::InvalidArgument("grant id must not be empty");
+  Transaction tx(*db_);
+  ST_RETURN_IF_ERROR(tx.status());
+
+  Result<Statement> prior =
+      db_->Prepare("SELECT key_id, amount FROM gw_ledger WHERE kind = 'grant' AND reference = ?");
+  if (!prior.ok()) return prior.status();
+  prior->Bind(1, grant_id);
+  Result<bool> found = prior->Step();
+  if (!found.ok()) return found.status();
+  if (*found) {
+    if (prior->ColumnText(0) != key_id || prior->ColumnInt(1) != amount) {
+      return Status::AlreadyExists("grant id " + std::string(grant_id) +
+                                   " was already used for another key or amount");
+    }
+    Result<KeyRecord> key = GetKey(key_id);
+    if (!key.ok()) return key.status();
+    return GrantResult{false, key->balance};
+  }
+
+  Result<Statement> update =
+      db_->Prepare("UPDATE gw_keys SET balance = balance + ? WHERE key_id = ? RETURNING balance");
+  if (!update.ok()) return update.status();
+  update->Bind(1, amount).Bind(2, key_id);
+  Result<bool> row = update->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::NotFound("unknown key id: " + std::string(key_id));
+  const int64_t balance = update->ColumnInt(0);
+  update->Reset();
+
+  Result<Statement> insert = db_->Prepare(
+      "INSERT INTO gw_ledger(key_id, kind, time_micros, reference, endpoint, amount, "
+      "balance_after) VALUES (?, 'grant', ?, ?, '', ?, ?)");
+  if (!insert.ok()) return insert.status();
+  insert->Bind(1, key_id).Bind(2, time_micros).Bind(3, grant_id).Bind(4, amount).Bind(5, balance);
+  ST_RETURN_IF_ERROR(insert->Run());
+  ST_RETURN_IF_ERROR(tx.Commit());
+  return GrantResult{true, balance};
+}
+
+Status SqliteKeyStore::AppendCharges(std::span<const ChargeRequest> charges,
+                                     std::vector<Status>* outcomes) {
+  outcomes->clear();
+  if (charges.empty()) return Status::Ok();
+  Transaction tx(*db_);
+  ST_RETURN_IF_ERROR(tx.status());
+  Result<Statement> update = db_->Prepare(
+      "UPDATE gw_keys SET balance = balance - ?1, charged_requests = charged_requests + 1, "
+      "charged_credits = charged_credits + ?1, last_charge_micros = max(last_charge_micros, ?3) "
+      "WHERE key_id = ?2 AND balance >= ?1 RETURNING balance");
+  if (!update.ok()) return update.status();
+  Result<Statement> insert = db_->Prepare(
+      "INSERT INTO gw_ledger(key_id, kind, time_micros, reference, endpoint, amount, "
+      "balance_after) VALUES (?, 'charge', ?, ?, ?, ?, ?)");
+  if (!insert.ok()) return insert.status();
+  Result<Statement> exists = db_->Prepare("SELECT 1 FROM gw_keys WHERE key_id = ?");
+  if (!exists.ok()) return exists.status();
+
+  std::vector<Status> results;
+  results.reserve(charges.size());
+  for (const ChargeRequest& c : charges) {
+    if (c.cost <= 0) {
+      results.push_back(Status::InvalidArgument("charge cost must be > 0"));
+      continue;
+    }
+    update->Bind(1, c.cost).Bind(2, c.key_id).Bind(3, c.time_micros);
+    Result<bool> row = update->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) {
+      update->Reset();
+      exists->Bind(1, c.key_id);
+      Result<bool> known = exists->Step();
+      exists->Reset();
+      if (!known.ok()) return known.status();
+      results.push_back(*known ? Status::ResourceExhausted("balance below the cost")
+                               : Status::NotFound("unknown key id: " + c.key_id));
+      continue;
+    }
+    const int64_t balance = update->ColumnInt(0);
+    update->Reset();
+    insert->Bind(1, c.key_id).Bind(2, c.time_micros).Bind(3, c.request_id).Bind(4, c.endpoint);
+    insert->Bind(5, -c.cost).Bind(6, balance);
+    ST_RETURN_IF_ERROR(insert->Run());
+    results.push_back(Status::Ok());
+  }
+  ST_RETURN_IF_ERROR(tx.Commit());
+  *outcomes = std::move(results);
+  return Status::Ok();
+}
+
+Result<KeySnapshot> SqliteKeyStore::Snapshot(int64_t grants_after) {
+  ReadTransaction rt(*db_);
+  ST_RETURN_IF_ERROR(rt.status());
+  KeySnapshot snap;
+  Result<std::vector<KeyRecord>> keys = ReadKeys(std::nullopt);
+  if (!keys.ok()) return keys.status();
+  snap.keys = std::move(keys).value();
+
+  Result<Statement> last = db_->Prepare("SELECT coalesce(max(seq), 0) FROM gw_ledger");
+  if (!last.ok()) return last.status();
+  Result<bool> row = last->Step();
+  if (!row.ok()) return row.status();
+  snap.last_seq = *row ? last->ColumnInt(0) : 0;
+
+  std::string sql = "SELECT ";
+  sql += kLedgerColumns;
+  sql += " FROM gw_ledger WHERE kind = 'grant' AND seq > ? ORDER BY seq";
+  Result<Statement> grants = db_->Prepare(sql);
+  if (!grants.ok()) return grants.status();
+  grants->Bind(1, grants_after);
+  for (;;) {
+    Result<bool> r = grants->Step();
+    if (!r.ok()) return r.status();
+    if (!*r) break;
+    snap.new_grants.push_back(ReadLedgerRow(*grants));
+  }
+  return snap;
+}
+
+Status SqliteKeyStore::ForEachLedgerEntry(std::string_view key_id,
+                                          const std::function<Status(const LedgerEntry&)>& fn) {
+  std::string sql = "SELECT ";
+  sql += kLedgerColumns;
+  sql += " FROM gw_ledger";
+  if (!key_id.empty()) sql += " WHERE key_id = ?";
+  sql += " ORDER BY seq";
+  Result<Statement> st = db_->Prepare(sql);
+  if (!st.ok()) return st.status();
+  if (!key_id.empty()) st->Bind(1, key_id);
+  for (;;) {
+    Result<bool> row = st->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    ST_RETURN_IF_ERROR(fn(ReadLedgerRow(*st)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace soundtrend::store::sqlite

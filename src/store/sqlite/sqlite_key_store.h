@@ -1,0 +1,45 @@
+// KeyStore over SQLite: tables gw_keys and gw_ledger in the same database file as the
+// chart store (WAL, synchronous=FULL by default, so a committed charge survives kill -9
+// and power loss).
+//
+// Thread-safety: one thread at a time (it owns one SQLite connection). Several processes
+// may open the same file: SQLite serializes their writes (busy timeout from OpenOptions).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "store/key_store.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace soundtrend::store::sqlite {
+
+class SqliteKeyStore final : public KeyStore {
+ public:
+  // Opens `path` (creating the file and the gw_ tables when missing).
+  static Result<std::unique_ptr<SqliteKeyStore>> Open(const std::string& path,
+                                                      OpenOptions options = {});
+
+  Status CreateKey(const KeyRecord& key) override;
+  Result<KeyRecord> GetKey(std::string_view key_id) override;
+  Result<std::vector<KeyRecord>> ListKeys() override;
+  Status RevokeKey(std::string_view key_id, int64_t time_micros) override;
+  Result<GrantResult> ApplyGrant(std::string_view key_id, std::string_view grant_id, int64_t amount,
+                                 int64_t time_micros) override;
+  Status AppendCharges(std::span<const ChargeRequest> charges,
+                       std::vector<Status>* outcomes) override;
+  Result<KeySnapshot> Snapshot(int64_t grants_after) override;
+  Status ForEachLedgerEntry(std::string_view key_id,
+                            const std::function<Status(const LedgerEntry&)>& fn) override;
+
+ private:
+  explicit SqliteKeyStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  Status CreateSchema();
+  // One key when `key_id` is set, else all keys.
+  Result<std::vector<KeyRecord>> ReadKeys(std::optional<std::string_view> key_id);
+
+  std::unique_ptr<Database> db_;
+};
+
+}  // namespace soundtrend::store::sqlite

@@ -1,0 +1,185 @@
+#include "store/sqlite/sqlite_key_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace soundtrend::store::sqlite {
+namespace {
+
+class SqliteKeyStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("st_key_store_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "test.db").string();
+    auto store = SqliteKeyStore::Open(path_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  static KeyRecord Key(const std::string& id, const std::string& hash) {
+    KeyRecord k;
+    k.key_id = id;
+    k.key_hash = hash;
+    k.name = "test " + id;
+    k.qps_limit = 5;
+    k.burst = 7;
+    k.endpoints = {"/v1/a", "/v1/b"};
+    k.created_micros = 1000;
+    return k;
+  }
+
+  std::vector<LedgerEntry> Ledger(const std::string& key_id) {
+    std::vector<LedgerEntry> out;
+    EXPECT_TRUE(store_
+                    ->ForEachLedgerEntry(key_id,
+                                         [&](const LedgerEntry& e) {
+                                           out.push_back(e);
+                                           return Status::Ok();
+                                         })
+                    .ok());
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+  std::unique_ptr<SqliteKeyStore> store_;
+};
+
+TEST_F(SqliteKeyStoreTest, CreateGetListRoundTrip) {
+  KeyRecord k = Key("key_a", "hash_a");
+  k.expires_micros = 5000;
+  ASSERT_TRUE(store_->CreateKey(k).ok());
+  ASSERT_TRUE(store_->CreateKey(Key("key_b", "hash_b")).ok());
+  auto got = store_->GetKey("key_a");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->key_hash, "hash_a");
+  EXPECT_EQ(got->qps_limit, 5);
+  EXPECT_EQ(got->burst, 7);
+  EXPECT_EQ(got->endpoints, (std::vector<std::string>{"/v1/a", "/v1/b"}));
+  EXPECT_EQ(got->expires_micros, std::optional<int64_t>(5000));
+  EXPECT_FALSE(got->revoked_micros.has_value());
+  auto all = store_->ListKeys();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].key_id, "key_a");
+  EXPECT_EQ((*all)[1].key_id, "key_b");
+  EXPECT_EQ(store_->GetKey("key_zz").status().code(), Status::Code::kNotFound);
+}
+
+TEST_F(SqliteKeyStoreTest, DuplicateIdOrHashRefused) {
+  ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());
+  EXPECT_EQ(store_->CreateKey(Key("key_a", "hash_x")).code(), Status::Code::kAlreadyExists);
+  EXPECT_EQ(store_->CreateKey(Key("key_x", "hash_a")).code(), Status::Code::kAlreadyExists);
+}
+
+TEST_F(SqliteKeyStoreTest, RevokeKeepsFirstTime) {
+  ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());
+  ASSERT_TRUE(store_->RevokeKey("key_a", 10).ok());
+  ASSERT_TRUE(store_->RevokeKey("key_a", 20).ok());
+  EXPECT_EQ(store_->GetKey("key_a")->revoked_micros, std::optional<int64_t>(10));
+  EXPECT_EQ(store_->RevokeKey("key_nope", 1).code(), Status::Code::kNotFound);
+}
+
+TEST_F(SqliteKeyStoreTest, GrantsAreIdempotent) {
+  ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());
+  ASSERT_TRUE(store_->CreateKey(Key("key_b", "hash_b")).ok());
+  auto g1 = store_->ApplyGrant("key_a", "g1", 100, 1);
+  ASSERT_TRUE(g1.ok());
+  EXPECT_TRUE(g1->applied);
+  EXPECT_EQ(g1->balance_after, 100);
+  auto again = store_->ApplyGrant("key_a", "g1", 100, 2);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->applied);
+  EXPECT_EQ(again->balance_after, 100);
+  EXPECT_EQ(store_->ApplyGrant("key_a", "g1", 50, 3).status().code(), Status::Code::kAlreadyExists);
+  EXPECT_EQ(store_->ApplyGrant("key_b", "g1", 100, 3).status().code(),
+            Status::Code::kAlreadyExists);
+  EXPECT_EQ(store_->ApplyGrant("key_nope", "g2", 100, 3).status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(store_->ApplyGrant("key_a", "g3", 0, 3).status().code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(store_->GetKey("key_a")->balance, 100);
+  auto ledger = Ledger("key_a");
+  ASSERT_EQ(ledger.size(), 1u);
+  EXPECT_EQ(ledger[0].kind, LedgerKind::kGrant);
+  EXPECT_EQ(ledger[0].reference, "g1");
+  EXPECT_EQ(ledger[0].amount, 100);
+  EXPECT_EQ(ledger[0].balance_after, 100);
+}
+
+TEST_F(SqliteKeyStoreTest, ChargesNeverMakeTheBalanceNegative) {
+  ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());
+  ASSERT_TRUE(store_->ApplyGrant("key_a", "g1", 5, 1).ok());
+  std::vector<ChargeRequest> charges = {
+      {"key_a", "r1", "/v1/x", 2, 10},
+      {"key_a", "r2", "/v1/x", 2, 11},
+      {"key_a", "r3", "/v1/x", 2, 12},  // only 1 left: refused
+      {"key_zz", "r4", "/v1/x", 2, 13},
+  };
+  std::vector<Status> outcomes;
+  ASSERT_TRUE(store_->AppendCharges(charges, &outcomes).ok());
+  ASSERT_EQ(outcomes.size(), 4u);
+  EXPECT_TRUE(outcomes[0].ok());
+  EXPECT_TRUE(outcomes[1].ok());
+  EXPECT_EQ(outcomes[2].code(), Status::Code::kResourceExhausted);
+  EXPECT_EQ(outcomes[3].code(), Status::Code::kNotFound);
+  auto key = store_->GetKey("key_a");
+  EXPECT_EQ(key->balance, 1);
+  EXPECT_EQ(key->charged_requests, 2);
+  EXPECT_EQ(key->charged_credits, 4);
+  EXPECT_EQ(key->last_charge_micros, 11);
+  auto ledger = Ledger("key_a");
+  ASSERT_EQ(ledger.size(), 3u);
+  EXPECT_EQ(ledger[1].kind, LedgerKind::kCharge);
+  EXPECT_EQ(ledger[1].reference, "r1");
+  EXPECT_EQ(ledger[1].endpoint, "/v1/x");
+  EXPECT_EQ(ledger[1].amount, -2);
+  EXPECT_EQ(ledger[1].balance_after, 3);
+  EXPECT_EQ(ledger[2].balance_after, 1);
+  EXPECT_LT(ledger[1].seq, ledger[2].seq);
+}
+
+TEST_F(SqliteKeyStoreTest, ChargesSurviveReopen) {
+  ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());
+  ASSERT_TRUE(store_->ApplyGrant("key_a", "g1", 10, 1).ok());
+  std::vector<ChargeRequest> charges = {{"key_a", "r1", "/v1/x", 2, 10}};
+  std::vector<Status> outcomes;
+  ASSERT_TRUE(store_->AppendCharges(charges, &outcomes).ok());
+  store_.reset();
+  auto reopened = SqliteKeyStore::Open(path_);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->GetKey("key_a")->balance, 8);
+}
+
+TEST_F(SqliteKeyStoreTest, SnapshotReportsGrantsAfterWatermark) {
+  ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());
+  ASSERT_TRUE(store_->ApplyGrant("key_a", "g1", 10, 1).ok());
+  auto first = store_->Snapshot(0);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->keys.size(), 1u);
+  EXPECT_EQ(first->new_grants.size(), 1u);
+  std::vector<ChargeRequest> charges = {{"key_a", "r1", "/v1/x", 2, 10}};
+  std::vector<Status> outcomes;
+  ASSERT_TRUE(store_->AppendCharges(charges, &outcomes).ok());
+  ASSERT_TRUE(store_->ApplyGrant("key_a", "g2", 7, 2).ok());
+  auto second = store_->Snapshot(first->last_seq);
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->new_grants.size(), 1u);
+  EXPECT_EQ(second->new_grants[0].reference, "g2");
+  EXPECT_EQ(second->keys[0].balance, 15);
+  EXPECT_GT(second->last_seq, first->last_seq);
+}
+
+}  // namespace
+}  // namespace soundtrend::store::sqlite
