@@ -1,0 +1,361 @@
+#include "engine/chart_engine.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "common/day.h"
+#include "common/regions.h"
+
+namespace soundtrend::engine {
+namespace {
+
+const Day kDay = *ParseDay("2026-03-01");
+const RegionId kUS = *FindRegion("US");
+const RegionId kFR = *FindRegion("FR");
+
+SoundRecord Sound(uint64_t clip, std::string title, std::string author = "Artist") {
+  SoundRecord s;
+  s.clip_id = clip;
+  s.song_id = clip + 1000;
+  s.title = std::move(title);
+  s.author = std::move(author);
+  s.cover = "https://example.com/" + std::to_string(clip) + ".jpeg";
+  s.duration = 30;
+  return s;
+}
+
+void Use(ChartEngine& engine, uint64_t clip, Day day, int64_t uses, RegionId region = kUS) {
+  engine.AddDailyUses({clip, region, day, uses});
+}
+
+std::vector<uint64_t> Clips(const std::vector<ChartEntry>& entries) {
+  std::vector<uint64_t> clips;
+  for (const auto& e : entries) clips.push_back(e.sound->clip_id);
+  return clips;
+}
+
+const Edition& MustFind(const ChartSet& set, RegionId region, int period) {
+  const Edition* edition = set.Find(region, period);
+  if (edition == nullptr) {
+    ADD_FAILURE() << "no edition " << int(region) << "/" << period;
+    static const Edition* none = nullptr;
+    return *none;
+  }
+  return *edition;
+}
+
+const ChartEntry* EntryOf(const std::vector<ChartEntry>& entries, uint64_t clip) {
+  for (const auto& e : entries)
+    if (e.sound->clip_id == clip) return &e;
+  return nullptr;
+}
+
+TEST(ChartEngineTest, RanksByUsageThenUsesOnTheDayThenClipIdAsNumber) {
+  ChartEngine engine;
+  // 1 and 2: same usage (10); 2 has more uses on the day -> 2 first.
+  Use(engine, 1, kDay - 1, 5);
+  Use(engine, 1, kDay, 5);
+  Use(engine, 2, kDay - 1, 4);
+  Use(engine, 2, kDay, 6);
+  // 9 and 10: same usage and same uses on the day -> clip 9 before 10 (numeric order).
+  Use(engine, 10, kDay, 3);
+  Use(engine, 9, kDay, 3);
+  // 5: most used.
+  Use(engine, 5, kDay - 3, 20);
+  auto set = engine.Publish(kDay, nullptr);
+  const Edition& ed = MustFind(*set, kUS, 7);
+  EXPECT_EQ(Clips(ed.top()), (std::vector<uint64_t>{5, 2, 1, 9, 10}));
+  EXPECT_EQ(ed.top()[0].usage_count, 20);
+  EXPECT_EQ(ed.top()[1].usage_count, 10);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(ed.top()[i].rank, i + 1);
+  EXPECT_EQ(ed.ranked_count(), 5u);
+  EXPECT_EQ(ed.day(), kDay);
+  EXPECT_EQ(ed.period(), 7);
+  EXPECT_EQ(ed.region(), kUS);
+}
+
+TEST(ChartEngineTest, OnlySoundsUsedInTheWindowAreRankedAndUsesAddUp) {
+  ChartEngine engine;
+  Use(engine, 1, kDay - 7, 100);  // just outside the 7-day window, inside 30
+  Use(engine, 2, kDay - 6, 1);    // first day of the 7-day window
+  Use(engine, 2, kDay - 6, 2);    // adds up
+  Use(engine, 3, kDay - 40, 9);   // only in the 120-day window
+  Use(engine, 4, kDay, 1, kFR);   // another region
+  auto set = engine.Publish(kDay, nullptr);
+  EXPECT_EQ(Clips(MustFind(*set, kUS, 7).top()), (std::vector<uint64_t>{2}));
+  EXPECT_EQ(MustFind(*set, kUS, 7).top()[0].usage_count, 3);
+  EXPECT_EQ(Clips(MustFind(*set, kUS, 30).top()), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(Clips(MustFind(*set, kUS, 120).top()), (std::vector<uint64_t>{1, 3, 2}));
+  EXPECT_EQ(Clips(MustFind(*set, kFR, 7).top()), (std::vector<uint64_t>{4}));
+  EXPECT_EQ(set->Find(*FindRegion("DE"), 7), nullptr);
+  EXPECT_EQ(set->Find(kUS, 8), nullptr);
+}
+
+TEST(ChartEngineTest, ListsTheTopHundredAndRanksTheRest) {
+  ChartEngine engine;
+  for (uint64_t clip = 1; clip <= 150; ++clip) Use(engine, clip, kDay, 1000 - clip);
+  auto set = engine.Publish(kDay, nullptr);
+  const Edition& ed = MustFind(*set, kUS, 7);
+  ASSERT_EQ(ed.top().size(), 100u);
+  EXPECT_EQ(ed.ranked_count(), 150u);
+  EXPECT_EQ(ed.top().back().sound->clip_id, 100u);
+}
+
+TEST(ChartEngineTest, SoundNewerThanTheWindowHasTrendFromItsFirstUse) {
+  ChartEngine engine;
+  engine.AddSound(Sound(1, "Old"));
+  engine.AddSound(Sound(2, "New"));
+  Use(engine, 1, kDay - 200, 1);  // data begins long before
+  Use(engine, 1, kDay, 2);
+  Use(engine, 2, kDay - 2, 4);
+  Use(engine, 2, kDay, 2);
+  auto set = engine.Publish(kDay, nullptr);
+  const Edition& ed = MustFind(*set, kUS, 7);
+  const ChartEntry* fresh = EntryOf(ed.top(), 2);
+  ASSERT_NE(fresh, nullptr);
+  ASSERT_EQ(fresh->trend.size(), 3u);
+  EXPECT_EQ(fresh->trend[0], (TrendPoint{DayStartUnixSeconds(kDay - 2), 100}));
+  EXPECT_EQ(fresh->trend[1], (TrendPoint{DayStartUnixSeconds(kDay - 1), 0}));
+  EXPECT_EQ(fresh->trend[2], (TrendPoint{DayStartUnixSeconds(kDay), 50}));
+  const ChartEntry* old = EntryOf(ed.top(), 1);
+  ASSERT_NE(old, nullptr);
+  EXPECT_EQ(old->trend.size(), 7u);
+  // 120 days: weekly buckets ending on kDay; sound 2's only bucket is the last one.
+  const ChartEntry* fresh120 = EntryOf(MustFind(*set, kUS, 120).top(), 2);
+  ASSERT_NE(fresh120, nullptr);
+  ASSERT_EQ(fresh120->trend.size(), 1u);
+  EXPECT_EQ(fresh120->trend[0], (TrendPoint{DayStartUnixSeconds(kDay), 100}));
+  const ChartEntry* old120 = EntryOf(MustFind(*set, kUS, 120).top(), 1);
+  ASSERT_NE(old120, nullptr);
+  EXPECT_EQ(old120->trend.size(), 18u);
+  EXPECT_EQ(old120->trend.front().time, DayStartUnixSeconds(kDay - 119));
+}
+
+TEST(ChartEngineTest, MovementComparesWithTheEditionOfDayMinusPeriod) {
+  ChartEngine engine;
+  const Day prev = kDay - 7;
+  // Previous window: 1 > 2 > 3 > 4.
+  Use(engine, 1, prev, 40);
+  Use(engine, 2, prev, 30);
+  Use(engine, 3, prev, 20);
+  Use(engine, 4, prev, 10);
+  // Current window: 3 > 2 > 1 > 5 (new); 4 gone.
+  Use(engine, 3, kDay, 50);
+  Use(engine, 2, kDay, 30);
+  Use(engine, 1, kDay, 10);
+  Use(engine, 5, kDay, 5);
+  auto set = engine.Publish(kDay, nullptr);
+  const auto& top = MustFind(*set, kUS, 7).top();
+  ASSERT_EQ(Clips(top), (std::vector<uint64_t>{3, 2, 1, 5}));
+  EXPECT_EQ(top[0].rank_diff_type, 1);
+  EXPECT_EQ(top[0].rank_diff, 2);
+  EXPECT_EQ(top[1].rank_diff_type, 2);
+  EXPECT_EQ(top[1].rank_diff, 0);
+  EXPECT_EQ(top[2].rank_diff_type, 3);
+  EXPECT_EQ(top[2].rank_diff, 2);
+  EXPECT_EQ(top[3].rank_diff_type, 4);
+  EXPECT_FALSE(top[3].rank_diff.has_value());
+}
+
+TEST(ChartEngineTest, SoundLeavingAndReenteringCountsOnListTimes) {
+  ChartEngine engine;
+  // Region with 100 steady sounds (clips 1000..1099, 10 uses a day) and sound 1, which
+  // is on top for 3 days, absent 20 days, back for 2 days.
+  const Day start = kDay - 30;
+  for (Day d = start; d <= kDay; ++d)
+    for (uint64_t clip = 1000; clip < 1100; ++clip) Use(engine, clip, d, 10);
+  for (Day d = start; d < start + 3; ++d) Use(engine, 1, d, 1000);
+  for (Day d = kDay - 1; d <= kDay; ++d) Use(engine, 1, d, 1000);
+  auto set = engine.Publish(kDay, nullptr);
+  // 7-day chart: sound 1 listed on start..start+8 (its uses stay 7 days in the window),
+  // then again on kDay-1 and kDay.
+  const ChartEntry* e7 = EntryOf(MustFind(*set, kUS, 7).top(), 1);
+  ASSERT_NE(e7, nullptr);
+  EXPECT_EQ(e7->rank, 1);
+  EXPECT_EQ(e7->on_list_times, 9 + 2);
+  EXPECT_FALSE(e7->new_to_top_100);  // listed before the window
+  EXPECT_EQ(e7->rank_diff_type, 4);  // not on the edition of kDay-7
+  // 30-day chart: window is [kDay-29, kDay]; start = kDay-30 is before it.
+  const ChartEntry* e30 = EntryOf(MustFind(*set, kUS, 30).top(), 1);
+  ASSERT_NE(e30, nullptr);
+  EXPECT_EQ(e30->on_list_times, 31);  // listed on every day since it arrived
+  EXPECT_FALSE(e30->new_to_top_100);
+  EXPECT_EQ(e30->rank_diff_type, 2);  // the edition of kDay-30 (= start) had it at rank 1
+  EXPECT_EQ(e30->rank_diff, 0);
+}
+
+TEST(ChartEngineTest, NewToTop100MeansNeverListedBeforeTheWindow) {
+  ChartEngine engine;
+  Use(engine, 1, kDay - 10, 5);  // listed on 7-day charts kDay-10..kDay-4
+  Use(engine, 1, kDay, 5);
+  Use(engine, 2, kDay - 3, 5);  // first listed inside the window
+  auto set = engine.Publish(kDay, nullptr);
+  const auto& top7 = MustFind(*set, kUS, 7).top();
+  EXPECT_FALSE(EntryOf(top7, 1)->new_to_top_100);
+  EXPECT_TRUE(EntryOf(top7, 2)->new_to_top_100);
+  EXPECT_EQ(EntryOf(top7, 2)->on_list_times, 4);
+  // 30-day chart: sound 1 first listed on kDay-10, inside the window.
+  EXPECT_TRUE(EntryOf(MustFind(*set, kUS, 30).top(), 1)->new_to_top_100);
+}
+
+TEST(ChartEngineTest, SearchFindsSoundsBeyondTheTopHundredWithEveryField) {
+  ChartEngine engine;
+  for (uint64_t clip = 1; clip <= 120; ++clip) {
+    engine.AddSound(Sound(clip, "Song " + std::to_string(clip)));
+    Use(engine, clip, kDay, 1000 - clip);
+  }
+  engine.AddSound(Sound(110, "Beyoncé Remix", "DJ Ünï"));
+  engine.AddSound(Sound(3, "Halo", "BEYONCE"));
+  engine.AddVideo({77, 110, kUS, kDay, "https://example.com/v77.jpeg", 5});
+  Use(engine, 3, kDay - 7, 1);  // alone (rank 1) on the editions of kDay-7..kDay-1
+  auto set = engine.Publish(kDay, nullptr);
+  const Edition& ed = MustFind(*set, kUS, 7);
+  auto hits = ed.Search("beyonce");
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(hits[0].sound->clip_id, 3u);
+  EXPECT_EQ(hits[0].rank, 3);
+  EXPECT_EQ(hits[0].rank_diff_type, 3);  // rank 1 on the edition of kDay-7
+  EXPECT_EQ(hits[0].rank_diff, 2);
+  EXPECT_EQ(hits[0].on_list_times, 8);
+  EXPECT_EQ(hits[1].sound->clip_id, 110u);
+  EXPECT_EQ(hits[1].rank, 110);
+  EXPECT_EQ(hits[1].usage_count, 890);
+  EXPECT_EQ(hits[1].on_list_times, 0);
+  EXPECT_TRUE(hits[1].new_to_top_100);
+  EXPECT_EQ(hits[1].rank_diff_type, 4);
+  EXPECT_FALSE(hits[1].rank_diff.has_value());
+  ASSERT_EQ(hits[1].trend.size(), 1u);
+  EXPECT_EQ(hits[1].trend[0].hundredths, 100);
+  ASSERT_EQ(hits[1].related.size(), 1u);
+  EXPECT_EQ(hits[1].related[0].item_id, 77u);
+  EXPECT_EQ(hits[1].sound->title, "Beyoncé Remix");
+  // Author match, accent-insensitive.
+  auto by_author = ed.Search("dj uni");
+  ASSERT_EQ(by_author.size(), 1u);
+  EXPECT_EQ(by_author[0].rank, 110);
+  // Everything: the full ranking in order.
+  auto all = ed.Search("");
+  ASSERT_EQ(all.size(), 120u);
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].rank, static_cast<int>(i + 1));
+  // A sound dropping out of the top 100: on the kDay-7 edition of the 30-day chart only
+  // sound 3 was listed; sound 3 stays listed, 110 was never listed.
+  auto hits30 = MustFind(*set, kUS, 30).Search("remix");
+  ASSERT_EQ(hits30.size(), 1u);
+  EXPECT_EQ(hits30[0].rank, 110);
+  EXPECT_EQ(hits30[0].usage_count, 890);
+  EXPECT_EQ(hits30[0].on_list_times, 0);
+  EXPECT_EQ(hits30[0].rank_diff_type, 4);
+  EXPECT_EQ(MustFind(*set, kUS, 30).Search("halo")[0].on_list_times, 8);
+}
+
+TEST(ChartEngineTest, RelatedVideosAreTheMostViewedOfTheWindow) {
+  ChartEngine engine;
+  Use(engine, 1, kDay, 10);
+  Use(engine, 1, kDay - 1, 10);
+  engine.AddVideo({50, 1, kUS, kDay, "c50", 100});
+  engine.AddVideo({40, 1, kUS, kDay - 1, "c40", 100});  // tie with 50: smaller id first
+  engine.AddVideo({60, 1, kUS, kDay, "c60", 300});
+  engine.AddVideo({70, 1, kUS, kDay, "c70", 5});
+  engine.AddVideo({80, 1, kUS, kDay - 1, "c80", 50});
+  engine.AddVideo({90, 1, kUS, kDay - 8, "c90", 1000000});  // outside the 7-day window
+  engine.AddVideo({91, 1, kFR, kDay, "c91", 1000000});      // another region
+  auto set = engine.Publish(kDay, nullptr);
+  const auto& entry = MustFind(*set, kUS, 7).top()[0];
+  ASSERT_EQ(entry.related.size(), 4u);
+  EXPECT_EQ(entry.related[0], (RelatedVideo{60, "c60"}));
+  EXPECT_EQ(entry.related[1], (RelatedVideo{40, "c40"}));
+  EXPECT_EQ(entry.related[2], (RelatedVideo{50, "c50"}));
+  EXPECT_EQ(entry.related[3], (RelatedVideo{80, "c80"}));
+  EXPECT_EQ(MustFind(*set, kUS, 30).top()[0].related[0].item_id, 90u);
+}
+
+TEST(ChartEngineTest, LaterSoundRecordReplacesAndPlaceholderBeforeCatalog) {
+  ChartEngine engine;
+  Use(engine, 7, kDay, 1);
+  auto before = engine.Publish(kDay, nullptr);
+  EXPECT_EQ(MustFind(*before, kUS, 7).top()[0].sound->title, "");
+  engine.AddSound(Sound(7, "First"));
+  engine.AddSound(Sound(7, "Second"));
+  auto after = engine.Publish(kDay, nullptr);
+  EXPECT_EQ(MustFind(*after, kUS, 7).top()[0].sound->title, "Second");
+  EXPECT_EQ(MustFind(*before, kUS, 7).top()[0].sound->title, "");  // snapshot unchanged
+}
+
+TEST(ChartEngineTest, PublishedChartSetNeverChangesWhenDataArrives) {
+  ChartEngine engine;
+  engine.AddSound(Sound(1, "One"));
+  engine.AddSound(Sound(2, "Two"));
+  Use(engine, 1, kDay, 5);
+  Use(engine, 2, kDay, 3);
+  auto set = engine.Publish(kDay, nullptr);
+  Use(engine, 2, kDay, 10);
+  engine.AddVideo({5, 2, kUS, kDay, "v", 1});
+  const Edition& ed = MustFind(*set, kUS, 7);
+  EXPECT_EQ(Clips(ed.top()), (std::vector<uint64_t>{1, 2}));
+  auto hits = ed.Search("two");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].usage_count, 3);
+  EXPECT_TRUE(hits[0].related.empty());
+  auto next = engine.Publish(kDay, nullptr);
+  EXPECT_EQ(Clips(MustFind(*next, kUS, 7).top()), (std::vector<uint64_t>{2, 1}));
+  EXPECT_EQ(MustFind(*next, kUS, 7).top()[0].usage_count, 13);
+}
+
+TEST(ChartEngineTest, HistoryRecordsCoverEveryDayAndReloadGivesTheSameCharts) {
+  ChartEngine engine;
+  for (int i = 0; i < 40; ++i) {
+    Use(engine, 1 + (i % 5), kDay - i, 1 + i % 3);
+    Use(engine, 10 + (i % 7), kDay - i, 2, kFR);
+  }
+  std::vector<store::EditionRecord> records;
+  auto set = engine.Publish(kDay, &records);
+  // Every day since data begins (kDay-39), 3 periods, 2 regions.
+  EXPECT_EQ(records.size(), 40u * 3 * 2);
+  for (const auto& r : records) EXPECT_LE(r.top_clip_ids.size(), 100u);
+  // A new engine with the same data and the saved history publishes the same charts
+  // without recomputing history.
+  ChartEngine reloaded;
+  for (int i = 0; i < 40; ++i) {
+    Use(reloaded, 1 + (i % 5), kDay - i, 1 + i % 3);
+    Use(reloaded, 10 + (i % 7), kDay - i, 2, kFR);
+  }
+  for (const auto& r : records) reloaded.LoadEdition(r);
+  std::vector<store::EditionRecord> again;
+  auto set2 = reloaded.Publish(kDay, &again);
+  EXPECT_TRUE(again.empty());
+  for (RegionId region : {kUS, kFR}) {
+    for (int period : kPeriods) {
+      const auto& a = MustFind(*set, region, period).top();
+      const auto& b = MustFind(*set2, region, period).top();
+      ASSERT_EQ(a.size(), b.size());
+      for (size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(a[i].sound->clip_id, b[i].sound->clip_id);
+        EXPECT_EQ(a[i].on_list_times, b[i].on_list_times);
+        EXPECT_EQ(a[i].rank_diff, b[i].rank_diff);
+        EXPECT_EQ(a[i].new_to_top_100, b[i].new_to_top_100);
+        EXPECT_EQ(a[i].trend, b[i].trend);
+      }
+    }
+  }
+}
+
+TEST(ChartEngineTest, LoadedHistoryIsKeptAsPublished) {
+  ChartEngine engine;
+  Use(engine, 1, kDay - 7, 5);
+  Use(engine, 1, kDay, 5);
+  Use(engine, 2, kDay - 7, 9);
+  // The published edition of kDay-7 said: 1 then 2 (e.g. data arrived late since).
+  engine.LoadEdition({kUS, 7, kDay - 7, {1, 2}});
+  for (Day d = kDay - 6; d < kDay; ++d) engine.LoadEdition({kUS, 7, d, {}});
+  auto set = engine.Publish(kDay, nullptr);
+  const auto& top = MustFind(*set, kUS, 7).top();
+  ASSERT_EQ(Clips(top), (std::vector<uint64_t>{1}));
+  EXPECT_EQ(top[0].rank_diff_type, 2);
+  EXPECT_EQ(top[0].on_list_times, 2);
+}
+
+}  // namespace
+}  // namespace soundtrend::engine

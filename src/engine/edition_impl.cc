@@ -1,0 +1,184 @@
+#include "engine/edition_impl.h"
+
+#include <algorithm>
+
+#include "engine/trend.h"
+
+namespace soundtrend::engine::internal {
+
+int64_t UsesColumn::Find(uint32_t local) const {
+  auto it = std::lower_bound(cells.begin(), cells.end(), local,
+                             [](const UseCell& c, uint32_t l) { return c.local < l; });
+  return (it != cells.end() && it->local == local) ? it->uses : 0;
+}
+
+void UsesColumn::Normalize() {
+  if (normalized) return;
+  std::sort(cells.begin(), cells.end(),
+            [](const UseCell& a, const UseCell& b) { return a.local < b.local; });
+  size_t out = 0;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (out > 0 && cells[out - 1].local == cells[i].local) {
+      const uint64_t sum = uint64_t{cells[out - 1].uses} + cells[i].uses;
+      cells[out - 1].uses = static_cast<uint32_t>(std::min<uint64_t>(sum, UINT32_MAX));
+    } else {
+      cells[out++] = cells[i];
+    }
+  }
+  cells.resize(out);
+  cells.shrink_to_fit();
+  normalized = true;
+}
+
+void VideoColumn::Normalize() {
+  if (normalized) return;
+  std::sort(cells.begin(), cells.end(), [](const VideoCell& a, const VideoCell& b) {
+    if (a.local != b.local) return a.local < b.local;
+    if (a.views != b.views) return a.views > b.views;
+    return a.video_id < b.video_id;
+  });
+  std::vector<VideoCell> kept;
+  kept.reserve(cells.size());
+  size_t group_start = 0;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (i > 0 && cells[i].local != cells[i - 1].local) group_start = kept.size();
+    const size_t in_group = kept.size() - group_start;
+    if (in_group >= 4) continue;
+    bool duplicate = false;
+    for (size_t k = group_start; k < kept.size(); ++k)
+      if (kept[k].video_id == cells[i].video_id) duplicate = true;
+    if (!duplicate) kept.push_back(std::move(cells[i]));
+  }
+  cells = std::move(kept);
+  normalized = true;
+}
+
+EditionImpl::EditionImpl(EditionInput input) : in_(std::move(input)) {
+  top_.reserve(in_.top_locals.size());
+  for (size_t i = 0; i < in_.top_locals.size(); ++i) {
+    top_.push_back(BuildEntry(in_.top_locals[i], static_cast<int32_t>(i + 1), in_.top_usage[i]));
+  }
+}
+
+ChartEntry EditionImpl::BuildEntry(uint32_t local, int32_t rank, int64_t usage) const {
+  const RegionSnapshot& region = *in_.region;
+  const int period = in_.period;
+  const Day day = region.day;
+  const Day window_start = day - period + 1;
+  const int first_index = kMaxPeriod - period;
+
+  ChartEntry entry;
+  entry.sound = (*in_.sounds)[region.local_to_global[local]]->record;
+  entry.rank = rank;
+  entry.usage_count = usage;
+
+  auto prev = std::lower_bound(
+      in_.previous_ranks.begin(), in_.previous_ranks.end(), local,
+      [](const std::pair<uint32_t, int32_t>& p, uint32_t l) { return p.first < l; });
+  if (prev != in_.previous_ranks.end() && prev->first == local) {
+    const int32_t before = prev->second;
+    entry.rank_diff = before > rank ? before - rank : rank - before;
+    entry.rank_diff_type = before > rank ? 1 : (before == rank ? 2 : 3);
+  } else {
+    entry.rank_diff.reset();
+    entry.rank_diff_type = 4;
+  }
+
+  auto listing = std::lower_bound(in_.listings.begin(), in_.listings.end(), local,
+                                  [](const ListingInfo& l, uint32_t x) { return l.local < x; });
+  if (listing != in_.listings.end() && listing->local == local) {
+    entry.on_list_times = listing->count;
+    entry.new_to_top_100 = listing->first_day >= window_start;
+  } else {
+    entry.on_list_times = 0;
+    entry.new_to_top_100 = true;
+  }
+
+  std::vector<int64_t> window_uses(period, 0);
+  for (int i = 0; i < period; ++i) {
+    const auto& column = region.uses[first_index + i];
+    if (column) window_uses[i] = column->Find(local);
+  }
+  entry.trend = ComputeTrend(period, day, window_uses, region.first_use[local]);
+
+  std::vector<const VideoCell*> videos;
+  for (int i = first_index; i < kMaxPeriod; ++i) {
+    const auto& column = region.videos[i];
+    if (!column) continue;
+    auto it = std::lower_bound(column->cells.begin(), column->cells.end(), local,
+                               [](const VideoCell& c, uint32_t l) { return c.local < l; });
+    for (; it != column->cells.end() && it->local == local; ++it) videos.push_back(&*it);
+  }
+  std::sort(videos.begin(), videos.end(), [](const VideoCell* a, const VideoCell* b) {
+    if (a->views != b->views) return a->views > b->views;
+    return a->video_id < b->video_id;
+  });
+  for (const VideoCell* v : videos) {
+    if (entry.related.size() == 4) break;
+    bool duplicate = false;
+    for (const RelatedVideo& r : entry.related) duplicate |= r.item_id == v->video_id;
+    if (!duplicate) entry.related.push_back({v->video_id, v->cover});
+  }
+  return entry;
+}
+
+void EditionImpl::ComputeFullRanking() const {
+  const RegionSnapshot& region = *in_.region;
+  const size_t local_count = region.local_to_global.size();
+  std::vector<int64_t> sums(local_count, 0);
+  std::vector<uint32_t> touched;
+  for (int i = kMaxPeriod - in_.period; i < kMaxPeriod; ++i) {
+    const auto& column = region.uses[i];
+    if (!column) continue;
+    for (const UseCell& c : column->cells) {
+      if (sums[c.local] == 0) touched.push_back(c.local);
+      sums[c.local] += c.uses;
+    }
+  }
+  const auto& today = region.uses[kMaxPeriod - 1];
+  std::vector<RankKey> keys;
+  keys.reserve(touched.size());
+  for (uint32_t local : touched) {
+    keys.push_back({sums[local], today ? today->Find(local) : 0,
+                    (*in_.sounds)[region.local_to_global[local]]->record->clip_id, local});
+  }
+  std::sort(keys.begin(), keys.end());
+  full_order_.reserve(keys.size());
+  full_usage_.reserve(keys.size());
+  for (const RankKey& k : keys) {
+    full_order_.push_back(k.local);
+    full_usage_.push_back(k.usage);
+  }
+}
+
+std::vector<ChartEntry> EditionImpl::Search(std::string_view folded_keyword) const {
+  std::call_once(full_once_, [this] { ComputeFullRanking(); });
+  std::vector<ChartEntry> hits;
+  const RegionSnapshot& region = *in_.region;
+  for (size_t i = 0; i < full_order_.size(); ++i) {
+    const uint32_t local = full_order_[i];
+    const SoundInfo& info = *(*in_.sounds)[region.local_to_global[local]];
+    if (info.folded_title.find(folded_keyword) == std::string::npos &&
+        info.folded_author.find(folded_keyword) == std::string::npos) {
+      continue;
+    }
+    if (i < top_.size()) {
+      hits.push_back(top_[i]);
+    } else {
+      hits.push_back(BuildEntry(local, static_cast<int32_t>(i + 1), full_usage_[i]));
+    }
+  }
+  return hits;
+}
+
+const Edition* ChartSetImpl::Find(RegionId region, int period) const {
+  const auto index = PeriodIndex(period);
+  if (!index || region >= kRegionCount) return nullptr;
+  return editions_[region * 3 + *index].get();
+}
+
+void ChartSetImpl::Set(RegionId region, int period_index, std::unique_ptr<EditionImpl> edition) {
+  editions_[region * 3 + period_index] = std::move(edition);
+}
+
+}  // namespace soundtrend::engine::internal
