@@ -1,0 +1,56 @@
+// The admin HTTP API for keys, credits and the ledger (SPEC §6), over gateway::KeyAdmin.
+// Every route requires the admin token (gateway::AdminAuth); a customer key is refused.
+//
+//   POST /admin/v1/keys            {"name","qps"?,"burst"?,"credits"?,"expires"?,"endpoints"?}
+//                                  -> data {"key": "sk_live_..." (shown once), "key_id", ...}
+//   GET  /admin/v1/keys            -> data {"keys": [...]}
+//   POST /admin/v1/keys/revoke     {"key_id"} -> data {"key_id","revoked":true}
+//   POST /admin/v1/credits/grant   {"key_id","amount","grant_id"}
+//                                  -> data {"key_id","grant_id","applied","balance"}
+//   GET  /admin/v1/ledger?key_id=K[&limit=N] -> data {"key_id","total","entries":[...]}
+//                                  (the latest N entries, oldest first; N default 100)
+//   GET  /admin/v1/ledger.csv[?key_id=K]     -> text/csv, every entry (all keys when no K)
+//
+// `expires` is "YYYY-MM-DD" (the key is refused from 00:00 UTC that day) or unix seconds.
+// Responses use the SPEC §2 envelope; errors: 401 wrong/missing admin token, 400 bad
+// input ("Invalid parameter: <name> <rule>"), 404 unknown key, 409 grant id reused with
+// another key or amount, 500 storage failure.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/admin_auth.h"
+#include "gateway/billing_gateway.h"
+#include "gateway/key_admin.h"
+#include "http/handler.h"
+#include "http/router.h"
+
+namespace soundtrend::api {
+
+struct GatewayRoute {
+  std::string method;
+  std::string path;
+  http::Handler handler;
+};
+
+// The admin routes above. `admin` is shared by the handlers (thread-safe implementations
+// only, e.g. gateway::BillingGateway).
+std::vector<GatewayRoute> AdminKeyRoutes(std::shared_ptr<gateway::KeyAdmin> admin,
+                                         gateway::AdminAuth auth);
+
+// Registers GET /v1/account (account.h) and every admin route above on `router`.
+void AddGatewayRoutes(http::Router& router, std::shared_ptr<gateway::BillingGateway> gateway,
+                      gateway::AdminAuth auth);
+
+// A success envelope: {"code":0,"message":"success","data":<data_json>,"requestId":...}.
+http::Response GatewaySuccessResponse(std::string data_json, std::string_view request_id);
+
+// The value of query parameter `name` in a raw query string, percent-decoded ('+' is a
+// space); nullopt when absent.
+std::optional<std::string> FindQueryValue(std::string_view query, std::string_view name);
+
+}  // namespace soundtrend::api

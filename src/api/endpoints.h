@@ -1,0 +1,35 @@
+// The service's routes (besides the other engineers' account/admin ones, which the app
+// adds): trending music, regions, health, metrics, OpenAPI, docs and llms.txt.
+#pragma once
+
+#include <memory>
+
+#include "api/snapshot.h"
+#include "gateway/gateway.h"
+#include "http/handler.h"
+#include "http/metrics.h"
+#include "http/router.h"
+
+namespace soundtrend::api {
+
+struct ServingDependencies {
+  std::shared_ptr<gateway::Gateway> gateway;  // required
+  const SnapshotHolder* snapshots = nullptr;  // required; outlives the router
+  const http::Metrics* metrics = nullptr;     // optional; /metrics is absent without it
+};
+
+// GET /v1/tiktok/regions: free; {"code":0,...,"data":{"regions":[{"code","name"}...]}}.
+http::Handler MakeRegionsHandler();
+// GET /healthz: 200 {"status":"ok","snapshot_day":"YYYY-MM-DD"|null}.
+http::Handler MakeHealthHandler(const SnapshotHolder& snapshots);
+// GET /metrics: Prometheus text.
+http::Handler MakeMetricsHandler(const http::Metrics& metrics);
+// GET /openapi.json, GET /docs, GET /llms.txt: documents rendered once, at creation.
+http::Handler MakeOpenApiHandler();
+http::Handler MakeDocsHandler();
+http::Handler MakeLlmsTxtHandler();
+
+// Adds every route above plus GET /v1/tiktok/trending/music.
+void AddServingRoutes(http::Router& router, const ServingDependencies& deps);
+
+}  // namespace soundtrend::api

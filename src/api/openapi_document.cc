@@ -1,0 +1,265 @@
+// The OpenAPI 3.1 document: the one description of every endpoint (see openapi.h).
+#include "api/openapi.h"
+
+namespace soundtrend::api {
+
+namespace {
+
+constexpr std::string_view kDocument = R"json({
+  "openapi": "3.1.0",
+  "info": {
+    "title": "soundtrend",
+    "version": "0.1.0",
+    "summary": "Self-hosted per-region charts of trending TikTok sounds.",
+    "description": "soundtrend computes per-region charts of trending sounds from usage data and serves them with the same contract as the public `GET /v1/tiktok/trending/music` endpoint: a client written against that reference works unchanged with only the base URL and the key swapped.\n\nAuthentication: `Authorization: Bearer sk_live_...` on customer endpoints; `Authorization: Bearer <admin token>` on `/admin/v1/*`.\n\nEvery response, errors included, is JSON with a `requestId` equal to the `X-Request-Id` header. Errors have HTTP status = `code`, `data` null and a clear `message`."
+  },
+  "servers": [{"url": "http://127.0.0.1:8080", "description": "Local soundtrend"}],
+  "tags": [
+    {"name": "Charts", "description": "Trending music charts (paid, 2 credits per successful request)."},
+    {"name": "Account", "description": "The calling key's own account."},
+    {"name": "Admin", "description": "Key, credit, ledger and data management; admin token required."},
+    {"name": "Operations", "description": "Health, metrics and documentation; no authentication."}
+  ],
+  "paths": {
+    "/v1/tiktok/trending/music": {
+      "get": {
+        "tags": ["Charts"],
+        "summary": "Trending Music",
+        "description": "The current chart of trending sounds for one region and period, with usage counts, movement and a daily (7, 30 days) or weekly (120 days) popularity trend. Costs 2 credits per successful request; failed requests cost nothing. Checks, in order: key (401), endpoint permission (403), rate limit (429), parameters (400), balance (402).",
+        "operationId": "getTrendingMusic",
+        "security": [{"apiKey": []}],
+        "parameters": [
+          {"name": "search_keyword", "in": "query", "required": false, "description": "`FALSE` (any case) or empty: no search. Any other string: search titles and authors of every sound used in the region during the window (case- and accent-insensitive); results keep their full-ranking `rank` and have `is_search: true`.", "schema": {"type": "string", "default": "FALSE"}, "example": "FALSE"},
+          {"name": "page", "in": "query", "required": false, "description": "Page number, integer >= 1. A page past the end is an empty list with `has_more: false`.", "schema": {"type": "string", "pattern": "^[0-9]+$", "default": "1"}, "example": "1"},
+          {"name": "limit", "in": "query", "required": false, "description": "Page size, integer >= 1; values above 20 are served as 20.", "schema": {"type": "string", "pattern": "^[0-9]+$", "default": "20"}, "example": "20"},
+          {"name": "period", "in": "query", "required": false, "description": "Chart window in days.", "schema": {"type": "string", "enum": ["7", "30", "120"], "default": "7"}, "example": "7"},
+          {"name": "region", "in": "query", "required": false, "description": "Region code (any case), one of `GET /v1/tiktok/regions`. `GB`, not `UK`.", "schema": {"type": "string", "default": "US"}, "example": "US"},
+          {"name": "new_to_top_100", "in": "query", "required": false, "description": "`true`: only sounds never on this region and period's top 100 before the current window. Any case.", "schema": {"type": "string", "enum": ["true", "false"], "default": "false"}, "example": "false"},
+          {"name": "commercial_music", "in": "query", "required": false, "description": "`true`: only sounds in the commercial music library (`if_cml`). Any case.", "schema": {"type": "string", "enum": ["true", "false"], "default": "false"}, "example": "false"}
+        ],
+        "responses": {
+          "200": {
+            "description": "The requested page of the chart.",
+            "headers": {
+              "X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"},
+              "RateLimit-Policy": {"$ref": "#/components/headers/RateLimit-Policy"},
+              "RateLimit": {"$ref": "#/components/headers/RateLimit"},
+              "X-Credits-Remaining": {"$ref": "#/components/headers/X-Credits-Remaining"}
+            },
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TrendingMusicResponse"}}}
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "402": {"$ref": "#/components/responses/PaymentRequired"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "429": {"$ref": "#/components/responses/TooManyRequests"},
+          "500": {"$ref": "#/components/responses/InternalError"}
+        },
+        "x-codeSamples": [
+          {"lang": "curl", "label": "cURL", "source": "curl --request GET \\\n  --url 'http://127.0.0.1:8080/v1/tiktok/trending/music?search_keyword=FALSE&page=1&limit=20&period=7&region=US&new_to_top_100=false&commercial_music=false' \\\n  --header 'Authorization: Bearer <YOUR_API_KEY>'"}
+        ]
+      }
+    },
+    "/v1/tiktok/regions": {
+      "get": {
+        "tags": ["Charts"],
+        "summary": "Regions",
+        "description": "The 71 chart regions: code and English name. Free, no key needed.",
+        "operationId": "getRegions",
+        "security": [],
+        "responses": {
+          "200": {"description": "The region table.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RegionsResponse"}}}},
+          "500": {"$ref": "#/components/responses/InternalError"}
+        }
+      }
+    },
+    "/healthz": {
+      "get": {
+        "tags": ["Operations"],
+        "summary": "Health",
+        "description": "Liveness: 200 while the server runs, with the day of the chart being served.",
+        "operationId": "getHealth",
+        "security": [],
+        "responses": {
+          "200": {"description": "Alive.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}
+        }
+      }
+    },
+    "/metrics": {
+      "get": {
+        "tags": ["Operations"],
+        "summary": "Prometheus metrics",
+        "description": "Requests by route and status, latency histogram, snapshot age, in the Prometheus text format.",
+        "operationId": "getMetrics",
+        "security": [],
+        "responses": {
+          "200": {"description": "Prometheus text exposition format 0.0.4.", "content": {"text/plain": {"schema": {"type": "string"}}}}
+        }
+      }
+    },
+    "/openapi.json": {
+      "get": {
+        "tags": ["Operations"],
+        "summary": "This OpenAPI document",
+        "operationId": "getOpenApi",
+        "security": [],
+        "responses": {"200": {"description": "OpenAPI 3.1 JSON.", "content": {"application/json": {"schema": {"type": "object"}}}}}
+      }
+    },
+    "/docs": {
+      "get": {
+        "tags": ["Operations"],
+        "summary": "HTML documentation",
+        "description": "Human-readable reference generated from this document.",
+        "operationId": "getDocs",
+        "security": [],
+        "responses": {"200": {"description": "HTML page.", "content": {"text/html": {"schema": {"type": "string"}}}}}
+      }
+    },
+    "/llms.txt": {
+      "get": {
+        "tags": ["Operations"],
+        "summary": "Summary for language models",
+        "operationId": "getLlmsTxt",
+        "security": [],
+        "responses": {"200": {"description": "Plain text.", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+      }
+    }
+  },
+  "components": {
+    "securitySchemes": {
+      "apiKey": {"type": "http", "scheme": "bearer", "description": "Customer API key: `sk_live_` followed by at least 32 base62 characters, shown once at creation."},
+      "adminToken": {"type": "http", "scheme": "bearer", "description": "The server's admin token (`--admin-token` or SOUNDTREND_ADMIN_TOKEN). Customer keys are never accepted here."}
+    },
+    "headers": {
+      "X-Request-Id": {"description": "The request's id (UUID v4), equal to `requestId` in the body.", "schema": {"type": "string", "format": "uuid"}},
+      "RateLimit-Policy": {"description": "The key's rate-limit policy (IETF httpapi RateLimit headers draft).", "schema": {"type": "string"}},
+      "RateLimit": {"description": "The key's remaining rate-limit quota (IETF httpapi RateLimit headers draft).", "schema": {"type": "string"}},
+      "X-Credits-Remaining": {"description": "The key's credit balance after this request.", "schema": {"type": "integer"}},
+      "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer", "minimum": 1}}
+    },
+    "responses": {
+      "BadRequest": {"description": "A parameter is invalid: `Invalid parameter: <name> <rule>`.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}, "example": {"code": 400, "data": null, "message": "Invalid parameter: period must be one of 7, 30, 120", "requestId": "3b515c7d-e2ca-4b32-81dc-3a029504d1d3"}}}},
+      "Unauthorized": {"description": "`apiKey is null` (no or malformed Authorization header) or `apiKey is invalid` (unknown, revoked or expired key).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}, "example": {"code": 401, "data": null, "message": "apiKey is null", "requestId": "3b515c7d-e2ca-4b32-81dc-3a029504d1d3"}}}},
+      "PaymentRequired": {"description": "`apiKey quota is not enough`: the balance is below the request's cost.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}, "example": {"code": 402, "data": null, "message": "apiKey quota is not enough", "requestId": "3b515c7d-e2ca-4b32-81dc-3a029504d1d3"}}}},
+      "Forbidden": {"description": "`apiKey is not allowed to access this endpoint`.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "TooManyRequests": {"description": "`qps limit exceeded`: the key is over its rate limit; see `Retry-After`.", "headers": {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "NotFound": {"description": "Unknown path or resource.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "InternalError": {"description": "`Internal server error`; details are in the server log only.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    },
+    "schemas": {
+      "Error": {
+        "type": "object",
+        "description": "Error envelope; HTTP status = code.",
+        "required": ["code", "data", "message", "requestId"],
+        "properties": {
+          "code": {"type": "integer", "description": "The HTTP status."},
+          "data": {"type": "null"},
+          "message": {"type": "string", "description": "What went wrong, naming the parameter and the rule for 400."},
+          "requestId": {"type": "string", "format": "uuid", "description": "Equal to the X-Request-Id header."}
+        }
+      },
+      "Pagination": {
+        "type": "object",
+        "required": ["page", "size", "total", "has_more"],
+        "properties": {
+          "page": {"type": "integer", "minimum": 1, "description": "The page requested."},
+          "size": {"type": "integer", "minimum": 1, "maximum": 20, "description": "The page size in effect, after clamping to 20."},
+          "total": {"type": "integer", "minimum": 0, "description": "Entries matching the query."},
+          "has_more": {"type": "boolean", "description": "page * size < total."}
+        }
+      },
+      "TrendPoint": {
+        "type": "object",
+        "required": ["time", "value"],
+        "properties": {
+          "time": {"type": "integer", "description": "Unix seconds at 00:00 UTC of the point's day (120 days: the 7-day bucket's last day)."},
+          "value": {"type": "number", "minimum": 0, "maximum": 1, "description": "Uses relative to the window's largest point, two decimals; the largest is 1."}
+        }
+      },
+      "RelatedItem": {
+        "type": "object",
+        "required": ["item_id", "cover_uri"],
+        "properties": {
+          "item_id": {"type": "string", "pattern": "^[0-9]+$", "description": "The video's id (a string: ids exceed 2^53)."},
+          "cover_uri": {"type": "string", "description": "The video's cover image URL."}
+        }
+      },
+      "Sound": {
+        "type": "object",
+        "required": ["author", "clip_id", "country_code", "cover", "duration", "if_cml", "is_search", "link", "on_list_times", "promoted", "rank", "rank_diff", "rank_diff_type", "related_items", "song_id", "title", "trend", "url_title", "usage_count"],
+        "properties": {
+          "author": {"type": "string", "description": "Artist."},
+          "clip_id": {"type": "string", "pattern": "^[0-9]+$", "description": "The sound's id on the platform."},
+          "country_code": {"type": "string", "description": "The region queried."},
+          "cover": {"type": "string", "description": "Cover image URL."},
+          "duration": {"type": "integer", "minimum": 0, "description": "Seconds."},
+          "if_cml": {"type": "boolean", "description": "In the commercial music library (approved for business use)."},
+          "is_search": {"type": "boolean", "description": "True when the request searched."},
+          "link": {"type": "string", "description": "https://www.tiktok.com/music/x-<clip_id>"},
+          "on_list_times": {"type": ["integer", "null"], "minimum": 0, "description": "Daily editions of this region and period's chart that listed the sound, today's included."},
+          "promoted": {"type": "boolean", "description": "Promoted sound."},
+          "rank": {"type": "integer", "minimum": 1, "description": "Position in the full ranking, 1 = most used."},
+          "rank_diff": {"type": ["integer", "null"], "minimum": 0, "description": "Places moved since the previous window (absolute value); null when new."},
+          "rank_diff_type": {"type": "integer", "enum": [1, 2, 3, 4], "description": "1 up, 2 unchanged, 3 down, 4 new (not on the previous window's chart)."},
+          "related_items": {"oneOf": [{"type": "array", "maxItems": 4, "items": {"$ref": "#/components/schemas/RelatedItem"}}, {"type": "null"}], "description": "Up to 4 videos that used the sound in the window, most viewed first; null when none is known."},
+          "song_id": {"type": "string", "pattern": "^[0-9]+$", "description": "The song's id."},
+          "title": {"type": "string", "description": "Song title."},
+          "trend": {"type": "array", "items": {"$ref": "#/components/schemas/TrendPoint"}, "description": "Popularity over the window, oldest first: one point per day (7, 30) or per 7-day bucket (120)."},
+          "url_title": {"type": "string", "description": "The title as a URL slug (`New Sun` -> `New-Sun`)."},
+          "usage_count": {"type": "integer", "minimum": 1, "description": "Videos that used the sound in the region during the window (addition to the reference)."}
+        }
+      },
+      "TrendingMusicData": {
+        "type": "object",
+        "required": ["pagination", "sound_list"],
+        "properties": {
+          "pagination": {"$ref": "#/components/schemas/Pagination"},
+          "sound_list": {"type": "array", "items": {"$ref": "#/components/schemas/Sound"}}
+        }
+      },
+      "TrendingMusicResponse": {
+        "type": "object",
+        "required": ["code", "message", "data", "requestId"],
+        "properties": {
+          "code": {"type": "integer", "const": 0},
+          "message": {"type": "string", "const": "success"},
+          "data": {"$ref": "#/components/schemas/TrendingMusicData"},
+          "requestId": {"type": "string", "format": "uuid"}
+        }
+      },
+      "Region": {
+        "type": "object",
+        "required": ["code", "name"],
+        "properties": {
+          "code": {"type": "string", "pattern": "^[A-Z]{2}$", "description": "Two-letter region code."},
+          "name": {"type": "string", "description": "English name."}
+        }
+      },
+      "RegionsResponse": {
+        "type": "object",
+        "required": ["code", "message", "data", "requestId"],
+        "properties": {
+          "code": {"type": "integer", "const": 0},
+          "message": {"type": "string", "const": "success"},
+          "data": {"type": "object", "required": ["regions"], "properties": {"regions": {"type": "array", "items": {"$ref": "#/components/schemas/Region"}}}},
+          "requestId": {"type": "string", "format": "uuid"}
+        }
+      },
+      "Health": {
+        "type": "object",
+        "required": ["status", "snapshot_day"],
+        "properties": {
+          "status": {"type": "string", "const": "ok"},
+          "snapshot_day": {"type": ["string", "null"], "format": "date", "description": "The UTC day of the chart being served; null before any data."}
+        }
+      }
+    }
+  }
+})json";
+
+}  // namespace
+
+std::string_view OpenApiDocument() { return kDocument; }
+
+}  // namespace soundtrend::api

@@ -1,0 +1,88 @@
+#include "api/openapi.h"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <set>
+
+namespace soundtrend::api {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+TEST(OpenApiTest, DocumentIsValidJsonOpenApi31) {
+  simdjson::dom::parser parser;
+  element doc = parser.parse(simdjson::padded_string(OpenApiDocument()));
+  EXPECT_EQ(std::string_view(doc["openapi"]), "3.1.0");
+  object paths = doc["paths"];
+  std::set<std::string> listed;
+  for (auto [path, item] : paths) listed.insert(std::string(path));
+  for (const char* p : {"/v1/tiktok/trending/music", "/v1/tiktok/regions", "/healthz",
+                        "/metrics", "/openapi.json", "/docs", "/llms.txt"}) {
+    EXPECT_TRUE(listed.count(p)) << p;
+  }
+}
+
+// Every object schema in components declares its properties (no `properties: {}`), and
+// every property has a type, a $ref or a oneOf.
+TEST(OpenApiTest, SchemasAreReal) {
+  simdjson::dom::parser parser;
+  element doc = parser.parse(simdjson::padded_string(OpenApiDocument()));
+  object schemas = doc["components"]["schemas"];
+  for (auto [name, schema] : schemas) {
+    object props;
+    ASSERT_EQ(schema["properties"].get(props), simdjson::SUCCESS) << name;
+    EXPECT_GT(props.size(), 0u) << name;
+    for (auto [prop_name, prop] : props) {
+      const bool typed = prop["type"].error() == simdjson::SUCCESS ||
+                         prop["$ref"].error() == simdjson::SUCCESS ||
+                         prop["oneOf"].error() == simdjson::SUCCESS;
+      EXPECT_TRUE(typed) << name << "." << prop_name;
+    }
+  }
+  // The sound item lists every SPEC §3 field.
+  object sound = doc["components"]["schemas"]["Sound"]["properties"];
+  EXPECT_EQ(sound.size(), 19u);
+}
+
+TEST(OpenApiTest, EveryRefResolves) {
+  const std::string_view text = OpenApiDocument();
+  simdjson::dom::parser parser;
+  element doc = parser.parse(simdjson::padded_string(text));
+  size_t pos = 0;
+  int refs = 0;
+  while ((pos = text.find("\"$ref\": \"#/", pos)) != std::string_view::npos) {
+    pos += 11;
+    const size_t end = text.find('"', pos);
+    std::string pointer = "/" + std::string(text.substr(pos, end - pos));
+    element target;
+    EXPECT_EQ(doc.at_pointer(pointer).get(target), simdjson::SUCCESS) << pointer;
+    ++refs;
+  }
+  EXPECT_GT(refs, 10);
+}
+
+TEST(OpenApiTest, DocsHtmlListsEveryOperationAndSchema) {
+  auto html = RenderDocsHtml(OpenApiDocument());
+  ASSERT_TRUE(html.ok());
+  EXPECT_NE(html->find("<code>/v1/tiktok/trending/music</code>"), std::string::npos);
+  EXPECT_NE(html->find("search_keyword"), std::string::npos);
+  EXPECT_NE(html->find("id=\"schema-Sound\""), std::string::npos);
+  EXPECT_NE(html->find("integer | null"), std::string::npos);  // on_list_times
+  EXPECT_NE(html->find("array of RelatedItem | null"), std::string::npos);
+  EXPECT_FALSE(RenderDocsHtml("{not json").ok());
+}
+
+TEST(OpenApiTest, LlmsTxtListsOperations) {
+  auto text = RenderLlmsTxt(OpenApiDocument());
+  ASSERT_TRUE(text.ok());
+  EXPECT_NE(text->find("- GET /v1/tiktok/trending/music: Trending Music (auth: apiKey)"),
+            std::string::npos);
+  EXPECT_NE(text->find("`period` (query, string (\"7\", \"30\", \"120\"), default \"7\")"),
+            std::string::npos)
+      << *text;
+}
+
+}  // namespace
+}  // namespace soundtrend::api

@@ -1,0 +1,193 @@
+#include "api/snapshot.h"
+
+#include "api/render.h"
+#include "common/json_writer.h"
+#include "common/text_fold.h"
+
+namespace soundtrend::api {
+
+namespace {
+
+constexpr size_t kPeriodCount = kPeriods.size();
+
+size_t FilterIndex(bool new_to_top_100, bool commercial) {
+  return (new_to_top_100 ? 2 : 0) + (commercial ? 1 : 0);
+}
+
+bool Matches(const engine::ChartEntry& e, bool new_to_top_100, bool commercial) {
+  return (!new_to_top_100 || e.new_to_top_100) && (!commercial || e.sound->commercial);
+}
+
+// The page [offset, offset + count) of a list of `total` items, SPEC §3 pagination.
+struct Page {
+  size_t offset = 0;
+  size_t count = 0;
+  bool has_more = false;
+};
+
+Page Paginate(int64_t page, int limit, size_t total) {
+  Page p;
+  const uint64_t skipped_pages = static_cast<uint64_t>(page - 1);
+  if (skipped_pages > total / static_cast<uint64_t>(limit)) return p;  // far past the end
+  p.offset = static_cast<size_t>(skipped_pages) * static_cast<size_t>(limit);
+  if (p.offset >= total) return p;
+  p.count = std::min<size_t>(static_cast<size_t>(limit), total - p.offset);
+  p.has_more = p.offset + static_cast<size_t>(limit) < total;
+  return p;
+}
+
+void AppendEnvelopeHead(std::string& out, const TrendingQuery& q, size_t total, bool has_more) {
+  out += R"({"code":0,"message":"success","data":{"pagination":{"page":)";
+  json::AppendInt(out, q.page);
+  out += ",\"size\":";
+  json::AppendInt(out, q.limit);
+  out += ",\"total\":";
+  json::AppendInt(out, static_cast<int64_t>(total));
+  out += ",\"has_more\":";
+  json::AppendBool(out, has_more);
+  out += "},\"sound_list\":[";
+}
+
+void AppendEnvelopeTail(std::string& out, std::string_view request_id) {
+  out += "]},\"requestId\":";
+  json::AppendString(out, request_id);
+  out.push_back('}');
+}
+
+}  // namespace
+
+std::shared_ptr<const ServingSnapshot> ServingSnapshot::Build(
+    std::shared_ptr<const engine::ChartSet> charts, int64_t built_micros) {
+  std::shared_ptr<ServingSnapshot> s(new ServingSnapshot());
+  s->charts_ = std::move(charts);
+  s->built_micros_ = built_micros;
+  s->editions_.resize(kRegionCount * kPeriodCount);
+  if (!s->charts_) return s;
+  for (size_t r = 0; r < kRegionCount; ++r) {
+    const RegionId region = static_cast<RegionId>(r);
+    for (size_t p = 0; p < kPeriodCount; ++p) {
+      EditionFragments& f = s->editions_[r * kPeriodCount + p];
+      f.edition = s->charts_->Find(region, kPeriods[p]);
+      if (f.edition == nullptr) continue;
+      const auto& top = f.edition->top();
+      const size_t n = std::min<size_t>(top.size(), 100);
+      f.offsets.reserve(n + 1);
+      f.blob.reserve(n * 1200);
+      for (size_t i = 0; i < n; ++i) {
+        f.offsets.push_back(static_cast<uint32_t>(f.blob.size()));
+        AppendSoundJson(f.blob, top[i], RegionCode(region), /*is_search=*/false);
+      }
+      f.offsets.push_back(static_cast<uint32_t>(f.blob.size()));
+      for (size_t combo = 1; combo < 4; ++combo) {
+        for (size_t i = 0; i < n; ++i) {
+          if (Matches(top[i], combo & 2, combo & 1)) f.matching[combo].push_back(static_cast<uint8_t>(i));
+        }
+      }
+    }
+  }
+  return s;
+}
+
+const ServingSnapshot::EditionFragments& ServingSnapshot::Find(RegionId region, int period) const {
+  const auto p = PeriodIndex(period);
+  return editions_[static_cast<size_t>(region) * kPeriodCount + static_cast<size_t>(p.value_or(0))];
+}
+
+void ServingSnapshot::AnswerTrending(const TrendingQuery& q, std::string_view request_id,
+                                     std::string& out) const {
+  const EditionFragments& f = Find(q.region, q.period);
+  if (q.search_keyword) {
+    std::vector<engine::ChartEntry> found;
+    if (f.edition != nullptr) {
+      found = f.edition->Search(FoldForSearch(*q.search_keyword));
+      if (q.new_to_top_100 || q.commercial_music) {
+        std::erase_if(found, [&](const engine::ChartEntry& e) {
+          return !Matches(e, q.new_to_top_100, q.commercial_music);
+        });
+      }
+    }
+    const Page page = Paginate(q.page, q.limit, found.size());
+    out.reserve(out.size() + 256 + page.count * 1200);
+    AppendEnvelopeHead(out, q, found.size(), page.has_more);
+    for (size_t i = 0; i < page.count; ++i) {
+      if (i > 0) out.push_back(',');
+      AppendSoundJson(out, found[page.offset + i], RegionCode(q.region), /*is_search=*/true);
+    }
+    AppendEnvelopeTail(out, request_id);
+    return;
+  }
+
+  const size_t combo = FilterIndex(q.new_to_top_100, q.commercial_music);
+  const size_t all = f.offsets.empty() ? 0 : f.offsets.size() - 1;
+  const size_t total = combo == 0 ? all : f.matching[combo].size();
+  const Page page = Paginate(q.page, q.limit, total);
+  size_t bytes = 0;
+  for (size_t i = 0; i < page.count; ++i) {
+    const size_t pos = combo == 0 ? page.offset + i : f.matching[combo][page.offset + i];
+    bytes += f.offsets[pos + 1] - f.offsets[pos] + 1;
+  }
+  out.reserve(out.size() + 256 + bytes);
+  AppendEnvelopeHead(out, q, total, page.has_more);
+  for (size_t i = 0; i < page.count; ++i) {
+    const size_t pos = combo == 0 ? page.offset + i : f.matching[combo][page.offset + i];
+    if (i > 0) out.push_back(',');
+    out.append(f.blob, f.offsets[pos], f.offsets[pos + 1] - f.offsets[pos]);
+  }
+  AppendEnvelopeTail(out, request_id);
+}
+
+namespace {
+
+std::atomic<uint64_t> next_holder_id{1};
+
+struct CachedSnapshot {
+  uint64_t holder_id = 0;
+  uint64_t version = 0;
+  std::shared_ptr<const ServingSnapshot> snapshot;
+};
+
+}  // namespace
+
+SnapshotHolder::SnapshotHolder() : id_(next_holder_id.fetch_add(1)) {
+  current_ = ServingSnapshot::Build(nullptr, 0);
+  version_.store(1, std::memory_order_release);
+}
+
+void SnapshotHolder::Publish(std::shared_ptr<const ServingSnapshot> snapshot) {
+  if (!snapshot) snapshot = ServingSnapshot::Build(nullptr, 0);
+  std::function<void(const ServingSnapshot&)> callback;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    current_ = snapshot;
+    version_.fetch_add(1, std::memory_order_acq_rel);
+    callback = on_publish_;
+  }
+  if (callback) callback(*snapshot);
+}
+
+void SnapshotHolder::SetOnPublish(std::function<void(const ServingSnapshot&)> on_publish) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  on_publish_ = std::move(on_publish);
+}
+
+const std::shared_ptr<const ServingSnapshot>& SnapshotHolder::Current() const {
+  // A few holders at most per process (one per server; tests make more), so a tiny
+  // per-thread list is enough.
+  thread_local std::vector<std::unique_ptr<CachedSnapshot>> cache;
+  CachedSnapshot* entry = nullptr;
+  for (auto& c : cache)
+    if (c->holder_id == id_) entry = c.get();
+  if (entry == nullptr) {
+    cache.push_back(std::make_unique<CachedSnapshot>(CachedSnapshot{id_, 0, nullptr}));
+    entry = cache.back().get();
+  }
+  const uint64_t v = version_.load(std::memory_order_acquire);
+  if (entry->version != v || !entry->snapshot) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    entry->snapshot = current_;
+    entry->version = version_.load(std::memory_order_relaxed);
+  }
+  return entry->snapshot;
+}
+
+}  // namespace soundtrend::api

@@ -1,0 +1,90 @@
+// The serving snapshot: everything the trending-music endpoint needs to answer a request,
+// derived once from an immutable engine::ChartSet.
+//
+// At build time every region x period edition's top entries are rendered to JSON once
+// (is_search:false, country_code = the region) and, for every combination of the
+// new_to_top_100 / commercial_music filters, the list of matching positions is
+// precomputed. Answering a non-search request is then a lookup, a slice and a
+// concatenation. A search request calls Edition::Search and renders its (few) results on
+// the fly with is_search:true.
+//
+// A ServingSnapshot is immutable and safe to share between threads.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/query.h"
+#include "engine/chart_set.h"
+
+namespace soundtrend::api {
+
+class ServingSnapshot {
+ public:
+  // `charts` may be null: no data yet (every request gets an empty list, total 0).
+  // `built_micros`: wall-clock build time, for the snapshot-age gauge.
+  static std::shared_ptr<const ServingSnapshot> Build(
+      std::shared_ptr<const engine::ChartSet> charts, int64_t built_micros);
+
+  // Appends the complete HTTP 200 body (SPEC §2/§3 envelope) answering `query`.
+  void AnswerTrending(const TrendingQuery& query, std::string_view request_id,
+                      std::string& out) const;
+
+  const engine::ChartSet* charts() const { return charts_.get(); }
+  int64_t built_micros() const { return built_micros_; }
+
+ private:
+  struct EditionFragments {
+    const engine::Edition* edition = nullptr;
+    std::string blob;                // the rendered items, back to back
+    std::vector<uint32_t> offsets;   // item i = blob[offsets[i], offsets[i+1])
+    // Positions matching each filter combination, index = new_to_top_100*2 + commercial.
+    std::array<std::vector<uint8_t>, 4> matching;
+  };
+  ServingSnapshot() = default;
+  const EditionFragments& Find(RegionId region, int period) const;
+
+  std::shared_ptr<const engine::ChartSet> charts_;
+  int64_t built_micros_ = 0;
+  std::vector<EditionFragments> editions_;  // kRegionCount * kPeriods.size()
+};
+
+// Holds the snapshot being served and swaps in new ones without pausing readers.
+//
+// Readers (Current) keep a per-thread cached shared_ptr and only take the holder's mutex
+// when the atomic version number has moved, i.e. once per thread per publish; the request
+// path therefore takes no shared lock and touches no shared reference count. A reader sees
+// the old snapshot or the new one, never a mix.
+class SnapshotHolder {
+ public:
+  // Starts with an empty snapshot (no data).
+  SnapshotHolder();
+  SnapshotHolder(const SnapshotHolder&) = delete;
+  SnapshotHolder& operator=(const SnapshotHolder&) = delete;
+
+  // Thread-safe. `on_publish` (set before serving) is called after every Publish.
+  void Publish(std::shared_ptr<const ServingSnapshot> snapshot);
+  void SetOnPublish(std::function<void(const ServingSnapshot&)> on_publish);
+
+  // Thread-safe. The returned reference stays valid until the calling thread's next call
+  // to Current() on this holder; copy the shared_ptr to keep the snapshot longer.
+  const std::shared_ptr<const ServingSnapshot>& Current() const;
+
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
+
+ private:
+  const uint64_t id_;  // distinguishes holders in the per-thread cache
+  std::atomic<uint64_t> version_{0};
+  mutable std::mutex mutex_;  // guards current_ and on_publish_
+  std::shared_ptr<const ServingSnapshot> current_;
+  std::function<void(const ServingSnapshot&)> on_publish_;
+};
+
+}  // namespace soundtrend::api

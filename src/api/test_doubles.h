@@ -1,0 +1,97 @@
+// Test doubles for the serving layer's collaborators: a hand-made engine::ChartSet and a
+// gateway::Gateway with in-memory keys. Used by the api unit tests and tests/contract;
+// never linked into the binary.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/chart_set.h"
+#include "gateway/gateway.h"
+
+namespace soundtrend::api::testing {
+
+// An edition whose entries are given. `all` holds every ranked sound in rank order (the
+// first min(100, size) are the top); Search scans all of them.
+class FakeEdition final : public engine::Edition {
+ public:
+  FakeEdition(RegionId region, int period, Day day, std::vector<engine::ChartEntry> all);
+  RegionId region() const override { return region_; }
+  int period() const override { return period_; }
+  Day day() const override { return day_; }
+  const std::vector<engine::ChartEntry>& top() const override { return top_; }
+  size_t ranked_count() const override { return all_.size(); }
+  std::vector<engine::ChartEntry> Search(std::string_view folded_keyword) const override;
+
+ private:
+  RegionId region_;
+  int period_;
+  Day day_;
+  std::vector<engine::ChartEntry> all_;
+  std::vector<engine::ChartEntry> top_;
+};
+
+class FakeChartSet final : public engine::ChartSet {
+ public:
+  explicit FakeChartSet(Day day) : day_(day) {}
+  void Add(std::unique_ptr<FakeEdition> edition);
+  Day day() const override { return day_; }
+  const engine::Edition* Find(RegionId region, int period) const override;
+
+ private:
+  Day day_;
+  std::map<std::pair<RegionId, int>, std::unique_ptr<FakeEdition>> editions_;
+};
+
+// A deterministic entry: rank `rank`, clip_id 1000 + rank, song_id 5000 + rank.
+engine::ChartEntry MakeEntry(int rank, std::string title, std::string author, Day day,
+                             int trend_points = 7);
+
+// A chart set for `day` with, in US/7: `count` entries whose titles are "Song <rank>" and
+// author "Artist <rank>" except for a few fixed ones (see the .cc), every 3rd entry
+// commercial, every 4th new to the top 100; in GB/30: 3 entries; nothing elsewhere.
+std::shared_ptr<const FakeChartSet> MakeDemoChartSet(Day day, int count = 130);
+
+// Keys: "Bearer <key>" with a balance and flags. Admit/Reserve/Release/Balance are
+// thread-safe; Commit completes on a separate thread when `async_commit` is set, with
+// `commit_status` (OK by default).
+class FakeGateway final : public gateway::Gateway {
+ public:
+  struct KeySpec {
+    std::string key;
+    std::string key_id;
+    int64_t credits = 0;
+    bool forbidden = false;
+    bool rate_limited = false;
+  };
+  explicit FakeGateway(bool async_commit = false) : async_commit_(async_commit) {}
+  ~FakeGateway() override;
+  void AddKey(const KeySpec& spec);
+  void SetCommitStatus(Status s);
+  // Number of successful Commits (charges recorded).
+  int64_t commits() const { return commits_.load(); }
+
+  gateway::Admission Admit(std::string_view authorization, std::string_view endpoint) override;
+  bool Reserve(gateway::KeyAccount& account, int64_t cost) override;
+  void Release(gateway::KeyAccount& account, int64_t cost) override;
+  void Commit(std::shared_ptr<gateway::KeyAccount> account, gateway::ChargeInfo charge,
+              std::function<void(Status)> done) override;
+  int64_t Balance(const gateway::KeyAccount& account) const override;
+
+ private:
+  const bool async_commit_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<gateway::KeyAccount>> accounts_;  // by key
+  std::map<std::string, KeySpec> specs_;
+  Status commit_status_;
+  std::atomic<int64_t> commits_{0};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace soundtrend::api::testing

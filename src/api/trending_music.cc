@@ -1,0 +1,98 @@
+#include "api/trending_music.h"
+
+#include <spdlog/spdlog.h>
+
+#include "api/query.h"
+#include "http/error.h"
+
+namespace soundtrend::api {
+
+void AddGatewayHeaders(const gateway::Admission& admission, gateway::Gateway& gateway,
+                       http::Response& response) {
+  if (!admission.ratelimit_policy.empty()) {
+    response.headers.emplace_back("RateLimit-Policy", admission.ratelimit_policy);
+  }
+  if (!admission.ratelimit.empty()) response.headers.emplace_back("RateLimit", admission.ratelimit);
+  if (admission.account) {
+    response.headers.emplace_back("X-Credits-Remaining",
+                                  std::to_string(gateway.Balance(*admission.account)));
+  }
+  if (admission.outcome == gateway::AdmitOutcome::kRateLimited) {
+    response.headers.emplace_back(
+        "Retry-After", std::to_string(std::max<int64_t>(1, admission.retry_after_seconds)));
+  }
+}
+
+namespace {
+
+struct Rejection {
+  int status;
+  std::string_view message;
+};
+
+Rejection RejectionOf(gateway::AdmitOutcome outcome) {
+  switch (outcome) {
+    case gateway::AdmitOutcome::kMissingKey: return {401, kMsgKeyNull};
+    case gateway::AdmitOutcome::kInvalidKey: return {401, kMsgKeyInvalid};
+    case gateway::AdmitOutcome::kForbidden: return {403, kMsgForbidden};
+    case gateway::AdmitOutcome::kRateLimited: return {429, kMsgQps};
+    case gateway::AdmitOutcome::kOk: break;
+  }
+  return {500, http::kInternalErrorMessage};
+}
+
+}  // namespace
+
+http::Handler MakeTrendingMusicHandler(std::shared_ptr<gateway::Gateway> gateway_ptr,
+                                       const SnapshotHolder& snapshots) {
+  return [gw = std::move(gateway_ptr), &snapshots](const http::Request& request,
+                                                   http::Respond respond) {
+    gateway::Gateway& gateway = *gw;
+    gateway::Admission admission =
+        gateway.Admit(request.header("Authorization"), kTrendingMusicPath);
+    auto reject = [&](int status, std::string_view message) {
+      http::Response r = http::ErrorResponse(status, message, request.request_id);
+      r.key_id = admission.key_id;
+      AddGatewayHeaders(admission, gateway, r);
+      respond(std::move(r));
+    };
+    if (admission.outcome != gateway::AdmitOutcome::kOk) {
+      const Rejection rejection = RejectionOf(admission.outcome);
+      return reject(rejection.status, rejection.message);
+    }
+    auto query = ParseTrendingQuery(request.query);
+    if (!query.ok()) return reject(400, query.status().message());
+    if (!gateway.Reserve(*admission.account, kTrendingMusicCost)) return reject(402, kMsgQuota);
+
+    http::Response ok;
+    ok.key_id = admission.key_id;
+    try {
+      snapshots.Current()->AnswerTrending(*query, request.request_id, ok.body);
+    } catch (const std::exception& e) {
+      gateway.Release(*admission.account, kTrendingMusicCost);
+      spdlog::error("trending music render failed: {} request_id={}", e.what(),
+                    request.request_id);
+      return reject(500, http::kInternalErrorMessage);
+    }
+    gateway::ChargeInfo charge{std::string(request.request_id), std::string(kTrendingMusicPath),
+                               kTrendingMusicCost};
+    std::string request_id(request.request_id);
+    auto account = admission.account;
+    gateway.Commit(
+        std::move(account), std::move(charge),
+        [gw, admission = std::move(admission), ok = std::move(ok), request_id,
+         respond = std::move(respond)](Status status) mutable {
+          if (!status.ok()) {
+            spdlog::error("charge failed: {} request_id={}", status.ToString(), request_id);
+            http::Response r = http::ErrorResponse(500, http::kInternalErrorMessage, request_id);
+            r.key_id = admission.key_id;
+            AddGatewayHeaders(admission, *gw, r);
+            return respond(std::move(r));
+          }
+          AddGatewayHeaders(admission, *gw, ok);
+          respond(std::move(ok));
+        });
+  };
+}
+
+}  // namespace soundtrend::api
