@@ -77,6 +77,63 @@ TEST(ChartEngineTest, RanksByUsageThenUsesOnTheDayThenClipIdAsNumber) {
   EXPECT_EQ(ed.region(), kUS);
 }
 
+TEST(ChartEngineTest, TieRulesDecideWhoIsTheHundredth) {
+  ChartEngine engine;
+  // 98 clear leaders, then four sounds tied on usage (5) for the last two places:
+  // 500 and 400 have 3 uses on the day, 300 and 200 only 2 -> 400, 500 make the list
+  // (tie on the day's uses broken by clip id), 200 and 300 rank 101 and 102.
+  for (uint64_t clip = 1000; clip < 1098; ++clip) Use(engine, clip, kDay, 100);
+  for (uint64_t clip : {500, 400}) {
+    Use(engine, clip, kDay - 1, 2);
+    Use(engine, clip, kDay, 3);
+  }
+  for (uint64_t clip : {300, 200}) {
+    Use(engine, clip, kDay - 1, 3);
+    Use(engine, clip, kDay, 2);
+  }
+  Use(engine, 1, kDay + 1, 1000);  // after the edition's day: not in its window
+  auto set = engine.Publish(kDay, nullptr);
+  const Edition& ed = MustFind(*set, kUS, 7);
+  ASSERT_EQ(ed.top().size(), 100u);
+  EXPECT_EQ(ed.ranked_count(), 102u);
+  EXPECT_EQ(ed.top()[98].sound->clip_id, 400u);
+  EXPECT_EQ(ed.top()[99].sound->clip_id, 500u);
+  EXPECT_EQ(ed.top()[99].usage_count, 5);
+  auto rest = ed.Search("");
+  ASSERT_EQ(rest.size(), 102u);
+  EXPECT_EQ(rest[100].sound->clip_id, 200u);
+  EXPECT_EQ(rest[100].rank, 101);
+  EXPECT_EQ(rest[101].sound->clip_id, 300u);
+  EXPECT_EQ(rest[101].on_list_times, 1);  // listed on kDay-1 (four sounds that day), not today
+  EXPECT_EQ(rest[101].rank_diff_type, 4);
+  EXPECT_EQ(EntryOf(ed.top(), 1), nullptr);
+}
+
+TEST(ChartEngineTest, SoundReenteringMovesAgainstTheEditionOfDayMinusPeriod) {
+  ChartEngine engine;
+  // Sound 1 is on the 7-day chart kDay-20..kDay-14, off it kDay-13..kDay-8, back on it
+  // from kDay-7 (rank 3 that day) and first on kDay.
+  Use(engine, 10, kDay - 7, 30);
+  Use(engine, 11, kDay - 7, 20);
+  Use(engine, 1, kDay - 7, 10);
+  Use(engine, 1, kDay - 20, 1);  // an earlier stint: listed kDay-20..kDay-14
+  Use(engine, 10, kDay, 1);
+  Use(engine, 1, kDay, 50);
+  auto set = engine.Publish(kDay, nullptr);
+  const auto& top = MustFind(*set, kUS, 7).top();
+  ASSERT_EQ(Clips(top), (std::vector<uint64_t>{1, 10}));
+  EXPECT_EQ(top[0].rank_diff_type, 1);  // rank 3 on the edition of kDay-7
+  EXPECT_EQ(top[0].rank_diff, 2);
+  EXPECT_EQ(top[1].rank_diff_type, 3);
+  EXPECT_EQ(top[1].rank_diff, 1);
+  // Listed kDay-20..kDay-14 (7), kDay-7..kDay-1 (7) and kDay (1).
+  EXPECT_EQ(top[0].on_list_times, 15);
+  EXPECT_FALSE(top[0].new_to_top_100);
+  // 10 was first listed on kDay-7, just before the window [kDay-6, kDay]: not new.
+  EXPECT_FALSE(top[1].new_to_top_100);
+  EXPECT_EQ(top[1].on_list_times, 8);
+}
+
 TEST(ChartEngineTest, OnlySoundsUsedInTheWindowAreRankedAndUsesAddUp) {
   ChartEngine engine;
   Use(engine, 1, kDay - 7, 100);  // just outside the 7-day window, inside 30
