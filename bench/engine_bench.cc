@@ -1,29 +1,36 @@
-// engine_bench: the chart engine at platform scale, on one core.
+// engine_bench: the chart engine at platform scale, on one core, and the same editions as
+// SQL in PostgreSQL on the same data.
 //
 // Generates seeded, Zipf-like usage (default: 1,000,000 sounds, 71 regions, 240 days,
 // 500,000 (region, sound) cells per day; region sizes and sound popularity both follow
 // power laws), loads it into a ChartEngine and prints:
-//   - load time and cells stored, bytes per stored cell (RSS growth / cells),
-//   - the whole history (every edition of every day but the last, top 100 each),
-//   - the last day's 213 editions from scratch (a restarted engine with the history loaded
-//     from EditionRecords, as `build`/`serve` do after a restart),
-//   - the last day's 213 editions incrementally (the engine that just published the day
-//     before),
-//   - first and repeated search latency on the largest chart, peak RSS.
-// Optionally (--dump-cells FILE) writes the cells as CSV (region,clip,day,uses) for the
-// PostgreSQL comparison in engine_vs_postgres.sh.
+//   - load time and cells stored, bytes per stored cell (RSS growth of the load / cells),
+//   - the whole history (every edition of every day but the last two, top 100 each),
+//   - day N's 213 editions incrementally (the engine that just published day N-1),
+//   - day N's 213 editions from scratch: a restarted engine (data and the saved history
+//     loaded, no window state), whose result must equal the incremental one,
+//   - search latency on the largest chart, peak RSS (getrusage).
+// With --postgres it then starts a private PostgreSQL cluster (bench/postgres_cluster.sh),
+// COPYs the same generated cells in, runs bench/postgres_editions.sql (one query computing
+// every region x period top 100 of day N with the tie rules) --pg-runs times, checks that
+// its result equals the engine's and prints the best time and the ratio.
 //
 // Usage: engine_bench [--sounds N] [--days N] [--cells-per-day N] [--seed N]
-//                     [--dump-cells FILE]
+//                     [--postgres] [--pg-runs N] [--bench-dir DIR] [--dump-cells FILE]
+//   --bench-dir: where postgres_cluster.sh and postgres_editions.sql are (default: the
+//   source tree's bench/ directory).
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <numeric>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/day.h"
@@ -41,6 +48,9 @@ struct Options {
   int64_t cells_per_day = 500000;
   uint64_t seed = 42;
   std::string dump_cells;
+  bool postgres = false;
+  int pg_runs = 3;
+  std::string bench_dir = SOUNDTREND_BENCH_DIR;
 };
 
 double Seconds(std::chrono::steady_clock::time_point since) {
@@ -104,10 +114,9 @@ void Generate(const Options& o, Day first_day, Fn&& fn) {
       int64_t made = 0;
       while (made < cells) {
         const double t = 1 + rng.Uniform() * top;
-        const uint64_t rank = std::min<uint64_t>(static_cast<uint64_t>(t * t * t * t * t) - 1,
-                                                 o.sounds - 1);
-        const uint32_t sound =
-            static_cast<uint32_t>((rank * multiplier[r] + offset[r]) % o.sounds);
+        const uint64_t rank =
+            std::min<uint64_t>(static_cast<uint64_t>(t * t * t * t * t) - 1, o.sounds - 1);
+        const uint32_t sound = static_cast<uint32_t>((rank * multiplier[r] + offset[r]) % o.sounds);
         if (stamp[sound] == current) continue;
         stamp[sound] = current;
         ++made;
@@ -130,6 +139,29 @@ void LoadCatalog(engine::ChartEngine& engine, const Options& o) {
   }
 }
 
+// One line of a chart: what the engine and PostgreSQL must agree on.
+struct Row {
+  int region;
+  int period;
+  int rank;
+  uint64_t clip;
+  int64_t usage;
+  friend bool operator==(const Row&, const Row&) = default;
+};
+
+std::vector<Row> Rows(const engine::ChartSet& set) {
+  std::vector<Row> rows;
+  for (size_t r = 0; r < kRegionCount; ++r) {
+    for (int p : kPeriods) {
+      const auto* edition = set.Find(static_cast<RegionId>(r), p);
+      if (!edition) continue;
+      for (const auto& e : edition->top())
+        rows.push_back({static_cast<int>(r), p, e.rank, e.sound->clip_id, e.usage_count});
+    }
+  }
+  return rows;
+}
+
 bool SameTops(const engine::ChartSet& a, const engine::ChartSet& b) {
   for (size_t r = 0; r < kRegionCount; ++r) {
     for (int p : kPeriods) {
@@ -144,7 +176,7 @@ bool SameTops(const engine::ChartSet& a, const engine::ChartSet& b) {
         const auto& y = eb->top()[i];
         if (x.sound->clip_id != y.sound->clip_id || x.usage_count != y.usage_count ||
             x.rank_diff != y.rank_diff || x.on_list_times != y.on_list_times ||
-            x.new_to_top_100 != y.new_to_top_100 || x.trend != y.trend)
+            x.new_to_top_100 != y.new_to_top_100 || x.trend != y.trend || x.related != y.related)
           return false;
       }
     }
@@ -152,22 +184,164 @@ bool SameTops(const engine::ChartSet& a, const engine::ChartSet& b) {
   return true;
 }
 
+// Runs `command` through the shell and returns its stdout; nullopt when it fails.
+std::optional<std::string> Capture(const std::string& command) {
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return std::nullopt;
+  std::string out;
+  char buffer[1 << 16];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
+  if (pclose(pipe) != 0) return std::nullopt;
+  return out;
+}
+
+// The private PostgreSQL cluster: started by the constructor, stopped by the destructor.
+class PostgresCluster {
+ public:
+  explicit PostgresCluster(std::string bench_dir) : script_(bench_dir + "/postgres_cluster.sh") {
+    auto out = Capture(script_ + " start");
+    if (!out) return;
+    char dir[4096];
+    int port = 0;
+    if (std::sscanf(out->c_str(), "%4095s %d", dir, &port) == 2) {
+      dir_ = dir;
+      port_ = port;
+    }
+  }
+  ~PostgresCluster() {
+    if (!dir_.empty()) std::system((script_ + " stop " + dir_).c_str());
+  }
+  bool ok() const { return port_ > 0; }
+  // A psql command line (without the trailing arguments).
+  std::string Psql() const { return script_ + " psql " + dir_ + " " + std::to_string(port_); }
+  int port() const { return port_; }
+
+ private:
+  std::string script_;
+  std::string dir_;
+  int port_ = 0;
+};
+
+// Loads the generated cells into PostgreSQL and runs the editions query; returns the best
+// time in seconds (0 on failure). `expected` is the engine's result for day `last_day`.
+double RunPostgres(const Options& o, Day first_day, Day last_day,
+                   const std::vector<Row>& expected) {
+  std::printf("postgres: starting a private PostgreSQL 15 cluster\n");
+  PostgresCluster pg(o.bench_dir);
+  if (!pg.ok()) {
+    std::printf("postgres: could not start the cluster (see stderr); skipped\n");
+    return 0;
+  }
+  if (!Capture(pg.Psql() + " -q -c \"CREATE UNLOGGED TABLE cells(region smallint NOT NULL, "
+                           "clip bigint NOT NULL, day int NOT NULL, uses int NOT NULL)\"")) {
+    std::printf("postgres: CREATE TABLE failed; skipped\n");
+    return 0;
+  }
+  auto t = std::chrono::steady_clock::now();
+  FILE* copy = popen((pg.Psql() + " -q -c \"COPY cells FROM STDIN\"").c_str(), "w");
+  int64_t rows = 0;
+  char line[96];
+  Generate(o, first_day, [&](RegionId r, uint64_t clip, Day day, int64_t uses) {
+    const int n =
+        std::snprintf(line, sizeof line, "%d\t%" PRIu64 "\t%d\t%" PRId64 "\n", r, clip, day, uses);
+    std::fwrite(line, 1, n, copy);
+    ++rows;
+  });
+  if (pclose(copy) != 0) {
+    std::printf("postgres: COPY failed; skipped\n");
+    return 0;
+  }
+  const double copy_s = Seconds(t);
+  t = std::chrono::steady_clock::now();
+  // The cells arrive in day order, so a BRIN index on day selects the window's pages.
+  auto prepared = Capture(pg.Psql() +
+                          " -q -c \"CREATE INDEX cells_day ON cells USING brin(day)\""
+                          " -c \"VACUUM ANALYZE cells\""
+                          " -tA -c \"SELECT pg_total_relation_size('cells')\"");
+  const double index_s = Seconds(t);
+  if (!prepared) {
+    std::printf("postgres: index/analyze failed; skipped\n");
+    return 0;
+  }
+  const double table_bytes = std::atof(prepared->c_str());
+  std::printf("postgres: COPY %" PRId64
+              " cells in %.1f s (%.0f rows/s); BRIN index + VACUUM "
+              "ANALYZE %.1f s; table %.2f GB (%.1f bytes/cell)\n",
+              rows, copy_s, rows / copy_s, index_s, table_bytes / 1e9, table_bytes / rows);
+
+  const std::string query = pg.Psql() + " -tA -F, -v day=" + std::to_string(last_day) + " -f " +
+                            o.bench_dir + "/postgres_editions.sql";
+  double best = 0;
+  std::vector<Row> got;
+  for (int run = 1; run <= o.pg_runs; ++run) {
+    t = std::chrono::steady_clock::now();
+    auto out = Capture(query);
+    const double s = Seconds(t);
+    if (!out) {
+      std::printf("postgres: the editions query failed; skipped\n");
+      return 0;
+    }
+    std::printf("postgres: 213 editions of day N as one SQL query, run %d: %.3f s\n", run, s);
+    if (best == 0 || s < best) best = s;
+    got.clear();
+    const char* p = out->c_str();
+    Row row;
+    int consumed = 0;
+    while (std::sscanf(p, "%d,%d,%d,%" SCNu64 ",%" SCNd64 "\n%n", &row.region, &row.period,
+                       &row.rank, &row.clip, &row.usage, &consumed) == 5) {
+      got.push_back(row);
+      p += consumed;
+    }
+  }
+  std::printf(
+      "postgres result == engine result (%zu rows: region, period, rank, clip, "
+      "usage_count): %s\n",
+      expected.size(), got == expected ? "yes" : "NO");
+  return best;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
-    const char* value = argv[i + 1];
-    if (flag == "--sounds") o.sounds = static_cast<uint32_t>(std::atoll(value));
-    else if (flag == "--days") o.days = std::atoi(value);
-    else if (flag == "--cells-per-day") o.cells_per_day = std::atoll(value);
-    else if (flag == "--seed") o.seed = std::strtoull(value, nullptr, 10);
-    else if (flag == "--dump-cells") o.dump_cells = value;
-    else {
-      std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
+    if (flag == "--postgres") {
+      o.postgres = true;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "engine_bench: %s needs a value\n", flag.c_str());
       return 2;
     }
+    const char* value = argv[++i];
+    if (flag == "--sounds")
+      o.sounds = static_cast<uint32_t>(std::atoll(value));
+    else if (flag == "--days")
+      o.days = std::atoi(value);
+    else if (flag == "--cells-per-day")
+      o.cells_per_day = std::atoll(value);
+    else if (flag == "--seed")
+      o.seed = std::strtoull(value, nullptr, 10);
+    else if (flag == "--dump-cells")
+      o.dump_cells = value;
+    else if (flag == "--pg-runs")
+      o.pg_runs = std::max(1, std::atoi(value));
+    else if (flag == "--bench-dir")
+      o.bench_dir = value;
+    else {
+      std::fprintf(stderr, "engine_bench: unknown flag %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  if (o.sounds < 2 || o.days < 3 || o.cells_per_day < 1 ||
+      o.cells_per_day > static_cast<int64_t>(o.sounds) * 71 / 2) {
+    std::fprintf(stderr,
+                 "engine_bench: need sounds >= 2, days >= 3, 1 <= cells-per-day <= "
+                 "sounds * 71 / 2\n");
+    return 2;
   }
   const Day first_day = *ParseDay("2026-01-01");
   const Day last_day = first_day + o.days - 1;
@@ -193,7 +367,7 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // Engine A: full load, whole history, then the last day incrementally.
+  // Engine A: full load, whole history, then days N-1 and N incrementally.
   const int64_t rss_start = RssBytes();
   auto t = std::chrono::steady_clock::now();
   auto a = std::make_unique<engine::ChartEngine>();
@@ -212,13 +386,15 @@ int main(int argc, char** argv) {
   const engine::EngineStats stats = a->Stats();
   std::printf("catalog: %.2f s (%u sounds, folded titles), RSS +%.0f MB\n", catalog_s, o.sounds,
               (rss_catalog - rss_start) / 1e6);
-  std::printf("usage load: %.2f s generate+add, %.2f s sort columns + first day; %lld cells, "
-              "%lld (region, sound) pairs\n",
-              load_s, normalize_first_s, static_cast<long long>(stats.cells),
-              static_cast<long long>(stats.region_sounds));
-  std::printf("bytes per stored cell: %.1f (RSS growth of the usage load / cells; the cell "
-              "itself is 8 bytes)\n",
-              static_cast<double>(rss_loaded - rss_catalog) / stats.cells);
+  std::printf(
+      "usage load: %.2f s generate+add, %.2f s sort columns + first day; %lld cells, "
+      "%lld (region, sound) pairs\n",
+      load_s, normalize_first_s, static_cast<long long>(stats.cells),
+      static_cast<long long>(stats.region_sounds));
+  std::printf(
+      "bytes per stored cell: %.1f (engine RSS growth of the usage load / cells; the "
+      "cell itself is 8 bytes)\n",
+      static_cast<double>(rss_loaded - rss_catalog) / stats.cells);
 
   t = std::chrono::steady_clock::now();
   std::vector<store::EditionRecord> more = a->ComputeHistoryThrough(last_day - 2);
@@ -232,13 +408,14 @@ int main(int argc, char** argv) {
   auto set_before = a->Publish(last_day - 1, &day_before);
   const double publish_before_s = Seconds(t);
   history.insert(history.end(), day_before.begin(), day_before.end());
-  std::printf("publish day N-1 (incremental, full ChartSet): %.3f s\n", publish_before_s);
+  std::printf("publish day N-1 incrementally (213 editions, full ChartSet): %.3f s\n",
+              publish_before_s);
 
   std::vector<store::EditionRecord> last_records;
   t = std::chrono::steady_clock::now();
   auto incremental = a->Publish(last_day, &last_records);
   const double incremental_s = Seconds(t);
-  std::printf("publish day N incrementally (213 editions): %.3f s\n", incremental_s);
+  std::printf("publish day N incrementally (213 editions, full ChartSet): %.3f s\n", incremental_s);
 
   // Search on the largest chart (region 0 = first of the table, the largest weight).
   const engine::Edition* largest = incremental->Find(0, 120);
@@ -249,12 +426,14 @@ int main(int argc, char** argv) {
     t = std::chrono::steady_clock::now();
     auto hits2 = largest->Search(FoldForSearch("artist 4242"));
     const double second_search_s = Seconds(t);
-    std::printf("search %s/120 (%zu ranked): first %.1f ms (builds the full ranking, %zu hits), "
-                "next %.1f ms (%zu hits)\n",
-                std::string(RegionCode(0)).c_str(), largest->ranked_count(),
-                1000 * first_search_s, hits.size(), 1000 * second_search_s, hits2.size());
+    std::printf(
+        "search %s/120 (%zu ranked): first %.1f ms (builds the full ranking, %zu hits), "
+        "next %.1f ms (%zu hits)\n",
+        std::string(RegionCode(0)).c_str(), largest->ranked_count(), 1000 * first_search_s,
+        hits.size(), 1000 * second_search_s, hits2.size());
   }
   set_before.reset();
+  a.reset();  // keeps `incremental` (immutable, shares the columns)
 
   // Engine B: a restart. Same data, history loaded from the records, day N from scratch.
   auto b = std::make_unique<engine::ChartEngine>();
@@ -270,11 +449,33 @@ int main(int argc, char** argv) {
   t = std::chrono::steady_clock::now();
   auto scratch = b->Publish(last_day, &scratch_records);
   const double scratch_s = Seconds(t);
-  std::printf("restart: load %zu history records %.2f s; publish day N from scratch (213 "
-              "editions): %.3f s\n",
-              history.size(), load_history_s, scratch_s);
+  std::printf(
+      "restart: load %zu history records %.2f s; publish day N from scratch (213 "
+      "editions, window sums rebuilt from the columns): %.3f s\n",
+      history.size(), load_history_s, scratch_s);
   std::printf("incremental == from scratch: %s\n", SameTops(*incremental, *scratch) ? "yes" : "NO");
-  std::printf("peak RSS: %.2f GB (two engines with the full data set were alive)\n",
-              PeakRssBytes() / 1e9);
+  std::printf(
+      "peak RSS: %.2f GB (the incremental engine's ChartSet and the restarted engine "
+      "were alive together)\n",
+      PeakRssBytes() / 1e9);
+  const std::vector<Row> expected = Rows(*scratch);
+  incremental.reset();
+  scratch.reset();
+  b.reset();
+
+  std::printf(
+      "SUMMARY engine: 213 editions from scratch %.3f s (goal < 2 s), incrementally "
+      "%.3f s (goal < 0.5 s), peak RSS %.2f GB, %.1f bytes/cell\n",
+      scratch_s, incremental_s, PeakRssBytes() / 1e9,
+      static_cast<double>(rss_loaded - rss_catalog) / stats.cells);
+  if (o.postgres) {
+    const double pg_s = RunPostgres(o, first_day, last_day, expected);
+    if (pg_s > 0) {
+      std::printf(
+          "SUMMARY postgres: best of %d %.3f s; engine from scratch %.3f s; ratio "
+          "%.1fx (goal >= 50x)\n",
+          o.pg_runs, pg_s, scratch_s, pg_s / scratch_s);
+    }
+  }
   return 0;
 }
