@@ -1,11 +1,116 @@
-// Placeholder until the serve module lands; replaced by its implementer.
+// soundtrend serve (see /work/notes/cli.md and serve_app.h).
+//
+// Signals: SIGTERM and SIGINT are blocked in every thread (the mask is set before any
+// thread starts and inherited), and the main thread waits for them with sigwait, so
+// shutdown runs as ordinary code: ServeApp::Stop, then Wait (in-flight requests finish),
+// then exit 0.
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
 #include "app/commands.h"
+#include "app/serve_app.h"
+#include "gateway/admin_auth.h"
 
 namespace soundtrend::app {
 
+namespace {
+
+struct ServeFlags {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int threads = 0;
+  std::string admin_token;
+  int64_t lateness_seconds = 7200;
+  int64_t publish_interval_seconds = 60;
+  bool no_charging = false;
+};
+
+int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
+  // Logs go to stderr: stdout carries only the "listening on" line.
+  auto logger = spdlog::stderr_color_mt("soundtrend");
+  spdlog::set_default_logger(logger);
+  const auto level = spdlog::level::from_str(global.log_level);
+  if (level == spdlog::level::off && global.log_level != "off") {
+    std::cerr << "serve: unknown --log-level " << global.log_level << "\n";
+    return 2;
+  }
+  spdlog::set_level(level);
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  ServeConfig config;
+  config.db_path = global.db_path;
+  config.host = flags.host;
+  config.port = static_cast<uint16_t>(flags.port);
+  config.threads = flags.threads;
+  config.admin_token = flags.admin_token;
+  config.lateness_seconds = flags.lateness_seconds;
+  config.publish_interval_seconds = flags.publish_interval_seconds;
+  config.charging = !flags.no_charging;
+
+  auto app = ServeApp::Open(config);
+  if (!app.ok()) {
+    std::cerr << "serve: " << app.status().ToString() << "\n";
+    return 1;
+  }
+  auto port = (*app)->Start();
+  if (!port.ok()) {
+    std::cerr << "serve: " << port.status().ToString() << "\n";
+    return 1;
+  }
+  const bool ipv6 = flags.host.find(':') != std::string::npos;
+  std::printf("listening on http://%s%s%s:%u\n", ipv6 ? "[" : "", flags.host.c_str(),
+              ipv6 ? "]" : "", static_cast<unsigned>(*port));
+  std::fflush(stdout);
+
+  int received = 0;
+  sigwait(&signals, &received);
+  spdlog::info("received {}, shutting down (in-flight requests finish)",
+               received == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*app)->Stop();
+  (*app)->Wait();
+  app->reset();  // drains the ledger queue
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
 void AddServeCommand(CLI::App& app, GlobalOptions& global) {
-  auto* cmd = app.add_subcommand("serve", "(not yet available)");
-  cmd->callback([] { throw CLI::RuntimeError("serve: not yet available", 2); });
+  auto flags = std::make_shared<ServeFlags>();
+  auto* cmd = app.add_subcommand("serve", "Serve the API (prints 'listening on URL' when ready)");
+  cmd->add_option("--host", flags->host, "numeric address to bind")->capture_default_str();
+  cmd->add_option("--port", flags->port, "TCP port; 0 = any free port")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  cmd->add_option("--threads", flags->threads, "event loops (default: hardware threads)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--admin-token", flags->admin_token,
+                  "token for /admin/v1/* (admin API disabled when unset)")
+      ->envname(std::string(gateway::kAdminTokenEnv));
+  cmd->add_option("--lateness-seconds", flags->lateness_seconds,
+                  "a day is closed this long after its end")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--publish-interval-seconds", flags->publish_interval_seconds,
+                  "how often to publish new charts")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_flag("--no-charging", flags->no_charging,
+                "successful requests cost 0 (keys and rate limits stay on)");
+  cmd->callback([&global, flags] {
+    const int code = RunServe(global, *flags);
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
 }
 
 }  // namespace soundtrend::app

@@ -100,7 +100,10 @@ class Session : public std::enable_shared_from_this<Session> {
   enum class State { kIdle, kReadingBody, kHandling, kWriting, kClosed };
 
   // Shared by the handler's Respond copies: delivers the first response to the loop, and a
-  // 500 if the handler dropped every copy without answering.
+  // 500 if the handler dropped every copy without answering. Once it has delivered, it
+  // holds neither the session nor the loop's work guard: a caller may keep a Respond copy
+  // long after answering (a ledger writer that frees its callbacks late) without keeping
+  // the loop alive at shutdown or the session past its io_context.
   struct Responder {
     Responder(std::shared_ptr<Session> s)
         : session(std::move(s)), work(net::make_work_guard(session->loop_.ioc)) {}
@@ -113,8 +116,12 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     void Deliver(Response r) {
       if (done.exchange(true, std::memory_order_acq_rel)) return;
-      net::dispatch(session->loop_.ioc.get_executor(),
-                    [s = session, r = std::move(r)]() mutable { s->Send(std::move(r)); });
+      auto executor = session->loop_.ioc.get_executor();
+      // The dispatched handler is work of its own: the guard can go once it is queued.
+      net::dispatch(executor, [s = std::move(session), r = std::move(r)]() mutable {
+        s->Send(std::move(r));
+      });
+      work.reset();
     }
     std::shared_ptr<Session> session;
     net::executor_work_guard<net::io_context::executor_type> work;

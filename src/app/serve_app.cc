@@ -1,0 +1,176 @@
+#include "app/serve_app.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <thread>
+#include <type_traits>
+
+#include "api/admin_keys.h"
+#include "api/endpoints.h"
+#include "app/serve_publish.h"
+#include "common/random.h"
+#include "gateway/admin_auth.h"
+#include "store/sqlite/sqlite_chart_store.h"
+#include "store/sqlite/sqlite_key_store.h"
+
+namespace soundtrend::app {
+
+namespace {
+
+// --no-charging when BillingGatewayOptions has no `charging` switch: the request path sees
+// a gateway that admits exactly like the real one (keys, permissions, rate limits,
+// headers) but reserves and commits nothing, so a successful request costs 0 and writes
+// no ledger entry.
+class NoChargeGateway final : public gateway::Gateway {
+ public:
+  explicit NoChargeGateway(std::shared_ptr<gateway::Gateway> inner) : inner_(std::move(inner)) {}
+  gateway::Admission Admit(std::string_view authorization, std::string_view endpoint) override {
+    return inner_->Admit(authorization, endpoint);
+  }
+  bool Reserve(gateway::KeyAccount&, int64_t) override { return true; }
+  void Release(gateway::KeyAccount&, int64_t) override {}
+  void Commit(std::shared_ptr<gateway::KeyAccount>, gateway::ChargeInfo,
+              std::function<void(Status)> done) override {
+    done(Status());
+  }
+  int64_t Balance(const gateway::KeyAccount& account) const override {
+    return inner_->Balance(account);
+  }
+
+ private:
+  std::shared_ptr<gateway::Gateway> inner_;
+};
+
+template <typename Options>
+constexpr bool kHasChargingOption = requires(Options o) {
+  o.charging = false;
+};
+
+// Sets the gateway's own charging switch when it has one; returns whether it did.
+template <typename Options>
+bool SetChargingOption(Options& options, bool charging) {
+  if constexpr (kHasChargingOption<Options>) {
+    options.charging = charging;
+    return true;
+  } else {
+    return false;
+  }
+}
+
+}  // namespace
+
+ServeApp::ServeApp(const ServeConfig& config) : config_(config) {}
+
+ServeApp::~ServeApp() {
+  if (started_) {
+    Stop();
+    Wait();
+  }
+}
+
+Result<std::unique_ptr<ServeApp>> ServeApp::Open(const ServeConfig& config) {
+  if (config.publish_interval_seconds <= 0) {
+    return Status::InvalidArgument("--publish-interval-seconds must be > 0");
+  }
+  if (config.lateness_seconds < 0)
+    return Status::InvalidArgument("--lateness-seconds must be >= 0");
+  std::unique_ptr<ServeApp> app(new ServeApp(config));
+  Status s = app->Init();
+  if (!s.ok()) return s;
+  return app;
+}
+
+Status ServeApp::Init() {
+  const Clock& clock = *config_.clock;
+  const std::filesystem::path db(config_.db_path);
+  if (db.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(db.parent_path(), ec);
+    if (ec) {
+      return Status::IoError("cannot create " + db.parent_path().string() + ": " + ec.message());
+    }
+  }
+
+  // Charts: store -> engine -> publisher -> first publication.
+  auto chart_store = store::OpenSqliteChartStore(config_.db_path);
+  if (!chart_store.ok()) return chart_store.status();
+  chart_store_ = std::move(chart_store).value();
+  engine_ = std::make_unique<engine::ChartEngine>();
+  const int64_t load_start = clock.MonotonicNanos();
+  ST_RETURN_IF_ERROR(LoadEngineFromStore(*chart_store_, *engine_));
+  const engine::EngineStats stats = engine_->Stats();
+  spdlog::info("loaded {} sounds, {} daily cells, {} videos in {:.2f}s", stats.sounds, stats.cells,
+               stats.videos, (clock.MonotonicNanos() - load_start) / 1e9);
+  publisher_ = std::make_unique<engine::Publisher>(
+      engine_.get(), &clock, engine::PublisherOptions{config_.lateness_seconds});
+  metrics_ = std::make_unique<http::Metrics>(clock);
+  snapshots_.SetOnPublish([metrics = metrics_.get()](const api::ServingSnapshot& snapshot) {
+    metrics->SetSnapshotBuiltMicros(snapshot.built_micros());
+  });
+  publish_loop_ =
+      std::make_unique<PublishLoop>(*publisher_, *chart_store_, store_mutex_, snapshots_, clock);
+  Result<bool> first = publish_loop_->PublishOnce();
+  if (!first.ok()) return first.status();
+
+  // Keys and ledger.
+  auto key_store = store::sqlite::SqliteKeyStore::Open(config_.db_path);
+  if (!key_store.ok()) return key_store.status();
+  gateway::BillingGatewayOptions gateway_options;
+  const bool gateway_switch = SetChargingOption(gateway_options, config_.charging);
+  auto gw = gateway::BillingGateway::Open(std::move(key_store).value(), clock,
+                                          SecureRandom::Instance(), gateway_options);
+  if (!gw.ok()) return gw.status();
+  gateway_ = std::shared_ptr<gateway::BillingGateway>(std::move(gw).value());
+  std::shared_ptr<gateway::Gateway> paid_gateway = gateway_;
+  if (!config_.charging && !gateway_switch) {
+    paid_gateway = std::make_shared<NoChargeGateway>(gateway_);
+  }
+  if (!config_.charging) spdlog::warn("charging is off: successful requests cost 0 credits");
+
+  // Routes.
+  api::AddServingRoutes(router_, {paid_gateway, &snapshots_, metrics_.get()});
+  gateway::AdminAuth admin_auth(config_.admin_token);
+  if (!admin_auth.enabled()) spdlog::info("admin API disabled (no admin token)");
+  api::AddGatewayRoutes(router_, gateway_, admin_auth);
+
+  http::ServerOptions server_options = config_.server;
+  server_options.host = config_.host;
+  server_options.port = config_.port;
+  server_options.threads = config_.threads > 0
+                               ? config_.threads
+                               : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  server_options.access_log = config_.access_log;
+  server_options.clock = &clock;
+  server_ = std::make_unique<http::Server>(server_options, router_, metrics_.get());
+  return Status();
+}
+
+Result<uint16_t> ServeApp::Start() {
+  auto port = server_->Start();
+  if (!port.ok()) return port;
+  started_ = true;
+  publish_loop_->Start(std::chrono::seconds(config_.publish_interval_seconds));
+  return port;
+}
+
+void ServeApp::Stop() {
+  if (server_) server_->Stop();
+}
+
+void ServeApp::Wait() {
+  if (started_) server_->Wait();
+  publish_loop_->Stop();
+}
+
+Status ServeApp::RunIngest(const IngestFn& ingest) {
+  Status s;
+  {
+    std::lock_guard lock(store_mutex_);
+    s = ingest(*chart_store_, [this](const Batch& batch) { publisher_->Apply(batch); });
+  }
+  publish_loop_->Wake();
+  return s;
+}
+
+}  // namespace soundtrend::app

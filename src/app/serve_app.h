@@ -1,0 +1,101 @@
+// `soundtrend serve` without the command line: opens the database, loads the chart engine,
+// publishes the charts, opens the gateway and runs the HTTP server with every route.
+// serve_command.cc parses options and handles signals; tests drive a ServeApp directly.
+//
+// One SQLite file holds the chart store and the key/ledger store (two connections).
+// Ownership and order: chart store -> engine -> publisher -> publish loop (first
+// publication before the server starts, so the first request already sees the charts) ->
+// key store + BillingGateway -> router -> server. Stop/Wait shut the server down
+// gracefully (in-flight requests finish, their charges included), then the publish loop;
+// the gateway drains its ledger queue when destroyed.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "api/snapshot.h"
+#include "common/clock.h"
+#include "common/records.h"
+#include "common/status.h"
+#include "engine/chart_engine.h"
+#include "engine/publisher.h"
+#include "gateway/billing_gateway.h"
+#include "http/metrics.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "store/chart_store.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace soundtrend::app {
+
+class PublishLoop;
+
+struct ServeConfig {
+  std::string db_path = "data/soundtrend.db";  // parent directory created if missing
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;     // 0: an ephemeral port (ServeApp::Start returns it)
+  int threads = 0;          // event loops; 0: the number of hardware threads
+  std::string admin_token;  // empty: the admin API refuses every request
+  int64_t lateness_seconds = 7200;
+  int64_t publish_interval_seconds = 60;  // > 0
+  // false: keys, permissions and rate limits stay on, successful requests cost 0.
+  bool charging = true;
+  // The per-request log line's logger; null: spdlog's default logger.
+  std::shared_ptr<spdlog::logger> access_log;
+  // Server limits and timeouts (host, port, threads and access_log above override).
+  http::ServerOptions server;
+  const Clock* clock = &SystemClock::Instance();  // not owned
+};
+
+class ServeApp {
+ public:
+  // Opens everything and publishes the latest closed day's charts; does not listen yet.
+  static Result<std::unique_ptr<ServeApp>> Open(const ServeConfig& config);
+  ~ServeApp();  // Stop() + Wait()
+
+  // Binds and starts the server and the periodic publication. Returns the bound port.
+  Result<uint16_t> Start();
+  // Graceful shutdown: stop accepting, finish in-flight requests. Thread-safe, returns at
+  // once (async-signal-unsafe: call it from a normal thread).
+  void Stop();
+  // Blocks until the server has finished, then stops the publication thread.
+  void Wait();
+
+  // Runs `ingest` against the chart store, holding the store mutex (the publication's
+  // SaveEditions waits meanwhile). `ingest` must call its second argument with every batch
+  // it applied; they are fed to the publisher, and a publication is triggered afterwards.
+  // Thread-safe; this is what POST /admin/v1/ingest runs.
+  using IngestFn =
+      std::function<Status(store::ChartStore& store, const std::function<void(const Batch&)>&)>;
+  Status RunIngest(const IngestFn& ingest);
+
+  gateway::BillingGateway& billing_gateway() { return *gateway_; }
+  api::SnapshotHolder& snapshots() { return snapshots_; }
+  PublishLoop& publish_loop() { return *publish_loop_; }
+  const http::Metrics& metrics() const { return *metrics_; }
+
+ private:
+  explicit ServeApp(const ServeConfig& config);
+  Status Init();
+
+  ServeConfig config_;
+  std::mutex store_mutex_;  // every use of chart_store_ (ingest, SaveEditions)
+  std::unique_ptr<store::ChartStore> chart_store_;
+  std::unique_ptr<engine::ChartEngine> engine_;
+  std::unique_ptr<engine::Publisher> publisher_;
+  api::SnapshotHolder snapshots_;
+  std::unique_ptr<http::Metrics> metrics_;
+  std::unique_ptr<PublishLoop> publish_loop_;
+  std::shared_ptr<gateway::BillingGateway> gateway_;
+  http::Router router_;
+  std::unique_ptr<http::Server> server_;  // last: destroyed first
+  bool started_ = false;
+};
+
+}  // namespace soundtrend::app

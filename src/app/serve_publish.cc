@@ -1,0 +1,111 @@
+#include "app/serve_publish.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/day.h"
+
+namespace soundtrend::app {
+
+Status LoadEngineFromStore(store::ChartStore& store, engine::ChartEngine& engine) {
+  Status s = store.ForEachSound([&](const SoundRecord& r) {
+    engine.AddSound(r);
+    return Status();
+  });
+  if (!s.ok()) return s;
+  s = store.ForEachDailyUses([&](const DailyUses& r) {
+    engine.AddDailyUses(r);
+    return Status();
+  });
+  if (!s.ok()) return s;
+  s = store.ForEachVideo([&](const VideoRecord& r) {
+    engine.AddVideo(r);
+    return Status();
+  });
+  if (!s.ok()) return s;
+  return store.ForEachEdition([&](const store::EditionRecord& r) {
+    engine.LoadEdition(r);
+    return Status();
+  });
+}
+
+PublishLoop::PublishLoop(engine::Publisher& publisher, store::ChartStore& store,
+                         std::mutex& store_mutex, api::SnapshotHolder& snapshots,
+                         const Clock& clock)
+    : publisher_(publisher),
+      store_(store),
+      store_mutex_(store_mutex),
+      snapshots_(snapshots),
+      clock_(clock) {}
+
+PublishLoop::~PublishLoop() { Stop(); }
+
+Result<bool> PublishLoop::PublishOnce() {
+  std::lock_guard poll_lock(poll_mutex_);
+  std::optional<engine::Publisher::Publication> publication = publisher_.Poll();
+  if (!publication) return false;
+  Status saved;
+  if (!publication->new_editions.empty()) {
+    std::lock_guard store_lock(store_mutex_);
+    saved = store_.SaveEditions(publication->new_editions);
+  }
+  if (!saved.ok()) {
+    spdlog::error("saving {} chart editions failed: {}", publication->new_editions.size(),
+                  saved.ToString());
+  }
+  const Day day = publication->charts->day();
+  snapshots_.Publish(
+      api::ServingSnapshot::Build(std::move(publication->charts), clock_.NowMicros()));
+  spdlog::info("published charts of {} ({} editions saved)", FormatDay(day),
+               saved.ok() ? publication->new_editions.size() : 0);
+  {
+    std::lock_guard lock(mutex_);
+    ++publications_;
+  }
+  if (!saved.ok()) return saved;
+  return true;
+}
+
+void PublishLoop::Start(std::chrono::milliseconds interval) {
+  std::lock_guard lock(mutex_);
+  if (thread_.joinable() || stopping_) return;
+  thread_ = std::thread([this, interval] { Run(interval); });
+}
+
+void PublishLoop::Wake() {
+  {
+    std::lock_guard lock(mutex_);
+    wake_ = true;
+  }
+  cv_.notify_all();
+}
+
+void PublishLoop::Stop() {
+  std::thread thread;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    thread = std::move(thread_);
+  }
+  cv_.notify_all();
+  if (thread.joinable()) thread.join();
+}
+
+int64_t PublishLoop::publications() const {
+  std::lock_guard lock(mutex_);
+  return publications_;
+}
+
+void PublishLoop::Run(std::chrono::milliseconds interval) {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    cv_.wait_for(lock, interval, [this] { return stopping_ || wake_; });
+    if (stopping_) return;
+    wake_ = false;
+    lock.unlock();
+    Result<bool> r = PublishOnce();
+    if (!r.ok()) spdlog::warn("chart publication: {}", r.status().ToString());
+    lock.lock();
+  }
+}
+
+}  // namespace soundtrend::app
