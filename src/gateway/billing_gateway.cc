@@ -65,6 +65,10 @@ BillingGateway::~BillingGateway() {
 }
 
 Status BillingGateway::ReloadLocked() {
+  // Read the counter first: a change committed after this read moves it again, so the next
+  // ReloadIfChanged re-reads even if this Snapshot already saw that change.
+  Result<int64_t> counter = store_->ChangeCounter();
+  if (!counter.ok()) return counter.status();
   Result<store::KeySnapshot> snap = store_->Snapshot(grant_watermark_);
   if (!snap.ok()) return snap.status();
 
@@ -95,6 +99,8 @@ Status BillingGateway::ReloadLocked() {
     state->second->balance.fetch_add(g.amount);
   }
   grant_watermark_ = snap->last_seq;
+  change_counter_ = *counter;
+  reloads_.fetch_add(1);
 
   if (signature != table_signature_ || tables_.empty()) {
     auto table = std::make_unique<KeyTable>();
@@ -115,13 +121,23 @@ Status BillingGateway::Reload() {
   return ReloadLocked();
 }
 
+Status BillingGateway::ReloadIfChanged(bool* reloaded) {
+  std::lock_guard<std::mutex> lock(store_mutex_);
+  if (reloaded) *reloaded = false;
+  Result<int64_t> counter = store_->ChangeCounter();
+  if (!counter.ok()) return counter.status();
+  if (*counter >= 0 && change_counter_ && *counter == *change_counter_) return Status::Ok();
+  if (reloaded) *reloaded = true;
+  return ReloadLocked();
+}
+
 void BillingGateway::ReloadLoop() {
   std::unique_lock<std::mutex> lock(reload_mutex_);
   while (!reload_stopping_) {
     reload_cv_.wait_for(lock, std::chrono::milliseconds(options_.reload_interval_millis));
     if (reload_stopping_) break;
     lock.unlock();
-    Status st = Reload();
+    Status st = ReloadIfChanged();
     if (!st.ok()) spdlog::warn("gateway: reloading keys failed: {}", st.ToString());
     lock.lock();
   }
@@ -171,6 +187,7 @@ Admission BillingGateway::Admit(std::string_view authorization, std::string_view
 }
 
 bool BillingGateway::Reserve(KeyAccount& account, int64_t cost) {
+  if (!options_.charging) return true;
   std::atomic<int64_t>& balance = account.state().balance;
   int64_t current = balance.load(std::memory_order_acquire);
   do {
@@ -181,6 +198,7 @@ bool BillingGateway::Reserve(KeyAccount& account, int64_t cost) {
 }
 
 void BillingGateway::Release(KeyAccount& account, int64_t cost) {
+  if (!options_.charging) return;
   account.state().balance.fetch_add(cost, std::memory_order_acq_rel);
 }
 
@@ -190,6 +208,7 @@ int64_t BillingGateway::Balance(const KeyAccount& account) const {
 
 void BillingGateway::Commit(std::shared_ptr<KeyAccount> account, ChargeInfo charge,
                             std::function<void(Status)> done) {
+  if (!options_.charging) return done(Status::Ok());
   PendingCharge pending{std::move(account), std::move(charge), clock_.NowMicros(), std::move(done)};
   {
     std::lock_guard<std::mutex> lock(queue_mutex_);

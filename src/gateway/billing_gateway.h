@@ -14,9 +14,18 @@
 // Balances: the in-memory balance = the durable balance - reservations not yet committed.
 // It is loaded from the store at Open. Grants made through this object, and grants or key
 // changes made by other processes on the same database (the CLI), are picked up by Reload:
-// it runs after every admin change made here, every `reload_interval_millis` on a
-// background thread (default 2 s), and whenever the owner calls it (e.g. on SIGHUP).
+// it runs after every admin change made here, and ReloadIfChanged runs every
+// `reload_interval_millis` (default 1 s) on a background thread, off the request path: it
+// asks the store's cheap change counter (SQLite PRAGMA data_version) and re-reads keys and
+// new grants only when another connection or process committed since the last look. So a
+// key created, revoked or credited with `soundtrend keys|credits` while the server runs is
+// seen within about a second; a revocation through this object (admin API) is immediate.
 // Every grant reaches the in-memory balance exactly once (ledger sequence watermark).
+//
+// Charging switch (options.charging = false, `serve --no-charging`): keys, expiry,
+// permissions and rate limits work exactly as with charging on, but a successful request
+// costs 0: Reserve always succeeds without touching the balance, Release does nothing, and
+// Commit calls `done(OK)` at once (on the calling thread) without writing to the ledger.
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
@@ -93,8 +102,11 @@ struct AccountView {
 };
 
 struct BillingGatewayOptions {
-  // Background Reload period; 0 disables the thread (tests call Reload themselves).
-  int64_t reload_interval_millis = 2000;
+  // Period of the background ReloadIfChanged; 0 disables the thread (tests call Reload or
+  // ReloadIfChanged themselves).
+  int64_t reload_interval_millis = 1000;
+  // false: successful requests cost 0 and write no ledger entry (see above).
+  bool charging = true;
 };
 
 class BillingGateway final : public Gateway, public KeyAdmin {
@@ -129,6 +141,11 @@ class BillingGateway final : public Gateway, public KeyAdmin {
 
   // Re-reads keys and new grants from the store (changes made by other processes).
   Status Reload();
+  // Reload only when the store's change counter moved since the last (re)load; sets
+  // `*reloaded` (when not null) to whether it did. Cheap when nothing changed (one PRAGMA).
+  Status ReloadIfChanged(bool* reloaded = nullptr);
+  // Number of reloads that re-read the store (Open's included), for tests and metrics.
+  int64_t reloads() const { return reloads_.load(); }
 
   // Number of SQLite transactions the ledger writer has committed (for benchmarks).
   int64_t ledger_transactions() const { return ledger_transactions_.load(); }
@@ -163,6 +180,9 @@ class BillingGateway final : public Gateway, public KeyAdmin {
   KeyManager manager_;
   std::unordered_map<std::string, std::shared_ptr<AccountState>> states_;
   int64_t grant_watermark_ = 0;
+  // The store's change counter read just before the last Snapshot; nullopt before any.
+  std::optional<int64_t> change_counter_;
+  std::atomic<int64_t> reloads_{0};
   std::string table_signature_;
   // Every table ever published stays alive until destruction, so a reader holding the
   // pointer it loaded never sees it freed. Tables change only when keys change.

@@ -40,6 +40,7 @@ class FailingStore final : public store::KeyStore {
     return inner_->AppendCharges(c, out);
   }
   Result<store::KeySnapshot> Snapshot(int64_t after) override { return inner_->Snapshot(after); }
+  Result<int64_t> ChangeCounter() override { return inner_->ChangeCounter(); }
   Status ForEachLedgerEntry(std::string_view id,
                             const std::function<Status(const store::LedgerEntry&)>& fn) override {
     return inner_->ForEachLedgerEntry(id, fn);
@@ -65,7 +66,7 @@ class BillingGatewayTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  void OpenGateway() {
+  void OpenGateway(bool charging = true) {
     gateway_.reset();
     auto store = store::sqlite::SqliteKeyStore::Open(db_path_);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -73,16 +74,19 @@ class BillingGatewayTest : public ::testing::Test {
     failing_ = failing.get();
     BillingGatewayOptions options;
     options.reload_interval_millis = 0;
+    options.charging = charging;
     auto gw = BillingGateway::Open(std::move(failing), clock_, random_, options);
     ASSERT_TRUE(gw.ok()) << gw.status().ToString();
     gateway_ = std::move(gw).value();
   }
 
   CreatedKey MakeKey(int64_t credits, int64_t qps = 1000, std::vector<std::string> endpoints = {},
-                     std::optional<int64_t> expires = std::nullopt) {
+                     std::optional<int64_t> expires = std::nullopt,
+                     std::optional<int64_t> burst = std::nullopt) {
     NewKeySpec spec;
     spec.name = "customer";
     spec.qps_limit = qps;
+    spec.burst = burst;
     spec.credits = credits;
     spec.endpoints = std::move(endpoints);
     spec.expires_micros = expires;
@@ -400,6 +404,206 @@ TEST_F(BillingGatewayTest, ClearKeyNeverInTheDatabaseOrTheLog) {
       EXPECT_NE(bytes.find(key.record.key_hash), std::string::npos);  // the scan can see text
     }
   }
+}
+
+// --- Rate limits through the gateway, on the injected clock (no sleeping) ---------------
+
+TEST_F(BillingGatewayTest, RateLimitSteadyRateAtTheLimitNeverRefused) {
+  CreatedKey key = MakeKey(0, 5, {}, std::nullopt, 1);  // 5 qps, no burst: one per 200 ms
+  const std::string auth = Bearer(key.api_key);
+  for (int i = 0; i < 500; ++i) {  // 100 seconds at exactly the limit
+    Admission a = gateway_->Admit(auth, kMusic);
+    ASSERT_EQ(a.outcome, AdmitOutcome::kOk) << i;
+    EXPECT_EQ(a.ratelimit, "\"default\";r=0;t=1") << i;
+    // A second request at the same instant is over the limit.
+    ASSERT_EQ(gateway_->Admit(auth, kMusic).outcome, AdmitOutcome::kRateLimited) << i;
+    clock_.AdvanceNanos(200'000'000);
+  }
+}
+
+TEST_F(BillingGatewayTest, RateLimitBurstThenOneSlotPerInterval) {
+  CreatedKey key = MakeKey(0, 10, {}, std::nullopt, 4);  // 10 qps, burst 4
+  const std::string auth = Bearer(key.api_key);
+  for (int i = 0; i < 4; ++i) {
+    Admission a = gateway_->Admit(auth, kMusic);
+    ASSERT_EQ(a.outcome, AdmitOutcome::kOk) << i;
+    EXPECT_EQ(a.ratelimit, "\"default\";r=" + std::to_string(3 - i) + ";t=1") << i;
+  }
+  Admission limited = gateway_->Admit(auth, kMusic);
+  EXPECT_EQ(limited.outcome, AdmitOutcome::kRateLimited);
+  EXPECT_EQ(limited.retry_after_seconds, 1);
+  EXPECT_EQ(limited.ratelimit, "\"default\";r=0;t=1");
+  EXPECT_EQ(limited.ratelimit_policy, "\"default\";q=10;w=1");
+  clock_.AdvanceNanos(99'999'999);  // 1 ns short of the next slot
+  EXPECT_EQ(gateway_->Admit(auth, kMusic).outcome, AdmitOutcome::kRateLimited);
+  clock_.AdvanceNanos(1);
+  EXPECT_EQ(gateway_->Admit(auth, kMusic).outcome, AdmitOutcome::kOk);
+  EXPECT_EQ(gateway_->Admit(auth, kMusic).outcome, AdmitOutcome::kRateLimited);
+  // Idle for a second: the full burst is back, and not more.
+  clock_.AdvanceSeconds(1);
+  int passed = 0;
+  for (int i = 0; i < 20; ++i) passed += gateway_->Admit(auth, kMusic).outcome == AdmitOutcome::kOk;
+  EXPECT_EQ(passed, 4);
+}
+
+TEST_F(BillingGatewayTest, RateLimitNoBurstAtAnyWindowEdge) {
+  // Requests every millisecond for 5 s against 10 qps / burst 10. Whatever interval of
+  // length d one looks at, at most burst + d * qps requests passed (GCRA's guarantee); a
+  // fixed one-second window would let 20 through in the 2 ms around each second boundary.
+  CreatedKey key = MakeKey(0, 10, {}, std::nullopt, 10);
+  const std::string auth = Bearer(key.api_key);
+  clock_.AdvanceNanos(999'000'000);  // start just before a "second" boundary
+  std::vector<int64_t> passed_at;
+  for (int i = 0; i < 5000; ++i) {
+    if (gateway_->Admit(auth, kMusic).outcome == AdmitOutcome::kOk) {
+      passed_at.push_back(clock_.MonotonicNanos());
+    }
+    clock_.AdvanceNanos(1'000'000);
+  }
+  // Long-run: the burst plus 10 per second.
+  EXPECT_GE(passed_at.size(), 10u + 49u);
+  EXPECT_LE(passed_at.size(), 10u + 50u);
+  for (int64_t window : {2'000'000LL, 100'000'000LL, 1'000'000'000LL}) {
+    const int64_t bound = 10 + window / 100'000'000;
+    size_t lo = 0;
+    for (size_t hi = 0; hi < passed_at.size(); ++hi) {
+      while (passed_at[hi] - passed_at[lo] >= window) ++lo;
+      ASSERT_LE(static_cast<int64_t>(hi - lo + 1), bound) << "window " << window;
+    }
+  }
+  // In particular: the 10 that passed at 0.999 s leave nothing for 1.001 s.
+  EXPECT_EQ(passed_at[9] - passed_at[0], 9'000'000);
+  EXPECT_GE(passed_at[10] - passed_at[0], 100'000'000);
+}
+
+TEST_F(BillingGatewayTest, RateLimitRejectedRequestsAreNotCounted) {
+  CreatedKey key = MakeKey(0, 10, {}, std::nullopt, 2);
+  const std::string auth = Bearer(key.api_key);
+  ASSERT_EQ(gateway_->Admit(auth, kMusic).outcome, AdmitOutcome::kOk);
+  ASSERT_EQ(gateway_->Admit(auth, kMusic).outcome, AdmitOutcome::kOk);
+  // 10,000 refused attempts spread over 99 ms push nothing back.
+  for (int i = 0; i < 10'000; ++i) {
+    ASSERT_EQ(gateway_->Admit(auth, kMusic).outcome, AdmitOutcome::kRateLimited) << i;
+    if (i % 100 == 99) clock_.AdvanceNanos(1'000'000);
+  }
+  clock_.AdvanceNanos(1'000'000);  // 100 ms after the burst: exactly one slot
+  EXPECT_EQ(gateway_->Admit(auth, kMusic).outcome, AdmitOutcome::kOk);
+  // 403s (an endpoint the key may not call) do not count either.
+  CreatedKey narrow = MakeKey(0, 10, {"/v1/tiktok/regions"}, std::nullopt, 1);
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(gateway_->Admit(Bearer(narrow.api_key), kMusic).outcome, AdmitOutcome::kForbidden);
+  }
+  EXPECT_EQ(gateway_->Admit(Bearer(narrow.api_key), "/v1/tiktok/regions").outcome,
+            AdmitOutcome::kOk);
+}
+
+TEST_F(BillingGatewayTest, RateLimitHeaderValuesFollowTheClock) {
+  CreatedKey key = MakeKey(0, 2, {}, std::nullopt, 3);  // 2 qps (500 ms), burst 3
+  const std::string auth = Bearer(key.api_key);
+  std::vector<std::string> seen;
+  for (int i = 0; i < 3; ++i) seen.push_back(gateway_->Admit(auth, kMusic).ratelimit);
+  // After k requests at t=0 the bucket is full again at k * 500 ms.
+  EXPECT_EQ(seen, (std::vector<std::string>{"\"default\";r=2;t=1", "\"default\";r=1;t=1",
+                                            "\"default\";r=0;t=2"}));
+  Admission limited = gateway_->Admit(auth, kMusic);
+  ASSERT_EQ(limited.outcome, AdmitOutcome::kRateLimited);
+  EXPECT_EQ(limited.ratelimit_policy, "\"default\";q=2;w=1");
+  EXPECT_EQ(limited.ratelimit, "\"default\";r=0;t=2");  // full again in 1.5 s
+  EXPECT_EQ(limited.retry_after_seconds, 1);            // next slot in 0.5 s
+  clock_.AdvanceNanos(400'000'000);
+  limited = gateway_->Admit(auth, kMusic);
+  ASSERT_EQ(limited.outcome, AdmitOutcome::kRateLimited);
+  EXPECT_EQ(limited.ratelimit, "\"default\";r=0;t=2");  // 1.1 s
+  clock_.AdvanceNanos(100'000'000);
+  Admission ok = gateway_->Admit(auth, kMusic);
+  ASSERT_EQ(ok.outcome, AdmitOutcome::kOk);
+  EXPECT_EQ(ok.ratelimit, "\"default\";r=0;t=2");  // full again at 2.0 s, now 0.5 s
+  EXPECT_EQ(ok.retry_after_seconds, 0);
+  clock_.AdvanceSeconds(10);
+  EXPECT_EQ(gateway_->Admit(auth, kMusic).ratelimit, "\"default\";r=2;t=1");
+
+  // A slow key: Retry-After counts whole seconds up to the next slot.
+  CreatedKey slow = MakeKey(0, 1, {}, std::nullopt, 1);
+  ASSERT_EQ(gateway_->Admit(Bearer(slow.api_key), kMusic).outcome, AdmitOutcome::kOk);
+  Admission again = gateway_->Admit(Bearer(slow.api_key), kMusic);
+  EXPECT_EQ(again.outcome, AdmitOutcome::kRateLimited);
+  EXPECT_EQ(again.retry_after_seconds, 1);
+  EXPECT_EQ(again.ratelimit_policy, "\"default\";q=1;w=1");
+}
+
+// --- Charging switch ----------------------------------------------------------------
+
+TEST_F(BillingGatewayTest, ChargingOffCostsNothingButKeysAndLimitsStayOn) {
+  CreatedKey key = MakeKey(4, 3, {"/v1/tiktok/trending/music"});
+  OpenGateway(/*charging=*/false);
+  const std::string auth = Bearer(key.api_key);
+  for (int i = 0; i < 3; ++i) {
+    Admission a = gateway_->Admit(auth, kMusic);
+    ASSERT_EQ(a.outcome, AdmitOutcome::kOk) << i;
+    ASSERT_TRUE(gateway_->Reserve(*a.account, 2)) << i;
+    ASSERT_TRUE(CommitSync(a.account, "free-" + std::to_string(i)).ok());
+    EXPECT_EQ(gateway_->Balance(*a.account), 4);
+  }
+  EXPECT_EQ(gateway_->Admit(auth, kMusic).outcome, AdmitOutcome::kRateLimited);
+  EXPECT_EQ(gateway_->Admit(auth, "/v1/tiktok/regions").outcome, AdmitOutcome::kForbidden);
+  EXPECT_EQ(gateway_->Admit("Bearer sk_live_nope", kMusic).outcome, AdmitOutcome::kInvalidKey);
+  ASSERT_TRUE(gateway_->RevokeKey(key.record.key_id).ok());
+  EXPECT_EQ(gateway_->Admit(auth, kMusic).outcome, AdmitOutcome::kInvalidKey);
+  std::vector<store::LedgerEntry> ledger = Ledger(key.record.key_id);
+  ASSERT_EQ(ledger.size(), 1u);  // the initial grant only: no charge entries
+  EXPECT_EQ(ledger[0].kind, store::LedgerKind::kGrant);
+  gateway_.reset();
+  auto store = store::sqlite::SqliteKeyStore::Open(db_path_);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->GetKey(key.record.key_id)->balance, 4);
+  EXPECT_EQ((*store)->GetKey(key.record.key_id)->charged_requests, 0);
+}
+
+// --- Changes made by the CLI while the server runs ------------------------------------
+
+TEST_F(BillingGatewayTest, ReloadIfChangedReReadsOnlyAfterAnotherConnectionCommits) {
+  CreatedKey key = MakeKey(10);
+  bool reloaded = true;
+  ASSERT_TRUE(gateway_->ReloadIfChanged(&reloaded).ok());
+  EXPECT_FALSE(reloaded);
+  // The server's own charges do not trigger a reload.
+  Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
+  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  ASSERT_TRUE(CommitSync(a.account, "own").ok());
+  ASSERT_TRUE(gateway_->ReloadIfChanged(&reloaded).ok());
+  EXPECT_FALSE(reloaded);
+  const int64_t reloads = gateway_->reloads();
+
+  auto cli_store = store::sqlite::SqliteKeyStore::Open(db_path_);
+  ASSERT_TRUE(cli_store.ok());
+  KeyManager cli(**cli_store, clock_, random_);
+  NewKeySpec spec;
+  spec.name = "created by the cli";
+  spec.credits = 6;
+  auto created = cli.CreateKey(spec);
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(gateway_->Admit(Bearer(created->api_key), kMusic).outcome, AdmitOutcome::kInvalidKey);
+  ASSERT_TRUE(gateway_->ReloadIfChanged(&reloaded).ok());
+  EXPECT_TRUE(reloaded);
+  EXPECT_EQ(gateway_->reloads(), reloads + 1);
+  Admission b = gateway_->Admit(Bearer(created->api_key), kMusic);
+  ASSERT_EQ(b.outcome, AdmitOutcome::kOk);
+  EXPECT_EQ(gateway_->Balance(*b.account), 6);
+  ASSERT_TRUE(gateway_->ReloadIfChanged(&reloaded).ok());
+  EXPECT_FALSE(reloaded);
+
+  ASSERT_TRUE(cli.GrantCredits(created->record.key_id, "cli-top-up", 10).ok());
+  ASSERT_TRUE(cli.RevokeKey(key.record.key_id).ok());
+  ASSERT_TRUE(gateway_->ReloadIfChanged(&reloaded).ok());
+  EXPECT_TRUE(reloaded);
+  EXPECT_EQ(gateway_->Balance(*b.account), 16);
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome, AdmitOutcome::kInvalidKey);
+  // The same grant id again (a retried CLI call) adds nothing.
+  auto again = cli.GrantCredits(created->record.key_id, "cli-top-up", 10);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->applied);
+  ASSERT_TRUE(gateway_->Reload().ok());
+  EXPECT_EQ(gateway_->Balance(*b.account), 16);
 }
 
 }  // namespace

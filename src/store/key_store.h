@@ -121,6 +121,12 @@ class KeyStore {
   // Reads every key and, for reloading, the grants appended after `grants_after`.
   virtual Result<KeySnapshot> Snapshot(int64_t grants_after) = 0;
 
+  // A cheap change detector for reloading: a value that differs from the previous call's
+  // when another connection or process may have changed the stored data since then (it
+  // need not change for this store's own writes). SQLite: PRAGMA data_version. The
+  // default (-1, "unknown") makes callers reload every time.
+  virtual Result<int64_t> ChangeCounter() { return int64_t{-1}; }
+
   // Ledger entries in seq order; all keys when `key_id` is empty. `fn` may stop the scan
   // by returning a non-OK status, which is returned.
   virtual Status ForEachLedgerEntry(std::string_view key_id,

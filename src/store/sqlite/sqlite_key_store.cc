@@ -318,6 +318,15 @@ Result<KeySnapshot> SqliteKeyStore::Snapshot(int64_t grants_after) {
   return snap;
 }
 
+Result<int64_t> SqliteKeyStore::ChangeCounter() {
+  Result<Statement> st = db_->Prepare("PRAGMA data_version");
+  if (!st.ok()) return st.status();
+  Result<bool> row = st->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::Internal("PRAGMA data_version returned no row");
+  return st->ColumnInt(0);
+}
+
 Status SqliteKeyStore::ForEachLedgerEntry(std::string_view key_id,
                                           const std::function<Status(const LedgerEntry&)>& fn) {
   std::string sql = "SELECT ";

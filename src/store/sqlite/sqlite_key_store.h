@@ -30,6 +30,8 @@ class SqliteKeyStore final : public KeyStore {
   Status AppendCharges(std::span<const ChargeRequest> charges,
                        std::vector<Status>* outcomes) override;
   Result<KeySnapshot> Snapshot(int64_t grants_after) override;
+  // PRAGMA data_version: changes when another connection (this process or another) commits.
+  Result<int64_t> ChangeCounter() override;
   Status ForEachLedgerEntry(std::string_view key_id,
                             const std::function<Status(const LedgerEntry&)>& fn) override;
 

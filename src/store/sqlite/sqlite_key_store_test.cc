@@ -181,5 +181,20 @@ TEST_F(SqliteKeyStoreTest, SnapshotReportsGrantsAfterWatermark) {
   EXPECT_GT(second->last_seq, first->last_seq);
 }
 
+TEST_F(SqliteKeyStoreTest, ChangeCounterMovesOnlyForOtherConnectionsCommits) {
+  auto before = store_->ChangeCounter();
+  ASSERT_TRUE(before.ok());
+  ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());  // own write
+  EXPECT_EQ(*store_->ChangeCounter(), *before);
+  auto other = SqliteKeyStore::Open(path_);  // another connection, as the CLI would be
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(*store_->ChangeCounter(), *before);  // opening (schema IF NOT EXISTS) writes nothing
+  ASSERT_TRUE((*other)->ApplyGrant("key_a", "g1", 10, 1).ok());
+  auto after = store_->ChangeCounter();
+  ASSERT_TRUE(after.ok());
+  EXPECT_NE(*after, *before);
+  EXPECT_EQ(*store_->ChangeCounter(), *after);
+}
+
 }  // namespace
 }  // namespace soundtrend::store::sqlite
