@@ -1,11 +1,343 @@
-// Placeholder until the keys module lands; replaced by its implementer.
+// Key and credit management from the command line (SPEC §6, /work/notes/cli.md):
+//
+//   soundtrend keys create --name NAME [--credits N] [--qps Q] [--burst B]
+//                          [--expires YYYY-MM-DD] [--endpoints LIST]
+//       Prints the new key ALONE on stdout line 1 (shown once; only its SHA-256 is
+//       stored), then "field: value" lines (key_id, name, credits, qps, burst, endpoints,
+//       expires).
+//   soundtrend keys list                     one line per key (tab-separated, header first)
+//   soundtrend keys revoke KEY_ID
+//   soundtrend credits grant KEY_ID AMOUNT --grant-id ID     (idempotent by ID)
+//   soundtrend ledger show KEY_ID [--limit N]                the latest N entries (default 100)
+//   soundtrend ledger export [--key-id K] [--out FILE]       RFC 4180 CSV, every entry
+//
+// They work on the database directly (gateway::KeyManager over the SQLite key store), also
+// while `soundtrend serve` runs on the same file: the server notices the change through
+// SQLite's data_version within about a second (gateway::BillingGateway::ReloadIfChanged).
+// Exit codes: 0 done (also: a grant id applied before), 1 refused or failed (unknown key,
+// grant id reused for another key or amount, storage error), 2 bad arguments.
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "app/commands.h"
+#include "common/clock.h"
+#include "common/day.h"
+#include "common/random.h"
+#include "gateway/key_admin.h"
+#include "store/sqlite/sqlite_key_store.h"
 
 namespace soundtrend::app {
+namespace {
+
+[[noreturn]] void Fail(std::string_view command, const std::string& message, int exit_code) {
+  std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(command.size()), command.data(),
+               message.c_str());
+  throw CLI::RuntimeError(exit_code);
+}
+
+// NotFound and refusals are 1 like other failures; InvalidArgument is a usage error (2).
+[[noreturn]] void FailWith(std::string_view command, const Status& status) {
+  Fail(command, status.message(), status.code() == Status::Code::kInvalidArgument ? 2 : 1);
+}
+
+std::unique_ptr<store::KeyStore> OpenStore(const GlobalOptions& global, std::string_view command) {
+  const std::filesystem::path db(global.db_path);
+  std::error_code ec;
+  if (db.has_parent_path()) std::filesystem::create_directories(db.parent_path(), ec);
+  auto store = store::sqlite::SqliteKeyStore::Open(global.db_path);
+  if (!store.ok()) {
+    Fail(command, "cannot open " + global.db_path + ": " + store.status().ToString(), 1);
+  }
+  return std::move(store).value();
+}
+
+std::string JoinEndpoints(const std::vector<std::string>& endpoints) {
+  if (endpoints.empty()) return "all";
+  std::string out;
+  for (const auto& e : endpoints) {
+    if (!out.empty()) out += ',';
+    out += e;
+  }
+  return out;
+}
+
+std::vector<std::string> SplitList(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    if (!part.empty()) out.emplace_back(part);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::string OptionalTime(const std::optional<int64_t>& micros, const char* none) {
+  return micros ? gateway::FormatTimeMicros(*micros) : none;
+}
+
+std::string KeyStatus(const store::KeyRecord& k, int64_t now_micros) {
+  if (k.revoked_micros) return "revoked";
+  if (k.expires_micros && now_micros >= *k.expires_micros) return "expired";
+  return "active";
+}
+
+// --- keys create -------------------------------------------------------------------
+
+struct CreateOptions {
+  std::string name;
+  int64_t credits = 0;
+  int64_t qps = 10;
+  std::optional<int64_t> burst;
+  std::string expires;
+  std::string endpoints;
+};
+
+void RunCreate(const GlobalOptions& global, const CreateOptions& o) {
+  constexpr std::string_view kCmd = "keys create";
+  gateway::NewKeySpec spec;
+  spec.name = o.name;
+  spec.credits = o.credits;
+  spec.qps_limit = o.qps;
+  spec.burst = o.burst;
+  spec.endpoints = SplitList(o.endpoints);
+  if (!o.expires.empty()) {
+    std::optional<Day> day = ParseDay(o.expires);
+    if (!day) Fail(kCmd, "--expires must be YYYY-MM-DD, got '" + o.expires + "'", 2);
+    spec.expires_micros = DayStartUnixSeconds(*day) * 1'000'000;
+  }
+  Status valid = gateway::ValidateNewKeySpec(spec);
+  if (!valid.ok()) FailWith(kCmd, valid);
+
+  auto store = OpenStore(global, kCmd);
+  gateway::KeyManager manager(*store, SystemClock::Instance(), SecureRandom::Instance());
+  Result<gateway::CreatedKey> created = manager.CreateKey(spec);
+  if (!created.ok()) FailWith(kCmd, created.status());
+  const store::KeyRecord& r = created->record;
+  std::printf("%s\n", created->api_key.c_str());
+  std::printf("key_id: %s\n", r.key_id.c_str());
+  std::printf("name: %s\n", r.name.c_str());
+  std::printf("credits: %lld\n", static_cast<long long>(r.balance));
+  std::printf("qps: %lld\n", static_cast<long long>(r.qps_limit));
+  std::printf("burst: %lld\n", static_cast<long long>(r.burst));
+  std::printf("endpoints: %s\n", JoinEndpoints(r.endpoints).c_str());
+  std::printf("expires: %s\n", OptionalTime(r.expires_micros, "never").c_str());
+  std::fflush(stdout);
+  std::fprintf(stderr,
+               "keys create: the key above is shown once; only its SHA-256 is stored. A running "
+               "server accepts it within about a second.\n");
+}
+
+// --- keys list / revoke --------------------------------------------------------------
+
+void RunList(const GlobalOptions& global) {
+  constexpr std::string_view kCmd = "keys list";
+  auto store = OpenStore(global, kCmd);
+  Result<std::vector<store::KeyRecord>> keys = store->ListKeys();
+  if (!keys.ok()) FailWith(kCmd, keys.status());
+  const int64_t now = SystemClock::Instance().NowMicros();
+  std::printf(
+      "key_id\tstatus\tbalance\tqps\tburst\tcharged_requests\tendpoints\tcreated\texpires\t"
+      "name\n");
+  for (const store::KeyRecord& k : *keys) {
+    std::printf("%s\t%s\t%lld\t%lld\t%lld\t%lld\t%s\t%s\t%s\t%s\n", k.key_id.c_str(),
+                KeyStatus(k, now).c_str(), static_cast<long long>(k.balance),
+                static_cast<long long>(k.qps_limit), static_cast<long long>(k.burst),
+                static_cast<long long>(k.charged_requests), JoinEndpoints(k.endpoints).c_str(),
+                gateway::FormatTimeMicros(k.created_micros).c_str(),
+                OptionalTime(k.expires_micros, "never").c_str(), k.name.c_str());
+  }
+  std::fflush(stdout);
+}
+
+void RunRevoke(const GlobalOptions& global, const std::string& key_id) {
+  constexpr std::string_view kCmd = "keys revoke";
+  auto store = OpenStore(global, kCmd);
+  gateway::KeyManager manager(*store, SystemClock::Instance(), SecureRandom::Instance());
+  Status st = manager.RevokeKey(key_id);
+  if (!st.ok()) FailWith(kCmd, st);
+  std::printf("revoked %s\n", key_id.c_str());
+  std::fflush(stdout);
+}
+
+// --- credits grant -------------------------------------------------------------------
+
+struct GrantOptions {
+  std::string key_id;
+  int64_t amount = 0;
+  std::string grant_id;
+};
+
+void RunGrant(const GlobalOptions& global, const GrantOptions& o) {
+  constexpr std::string_view kCmd = "credits grant";
+  if (o.amount <= 0) Fail(kCmd, "AMOUNT must be a positive integer", 2);
+  auto store = OpenStore(global, kCmd);
+  gateway::KeyManager manager(*store, SystemClock::Instance(), SecureRandom::Instance());
+  Result<store::GrantResult> grant = manager.GrantCredits(o.key_id, o.grant_id, o.amount);
+  if (!grant.ok()) FailWith(kCmd, grant.status());
+  if (grant->applied) {
+    std::printf("granted %lld credits to %s (grant %s); balance: %lld\n",
+                static_cast<long long>(o.amount), o.key_id.c_str(), o.grant_id.c_str(),
+                static_cast<long long>(grant->balance_after));
+  } else {
+    std::printf("grant %s was already applied; nothing changed; balance: %lld\n",
+                o.grant_id.c_str(), static_cast<long long>(grant->balance_after));
+  }
+  std::fflush(stdout);
+}
+
+// --- ledger show / export ------------------------------------------------------------
+
+void RunLedgerShow(const GlobalOptions& global, const std::string& key_id, int64_t limit) {
+  constexpr std::string_view kCmd = "ledger show";
+  auto store = OpenStore(global, kCmd);
+  gateway::KeyManager manager(*store, SystemClock::Instance(), SecureRandom::Instance());
+  Result<store::KeyRecord> key = manager.GetKey(key_id);
+  if (!key.ok()) FailWith(kCmd, key.status());
+  std::deque<store::LedgerEntry> latest;
+  int64_t total = 0;
+  Status st = manager.ForEachLedgerEntry(key_id, [&](const store::LedgerEntry& e) {
+    ++total;
+    latest.push_back(e);
+    if (static_cast<int64_t>(latest.size()) > limit) latest.pop_front();
+    return Status::Ok();
+  });
+  if (!st.ok()) FailWith(kCmd, st);
+  std::printf("%s (%s): balance %lld, %lld ledger entries, showing the latest %zu\n",
+              key->key_id.c_str(), key->name.c_str(), static_cast<long long>(key->balance),
+              static_cast<long long>(total), latest.size());
+  std::printf("seq\ttime\tkind\tamount\tbalance_after\treference\tendpoint\n");
+  for (const store::LedgerEntry& e : latest) {
+    std::printf("%lld\t%s\t%s\t%lld\t%lld\t%s\t%s\n", static_cast<long long>(e.seq),
+                gateway::FormatTimeMicros(e.time_micros).c_str(),
+                std::string(store::LedgerKindName(e.kind)).c_str(),
+                static_cast<long long>(e.amount), static_cast<long long>(e.balance_after),
+                e.reference.c_str(), e.endpoint.empty() ? "-" : e.endpoint.c_str());
+  }
+  std::fflush(stdout);
+}
+
+void RunLedgerExport(const GlobalOptions& global, const std::string& key_id,
+                     const std::string& out_path) {
+  constexpr std::string_view kCmd = "ledger export";
+  auto store = OpenStore(global, kCmd);
+  gateway::KeyManager manager(*store, SystemClock::Instance(), SecureRandom::Instance());
+  std::FILE* out = stdout;
+  std::string tmp_path;
+  if (!out_path.empty()) {
+    tmp_path = out_path + ".tmp";
+    out = std::fopen(tmp_path.c_str(), "wb");
+    if (!out) Fail(kCmd, "cannot write " + tmp_path, 1);
+  }
+  std::string buffer = gateway::LedgerCsvHeader();
+  int64_t rows = 0;
+  bool write_failed = false;
+  auto flush = [&] {
+    if (!buffer.empty() && std::fwrite(buffer.data(), 1, buffer.size(), out) != buffer.size()) {
+      write_failed = true;
+    }
+    buffer.clear();
+  };
+  Status st = manager.ForEachLedgerEntry(key_id, [&](const store::LedgerEntry& e) {
+    gateway::AppendLedgerCsvRow(buffer, e);
+    ++rows;
+    if (buffer.size() > (1 << 16)) flush();
+    return write_failed ? Status::IoError("write failed") : Status::Ok();
+  });
+  flush();
+  if (std::fflush(out) != 0) write_failed = true;
+  if (out != stdout) {
+    if (std::fclose(out) != 0) write_failed = true;
+    if (!st.ok() || write_failed) std::remove(tmp_path.c_str());
+  }
+  if (!st.ok()) FailWith(kCmd, st);
+  if (write_failed) Fail(kCmd, "writing the CSV failed", 1);
+  if (out != stdout) {
+    std::error_code ec;
+    std::filesystem::rename(tmp_path, out_path, ec);
+    if (ec) Fail(kCmd, "cannot rename " + tmp_path + " to " + out_path + ": " + ec.message(), 1);
+    std::fprintf(stderr, "ledger export: %lld entries written to %s\n",
+                 static_cast<long long>(rows), out_path.c_str());
+  }
+}
+
+}  // namespace
 
 void AddKeysCommands(CLI::App& app, GlobalOptions& global) {
-  auto* cmd = app.add_subcommand("keys", "(not yet available)");
-  cmd->callback([] { throw CLI::RuntimeError("keys: not yet available", 2); });
+  // keys
+  auto* keys = app.add_subcommand("keys", "Create, list and revoke API keys");
+  keys->require_subcommand(1);
+
+  auto create = std::make_shared<CreateOptions>();
+  auto* c = keys->add_subcommand("create", "Create a key; prints the key alone on line 1");
+  c->add_option("--name", create->name, "Who the key is for")->required();
+  c->add_option("--credits", create->credits, "Initial credits (2 per successful request)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  c->add_option("--qps", create->qps, "Requests per second")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}))
+      ->capture_default_str();
+  c->add_option("--burst", create->burst, "Requests allowed back to back (default: --qps)")
+      ->check(CLI::PositiveNumber);
+  c->add_option("--expires", create->expires,
+                "The key is refused from 00:00 UTC of this day (YYYY-MM-DD)");
+  c->add_option("--endpoints", create->endpoints,
+                "Comma-separated paths the key may call (default: all customer endpoints)");
+  c->callback([&global, create] { RunCreate(global, *create); });
+
+  auto* l = keys->add_subcommand("list", "List keys (never the keys themselves)");
+  l->callback([&global] { RunList(global); });
+
+  auto revoke_id = std::make_shared<std::string>();
+  auto* r =
+      keys->add_subcommand("revoke", "Revoke a key (a running server refuses it within ~1 s)");
+  r->add_option("KEY_ID", *revoke_id, "key_...")->required();
+  r->callback([&global, revoke_id] { RunRevoke(global, *revoke_id); });
+
+  // credits
+  auto* credits = app.add_subcommand("credits", "Grant credits");
+  credits->require_subcommand(1);
+  auto grant = std::make_shared<GrantOptions>();
+  auto* g = credits->add_subcommand("grant", "Add credits to a key; idempotent by --grant-id");
+  g->add_option("KEY_ID", grant->key_id, "key_...")->required();
+  g->add_option("AMOUNT", grant->amount, "Credits to add (> 0)")->required();
+  g->add_option("--grant-id", grant->grant_id,
+                "Unique id of this grant (e.g. an invoice number); the same id adds once")
+      ->required();
+  g->callback([&global, grant] { RunGrant(global, *grant); });
+
+  // ledger
+  auto* ledger = app.add_subcommand("ledger", "Show or export the credit ledger");
+  ledger->require_subcommand(1);
+  struct ShowOptions {
+    std::string key_id;
+    int64_t limit = 100;
+  };
+  auto show = std::make_shared<ShowOptions>();
+  auto* s = ledger->add_subcommand("show", "The latest ledger entries of a key");
+  s->add_option("KEY_ID", show->key_id, "key_...")->required();
+  s->add_option("--limit", show->limit, "How many entries")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  s->callback([&global, show] { RunLedgerShow(global, show->key_id, show->limit); });
+
+  struct ExportOptions {
+    std::string key_id;
+    std::string out;
+  };
+  auto exp = std::make_shared<ExportOptions>();
+  auto* e = ledger->add_subcommand("export", "The whole ledger as CSV (stdout or --out)");
+  e->add_option("--key-id", exp->key_id, "Only this key");
+  e->add_option("--out", exp->out, "Write to this file instead of stdout");
+  e->callback([&global, exp] { RunLedgerExport(global, exp->key_id, exp->out); });
 }
 
 }  // namespace soundtrend::app
