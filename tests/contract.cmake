@@ -1,0 +1,8 @@
+# Contract tests: the real HTTP server over a socket (label `contract`), and the reference
+# page's Python/JavaScript examples run against it (label `examples`). Owner: serve.
+set(ST_CONTRACT_DIR ${CMAKE_CURRENT_SOURCE_DIR}/contract)
+
+st_test(contract_test
+  SOURCES ${ST_CONTRACT_DIR}/trending_contract_test.cc ${ST_CONTRACT_DIR}/service_contract_test.cc
+  DEPS st_api st_api_test_doubles st_http simdjson::simdjson spdlog::spdlog
+  LABELS contract)

@@ -1,0 +1,278 @@
+// The service's other routes and the HTTP layer's bounds, over a real socket: 404/405
+// envelopes, /v1/tiktok/regions, /openapi.json, /docs, /llms.txt, /healthz, /metrics,
+// header size/count and body limits (431/413), idle timeout.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "common/day.h"
+#include "contract_util.h"
+#include "serving_fixture.h"
+
+namespace soundtrend::contract {
+namespace {
+
+class ServiceContractTest : public ::testing::Test {
+ protected:
+  ServiceContractTest() : stack_(MakeFakeGateway()), client_(stack_.port) {}
+  ServingStack stack_;
+  TestClient client_;
+};
+
+TEST_F(ServiceContractTest, UnknownPathIs404Envelope) {
+  for (const char* target : {"/nope", "/v1/tiktok/trending/music/", "/V1/TIKTOK/TRENDING/MUSIC",
+                             "/v1/tiktok/trending", "/?region=US"}) {
+    SCOPED_TRACE(target);
+    Reply r = client_.Get(target, kKey);
+    EXPECT_EQ(r.status, 404);
+    Json json(r.body);
+    CheckEnvelope(r, json);
+  }
+}
+
+TEST_F(ServiceContractTest, WrongMethodIs405EnvelopeWithAllow) {
+  for (const char* method : {"POST", "PUT", "DELETE", "PATCH"}) {
+    SCOPED_TRACE(method);
+    Reply r = client_.Request(method, "/v1/tiktok/trending/music",
+                              {{"Authorization", std::string("Bearer ") + kKey}}, "x");
+    EXPECT_EQ(r.status, 405);
+    Json json(r.body);
+    CheckEnvelope(r, json);
+    EXPECT_EQ(r.Header("allow"), "GET");
+  }
+}
+
+TEST_F(ServiceContractTest, RegionsListsTheSeventyOneCodesFreeOfCharge) {
+  Reply r = client_.Get("/v1/tiktok/regions");  // no key needed, nothing charged
+  ASSERT_EQ(r.status, 200);
+  Json json(r.body);
+  CheckEnvelope(r, json);
+  std::set<std::string> codes;
+  for (simdjson::dom::element region : json.root["data"]["regions"].get_array()) {
+    std::string_view code = region["code"];
+    std::string_view name = region["name"];
+    EXPECT_EQ(code.size(), 2u);
+    EXPECT_FALSE(name.empty());
+    codes.insert(std::string(code));
+  }
+  EXPECT_EQ(codes.size(), 71u);
+  EXPECT_TRUE(codes.count("GB"));
+  EXPECT_TRUE(codes.count("US"));
+  EXPECT_FALSE(codes.count("UK"));
+}
+
+TEST_F(ServiceContractTest, OpenApiIsAValidOpenApi31DocumentWithRealSchemas) {
+  Reply r = client_.Get("/openapi.json");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("content-type"), "application/json");
+  Json json(r.body);
+  ASSERT_TRUE(json.ok);
+  std::string_view version = json.root["openapi"];
+  EXPECT_EQ(version.substr(0, 4), "3.1.");
+  simdjson::dom::object schemas;
+  ASSERT_EQ(json.root["components"]["schemas"].get(schemas), simdjson::SUCCESS);
+  EXPECT_GT(schemas.size(), 0u);
+  for (auto [name, schema] : schemas) {
+    SCOPED_TRACE(std::string(name));
+    simdjson::dom::object properties;
+    if (schema["properties"].get(properties) == simdjson::SUCCESS) {
+      EXPECT_GT(properties.size(), 0u) << "no `properties: {}` placeholders";
+    }
+  }
+  simdjson::dom::object paths = json.root["paths"];
+  for (const char* path : {"/v1/tiktok/trending/music", "/v1/tiktok/regions"}) {
+    simdjson::dom::element op;
+    EXPECT_EQ(paths[path]["get"].get(op), simdjson::SUCCESS) << path;
+  }
+  // The paid endpoint documents all seven parameters.
+  std::set<std::string> params;
+  for (simdjson::dom::element p :
+       paths["/v1/tiktok/trending/music"]["get"]["parameters"].get_array())
+    params.insert(std::string(std::string_view(p["name"])));
+  EXPECT_EQ(params, (std::set<std::string>{"search_keyword", "page", "limit", "period", "region",
+                                           "new_to_top_100", "commercial_music"}));
+}
+
+TEST_F(ServiceContractTest, DocsIsAnHtmlPageOfEveryEndpoint) {
+  Reply r = client_.Get("/docs");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("content-type").rfind("text/html", 0), 0u);
+  EXPECT_NE(r.body.find("<html"), std::string::npos);
+  EXPECT_NE(r.body.find("/v1/tiktok/trending/music"), std::string::npos);
+  EXPECT_NE(r.body.find("/v1/tiktok/regions"), std::string::npos);
+  EXPECT_NE(r.body.find("search_keyword"), std::string::npos);
+}
+
+TEST_F(ServiceContractTest, LlmsTxtDescribesTheApi) {
+  Reply r = client_.Get("/llms.txt");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("content-type").rfind("text/plain", 0), 0u);
+  EXPECT_EQ(r.body.rfind("# ", 0), 0u) << "llms.txt starts with an H1";
+  EXPECT_NE(r.body.find("/v1/tiktok/trending/music"), std::string::npos);
+  EXPECT_NE(r.body.find("Authorization"), std::string::npos);
+}
+
+TEST_F(ServiceContractTest, HealthzReportsTheSnapshotDay) {
+  Reply r = client_.Get("/healthz");
+  ASSERT_EQ(r.status, 200);
+  Json json(r.body);
+  EXPECT_EQ(std::string_view(json.root["status"]), "ok");
+  EXPECT_EQ(std::string_view(json.root["snapshot_day"]), FormatDay(kChartDay));
+}
+
+TEST_F(ServiceContractTest, MetricsCountRequestsByRouteAndStatus) {
+  client_.Get("/v1/tiktok/trending/music?limit=1", kKey);
+  client_.Get("/v1/tiktok/trending/music?period=8", kKey);
+  client_.Get("/nope");
+  Reply r = client_.Get("/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("content-type").rfind("text/plain", 0), 0u);
+  for (const char* line :
+       {"soundtrend_http_requests_total{route=\"/v1/tiktok/trending/music\",status=\"200\"} 1\n",
+        "soundtrend_http_requests_total{route=\"/v1/tiktok/trending/music\",status=\"400\"} 1\n",
+        "# TYPE soundtrend_http_request_duration_seconds histogram\n",
+        "soundtrend_http_request_duration_seconds_count{route=\"/v1/tiktok/trending/music\"} 2\n",
+        "# TYPE soundtrend_snapshot_age_seconds gauge\n"}) {
+    EXPECT_NE(r.body.find(line), std::string::npos) << line << "\n" << r.body;
+  }
+  EXPECT_NE(r.body.find("status=\"404\"} 1\n"), std::string::npos) << r.body;
+}
+
+TEST_F(ServiceContractTest, OversizedHeaderIs431) {
+  Reply r = client_.Request("GET", "/healthz", {{"X-Big", std::string(9000, 'a')}});
+  EXPECT_EQ(r.status, 431);
+  Json json(r.body);
+  CheckEnvelope(r, json);
+  EXPECT_FALSE(r.keep_alive);
+  EXPECT_TRUE(client_.ServerClosed());
+}
+
+TEST_F(ServiceContractTest, TooManyHeadersIs431) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  for (int i = 0; i < 120; ++i) headers.emplace_back("X-H" + std::to_string(i), "v");
+  Reply r = client_.Request("GET", "/healthz", headers);
+  EXPECT_EQ(r.status, 431);
+  Json json(r.body);
+  CheckEnvelope(r, json);
+}
+
+TEST_F(ServiceContractTest, OversizedBodyIs413) {
+  // Announced length above the limit: refused before the body is read.
+  client_.WriteRaw(
+      "GET /v1/tiktok/trending/music HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n");
+  Reply r = client_.Read();
+  EXPECT_EQ(r.status, 413);
+  Json json(r.body);
+  CheckEnvelope(r, json);
+  EXPECT_TRUE(client_.ServerClosed());
+}
+
+TEST_F(ServiceContractTest, ChunkedBodyOverTheLimitIs413) {
+  TestClient client(stack_.port);
+  std::string chunk(64 * 1024, 'x');
+  std::string raw = "POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  char size_line[32];
+  std::snprintf(size_line, sizeof size_line, "%zx\r\n", chunk.size());
+  for (int i = 0; i < 20; ++i) raw += size_line + chunk + "\r\n";  // 1.25 MiB > 1 MiB
+  raw += "0\r\n\r\n";
+  try {
+    client.WriteRaw(raw);
+  } catch (const std::exception&) {
+    // The server may close before the whole body is written; the reply is still readable.
+  }
+  Reply r = client.Read();
+  EXPECT_EQ(r.status, 413);
+}
+
+TEST_F(ServiceContractTest, MalformedRequestIs400AndClosed) {
+  client_.WriteRaw("GARBAGE\r\n\r\n");
+  Reply r = client_.Read();
+  EXPECT_EQ(r.status, 400);
+  EXPECT_TRUE(client_.ServerClosed());
+}
+
+TEST(ServiceLimitsTest, IdleConnectionIsClosedAfterTheIdleTimeout) {
+  http::ServerOptions options;
+  options.idle_timeout = std::chrono::milliseconds(200);
+  ServingStack stack(MakeFakeGateway(), 1, options);
+  {
+    TestClient silent(stack.port);  // connects, sends nothing
+    EXPECT_TRUE(silent.ServerClosed());
+  }
+  {
+    TestClient after_one(stack.port);  // one request, then silence
+    EXPECT_EQ(after_one.Get("/healthz").status, 200);
+    EXPECT_TRUE(after_one.ServerClosed());
+  }
+}
+
+// A gateway whose Commit waits for the test: the request is provably in flight.
+class HeldCommitGateway final : public gateway::Gateway {
+ public:
+  explicit HeldCommitGateway(std::shared_ptr<gateway::Gateway> inner) : inner_(std::move(inner)) {}
+  gateway::Admission Admit(std::string_view a, std::string_view e) override {
+    return inner_->Admit(a, e);
+  }
+  bool Reserve(gateway::KeyAccount& a, int64_t c) override { return inner_->Reserve(a, c); }
+  void Release(gateway::KeyAccount& a, int64_t c) override { inner_->Release(a, c); }
+  int64_t Balance(const gateway::KeyAccount& a) const override { return inner_->Balance(a); }
+  void Commit(std::shared_ptr<gateway::KeyAccount>, gateway::ChargeInfo,
+              std::function<void(Status)> done) override {
+    std::lock_guard lock(mutex_);
+    held_ = std::move(done);
+    cv_.notify_all();
+  }
+  // Waits (bounded) until a Commit is held.
+  bool WaitForCommit() {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, std::chrono::seconds(20), [&] { return held_ != nullptr; });
+  }
+  void ReleaseCommit() {
+    std::function<void(Status)> done;
+    {
+      std::lock_guard lock(mutex_);
+      done = std::move(held_);
+    }
+    done(Status());
+  }
+
+ private:
+  std::shared_ptr<gateway::Gateway> inner_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::function<void(Status)> held_;
+};
+
+TEST(ServiceLimitsTest, StopFinishesInFlightRequestsAndClosesIdleOnes) {
+  auto gw = std::make_shared<HeldCommitGateway>(MakeFakeGateway());
+  ServingStack stack(gw, 2);
+  TestClient idle(stack.port);
+  ASSERT_EQ(idle.Get("/healthz").status, 200);
+  TestClient busy(stack.port);
+  busy.WriteRaw(
+      "GET /v1/tiktok/trending/music?limit=3 HTTP/1.1\r\nHost: x\r\n"
+      "Authorization: Bearer " +
+      std::string(kKey) + "\r\n\r\n");
+  ASSERT_TRUE(gw->WaitForCommit());
+  stack.server->Stop();
+  EXPECT_TRUE(idle.ServerClosed());  // idle connections go at once
+  gw->ReleaseCommit();
+  Reply r = busy.Read();  // the in-flight request is answered
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(r.keep_alive);
+  EXPECT_TRUE(busy.ServerClosed());
+  stack.server->Wait();
+  // A new connection is refused once stopped.
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket socket(ioc);
+  boost::system::error_code ec;
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), stack.port}, ec);
+  EXPECT_TRUE(ec);
+}
+
+}  // namespace
+}  // namespace soundtrend::contract
