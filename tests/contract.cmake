@@ -6,3 +6,11 @@ st_test(contract_test
   SOURCES ${ST_CONTRACT_DIR}/trending_contract_test.cc ${ST_CONTRACT_DIR}/service_contract_test.cc
   DEPS st_api st_api_test_doubles st_http simdjson::simdjson spdlog::spdlog
   LABELS contract)
+
+# The real wiring (SQLite, engine, gateway) in-process, and the binary as a process.
+st_test(serve_app_test
+  SOURCES ${ST_CONTRACT_DIR}/serve_app_test.cc
+  DEPS st_serve simdjson::simdjson spdlog::spdlog
+  LABELS contract)
+target_compile_definitions(serve_app_test PRIVATE SOUNDTREND_BINARY="$<TARGET_FILE:soundtrend>")
+add_dependencies(serve_app_test soundtrend)

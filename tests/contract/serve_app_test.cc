@@ -1,0 +1,326 @@
+// `soundtrend serve` wired for real: SQLite chart and key stores in a temporary file, the
+// chart engine and publisher, the BillingGateway and the admin API, over a socket. Also
+// the binary itself: "listening on" line, SIGTERM -> exit 0.
+#include "app/serve_app.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <simdjson.h>
+#include <spawn.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <string>
+#include <vector>
+
+#include "app/serve_publish.h"
+#include "common/day.h"
+#include "contract_util.h"
+#include "engine/publisher.h"
+#include "store/sqlite/sqlite_chart_store.h"
+#include "test_client.h"
+
+extern char** environ;
+
+namespace soundtrend::contract {
+namespace {
+
+constexpr char kAdminToken[] = "admin-token-for-contract-tests";
+constexpr uint64_t kClipA = 7100000000000000001ULL;  // above 2^53: must survive as a string
+constexpr uint64_t kClipB = 7100000000000000002ULL;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "st_serve_XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string File(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+Day ClosedDay() { return engine::LatestClosedDay(SystemClock::Instance().NowMicros(), 7200); }
+
+SoundRecord Sound(uint64_t clip, std::string title) {
+  SoundRecord s;
+  s.clip_id = clip;
+  s.song_id = clip + 1000;
+  s.title = std::move(title);
+  s.author = "Artist";
+  s.cover = "https://example.com/c.jpeg";
+  s.duration = 30;
+  return s;
+}
+
+Batch UsesBatch(std::string id, std::vector<std::pair<uint64_t, int64_t>> uses, Day day) {
+  Batch b;
+  b.id = std::move(id);
+  for (auto [clip, n] : uses) b.uses.push_back({clip, *FindRegion("US"), day, n});
+  b.source_records = static_cast<int64_t>(b.uses.size());
+  return b;
+}
+
+class ServeAppTest : public ::testing::Test {
+ protected:
+  void Open(bool charging = true) {
+    app::ServeConfig config;
+    config.db_path = dir_.File("db/soundtrend.db");  // parent created by serve
+    config.port = 0;
+    config.threads = 2;
+    config.admin_token = kAdminToken;
+    config.charging = charging;
+    config.access_log = std::make_shared<spdlog::logger>(
+        "serve_app_test", std::make_shared<spdlog::sinks::null_sink_mt>());
+    auto app = app::ServeApp::Open(config);
+    ASSERT_TRUE(app.ok()) << app.status().ToString();
+    app_ = std::move(app).value();
+    auto port = app_->Start();
+    ASSERT_TRUE(port.ok()) << port.status().ToString();
+    port_ = *port;
+  }
+
+  // Creates a key through the admin API; returns the key.
+  std::string CreateKey(int64_t credits) {
+    TestClient client(port_);
+    Reply r = client.Request("POST", "/admin/v1/keys",
+                             {{"Authorization", std::string("Bearer ") + kAdminToken}},
+                             R"({"name":"contract","credits":)" + std::to_string(credits) + "}");
+    EXPECT_EQ(r.status, 200) << r.body;
+    Json json(r.body);
+    std::string_view key;
+    EXPECT_EQ(json.root["data"]["key"].get(key), simdjson::SUCCESS) << r.body;
+    return std::string(key);
+  }
+
+  Reply Trending(const std::string& key, const std::string& query = "") {
+    TestClient client(port_);
+    return client.Get("/v1/tiktok/trending/music" + (query.empty() ? "" : "?" + query), key);
+  }
+
+  std::vector<std::string> ClipIds(const Reply& r) {
+    std::vector<std::string> ids;
+    Json json(r.body);
+    CheckEnvelope(r, json);
+    if (!json.ok || r.status != 200) return ids;
+    for (simdjson::dom::element item : json.root["data"]["sound_list"].get_array())
+      ids.emplace_back(std::string_view(item["clip_id"]));
+    return ids;
+  }
+
+  void Seed(const Batch& batch) {
+    std::filesystem::create_directories(dir_.File("db"));
+    auto store = store::OpenSqliteChartStore(dir_.File("db/soundtrend.db"));
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto applied = (*store)->ApplyBatch(batch);
+    ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  }
+
+  TempDir dir_;
+  std::unique_ptr<app::ServeApp> app_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(ServeAppTest, EmptyStoreServesEmptyPagesAndCharges) {
+  Open();
+  const std::string key = CreateKey(10);
+  Reply r = Trending(key, "page=3&limit=25");
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json json(r.body);
+  CheckEnvelope(r, json);
+  simdjson::dom::element p = json.root["data"]["pagination"];
+  EXPECT_EQ(int64_t(p["page"]), 3);
+  EXPECT_EQ(int64_t(p["size"]), 20);
+  EXPECT_EQ(int64_t(p["total"]), 0);
+  EXPECT_FALSE(bool(p["has_more"]));
+  EXPECT_EQ(json.root["data"]["sound_list"].get_array().size(), 0u);
+  EXPECT_EQ(r.Header("x-credits-remaining"), "8");
+
+  TestClient client(port_);
+  Json health(client.Get("/healthz").body);
+  EXPECT_EQ(std::string_view(health.root["snapshot_day"]), FormatDay(ClosedDay()));
+  EXPECT_EQ(Trending("").status, 401);
+  EXPECT_EQ(Trending("sk_live_unknownunknownunknownunknown99").status, 401);
+  // The admin API refuses a customer key and a missing token.
+  EXPECT_EQ(client.Get("/admin/v1/keys", key).status, 401);
+  EXPECT_EQ(client.Get("/admin/v1/keys").status, 401);
+}
+
+TEST_F(ServeAppTest, CreditsRunOutWith402) {
+  Open();
+  const std::string key = CreateKey(4);
+  EXPECT_EQ(Trending(key).status, 200);
+  EXPECT_EQ(Trending(key).status, 200);
+  Reply r = Trending(key);
+  EXPECT_EQ(r.status, 402);
+  Json json(r.body);
+  EXPECT_EQ(CheckEnvelope(r, json), "apiKey quota is not enough");
+}
+
+TEST_F(ServeAppTest, NoChargingKeepsKeysOnAndCostsNothing) {
+  Open(/*charging=*/false);
+  const std::string key = CreateKey(2);
+  for (int i = 0; i < 3; ++i) {
+    Reply r = Trending(key);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.Header("x-credits-remaining"), "2");
+  }
+  EXPECT_EQ(Trending("").status, 401);
+  EXPECT_EQ(Trending("sk_live_unknownunknownunknownunknown99").status, 401);
+}
+
+TEST_F(ServeAppTest, StoredChartsAreServedAndIngestedDataIsPublished) {
+  const Day day = ClosedDay() - 1;
+  Batch seed = UsesBatch("seed", {{kClipA, 50}, {kClipB, 20}}, day);
+  seed.sounds = {Sound(kClipA, "Alpha"), Sound(kClipB, "Beta Ünïcödé")};
+  Seed(seed);
+  Open();
+  const std::string key = CreateKey(100);
+  EXPECT_EQ(ClipIds(Trending(key)),
+            (std::vector<std::string>{std::to_string(kClipA), std::to_string(kClipB)}));
+  EXPECT_EQ(ClipIds(Trending(key, "search_keyword=UNICODE")),
+            (std::vector<std::string>{std::to_string(kClipB)}));
+
+  // What POST /admin/v1/ingest does: apply under the store lock, feed the publisher.
+  Status s = app_->RunIngest([&](store::ChartStore& store, const auto& applied) {
+    Batch more = UsesBatch("more", {{kClipB, 100}}, day);
+    auto r = store.ApplyBatch(more);
+    if (!r.ok()) return r.status();
+    applied(more);
+    return Status();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_TRUE(app_->publish_loop().PublishOnce().ok());  // or the woken loop already did
+  EXPECT_EQ(ClipIds(Trending(key)),
+            (std::vector<std::string>{std::to_string(kClipB), std::to_string(kClipA)}));
+
+  // The publications saved the chart history.
+  app_.reset();
+  auto store = store::OpenSqliteChartStore(dir_.File("db/soundtrend.db"));
+  ASSERT_TRUE(store.ok());
+  int editions = 0;
+  std::vector<uint64_t> us7;
+  ASSERT_TRUE((*store)
+                  ->ForEachEdition([&](const store::EditionRecord& e) {
+                    ++editions;
+                    if (e.region == *FindRegion("US") && e.period == 7 && e.day == ClosedDay())
+                      us7 = e.top_clip_ids;
+                    return Status();
+                  })
+                  .ok());
+  EXPECT_GT(editions, 0);
+  EXPECT_EQ(us7, (std::vector<uint64_t>{kClipB, kClipA}));
+}
+
+TEST(PublishLoopTest, WakePublishesAndStopInterruptsTheWait) {
+  TempDir dir;
+  auto store = store::OpenSqliteChartStore(dir.File("charts.db"));
+  ASSERT_TRUE(store.ok());
+  engine::ChartEngine engine;
+  engine::Publisher publisher(&engine, &SystemClock::Instance());
+  api::SnapshotHolder snapshots;
+  std::mutex store_mutex;
+  app::PublishLoop loop(publisher, **store, store_mutex, snapshots, SystemClock::Instance());
+  ASSERT_TRUE(*loop.PublishOnce());   // first publication
+  ASSERT_FALSE(*loop.PublishOnce());  // nothing changed
+
+  std::promise<Day> published;
+  snapshots.SetOnPublish([&](const api::ServingSnapshot& s) {
+    published.set_value(s.charts() ? s.charts()->day() : -1);
+    snapshots.SetOnPublish(nullptr);
+  });
+  loop.Start(std::chrono::hours(1));
+  publisher.Apply(UsesBatch("b", {{kClipA, 3}}, ClosedDay()));
+  loop.Wake();
+  auto future = published.get_future();
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  EXPECT_EQ(future.get(), ClosedDay());
+
+  const auto start = std::chrono::steady_clock::now();
+  loop.Stop();  // interrupts the hour-long wait
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(loop.publications(), 2);
+}
+
+// The real binary: one "listening on" line, then SIGTERM -> graceful exit 0.
+TEST(ServeBinaryTest, PrintsListeningLineAndExitsZeroOnSigterm) {
+  TempDir dir;
+  int out[2];
+  ASSERT_EQ(pipe(out), 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, out[0]);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  const std::string db = dir.File("x.db");
+  std::vector<std::string> args = {SOUNDTREND_BINARY, "--db", db,          "serve",
+                                   "--port",          "0",    "--threads", "1"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, SOUNDTREND_BINARY, &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+
+  // Read stdout until the first line (bounded wait on the real process).
+  std::string line;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (line.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    pollfd pfd{out[0], POLLIN, 0};
+    if (poll(&pfd, 1, 1000) <= 0) continue;
+    char buf[256];
+    const ssize_t n = read(out[0], buf, sizeof buf);
+    if (n <= 0) break;
+    line.append(buf, static_cast<size_t>(n));
+  }
+  const std::string prefix = "listening on http://127.0.0.1:";
+  ASSERT_EQ(line.rfind(prefix, 0), 0u) << line;
+  const int port = std::stoi(line.substr(prefix.size()));
+  EXPECT_GT(port, 0);
+  {
+    TestClient client(static_cast<uint16_t>(port));
+    Reply r = client.Get("/v1/tiktok/trending/music");
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(client.Get("/healthz").status, 200);
+  }
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  int status = 0;
+  // Bounded wait for the real process (polling is allowed for processes, not for tests).
+  pid_t waited = 0;
+  const auto exit_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while ((waited = waitpid(pid, &status, WNOHANG)) == 0 &&
+         std::chrono::steady_clock::now() < exit_deadline) {
+    usleep(10000);
+  }
+  if (waited == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    FAIL() << "serve did not exit within 30 s of SIGTERM";
+  }
+  ASSERT_EQ(waited, pid);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  // Nothing else on stdout.
+  std::string rest;
+  char buf[256];
+  ssize_t n;
+  while ((n = read(out[0], buf, sizeof buf)) > 0) rest.append(buf, static_cast<size_t>(n));
+  close(out[0]);
+  EXPECT_EQ(line.substr(line.find('\n') + 1) + rest, "");
+}
+
+}  // namespace
+}  // namespace soundtrend::contract
