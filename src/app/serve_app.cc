@@ -4,7 +4,6 @@
 
 #include <filesystem>
 #include <thread>
-#include <type_traits>
 
 #include "api/admin_keys.h"
 #include "api/endpoints.h"
@@ -15,50 +14,6 @@
 #include "store/sqlite/sqlite_key_store.h"
 
 namespace soundtrend::app {
-
-namespace {
-
-// --no-charging when BillingGatewayOptions has no `charging` switch: the request path sees
-// a gateway that admits exactly like the real one (keys, permissions, rate limits,
-// headers) but reserves and commits nothing, so a successful request costs 0 and writes
-// no ledger entry.
-class NoChargeGateway final : public gateway::Gateway {
- public:
-  explicit NoChargeGateway(std::shared_ptr<gateway::Gateway> inner) : inner_(std::move(inner)) {}
-  gateway::Admission Admit(std::string_view authorization, std::string_view endpoint) override {
-    return inner_->Admit(authorization, endpoint);
-  }
-  bool Reserve(gateway::KeyAccount&, int64_t) override { return true; }
-  void Release(gateway::KeyAccount&, int64_t) override {}
-  void Commit(std::shared_ptr<gateway::KeyAccount>, gateway::ChargeInfo,
-              std::function<void(Status)> done) override {
-    done(Status());
-  }
-  int64_t Balance(const gateway::KeyAccount& account) const override {
-    return inner_->Balance(account);
-  }
-
- private:
-  std::shared_ptr<gateway::Gateway> inner_;
-};
-
-template <typename Options>
-constexpr bool kHasChargingOption = requires(Options o) {
-  o.charging = false;
-};
-
-// Sets the gateway's own charging switch when it has one; returns whether it did.
-template <typename Options>
-bool SetChargingOption(Options& options, bool charging) {
-  if constexpr (kHasChargingOption<Options>) {
-    options.charging = charging;
-    return true;
-  } else {
-    return false;
-  }
-}
-
-}  // namespace
 
 ServeApp::ServeApp(const ServeConfig& config) : config_(config) {}
 
@@ -117,19 +72,15 @@ Status ServeApp::Init() {
   auto key_store = store::sqlite::SqliteKeyStore::Open(config_.db_path);
   if (!key_store.ok()) return key_store.status();
   gateway::BillingGatewayOptions gateway_options;
-  const bool gateway_switch = SetChargingOption(gateway_options, config_.charging);
+  gateway_options.charging = config_.charging;  // --no-charging
   auto gw = gateway::BillingGateway::Open(std::move(key_store).value(), clock,
                                           SecureRandom::Instance(), gateway_options);
   if (!gw.ok()) return gw.status();
   gateway_ = std::shared_ptr<gateway::BillingGateway>(std::move(gw).value());
-  std::shared_ptr<gateway::Gateway> paid_gateway = gateway_;
-  if (!config_.charging && !gateway_switch) {
-    paid_gateway = std::make_shared<NoChargeGateway>(gateway_);
-  }
   if (!config_.charging) spdlog::warn("charging is off: successful requests cost 0 credits");
 
   // Routes.
-  api::AddServingRoutes(router_, {paid_gateway, &snapshots_, metrics_.get()});
+  api::AddServingRoutes(router_, {gateway_, &snapshots_, metrics_.get()});
   gateway::AdminAuth admin_auth(config_.admin_token);
   if (!admin_auth.enabled()) spdlog::info("admin API disabled (no admin token)");
   api::AddGatewayRoutes(router_, gateway_, admin_auth);
