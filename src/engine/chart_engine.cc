@@ -276,20 +276,43 @@ ChartEngine::Selection ChartEngine::SelectTop(const RegionState& region, int per
                                               Day day) const {
   Selection selection;
   const std::vector<int64_t>& sums = region.sums[period_index];
-  // Pass 1: the 100th largest usage (a min-heap of the largest seen).
+  const size_t count = sums.size();
+  const int64_t* values = sums.data();
+  // Pass 1: the 100th largest usage (a min-heap of the largest seen), block by block. A
+  // block's maximum and its count of used sounds are computed first (a loop the compiler
+  // vectorizes); a block whose maximum cannot enter the heap is skipped, which after the
+  // first blocks is almost every block.
+  constexpr size_t kBlock = 256;
+  const size_t block_count = (count + kBlock - 1) / kBlock;
+  std::vector<int64_t> block_max(block_count);
   std::vector<int64_t> heap;
   heap.reserve(kTopSize);
+  int64_t entry = 0;  // a value enters the heap when it is larger than this
   size_t ranked = 0;
-  for (int64_t s : sums) {
-    if (s <= 0) continue;
-    ++ranked;
-    if (heap.size() < kTopSize) {
-      heap.push_back(s);
-      std::push_heap(heap.begin(), heap.end(), std::greater<>());
-    } else if (s > heap.front()) {
-      std::pop_heap(heap.begin(), heap.end(), std::greater<>());
-      heap.back() = s;
-      std::push_heap(heap.begin(), heap.end(), std::greater<>());
+  for (size_t b = 0; b < block_count; ++b) {
+    const size_t begin = b * kBlock;
+    const size_t end = std::min(count, begin + kBlock);
+    int64_t max_value = 0;
+    size_t used = 0;
+    for (size_t i = begin; i < end; ++i) {
+      max_value = std::max(max_value, values[i]);
+      used += values[i] > 0;
+    }
+    ranked += used;
+    block_max[b] = max_value;
+    if (max_value <= entry) continue;
+    for (size_t i = begin; i < end; ++i) {
+      const int64_t v = values[i];
+      if (v <= entry) continue;
+      if (heap.size() < kTopSize) {
+        heap.push_back(v);
+        std::push_heap(heap.begin(), heap.end(), std::greater<>());
+      } else {
+        std::pop_heap(heap.begin(), heap.end(), std::greater<>());
+        heap.back() = v;
+        std::push_heap(heap.begin(), heap.end(), std::greater<>());
+      }
+      if (heap.size() == kTopSize) entry = heap.front();
     }
   }
   selection.ranked_count = ranked;
@@ -298,10 +321,15 @@ ChartEngine::Selection ChartEngine::SelectTop(const RegionState& region, int per
   // Pass 2: every sound at or above the threshold, ordered by the full key.
   const UsesColumn* today = ColumnAt(region.uses, base_day_, day);
   std::vector<internal::RankKey> candidates;
-  for (uint32_t local = 0; local < sums.size(); ++local) {
-    if (sums[local] < threshold) continue;
-    candidates.push_back({sums[local], today ? today->Find(local) : 0,
-                          clip_ids_[region.local_to_global[local]], local});
+  for (size_t b = 0; b < block_count; ++b) {
+    if (block_max[b] < threshold) continue;
+    const size_t end = std::min(count, (b + 1) * kBlock);
+    for (size_t i = b * kBlock; i < end; ++i) {
+      if (values[i] < threshold) continue;
+      const uint32_t local = static_cast<uint32_t>(i);
+      candidates.push_back({values[i], today ? today->Find(local) : 0,
+                            clip_ids_[region.local_to_global[local]], local});
+    }
   }
   const size_t n = std::min(kTopSize, candidates.size());
   std::partial_sort(candidates.begin(), candidates.begin() + n, candidates.end());

@@ -97,7 +97,10 @@ class EditionImpl final : public Edition {
   std::vector<ChartEntry> Search(std::string_view folded_keyword) const override;
 
  private:
-  ChartEntry BuildEntry(uint32_t local, int32_t rank, int64_t usage) const;
+  // `window_uses`: the sound's uses on each day of the window (period elements), or null to
+  // look them up in the columns.
+  ChartEntry BuildEntry(uint32_t local, int32_t rank, int64_t usage,
+                        const int64_t* window_uses = nullptr) const;
   void ComputeFullRanking() const;
 
   EditionInput in_;
