@@ -151,6 +151,14 @@ TEST_F(ServeAppTest, EmptyStoreServesEmptyPagesAndCharges) {
   TestClient client(port_);
   Json health(client.Get("/healthz").body);
   EXPECT_EQ(std::string_view(health.root["snapshot_day"]), FormatDay(ClosedDay()));
+  // The snapshot-age gauge follows the publications.
+  Reply metrics = client.Get("/metrics");
+  const std::string gauge = "\nsoundtrend_snapshot_age_seconds ";
+  const size_t at = metrics.body.find(gauge);
+  ASSERT_NE(at, std::string::npos) << metrics.body;
+  const double age = std::stod(metrics.body.substr(at + gauge.size()));
+  EXPECT_GE(age, 0.0);
+  EXPECT_LT(age, 600.0);
   EXPECT_EQ(Trending("").status, 401);
   EXPECT_EQ(Trending("sk_live_unknownunknownunknownunknown99").status, 401);
   // The admin API refuses a customer key and a missing token.
