@@ -3,10 +3,13 @@
 // header size/count and body limits (431/413), idle timeout.
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <spdlog/sinks/ostream_sink.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "common/day.h"
@@ -272,6 +275,43 @@ TEST(ServiceLimitsTest, StopFinishesInFlightRequestsAndClosesIdleOnes) {
   boost::system::error_code ec;
   socket.connect({boost::asio::ip::make_address("127.0.0.1"), stack.port}, ec);
   EXPECT_TRUE(ec);
+}
+
+TEST(AccessLogTest, OneLinePerRequestWithKeyIdNeverTheKey) {
+  std::ostringstream log;
+  auto logger = std::make_shared<spdlog::logger>(
+      "access", std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
+  logger->set_pattern("%v");
+  auto gw = MakeFakeGateway(/*async_commit=*/false);
+  api::SnapshotHolder snapshots;
+  snapshots.Publish(api::ServingSnapshot::Build(api::testing::MakeDemoChartSet(kChartDay), 1));
+  http::Router router;
+  api::AddServingRoutes(router, {gw, &snapshots, nullptr});
+  http::ServerOptions options;
+  options.access_log = logger;
+  http::Server server(options, router, nullptr);
+  auto port = server.Start();
+  ASSERT_TRUE(port.ok());
+  std::string ok_id, bad_id;
+  {
+    TestClient client(*port);
+    ok_id = client.Get("/v1/tiktok/trending/music?limit=1", kKey).Header("x-request-id");
+    bad_id = client.Get("/v1/tiktok/trending/music?period=5", kKey).Header("x-request-id");
+  }
+  server.Stop();
+  server.Wait();
+  logger->flush();
+  const std::string text = log.str();
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;
+  EXPECT_NE(text.find("method=GET path=/v1/tiktok/trending/music status=200"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("status=400"), std::string::npos) << text;
+  EXPECT_NE(text.find("request_id=" + ok_id), std::string::npos) << text;
+  EXPECT_NE(text.find("request_id=" + bad_id), std::string::npos) << text;
+  EXPECT_NE(text.find("key_id=key_main"), std::string::npos) << text;
+  EXPECT_NE(text.find("latency_us="), std::string::npos) << text;
+  EXPECT_EQ(text.find(kKey), std::string::npos) << "the key must never be logged";
+  EXPECT_EQ(text.find("sk_live_"), std::string::npos);
 }
 
 }  // namespace
