@@ -158,6 +158,25 @@ class Session : public std::enable_shared_from_this<Session> {
     if (parser_->is_done()) return Dispatch();
     state_ = State::kReadingBody;
     stream_.expires_after(server_.options.read_timeout);
+    // A body announced above the limit is refused before it is read (and before a client
+    // waiting for "100 Continue" sends it).
+    const size_t limit =
+        match_.route != nullptr ? match_.route->options.body_limit : kDefaultBodyLimit;
+    if (const auto length = parser_->content_length(); length && *length > limit) {
+      return SendAndClose(413, DefaultMessage(413));
+    }
+    if (beast::iequals(msg[bhttp::field::expect], "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      return net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                if (ec) return self->Close();
+                                self->ReadBody();
+                              });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
                         if (ec) return self->OnReadError(ec);

@@ -9,7 +9,9 @@
 //
 // Limits: header bytes (431), header count (431), body bytes per route (413), idle time
 // between requests and read/write time per request (the connection is closed). Keep-alive
-// follows HTTP/1.1 rules.
+// follows HTTP/1.1 rules. A body announced (Content-Length) above the route's limit is
+// refused with 413 before it is read; `Expect: 100-continue` is answered with
+// "100 Continue" otherwise.
 //
 // Shutdown (Stop): every loop stops accepting, closes connections that are waiting for a
 // new request, lets in-flight requests finish (their responses carry Connection: close),

@@ -277,6 +277,52 @@ TEST(ServiceLimitsTest, StopFinishesInFlightRequestsAndClosesIdleOnes) {
   EXPECT_TRUE(ec);
 }
 
+TEST(HttpBodyTest, ExpectContinueAndAnnouncedBodyLimit) {
+  http::Router router;
+  http::RouteOptions small;
+  small.body_limit = 16;
+  router.Add(
+      "POST", "/echo",
+      [](const http::Request& request, http::Respond respond) {
+        http::Response r;
+        r.content_type = "text/plain";
+        r.body = std::string(request.body);
+        respond(std::move(r));
+      },
+      small);
+  http::ServerOptions options;
+  options.access_log =
+      std::make_shared<spdlog::logger>("body", std::make_shared<spdlog::sinks::null_sink_mt>());
+  http::Server server(options, router, nullptr);
+  auto port = server.Start();
+  ASSERT_TRUE(port.ok());
+  {
+    TestClient client(*port);
+    client.WriteRaw(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    EXPECT_EQ(client.Read().status, 100);  // sent before the body
+    client.WriteRaw("hello");
+    Reply r = client.Read();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "hello");
+    // Same connection: the 16-byte limit is exact.
+    Reply at_limit = client.Request("POST", "/echo", {}, std::string(16, 'a'));
+    EXPECT_EQ(at_limit.status, 200);
+  }
+  {
+    TestClient client(*port);
+    client.WriteRaw(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 17\r\nExpect: 100-continue\r\n\r\n");
+    Reply r = client.Read();  // no 100: refused at once
+    EXPECT_EQ(r.status, 413);
+    Json json(r.body);
+    CheckEnvelope(r, json);
+    EXPECT_TRUE(client.ServerClosed());
+  }
+  server.Stop();
+  server.Wait();
+}
+
 TEST(AccessLogTest, OneLinePerRequestWithKeyIdNeverTheKey) {
   std::ostringstream log;
   auto logger = std::make_shared<spdlog::logger>(
