@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace soundtrend::api {
@@ -15,11 +16,20 @@ using simdjson::dom::object;
 void AppendHtmlEscaped(std::string& out, std::string_view s) {
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
 }
@@ -211,18 +221,20 @@ Result<std::string> RenderDocsHtml(std::string_view openapi_json) {
   html.reserve(64 * 1024);
   html += "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>";
   AppendHtmlEscaped(html, title);
-  html += " API reference</title><style>"
-          "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
-          "line-height:1.5;color:#222}code{background:#f3f3f3;padding:0 .2em;border-radius:3px}"
-          "table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}"
-          "th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}"
-          "th{background:#fafafa}h3{margin-top:2rem;border-top:1px solid #eee;padding-top:1rem}"
-          ".method{font-weight:bold;color:#0a5}</style></head><body><h1>";
+  html +=
+      " API reference</title><style>"
+      "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
+      "line-height:1.5;color:#222}code{background:#f3f3f3;padding:0 .2em;border-radius:3px}"
+      "table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}"
+      "th,td{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}"
+      "th{background:#fafafa}h3{margin-top:2rem;border-top:1px solid #eee;padding-top:1rem}"
+      ".method{font-weight:bold;color:#0a5}</style></head><body><h1>";
   AppendHtmlEscaped(html, title);
   html += " API reference</h1><p>";
   AppendProse(html, StringOr(root["info"], "description"));
-  html += "</p><p>Machine-readable: <a href=\"/openapi.json\">/openapi.json</a> (OpenAPI 3.1), "
-          "<a href=\"/llms.txt\">/llms.txt</a>.</p><h2>Endpoints</h2><ul>";
+  html +=
+      "</p><p>Machine-readable: <a href=\"/openapi.json\">/openapi.json</a> (OpenAPI 3.1), "
+      "<a href=\"/llms.txt\">/llms.txt</a>.</p><h2>Endpoints</h2><ul>";
   const std::vector<Operation> ops = Operations(root);
   for (const Operation& o : ops) {
     html += "<li><a href=\"#" + Anchor(o.method, o.path) + "\"><span class=\"method\">" +
@@ -253,8 +265,9 @@ Result<std::string> RenderDocsHtml(std::string_view openapi_json) {
     html += "</p>";
     array params;
     if (o.op["parameters"].get(params) == simdjson::SUCCESS && params.size() > 0) {
-      html += "<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th>"
-              "<th>default</th><th>description</th></tr>";
+      html +=
+          "<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th>"
+          "<th>default</th><th>description</th></tr>";
       for (element p : params) {
         p = Resolve(root, p);
         html += "<tr><td><code>";
@@ -382,12 +395,48 @@ Result<std::string> RenderLlmsTxt(std::string_view openapi_json) {
         out += StringOr(p, "in");
         element schema;
         if (p["schema"].get(schema) == simdjson::SUCCESS) out += ", " + TypeOf(schema);
+        bool required = false;
+        if (p["required"].get(required) == simdjson::SUCCESS && required) out += ", required";
         element def;
         if (p["schema"]["default"].get(def) == simdjson::SUCCESS)
           out += ", default " + simdjson::minify(def);
         out += "): ";
         out += StringOr(p, "description");
         out += '\n';
+      }
+    }
+    // A JSON request body: its fields, one line each.
+    element body_schema;
+    if (o.op["requestBody"]["content"]["application/json"]["schema"].get(body_schema) ==
+        simdjson::SUCCESS) {
+      body_schema = Resolve(root, body_schema);
+      out += "  JSON body:\n";
+      object properties;
+      if (body_schema["properties"].get(properties) == simdjson::SUCCESS) {
+        std::vector<std::string_view> required_fields;
+        array required;
+        if (body_schema["required"].get(required) == simdjson::SUCCESS) {
+          for (element r : required) {
+            std::string_view name;
+            if (r.get(name) == simdjson::SUCCESS) required_fields.push_back(name);
+          }
+        }
+        for (auto [name, field] : properties) {
+          out += "  - `";
+          out += name;
+          out += "` (" + TypeOf(field);
+          if (std::find(required_fields.begin(), required_fields.end(), name) !=
+              required_fields.end()) {
+            out += ", required";
+          }
+          out += ")";
+          const std::string_view field_description = StringOr(field, "description");
+          if (!field_description.empty()) {
+            out += ": ";
+            out += field_description;
+          }
+          out += '\n';
+        }
       }
     }
   }

@@ -73,6 +73,131 @@ constexpr std::string_view kDocument = R"json({
         }
       }
     },
+    "/v1/account": {
+      "get": {
+        "tags": ["Account"],
+        "summary": "Account",
+        "description": "The calling key's balance, limits and usage. Free; subject to the key's rate limit; allowed for every valid key whatever its endpoint list.",
+        "operationId": "getAccount",
+        "security": [{"apiKey": []}],
+        "responses": {
+          "200": {
+            "description": "The key's account.",
+            "headers": {
+              "X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"},
+              "RateLimit-Policy": {"$ref": "#/components/headers/RateLimit-Policy"},
+              "RateLimit": {"$ref": "#/components/headers/RateLimit"},
+              "X-Credits-Remaining": {"$ref": "#/components/headers/X-Credits-Remaining"}
+            },
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AccountResponse"}}}
+          },
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "429": {"$ref": "#/components/responses/TooManyRequests"},
+          "500": {"$ref": "#/components/responses/InternalError"}
+        }
+      }
+    },
+    "/admin/v1/keys": {
+      "get": {
+        "tags": ["Admin"],
+        "summary": "List keys",
+        "description": "Every key (never the key itself nor its hash).",
+        "operationId": "listKeys",
+        "security": [{"adminToken": []}],
+        "responses": {
+          "200": {"description": "The keys.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/KeyListResponse"}}}},
+          "401": {"$ref": "#/components/responses/AdminUnauthorized"},
+          "500": {"$ref": "#/components/responses/InternalError"}
+        }
+      },
+      "post": {
+        "tags": ["Admin"],
+        "summary": "Create a key",
+        "description": "Creates a key. The key (`sk_live_...`) is in this response only; the server stores its SHA-256.",
+        "operationId": "createKey",
+        "security": [{"adminToken": []}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewKey"}}}},
+        "responses": {
+          "200": {"description": "The new key.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CreatedKeyResponse"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/AdminUnauthorized"},
+          "500": {"$ref": "#/components/responses/InternalError"}
+        }
+      }
+    },
+    "/admin/v1/keys/revoke": {
+      "post": {
+        "tags": ["Admin"],
+        "summary": "Revoke a key",
+        "description": "Revokes a key at once: its next request gets 401 `apiKey is invalid`.",
+        "operationId": "revokeKey",
+        "security": [{"adminToken": []}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/KeyIdBody"}}}},
+        "responses": {
+          "200": {"description": "Revoked.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RevokedResponse"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/AdminUnauthorized"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"}
+        }
+      }
+    },
+    "/admin/v1/credits/grant": {
+      "post": {
+        "tags": ["Admin"],
+        "summary": "Grant credits",
+        "description": "Adds credits to a key. Idempotent by `grant_id`: the same grant applied twice adds once (`applied: false` the second time); reusing a grant id with another key or amount is a 409.",
+        "operationId": "grantCredits",
+        "security": [{"adminToken": []}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Grant"}}}},
+        "responses": {
+          "200": {"description": "The grant and the new balance.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/GrantResponse"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/AdminUnauthorized"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "500": {"$ref": "#/components/responses/InternalError"}
+        }
+      }
+    },
+    "/admin/v1/ledger": {
+      "get": {
+        "tags": ["Admin"],
+        "summary": "A key's ledger",
+        "description": "The latest `limit` ledger entries of a key (grants, charges), oldest first.",
+        "operationId": "getLedger",
+        "security": [{"adminToken": []}],
+        "parameters": [
+          {"name": "key_id", "in": "query", "required": true, "description": "The key's public id.", "schema": {"type": "string"}},
+          {"name": "limit", "in": "query", "required": false, "description": "Entries to return, integer >= 1.", "schema": {"type": "string", "pattern": "^[0-9]+$", "default": "100"}}
+        ],
+        "responses": {
+          "200": {"description": "Ledger entries.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LedgerResponse"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/AdminUnauthorized"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"}
+        }
+      }
+    },
+    "/admin/v1/ledger.csv": {
+      "get": {
+        "tags": ["Admin"],
+        "summary": "Ledger export (CSV)",
+        "description": "Every ledger entry, of one key or of all keys, as CSV.",
+        "operationId": "exportLedger",
+        "security": [{"adminToken": []}],
+        "parameters": [
+          {"name": "key_id", "in": "query", "required": false, "description": "Only this key's entries.", "schema": {"type": "string"}}
+        ],
+        "responses": {
+          "200": {"description": "CSV with a header line.", "content": {"text/csv": {"schema": {"type": "string"}}}},
+          "401": {"$ref": "#/components/responses/AdminUnauthorized"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "500": {"$ref": "#/components/responses/InternalError"}
+        }
+      }
+    },
     "/healthz": {
       "get": {
         "tags": ["Operations"],
@@ -144,6 +269,8 @@ constexpr std::string_view kDocument = R"json({
       "PaymentRequired": {"description": "`apiKey quota is not enough`: the balance is below the request's cost.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}, "example": {"code": 402, "data": null, "message": "apiKey quota is not enough", "requestId": "3b515c7d-e2ca-4b32-81dc-3a029504d1d3"}}}},
       "Forbidden": {"description": "`apiKey is not allowed to access this endpoint`.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "TooManyRequests": {"description": "`qps limit exceeded`: the key is over its rate limit; see `Retry-After`.", "headers": {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "AdminUnauthorized": {"description": "Missing or wrong admin token (a customer key is never accepted), or the admin API is disabled (no token configured).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Conflict": {"description": "The grant id was used before with another key or amount.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "NotFound": {"description": "Unknown path or resource.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "InternalError": {"description": "`Internal server error`; details are in the server log only.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     },
@@ -252,6 +379,178 @@ constexpr std::string_view kDocument = R"json({
         "properties": {
           "status": {"type": "string", "const": "ok"},
           "snapshot_day": {"type": ["string", "null"], "format": "date", "description": "The UTC day of the chart being served; null before any data."}
+        }
+      },
+      "AccountResponse": {
+        "type": "object",
+        "required": ["code", "message", "data", "requestId"],
+        "properties": {
+          "code": {"type": "integer", "const": 0},
+          "message": {"type": "string", "const": "success"},
+          "data": {"$ref": "#/components/schemas/Account"},
+          "requestId": {"type": "string", "format": "uuid"}
+        }
+      },
+      "Account": {
+        "type": "object",
+        "required": ["key_id", "name", "balance", "rate_limit", "endpoints", "created_at", "expires_at", "usage"],
+        "properties": {
+          "key_id": {"type": "string", "description": "The key's public id."},
+          "name": {"type": "string"},
+          "balance": {"type": "integer", "minimum": 0, "description": "Credits left."},
+          "rate_limit": {"$ref": "#/components/schemas/RateLimitSpec"},
+          "endpoints": {"type": "array", "items": {"type": "string"}, "description": "Endpoints the key may call."},
+          "created_at": {"type": "string", "format": "date-time"},
+          "expires_at": {"type": ["string", "null"], "format": "date-time"},
+          "usage": {
+            "type": "object",
+            "required": ["charged_requests", "credits_used", "last_charged_at"],
+            "properties": {
+              "charged_requests": {"type": "integer", "minimum": 0},
+              "credits_used": {"type": "integer", "minimum": 0},
+              "last_charged_at": {"type": ["string", "null"], "format": "date-time"}
+            }
+          }
+        }
+      },
+      "RateLimitSpec": {
+        "type": "object",
+        "required": ["qps", "burst"],
+        "properties": {
+          "qps": {"type": "integer", "minimum": 1, "description": "Sustained requests per second."},
+          "burst": {"type": "integer", "minimum": 1, "description": "Requests allowed at once."}
+        }
+      },
+      "NewKey": {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+          "name": {"type": "string", "description": "A label for people."},
+          "credits": {"type": "integer", "minimum": 0, "description": "Initial credits (a grant)."},
+          "qps": {"type": "integer", "minimum": 1, "maximum": 100000},
+          "burst": {"type": "integer", "minimum": 1},
+          "expires": {"type": ["string", "integer"], "description": "`YYYY-MM-DD` (refused from 00:00 UTC that day) or unix seconds."},
+          "endpoints": {"type": "array", "items": {"type": "string"}, "description": "Allowed endpoint paths; default: every customer endpoint."}
+        }
+      },
+      "KeyRecord": {
+        "type": "object",
+        "required": ["key_id", "name", "qps", "burst", "endpoints", "balance", "created_at", "expires_at", "revoked_at", "charged_requests", "credits_used"],
+        "properties": {
+          "key_id": {"type": "string"},
+          "name": {"type": "string"},
+          "qps": {"type": "integer"},
+          "burst": {"type": "integer"},
+          "endpoints": {"type": "array", "items": {"type": "string"}, "description": "Empty: every customer endpoint."},
+          "balance": {"type": "integer", "minimum": 0},
+          "created_at": {"type": "string", "format": "date-time"},
+          "expires_at": {"type": ["string", "null"], "format": "date-time"},
+          "revoked_at": {"type": ["string", "null"], "format": "date-time"},
+          "charged_requests": {"type": "integer", "minimum": 0},
+          "credits_used": {"type": "integer", "minimum": 0}
+        }
+      },
+      "CreatedKeyResponse": {
+        "type": "object",
+        "required": ["code", "message", "data", "requestId"],
+        "properties": {
+          "code": {"type": "integer", "const": 0},
+          "message": {"type": "string", "const": "success"},
+          "data": {
+            "type": "object",
+            "required": ["key", "key_id", "details"],
+            "properties": {
+              "key": {"type": "string", "pattern": "^sk_live_[0-9A-Za-z]{32,}$", "description": "The key, shown this once."},
+              "key_id": {"type": "string"},
+              "details": {"$ref": "#/components/schemas/KeyRecord"}
+            }
+          },
+          "requestId": {"type": "string", "format": "uuid"}
+        }
+      },
+      "KeyListResponse": {
+        "type": "object",
+        "required": ["code", "message", "data", "requestId"],
+        "properties": {
+          "code": {"type": "integer", "const": 0},
+          "message": {"type": "string", "const": "success"},
+          "data": {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array", "items": {"$ref": "#/components/schemas/KeyRecord"}}}},
+          "requestId": {"type": "string", "format": "uuid"}
+        }
+      },
+      "KeyIdBody": {
+        "type": "object",
+        "required": ["key_id"],
+        "properties": {"key_id": {"type": "string"}}
+      },
+      "RevokedResponse": {
+        "type": "object",
+        "required": ["code", "message", "data", "requestId"],
+        "properties": {
+          "code": {"type": "integer", "const": 0},
+          "message": {"type": "string", "const": "success"},
+          "data": {"type": "object", "required": ["key_id", "revoked"], "properties": {"key_id": {"type": "string"}, "revoked": {"type": "boolean", "const": true}}},
+          "requestId": {"type": "string", "format": "uuid"}
+        }
+      },
+      "Grant": {
+        "type": "object",
+        "required": ["key_id", "amount", "grant_id"],
+        "properties": {
+          "key_id": {"type": "string"},
+          "amount": {"type": "integer", "minimum": 1},
+          "grant_id": {"type": "string", "description": "Idempotency id of the grant."}
+        }
+      },
+      "GrantResponse": {
+        "type": "object",
+        "required": ["code", "message", "data", "requestId"],
+        "properties": {
+          "code": {"type": "integer", "const": 0},
+          "message": {"type": "string", "const": "success"},
+          "data": {
+            "type": "object",
+            "required": ["key_id", "grant_id", "applied", "balance"],
+            "properties": {
+              "key_id": {"type": "string"},
+              "grant_id": {"type": "string"},
+              "applied": {"type": "boolean", "description": "false when this grant id was already applied (nothing added)."},
+              "balance": {"type": "integer", "minimum": 0}
+            }
+          },
+          "requestId": {"type": "string", "format": "uuid"}
+        }
+      },
+      "LedgerEntry": {
+        "type": "object",
+        "required": ["seq", "time", "key_id", "kind", "reference", "endpoint", "amount", "balance_after"],
+        "properties": {
+          "seq": {"type": "integer", "description": "Ledger sequence number."},
+          "time": {"type": "string", "format": "date-time"},
+          "key_id": {"type": "string"},
+          "kind": {"type": "string", "enum": ["grant", "charge", "refund"]},
+          "reference": {"type": "string", "description": "The grant id, or the charged request's requestId."},
+          "endpoint": {"type": "string", "description": "The charged endpoint (empty for grants)."},
+          "amount": {"type": "integer", "description": "Credits added (grant) or removed (charge, negative)."},
+          "balance_after": {"type": "integer", "minimum": 0}
+        }
+      },
+      "LedgerResponse": {
+        "type": "object",
+        "required": ["code", "message", "data", "requestId"],
+        "properties": {
+          "code": {"type": "integer", "const": 0},
+          "message": {"type": "string", "const": "success"},
+          "data": {
+            "type": "object",
+            "required": ["key_id", "total", "entries"],
+            "properties": {
+              "key_id": {"type": "string"},
+              "total": {"type": "integer", "minimum": 0, "description": "Entries of the key in all."},
+              "entries": {"type": "array", "items": {"$ref": "#/components/schemas/LedgerEntry"}}
+            }
+          },
+          "requestId": {"type": "string", "format": "uuid"}
         }
       }
     }

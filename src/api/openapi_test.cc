@@ -82,6 +82,15 @@ TEST(OpenApiTest, LlmsTxtListsOperations) {
   EXPECT_NE(text->find("`period` (query, string (\"7\", \"30\", \"120\"), default \"7\")"),
             std::string::npos)
       << *text;
+  // Admin operations show their required parameters and JSON body fields.
+  EXPECT_NE(text->find("- POST /admin/v1/credits/grant: Grant credits (auth: adminToken)"),
+            std::string::npos);
+  EXPECT_NE(text->find("`key_id` (query, string, required)"), std::string::npos) << *text;
+  EXPECT_NE(text->find("  JSON body:\n  - `key_id` (string, required)"), std::string::npos)
+      << *text;
+  EXPECT_NE(text->find("`grant_id` (string, required): Idempotency id of the grant."),
+            std::string::npos)
+      << *text;
 }
 
 }  // namespace

@@ -79,6 +79,7 @@ class ServeApp {
   api::SnapshotHolder& snapshots() { return snapshots_; }
   PublishLoop& publish_loop() { return *publish_loop_; }
   const http::Metrics& metrics() const { return *metrics_; }
+  const http::Router& router() const { return router_; }
 
  private:
   explicit ServeApp(const ServeConfig& config);

@@ -232,6 +232,28 @@ TEST_F(ServeAppTest, StoredChartsAreServedAndIngestedDataIsPublished) {
   EXPECT_EQ(us7, (std::vector<uint64_t>{kClipB, kClipA}));
 }
 
+TEST_F(ServeAppTest, EveryRouteIsDocumentedInOpenApiAndEveryDocumentedOperationIsRouted) {
+  Open();
+  TestClient client(port_);
+  Reply r = client.Get("/openapi.json");
+  ASSERT_EQ(r.status, 200);
+  Json json(r.body);
+  ASSERT_TRUE(json.ok);
+  simdjson::dom::object paths = json.root["paths"];
+  for (const std::string& path : app_->router().paths()) {
+    simdjson::dom::object operations;
+    EXPECT_EQ(paths[path].get(operations), simdjson::SUCCESS) << path << " is not documented";
+  }
+  for (auto [path, operations] : paths) {
+    for (auto [method, operation] : operations.get_object()) {
+      std::string upper(method);
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      EXPECT_EQ(app_->router().Find(upper, path).kind, http::Router::MatchKind::kFound)
+          << upper << " " << path << " is documented but not served";
+    }
+  }
+}
+
 TEST(PublishLoopTest, WakePublishesAndStopInterruptsTheWait) {
   TempDir dir;
   auto store = store::OpenSqliteChartStore(dir.File("charts.db"));
