@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_key_store.h"
 
+#include <algorithm>
+#include <unordered_map>
 #include <utility>
 
 namespace soundtrend::store::sqlite {
@@ -243,46 +245,117 @@ Status SqliteKeyStore::AppendCharges(std::span<const ChargeRequest> charges,
                                      std::vector<Status>* outcomes) {
   outcomes->clear();
   if (charges.empty()) return Status::Ok();
+  // The work per charge is kept small: each key's balance is read once, the charges are
+  // decided in memory in batch order, each key is updated once, and the ledger rows go in
+  // with multi-row INSERTs. All inside one IMMEDIATE transaction, so nothing else writes
+  // between the read and the update; CHECK(balance >= 0) guards the result anyway.
   Transaction tx(*db_);
   ST_RETURN_IF_ERROR(tx.status());
-  Result<Statement> update = db_->Prepare(
-      "UPDATE gw_keys SET balance = balance - ?1, charged_requests = charged_requests + 1, "
-      "charged_credits = charged_credits + ?1, last_charge_micros = max(last_charge_micros, ?3) "
-      "WHERE key_id = ?2 AND balance >= ?1 RETURNING balance");
-  if (!update.ok()) return update.status();
-  Result<Statement> insert = db_->Prepare(
+  if (!select_balance_) {
+    Result<Statement> st = db_->Prepare("SELECT balance FROM gw_keys WHERE key_id = ?");
+    if (!st.ok()) return st.status();
+    select_balance_ = std::move(st).value();
+  }
+  if (!update_key_) {
+    Result<Statement> st = db_->Prepare(
+        "UPDATE gw_keys SET balance = ?1, charged_requests = charged_requests + ?2, "
+        "charged_credits = charged_credits + ?3, last_charge_micros = max(last_charge_micros, "
+        "?4) WHERE key_id = ?5");
+    if (!st.ok()) return st.status();
+    update_key_ = std::move(st).value();
+  }
+  constexpr int kRowsPerInsert = 32;
+  constexpr std::string_view kInsertHead =
       "INSERT INTO gw_ledger(key_id, kind, time_micros, reference, endpoint, amount, "
-      "balance_after) VALUES (?, 'charge', ?, ?, ?, ?, ?)");
-  if (!insert.ok()) return insert.status();
-  Result<Statement> exists = db_->Prepare("SELECT 1 FROM gw_keys WHERE key_id = ?");
-  if (!exists.ok()) return exists.status();
+      "balance_after) VALUES ";
+  constexpr std::string_view kInsertRow = "(?, 'charge', ?, ?, ?, ?, ?)";
+  auto prepare_insert = [&](int rows, std::optional<Statement>& slot) -> Status {
+    if (slot) return Status::Ok();
+    std::string sql(kInsertHead);
+    for (int i = 0; i < rows; ++i) {
+      if (i > 0) sql += ", ";
+      sql += kInsertRow;
+    }
+    Result<Statement> st = db_->Prepare(sql);
+    if (!st.ok()) return st.status();
+    slot = std::move(st).value();
+    return Status::Ok();
+  };
+  ST_RETURN_IF_ERROR(prepare_insert(1, insert_one_));
+  ST_RETURN_IF_ERROR(prepare_insert(kRowsPerInsert / 4, insert_some_));
+  ST_RETURN_IF_ERROR(prepare_insert(kRowsPerInsert, insert_many_));
 
-  std::vector<Status> results;
-  results.reserve(charges.size());
-  for (const ChargeRequest& c : charges) {
+  struct KeyTotals {
+    bool known = false;
+    int64_t balance = 0;  // running: after the charges accepted so far
+    int64_t credits = 0;
+    int64_t requests = 0;
+    int64_t last_micros = 0;
+  };
+  std::unordered_map<std::string_view, KeyTotals> keys;
+  std::vector<Status> results(charges.size());
+  std::vector<int64_t> balance_after(charges.size(), 0);
+  std::vector<size_t> accepted;
+  accepted.reserve(charges.size());
+  for (size_t i = 0; i < charges.size(); ++i) {
+    const ChargeRequest& c = charges[i];
     if (c.cost <= 0) {
-      results.push_back(Status::InvalidArgument("charge cost must be > 0"));
+      results[i] = Status::InvalidArgument("charge cost must be > 0");
       continue;
     }
-    update->Bind(1, c.cost).Bind(2, c.key_id).Bind(3, c.time_micros);
-    Result<bool> row = update->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) {
-      update->Reset();
-      exists->Bind(1, c.key_id);
-      Result<bool> known = exists->Step();
-      exists->Reset();
-      if (!known.ok()) return known.status();
-      results.push_back(*known ? Status::ResourceExhausted("balance below the cost")
-                               : Status::NotFound("unknown key id: " + c.key_id));
+    auto [it, inserted] = keys.try_emplace(c.key_id);
+    KeyTotals& k = it->second;
+    if (inserted) {
+      select_balance_->Bind(1, c.key_id);
+      Result<bool> row = select_balance_->Step();
+      if (row.ok() && *row) {
+        k.known = true;
+        k.balance = select_balance_->ColumnInt(0);
+      }
+      select_balance_->Reset();
+      if (!row.ok()) return row.status();
+    }
+    if (!k.known) {
+      results[i] = Status::NotFound("unknown key id: " + c.key_id);
       continue;
     }
-    const int64_t balance = update->ColumnInt(0);
-    update->Reset();
-    insert->Bind(1, c.key_id).Bind(2, c.time_micros).Bind(3, c.request_id).Bind(4, c.endpoint);
-    insert->Bind(5, -c.cost).Bind(6, balance);
-    ST_RETURN_IF_ERROR(insert->Run());
-    results.push_back(Status::Ok());
+    if (k.balance < c.cost) {
+      results[i] = Status::ResourceExhausted("balance below the cost");
+      continue;
+    }
+    k.balance -= c.cost;
+    k.credits += c.cost;
+    ++k.requests;
+    k.last_micros = std::max(k.last_micros, c.time_micros);
+    balance_after[i] = k.balance;
+    accepted.push_back(i);
+  }
+
+  for (const auto& [key_id, k] : keys) {
+    if (k.requests == 0) continue;
+    update_key_->Bind(1, k.balance).Bind(2, k.requests).Bind(3, k.credits);
+    update_key_->Bind(4, k.last_micros).Bind(5, key_id);
+    ST_RETURN_IF_ERROR(update_key_->Run());
+  }
+
+  size_t next = 0;
+  while (next < accepted.size()) {
+    const size_t left = accepted.size() - next;
+    const size_t rows = left >= kRowsPerInsert       ? kRowsPerInsert
+                        : left >= kRowsPerInsert / 4 ? kRowsPerInsert / 4
+                                                     : 1;
+    Statement& insert = rows == kRowsPerInsert ? *insert_many_
+                        : rows == 1            ? *insert_one_
+                                               : *insert_some_;
+    for (size_t r = 0; r < rows; ++r) {
+      const size_t i = accepted[next + r];
+      const ChargeRequest& c = charges[i];
+      const int base = static_cast<int>(r) * 6;
+      insert.Bind(base + 1, c.key_id).Bind(base + 2, c.time_micros).Bind(base + 3, c.request_id);
+      insert.Bind(base + 4, c.endpoint).Bind(base + 5, -c.cost).Bind(base + 6, balance_after[i]);
+    }
+    ST_RETURN_IF_ERROR(insert.Run());
+    next += rows;
   }
   ST_RETURN_IF_ERROR(tx.Commit());
   *outcomes = std::move(results);

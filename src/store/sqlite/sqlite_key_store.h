@@ -42,6 +42,12 @@ class SqliteKeyStore final : public KeyStore {
   Result<std::vector<KeyRecord>> ReadKeys(std::optional<std::string_view> key_id);
 
   std::unique_ptr<Database> db_;
+  // AppendCharges' statements, prepared once (finalized before db_ closes: declared after).
+  std::optional<Statement> select_balance_;
+  std::optional<Statement> update_key_;
+  std::optional<Statement> insert_one_;
+  std::optional<Statement> insert_some_;
+  std::optional<Statement> insert_many_;
 };
 
 }  // namespace soundtrend::store::sqlite

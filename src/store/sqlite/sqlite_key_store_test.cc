@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -194,6 +195,71 @@ TEST_F(SqliteKeyStoreTest, ChangeCounterMovesOnlyForOtherConnectionsCommits) {
   ASSERT_TRUE(after.ok());
   EXPECT_NE(*after, *before);
   EXPECT_EQ(*store_->ChangeCounter(), *after);
+}
+
+TEST_F(SqliteKeyStoreTest, LargeMixedBatchKeepsOrderAndPerKeyBalances) {
+  // 3 keys interleaved, 77 charges (multi-row and single-row INSERTs), costs 1 or 2; key_b
+  // runs out half-way, a later cheaper charge of key_b still fits.
+  ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());
+  ASSERT_TRUE(store_->CreateKey(Key("key_b", "hash_b")).ok());
+  ASSERT_TRUE(store_->CreateKey(Key("key_c", "hash_c")).ok());
+  ASSERT_TRUE(store_->ApplyGrant("key_a", "ga", 1000, 1).ok());
+  ASSERT_TRUE(store_->ApplyGrant("key_b", "gb", 30, 1).ok());
+  ASSERT_TRUE(store_->ApplyGrant("key_c", "gc", 1000, 1).ok());
+  std::vector<ChargeRequest> charges;
+  const char* ids[] = {"key_a", "key_b", "key_c"};
+  for (int i = 0; i < 77; ++i) {
+    charges.push_back({ids[i % 3], "r" + std::to_string(i), "/v1/x", 1 + i % 2, 100 + i});
+  }
+  std::vector<Status> outcomes;
+  ASSERT_TRUE(store_->AppendCharges(charges, &outcomes).ok());
+  ASSERT_EQ(outcomes.size(), charges.size());
+  // The same decisions, computed naively.
+  std::map<std::string, int64_t> balance = {{"key_a", 1000}, {"key_b", 30}, {"key_c", 1000}};
+  std::map<std::string, std::vector<std::pair<std::string, int64_t>>> expected;
+  int refused = 0;
+  for (size_t i = 0; i < charges.size(); ++i) {
+    const ChargeRequest& c = charges[i];
+    if (balance[c.key_id] >= c.cost) {
+      balance[c.key_id] -= c.cost;
+      expected[c.key_id].push_back({c.request_id, balance[c.key_id]});
+      EXPECT_TRUE(outcomes[i].ok()) << i;
+    } else {
+      ++refused;
+      EXPECT_EQ(outcomes[i].code(), Status::Code::kResourceExhausted) << i;
+    }
+  }
+  EXPECT_GT(refused, 0);
+  int64_t last_seq = 0;
+  for (const char* id : ids) {
+    EXPECT_EQ(store_->GetKey(id)->balance, balance[id]) << id;
+    EXPECT_EQ(store_->GetKey(id)->charged_requests, static_cast<int64_t>(expected[id].size()));
+    auto ledger = Ledger(id);
+    ASSERT_EQ(ledger.size(), expected[id].size() + 1) << id;
+    for (size_t j = 0; j < expected[id].size(); ++j) {
+      EXPECT_EQ(ledger[j + 1].reference, expected[id][j].first);
+      EXPECT_EQ(ledger[j + 1].balance_after, expected[id][j].second);
+      EXPECT_GT(ledger[j + 1].seq, ledger[j].seq);
+    }
+  }
+  // Ledger order across keys is the batch order.
+  std::vector<std::string> all;
+  ASSERT_TRUE(store_
+                  ->ForEachLedgerEntry("",
+                                       [&](const LedgerEntry& e) {
+                                         if (e.kind == LedgerKind::kCharge) {
+                                           all.push_back(e.reference);
+                                         }
+                                         EXPECT_GT(e.seq, last_seq);
+                                         last_seq = e.seq;
+                                         return Status::Ok();
+                                       })
+                  .ok());
+  std::vector<std::string> expected_order;
+  for (size_t i = 0; i < charges.size(); ++i) {
+    if (outcomes[i].ok()) expected_order.push_back(charges[i].request_id);
+  }
+  EXPECT_EQ(all, expected_order);
 }
 
 }  // namespace

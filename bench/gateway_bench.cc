@@ -1,0 +1,104 @@
+// Gateway micro-benchmarks (not tests): the SQLite ledger's group commit (charges per
+// second by batch size, one fsync per batch), and the request path's Admit + Reserve.
+//
+//   gateway_bench [--dir DIR] [--charges N]      (DIR default /tmp; N default 20000)
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "gateway/billing_gateway.h"
+#include "store/sqlite/sqlite_key_store.h"
+
+using namespace soundtrend;
+
+namespace {
+
+double Seconds(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string dir = "/tmp";
+  int64_t total = 20000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
+    if (!std::strcmp(argv[i], "--charges")) total = std::stoll(argv[i + 1]);
+  }
+  const std::string path = dir + "/gateway_bench_" + std::to_string(getpid()) + ".db";
+  auto cleanup = [&] {
+    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
+  };
+  cleanup();
+  auto store = store::sqlite::SqliteKeyStore::Open(path);
+  if (!store.ok()) {
+    std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
+    return 1;
+  }
+  SeededRandom random(1);
+  FakeClock clock(1'770'000'000'000'000);
+  gateway::KeyManager manager(**store, clock, random);
+  gateway::NewKeySpec spec;
+  spec.name = "bench";
+  spec.credits = 1'000'000'000'000;
+  spec.qps_limit = 100000;
+  spec.burst = 6000000;
+  auto key = manager.CreateKey(spec);
+  if (!key.ok()) return 1;
+
+  std::printf("ledger group commit (AppendCharges, synchronous=FULL) in %s:\n", dir.c_str());
+  int64_t seq = 0;
+  for (int batch : {1, 16, 64, 256, 1024}) {
+    const int64_t n = batch == 1 ? std::min<int64_t>(total, 500) : total;
+    std::vector<store::ChargeRequest> charges(batch);
+    std::vector<Status> outcomes;
+    auto start = std::chrono::steady_clock::now();
+    for (int64_t done = 0; done < n; done += batch) {
+      for (auto& c : charges) {
+        c = {key->record.key_id, "00000000-0000-4000-8000-" + std::to_string(1000000000000 + ++seq),
+             "/v1/tiktok/trending/music", 2, clock.NowMicros()};
+      }
+      Status st = (*store)->AppendCharges(charges, &outcomes);
+      if (!st.ok()) {
+        std::fprintf(stderr, "%s\n", st.ToString().c_str());
+        return 1;
+      }
+    }
+    const double s = Seconds(start);
+    std::printf("  batch %5d: %9.0f charges/s  %8.1f us/charge  %7.2f ms/batch\n", batch, n / s,
+                s / n * 1e6, s / (n / batch) * 1e3);
+  }
+  store->reset();
+
+  auto reopened = store::sqlite::SqliteKeyStore::Open(path);
+  gateway::BillingGatewayOptions options;
+  options.reload_interval_millis = 0;
+  auto gw = gateway::BillingGateway::Open(std::move(reopened).value(), SystemClock::Instance(),
+                                          random, options);
+  if (!gw.ok()) return 1;
+  const std::string auth = "Bearer " + key->api_key;
+  const int64_t n = 2'000'000;
+  auto start = std::chrono::steady_clock::now();
+  int64_t ok = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    gateway::Admission a = (*gw)->Admit(auth, "/v1/tiktok/trending/music");
+    if (a.outcome == gateway::AdmitOutcome::kOk && (*gw)->Reserve(*a.account, 2)) {
+      (*gw)->Release(*a.account, 2);
+      ++ok;
+    }
+  }
+  const double s = Seconds(start);
+  std::printf("request path Admit + Reserve + Release (one thread): %.0f /s, %.2f us each (%lld ok)\n",
+              n / s, s / n * 1e6, static_cast<long long>(ok));
+  gw->reset();
+  cleanup();
+  return 0;
+}
