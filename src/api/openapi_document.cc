@@ -198,6 +198,29 @@ constexpr std::string_view kDocument = R"json({
         }
       }
     },
+    "/admin/v1/ingest": {
+      "post": {
+        "tags": ["Admin"],
+        "summary": "Ingest usage data",
+        "description": "Loads NDJSON records (the formats of `soundtrend ingest`: sounds, daily uses, raw uses, videos; see docs/formats.md) from the request body, plain or gzip, as one batch applied all-or-nothing and at most once. The batch id is `batch_id`, else the `Idempotency-Key` header, else `sha256:<hex>` of the body; loading the same id again changes nothing (`already_applied: true`). New data is published to the charts within moments (only closed days are charted). Body limit 256 MiB; `Expect: 100-continue` is supported.",
+        "operationId": "ingest",
+        "security": [{"adminToken": []}],
+        "parameters": [
+          {"name": "batch_id", "in": "query", "required": false, "description": "The batch's idempotency id (at most 200 bytes).", "schema": {"type": "string"}},
+          {"name": "skip_invalid", "in": "query", "required": false, "description": "`true`: store the valid records and report the invalid ones; `false`: a batch with any invalid record is refused whole (400, nothing stored).", "schema": {"type": "string", "enum": ["true", "false"], "default": "false"}},
+          {"name": "Idempotency-Key", "in": "header", "required": false, "description": "The batch id when `batch_id` is not given.", "schema": {"type": "string"}},
+          {"name": "Content-Encoding", "in": "header", "required": false, "description": "`gzip` for a gzip body (a body starting with the gzip magic bytes is read as gzip anyway).", "schema": {"type": "string", "enum": ["gzip", "identity"]}}
+        ],
+        "requestBody": {"required": true, "content": {"application/x-ndjson": {"schema": {"type": "string", "description": "One JSON record per line."}}}},
+        "responses": {
+          "200": {"description": "The batch was applied, or had been applied before.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IngestResponse"}}}},
+          "400": {"description": "Refused: an invalid record without `skip_invalid` (nothing stored; `data` is the report, with the first 100 errors), a bad parameter, or an unreadable body (`data` null).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IngestRefusal"}}}},
+          "401": {"$ref": "#/components/responses/AdminUnauthorized"},
+          "413": {"description": "The body exceeds 256 MiB.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "500": {"$ref": "#/components/responses/InternalError"}
+        }
+      }
+    },
     "/healthz": {
       "get": {
         "tags": ["Operations"],
@@ -550,6 +573,49 @@ constexpr std::string_view kDocument = R"json({
               "entries": {"type": "array", "items": {"$ref": "#/components/schemas/LedgerEntry"}}
             }
           },
+          "requestId": {"type": "string", "format": "uuid"}
+        }
+      },
+      "IngestReport": {
+        "type": "object",
+        "required": ["batch_id", "applied", "already_applied", "records", "rejected", "sounds", "cells", "videos", "errors"],
+        "properties": {
+          "batch_id": {"type": "string"},
+          "applied": {"type": "boolean", "description": "Stored by this request."},
+          "already_applied": {"type": "boolean", "description": "The batch id had been applied before; nothing changed."},
+          "records": {"type": "integer", "minimum": 0, "description": "Records read."},
+          "rejected": {"type": "integer", "minimum": 0, "description": "Invalid records."},
+          "sounds": {"type": "integer", "minimum": 0},
+          "cells": {"type": "integer", "minimum": 0, "description": "(sound, region, day) usage cells stored."},
+          "videos": {"type": "integer", "minimum": 0},
+          "errors": {"type": "array", "maxItems": 100, "items": {"$ref": "#/components/schemas/RecordError"}, "description": "The first invalid records."}
+        }
+      },
+      "RecordError": {
+        "type": "object",
+        "required": ["line", "reason"],
+        "properties": {
+          "line": {"type": "integer", "minimum": 0, "description": "1-based line of the record (0: the body as a whole)."},
+          "reason": {"type": "string"}
+        }
+      },
+      "IngestResponse": {
+        "type": "object",
+        "required": ["code", "message", "data", "requestId"],
+        "properties": {
+          "code": {"type": "integer", "const": 0},
+          "message": {"type": "string", "const": "success"},
+          "data": {"$ref": "#/components/schemas/IngestReport"},
+          "requestId": {"type": "string", "format": "uuid"}
+        }
+      },
+      "IngestRefusal": {
+        "type": "object",
+        "required": ["code", "data", "message", "requestId"],
+        "properties": {
+          "code": {"type": "integer", "const": 400},
+          "data": {"oneOf": [{"$ref": "#/components/schemas/IngestReport"}, {"type": "null"}]},
+          "message": {"type": "string"},
           "requestId": {"type": "string", "format": "uuid"}
         }
       }

@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <optional>
 #include <thread>
 
+#include "api/admin_ingest.h"
 #include "api/admin_keys.h"
 #include "api/endpoints.h"
 #include "app/serve_publish.h"
@@ -84,6 +86,26 @@ Status ServeApp::Init() {
   gateway::AdminAuth admin_auth(config_.admin_token);
   if (!admin_auth.enabled()) spdlog::info("admin API disabled (no admin token)");
   api::AddGatewayRoutes(router_, gateway_, admin_auth);
+  // POST /admin/v1/ingest: runs on the route's own worker thread, under the store mutex
+  // (RunIngest), feeding every applied batch to the publisher, then wakes the publication.
+  api::AdminIngestDeps ingest_deps;
+  ingest_deps.auth = admin_auth;
+  ingest_deps.run_ingest =
+      [this](std::string_view name, std::string_view body,
+             const ingest::IngestOptions& options) -> Result<ingest::IngestReport> {
+    std::optional<Result<ingest::IngestReport>> report;
+    RunIngest([&](store::ChartStore& store, const std::function<void(const Batch&)>& applied) {
+      ingest::IngestOptions with_publisher = options;
+      with_publisher.on_batch_applied = [&](const Batch& batch) {
+        if (options.on_batch_applied) options.on_batch_applied(batch);
+        applied(batch);
+      };
+      report.emplace(api::IngestBody(store, *config_.clock, name, body, with_publisher));
+      return report->ok() ? Status() : report->status();
+    });
+    return std::move(*report);
+  };
+  api::AddAdminIngestRoute(router_, std::move(ingest_deps));
 
   http::ServerOptions server_options = config_.server;
   server_options.host = config_.host;

@@ -5,7 +5,7 @@
 // One SQLite file holds the chart store and the key/ledger store (two connections).
 // Ownership and order: chart store -> engine -> publisher -> publish loop (first
 // publication before the server starts, so the first request already sees the charts) ->
-// key store + BillingGateway -> router -> server. Stop/Wait shut the server down
+// key store + BillingGateway -> router (serving, gateway and ingest routes) -> server. Stop/Wait shut the server down
 // gracefully (in-flight requests finish, their charges included), then the publish loop;
 // the gateway drains its ledger queue when destroyed.
 #pragma once

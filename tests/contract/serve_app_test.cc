@@ -232,6 +232,43 @@ TEST_F(ServeAppTest, StoredChartsAreServedAndIngestedDataIsPublished) {
   EXPECT_EQ(us7, (std::vector<uint64_t>{kClipB, kClipA}));
 }
 
+TEST_F(ServeAppTest, PostIngestStoresPublishesAndIsIdempotent) {
+  Open();
+  const std::string key = CreateKey(100);
+  EXPECT_EQ(ClipIds(Trending(key)), std::vector<std::string>{});
+  const std::string day = FormatDay(ClosedDay() - 1);
+  const std::string body =
+      R"({"type":"sound","clip_id":"7100000000000000001","song_id":"1","title":"Déjà Vu","author":"Beyoncé","cover":"https://example.com/c.jpeg","duration":60,"commercial":true,"promoted":false})"
+      "\n"
+      R"({"type":"daily","clip_id":"7100000000000000001","region":"US","day":")" +
+      day + R"(","uses":42})" + "\n";
+  const std::vector<std::pair<std::string, std::string>> admin = {
+      {"Authorization", std::string("Bearer ") + kAdminToken}};
+  TestClient client(port_);
+  Reply r = client.Request("POST", "/admin/v1/ingest?batch_id=contract-1", admin, body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json json(r.body);
+  CheckEnvelope(r, json);
+  EXPECT_TRUE(bool(json.root["data"]["applied"]));
+  // Publication follows the ingest (the loop was woken; PublishOnce waits for it or does it).
+  ASSERT_TRUE(app_->publish_loop().PublishOnce().ok());
+  EXPECT_EQ(ClipIds(Trending(key, "search_keyword=DEJA%20VU&commercial_music=true")),
+            std::vector<std::string>{std::to_string(kClipA)});
+  // Same batch id again: nothing changes.
+  Reply again = client.Request("POST", "/admin/v1/ingest?batch_id=contract-1", admin, body);
+  ASSERT_EQ(again.status, 200) << again.body;
+  Json again_json(again.body);
+  EXPECT_FALSE(bool(again_json.root["data"]["applied"]));
+  EXPECT_TRUE(bool(again_json.root["data"]["already_applied"]));
+  Json page(Trending(key).body);
+  EXPECT_EQ(int64_t(page.root["data"]["sound_list"].at(0)["usage_count"]), 42);
+  // Customer keys and anonymous callers are refused.
+  EXPECT_EQ(
+      client.Request("POST", "/admin/v1/ingest", {{"Authorization", "Bearer " + key}}, body).status,
+      401);
+  EXPECT_EQ(client.Request("POST", "/admin/v1/ingest", {}, body).status, 401);
+}
+
 TEST_F(ServeAppTest, EveryRouteIsDocumentedInOpenApiAndEveryDocumentedOperationIsRouted) {
   Open();
   TestClient client(port_);
