@@ -237,10 +237,17 @@ void ChartEngine::NormalizeColumns() {
 void ChartEngine::RebuildState(Day day) {
   for (auto& region_ptr : regions_) {
     RegionState& region = *region_ptr;
+    // The windows are nested (7 in 30 in 120): each period starts from the previous one's
+    // sums and adds only its older days, so every column is read once.
     for (int p = 0; p < kPeriodCount; ++p) {
       std::vector<int64_t>& sums = region.sums[p];
-      std::fill(sums.begin(), sums.end(), 0);
-      for (Day d = day - kPeriods[p] + 1; d <= day; ++d) {
+      if (p == 0) {
+        std::fill(sums.begin(), sums.end(), 0);
+      } else {
+        sums = region.sums[p - 1];
+      }
+      const Day newest = p == 0 ? day : day - kPeriods[p - 1];
+      for (Day d = day - kPeriods[p] + 1; d <= newest; ++d) {
         if (const UsesColumn* column = ColumnAt(region.uses, base_day_, d)) {
           for (const UseCell& c : column->cells) sums[c.local] += c.uses;
         }

@@ -178,11 +178,15 @@ void EditionImpl::ComputeFullRanking() const {
       sums[c.local] += c.uses;
     }
   }
-  const auto& today = region.uses[kMaxPeriod - 1];
+  // Uses on the day, by local (one pass over the day's column instead of a search per sound).
+  std::vector<uint32_t> today_uses(local_count, 0);
+  if (const auto& today = region.uses[kMaxPeriod - 1]) {
+    for (const UseCell& c : today->cells) today_uses[c.local] = c.uses;
+  }
   std::vector<RankKey> keys;
   keys.reserve(touched.size());
   for (uint32_t local : touched) {
-    keys.push_back({sums[local], today ? today->Find(local) : 0,
+    keys.push_back({sums[local], today_uses[local],
                     (*in_.sounds)[region.local_to_global[local]]->record->clip_id, local});
   }
   std::sort(keys.begin(), keys.end());
