@@ -308,6 +308,23 @@ TEST(ChartEngineTest, SearchFindsSoundsBeyondTheTopHundredWithEveryField) {
   EXPECT_EQ(MustFind(*set, kUS, 30).Search("halo")[0].on_list_times, 8);
 }
 
+TEST(ChartEngineTest, SearchNeverMatchesAcrossTitleAuthorOrSounds) {
+  ChartEngine engine;
+  engine.AddSound(Sound(1, "Sun", "Rise"));
+  engine.AddSound(Sound(2, "Set", "Moon"));
+  engine.AddSound(Sound(3, "Moonset", "X"));
+  for (uint64_t clip : {1, 2, 3}) Use(engine, clip, kDay, 10 - clip);
+  auto set = engine.Publish(kDay, nullptr);
+  const Edition& ed = MustFind(*set, kUS, 7);
+  EXPECT_TRUE(ed.Search("sunrise").empty());
+  EXPECT_TRUE(ed.Search("riseset").empty());
+  EXPECT_TRUE(ed.Search(std::string_view("n\0r", 3)).empty());
+  EXPECT_TRUE(ed.Search(std::string_view("e\0s", 3)).empty());
+  EXPECT_EQ(Clips(ed.Search("moon")), (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(Clips(ed.Search("set")), (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(Clips(ed.Search("x")), (std::vector<uint64_t>{3}));
+}
+
 TEST(ChartEngineTest, RelatedVideosAreTheMostViewedOfTheWindow) {
   ChartEngine engine;
   Use(engine, 1, kDay, 10);

@@ -196,23 +196,46 @@ void EditionImpl::ComputeFullRanking() const {
     full_order_.push_back(k.local);
     full_usage_.push_back(k.usage);
   }
+  record_start_.reserve(keys.size() + 1);
+  title_size_.reserve(keys.size());
+  for (const RankKey& k : keys) {
+    const SoundInfo& info = *(*in_.sounds)[region.local_to_global[k.local]];
+    record_start_.push_back(static_cast<uint32_t>(text_.size()));
+    title_size_.push_back(static_cast<uint32_t>(info.folded_title.size()));
+    text_.append(info.folded_title).push_back('\0');
+    text_.append(info.folded_author).push_back('\0');
+  }
+  record_start_.push_back(static_cast<uint32_t>(text_.size()));
 }
 
 std::vector<ChartEntry> EditionImpl::Search(std::string_view folded_keyword) const {
   std::call_once(full_once_, [this] { ComputeFullRanking(); });
   std::vector<ChartEntry> hits;
-  const RegionSnapshot& region = *in_.region;
-  for (size_t i = 0; i < full_order_.size(); ++i) {
-    const uint32_t local = full_order_[i];
-    const SoundInfo& info = *(*in_.sounds)[region.local_to_global[local]];
-    if (info.folded_title.find(folded_keyword) == std::string::npos &&
-        info.folded_author.find(folded_keyword) == std::string::npos) {
+  // One scan of the text for the keyword; a hit counts when it lies inside the record's
+  // title or author (not across the separators); after a match the scan resumes at the next
+  // record.
+  const std::string_view text(text_);
+  size_t from = 0;
+  while (from < text.size()) {
+    const size_t at = text.find(folded_keyword, from);
+    if (at == std::string_view::npos) break;
+    const size_t i =
+        std::upper_bound(record_start_.begin(), record_start_.end(), static_cast<uint32_t>(at)) -
+        record_start_.begin() - 1;
+    const std::string_view title = text.substr(record_start_[i], title_size_[i]);
+    const size_t author_start = record_start_[i] + title_size_[i] + 1;
+    const std::string_view author =
+        text.substr(author_start, record_start_[i + 1] - 1 - author_start);
+    if (title.find(folded_keyword) == std::string_view::npos &&
+        author.find(folded_keyword) == std::string_view::npos) {
+      from = at + 1;  // only a keyword holding '\0' can match across the separators
       continue;
     }
+    from = record_start_[i + 1];
     if (i < top_.size()) {
       hits.push_back(top_[i]);
     } else {
-      hits.push_back(BuildEntry(local, static_cast<int32_t>(i + 1), full_usage_[i]));
+      hits.push_back(BuildEntry(full_order_[i], static_cast<int32_t>(i + 1), full_usage_[i]));
     }
   }
   return hits;

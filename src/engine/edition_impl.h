@@ -109,6 +109,12 @@ class EditionImpl final : public Edition {
   mutable std::once_flag full_once_;
   mutable std::vector<uint32_t> full_order_;  // locals in rank order
   mutable std::vector<int64_t> full_usage_;
+  // The folded titles and authors in rank order, as one text scanned by Search: record i is
+  // text_[record_start_[i], record_start_[i + 1]) = title '\0' author '\0'; the title is
+  // title_size_[i] bytes.
+  mutable std::string text_;
+  mutable std::vector<uint32_t> record_start_;  // full_order_.size() + 1 entries
+  mutable std::vector<uint32_t> title_size_;
 };
 
 class ChartSetImpl final : public ChartSet {
