@@ -3,7 +3,9 @@
 # chart engine's figures and the PostgreSQL comparison, all on seeded generated data.
 #
 #   bash bench/platform.sh                 # full scale (1M sounds, 240 days, 500k cells/day,
-#                                          # 50M raw records); needs ~8 GB RAM, ~15 minutes
+#                                          # 50M raw records); needs ~12 GB RAM and ~10 GB of
+#                                          # /tmp; ~30 minutes, most of it PostgreSQL's query
+#                                          # (best of 3; add --pg-runs 1 for a shorter run)
 #   bash bench/platform.sh --quick         # 10% of the engine data, 5M raw records
 #   BUILD_DIR=build/engine bash bench/platform.sh [engine_bench flags...]
 #
