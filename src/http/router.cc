@@ -1,8 +1,11 @@
 #include "http/router.h"
 
+#include <algorithm>
+
 namespace soundtrend::http {
 
 void Router::Add(std::string method, std::string path, Handler handler, RouteOptions options) {
+  max_body_limit_ = std::max(max_body_limit_, options.body_limit);
   PathEntry* entry = nullptr;
   for (auto& e : entries_)
     if (e.path == path) entry = &e;

@@ -47,6 +47,10 @@ class Router {
   // used before the method is known to be routable.
   size_t BodyLimit(std::string_view method, std::string_view path) const;
 
+  // The largest body limit of any route (at least kDefaultBodyLimit): the limit the server
+  // applies while it reads a header, before the route is known.
+  size_t max_body_limit() const { return max_body_limit_; }
+
   // Distinct registered paths, in registration order; index = path_index.
   const std::vector<std::string>& paths() const { return paths_; }
 
@@ -59,6 +63,7 @@ class Router {
   const PathEntry* FindPath(std::string_view path) const;
   std::vector<PathEntry> entries_;
   std::vector<std::string> paths_;
+  size_t max_body_limit_ = kDefaultBodyLimit;
 };
 
 }  // namespace soundtrend::http

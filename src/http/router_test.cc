@@ -53,6 +53,7 @@ TEST(RouterTest, BodyLimitIsPerRoute) {
   EXPECT_EQ(router.BodyLimit("POST", "/ingest"), 256u << 20);
   EXPECT_EQ(router.BodyLimit("GET", "/x"), kDefaultBodyLimit);
   EXPECT_EQ(router.BodyLimit("GET", "/unknown"), kDefaultBodyLimit);
+  EXPECT_EQ(router.max_body_limit(), 256u << 20);
 }
 
 TEST(RouterTest, AddingTheSameRouteTwiceReplacesIt) {

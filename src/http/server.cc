@@ -132,7 +132,9 @@ class Session : public std::enable_shared_from_this<Session> {
     state_ = State::kIdle;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
-    parser_->body_limit(kDefaultBodyLimit);
+    // Beast checks Content-Length against this while it parses the header, before the
+    // route is known: use the largest limit of any route here, the route's own after.
+    parser_->body_limit(server_.router.max_body_limit());
     stream_.expires_after(server_.options.idle_timeout);
     bhttp::async_read_header(
         stream_, buffer_, *parser_,
@@ -154,7 +156,6 @@ class Session : public std::enable_shared_from_this<Session> {
     path_ = target.substr(0, q);
     query_ = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
     match_ = server_.router.Find(ToView(msg.method_string()), path_);
-    if (match_.route != nullptr) parser_->body_limit(match_.route->options.body_limit);
     if (parser_->is_done()) return Dispatch();
     state_ = State::kReadingBody;
     stream_.expires_after(server_.options.read_timeout);
@@ -165,6 +166,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (const auto length = parser_->content_length(); length && *length > limit) {
       return SendAndClose(413, DefaultMessage(413));
     }
+    parser_->body_limit(limit);  // bounds a chunked body too
     if (beast::iequals(msg[bhttp::field::expect], "100-continue")) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       return net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),

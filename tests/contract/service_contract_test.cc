@@ -290,6 +290,17 @@ TEST(HttpBodyTest, ExpectContinueAndAnnouncedBodyLimit) {
         respond(std::move(r));
       },
       small);
+  http::RouteOptions big;
+  big.body_limit = 3 << 20;  // above the 1 MiB default
+  router.Add(
+      "POST", "/big",
+      [](const http::Request& request, http::Respond respond) {
+        http::Response r;
+        r.content_type = "text/plain";
+        r.body = std::to_string(request.body.size());
+        respond(std::move(r));
+      },
+      big);
   http::ServerOptions options;
   options.access_log =
       std::make_shared<spdlog::logger>("body", std::make_shared<spdlog::sinks::null_sink_mt>());
@@ -318,6 +329,27 @@ TEST(HttpBodyTest, ExpectContinueAndAnnouncedBodyLimit) {
     Json json(r.body);
     CheckEnvelope(r, json);
     EXPECT_TRUE(client.ServerClosed());
+  }
+  {
+    TestClient client(*port);
+    Reply r = client.Request("POST", "/big", {}, std::string(2 << 20, 'b'));  // > 1 MiB
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, std::to_string(2 << 20));
+    // The route's own limit applies after the header: /echo refuses 17 bytes.
+    Reply small_again = client.Request("POST", "/echo", {}, std::string(17, 'a'));
+    EXPECT_EQ(small_again.status, 413);
+  }
+  {
+    TestClient client(*port);
+    client.WriteRaw("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 3145729\r\n\r\n");
+    EXPECT_EQ(client.Read().status, 413);
+  }
+  {
+    TestClient client(*port);  // chunked: bounded by the route's limit while reading
+    client.WriteRaw(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "10\r\naaaaaaaaaaaaaaaa\r\n10\r\naaaaaaaaaaaaaaaa\r\n0\r\n\r\n");
+    EXPECT_EQ(client.Read().status, 413);
   }
   server.Stop();
   server.Wait();
