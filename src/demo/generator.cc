@@ -37,30 +37,77 @@ struct RegionProfile {
 };
 
 constexpr std::array<RegionProfile, kRegionCount> kProfiles = {{
-    {"AR", kLatam, 14},         {"AU", kOceania, 9},        {"AT", kWesternEurope, 3},
-    {"BH", kMena, 1},           {"BD", kSouthAsia, 35},     {"BY", kEasternEurope, 4},
-    {"BE", kWesternEurope, 4},  {"BR", kLatam, 90},         {"BG", kEasternEurope, 2},
-    {"KH", kSoutheastAsia, 6},  {"CA", kNorthAmerica, 11},  {"CL", kLatam, 9},
-    {"CO", kLatam, 15},         {"HR", kEasternEurope, 1.3}, {"CZ", kEasternEurope, 4},
-    {"DK", kNordics, 2},        {"EG", kMena, 25},          {"EE", kEasternEurope, 0.5},
-    {"FI", kNordics, 1.7},      {"FR", kWesternEurope, 22}, {"DE", kWesternEurope, 20},
-    {"GR", kWesternEurope, 4},  {"HU", kEasternEurope, 3},  {"IS", kNordics, 0.2},
-    {"ID", kSoutheastAsia, 110}, {"IQ", kMena, 25},         {"IE", kWesternEurope, 2},
-    {"IL", kMena, 3},           {"IT", kWesternEurope, 19}, {"JP", kEastAsia, 25},
-    {"JO", kMena, 4},           {"KZ", kCentralAsia, 10},   {"KW", kMena, 2},
-    {"LV", kEasternEurope, 0.7}, {"LB", kMena, 2},          {"LT", kEasternEurope, 1},
-    {"LU", kWesternEurope, 0.3}, {"MO", kEastAsia, 0.4},    {"MY", kSoutheastAsia, 17},
-    {"MX", kLatam, 60},         {"MA", kMena, 10},          {"MM", kSoutheastAsia, 9},
-    {"NL", kWesternEurope, 7},  {"NZ", kOceania, 2},        {"NG", kAfrica, 15},
-    {"NO", kNordics, 2},        {"OM", kMena, 2},           {"PK", kSouthAsia, 40},
-    {"PE", kLatam, 12},         {"PH", kSoutheastAsia, 45}, {"PL", kEasternEurope, 10},
-    {"PT", kWesternEurope, 4},  {"QA", kMena, 1.5},         {"RO", kEasternEurope, 8},
-    {"SA", kMena, 25},          {"SG", kSoutheastAsia, 3},  {"SK", kEasternEurope, 1.5},
-    {"ZA", kAfrica, 10},        {"KR", kEastAsia, 10},      {"ES", kWesternEurope, 18},
-    {"SE", kNordics, 4},        {"CH", kWesternEurope, 3},  {"TW", kEastAsia, 6},
-    {"TH", kSoutheastAsia, 45}, {"TR", kMena, 30},          {"UA", kEasternEurope, 10},
-    {"AE", kMena, 8},           {"GB", kWesternEurope, 23}, {"US", kNorthAmerica, 150},
-    {"UZ", kCentralAsia, 8},    {"VN", kSoutheastAsia, 60},
+    {"AR", kLatam, 14},
+    {"AU", kOceania, 9},
+    {"AT", kWesternEurope, 3},
+    {"BH", kMena, 1},
+    {"BD", kSouthAsia, 35},
+    {"BY", kEasternEurope, 4},
+    {"BE", kWesternEurope, 4},
+    {"BR", kLatam, 90},
+    {"BG", kEasternEurope, 2},
+    {"KH", kSoutheastAsia, 6},
+    {"CA", kNorthAmerica, 11},
+    {"CL", kLatam, 9},
+    {"CO", kLatam, 15},
+    {"HR", kEasternEurope, 1.3},
+    {"CZ", kEasternEurope, 4},
+    {"DK", kNordics, 2},
+    {"EG", kMena, 25},
+    {"EE", kEasternEurope, 0.5},
+    {"FI", kNordics, 1.7},
+    {"FR", kWesternEurope, 22},
+    {"DE", kWesternEurope, 20},
+    {"GR", kWesternEurope, 4},
+    {"HU", kEasternEurope, 3},
+    {"IS", kNordics, 0.2},
+    {"ID", kSoutheastAsia, 110},
+    {"IQ", kMena, 25},
+    {"IE", kWesternEurope, 2},
+    {"IL", kMena, 3},
+    {"IT", kWesternEurope, 19},
+    {"JP", kEastAsia, 25},
+    {"JO", kMena, 4},
+    {"KZ", kCentralAsia, 10},
+    {"KW", kMena, 2},
+    {"LV", kEasternEurope, 0.7},
+    {"LB", kMena, 2},
+    {"LT", kEasternEurope, 1},
+    {"LU", kWesternEurope, 0.3},
+    {"MO", kEastAsia, 0.4},
+    {"MY", kSoutheastAsia, 17},
+    {"MX", kLatam, 60},
+    {"MA", kMena, 10},
+    {"MM", kSoutheastAsia, 9},
+    {"NL", kWesternEurope, 7},
+    {"NZ", kOceania, 2},
+    {"NG", kAfrica, 15},
+    {"NO", kNordics, 2},
+    {"OM", kMena, 2},
+    {"PK", kSouthAsia, 40},
+    {"PE", kLatam, 12},
+    {"PH", kSoutheastAsia, 45},
+    {"PL", kEasternEurope, 10},
+    {"PT", kWesternEurope, 4},
+    {"QA", kMena, 1.5},
+    {"RO", kEasternEurope, 8},
+    {"SA", kMena, 25},
+    {"SG", kSoutheastAsia, 3},
+    {"SK", kEasternEurope, 1.5},
+    {"ZA", kAfrica, 10},
+    {"KR", kEastAsia, 10},
+    {"ES", kWesternEurope, 18},
+    {"SE", kNordics, 4},
+    {"CH", kWesternEurope, 3},
+    {"TW", kEastAsia, 6},
+    {"TH", kSoutheastAsia, 45},
+    {"TR", kMena, 30},
+    {"UA", kEasternEurope, 10},
+    {"AE", kMena, 8},
+    {"GB", kWesternEurope, 23},
+    {"US", kNorthAmerica, 150},
+    {"UZ", kCentralAsia, 8},
+    {"VN", kSoutheastAsia, 60},
 }};
 
 // Daily uses of a region at scale 1: a floor so that small markets still have full charts,
@@ -78,9 +125,9 @@ inline uint64_t Mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 inline uint64_t CellHash(uint64_t seed, uint64_t clip, uint32_t region, Day day, uint64_t stream) {
-  return Mix(seed ^ Mix(clip ^ Mix((static_cast<uint64_t>(region) << 40) ^
-                                   (static_cast<uint64_t>(static_cast<uint32_t>(day)) << 8) ^
-                                   stream)));
+  return Mix(seed ^
+             Mix(clip ^ Mix((static_cast<uint64_t>(region) << 40) ^
+                            (static_cast<uint64_t>(static_cast<uint32_t>(day)) << 8) ^ stream)));
 }
 // A uniform double in [0, 1) from 53 bits of `h`.
 inline double Unit(uint64_t h) { return static_cast<double>(h >> 11) * 0x1.0p-53; }
@@ -177,6 +224,12 @@ std::vector<RegionId> WeightedDistinct(std::vector<double> weights, size_t count
   return out;
 }
 
+// Longest life of an ordinary sound, in days. Ordinary sounds launch uniformly over
+// [first day - kHorizon, last day], so the number of active sounds is the same on every day
+// of the span (a catalog that only starts before the span would ramp up through it, with
+// the first weeks' charts much thinner than the last).
+constexpr int32_t kHorizon = 365;
+
 Platform BuildPlatform(const DemoOptions& options, const std::vector<RegionId>& regions) {
   std::mt19937_64 rng(options.seed);
   auto uniform = [&](double lo, double hi) {
@@ -242,7 +295,9 @@ Platform BuildPlatform(const DemoOptions& options, const std::vector<RegionId>& 
       m.floor = static_cast<float>(uniform(0.3, 0.6));
       m.inv_tail = static_cast<float>(1.0 / uniform(1500, 3000));
     } else {
-      m.launch = std::uniform_int_distribution<Day>(first_day - 120, options.end_day)(rng);
+      // Launched up to kHorizon days before the span, so that the span opens in the steady
+      // state: every day sees the launches of the kHorizon days before it.
+      m.launch = std::uniform_int_distribution<Day>(first_day - kHorizon, options.end_day)(rng);
       m.rise = static_cast<float>(uniform(1, 14));
       m.inv_decay = static_cast<float>(1.0 / uniform(5, 45));
       m.floor = static_cast<float>(uniform(0.02, 0.12));
@@ -252,7 +307,10 @@ Platform BuildPlatform(const DemoOptions& options, const std::vector<RegionId>& 
     constexpr double kThreshold = 0.001;
     const double main_end = std::log(1.0 / kThreshold) / m.inv_decay;
     const double tail_end = std::log(std::max(1.0, m.floor / kThreshold)) / m.inv_tail;
-    m.life = static_cast<int32_t>(std::min(3000.0, m.rise + std::max(main_end, tail_end)));
+    // Ordinary sounds and breakouts stop at kHorizon days (their tail is then a fraction of
+    // a percent of the peak); evergreens live on.
+    m.life = static_cast<int32_t>(
+        std::min(evergreen ? 3000.0 : kHorizon, m.rise + std::max(main_end, tail_end)));
 
     // Catalog record.
     SoundRecord s;
@@ -263,8 +321,7 @@ Platform BuildPlatform(const DemoOptions& options, const std::vector<RegionId>& 
     const double variety = uniform(0, 1);
     if (variety < 0.08 && i > 0) {
       // A variant of an earlier sound: same song, another clip.
-      const SoundRecord& base =
-          p.catalog[std::uniform_int_distribution<size_t>(0, i - 1)(rng)];
+      const SoundRecord& base = p.catalog[std::uniform_int_distribution<size_t>(0, i - 1)(rng)];
       s.song_id = base.song_id;
       const int variant = std::uniform_int_distribution<int>(0, 3)(rng);
       if (variant == 0) {
@@ -272,7 +329,7 @@ Platform BuildPlatform(const DemoOptions& options, const std::vector<RegionId>& 
         s.author = MakeUserName(rng);
       } else {
         static constexpr std::array<std::string_view, 3> kVariants = {" (Sped Up)", " (Remix)",
-                                                                       " (Slowed)"};
+                                                                      " (Slowed)"};
         s.title = base.title + std::string(kVariants[variant - 1]);
         s.author = base.author;
       }
@@ -323,6 +380,11 @@ Platform BuildPlatform(const DemoOptions& options, const std::vector<RegionId>& 
   return p;
 }
 
+// A region's uses of a day are shared in proportion to (popularity x lifecycle x
+// affinity)^kShareExponent. Below 1 it tempers the head: the day's top sound takes a few
+// percent to a few tens of percent of a region's uses, not nearly all of them.
+constexpr float kShareExponent = 0.75f;
+
 struct Candidate {
   uint64_t clip_id;
   float weight;
@@ -359,8 +421,12 @@ std::string VideoCoverUrl(uint64_t video_id) {
 }
 
 VideoRecord ToVideoRecord(const RawUse& use) {
-  return VideoRecord{use.video_id,   use.clip_id, use.region, DayOfUnixSeconds(use.time),
-                     VideoCoverUrl(use.video_id), use.views};
+  return VideoRecord{use.video_id,
+                     use.clip_id,
+                     use.region,
+                     DayOfUnixSeconds(use.time),
+                     VideoCoverUrl(use.video_id),
+                     use.views};
 }
 
 Result<DemoSummary> Generate(const DemoOptions& options, DemoSink& sink) {
@@ -398,7 +464,7 @@ Result<DemoSummary> Generate(const DemoOptions& options, DemoSink& sink) {
         const RegionEntry& entry = platform.entries[e];
         const int age = age0 - entry.delay;
         if (age < 0 || age > m.life) continue;
-        const float w = entry.weight * m.Curve(age);
+        const float w = std::pow(entry.weight * m.Curve(age), kShareExponent);
         candidates.push_back({m.clip_id, w, entry.region});
         total_weight[entry.region] += w;
       }

@@ -2,16 +2,20 @@
 // and usage, streamed to a sink.
 //
 // Model (all of it derived from `DemoOptions::seed`; no wall clock, no global state):
-//  - Sounds get a Zipf-like base popularity (a random rank r gives weight ~ 1/r), a launch
-//    day and a lifecycle curve: they ramp up over a few days, peak, then fade with a long
-//    tail. About 0.6% are breakouts (fast rise, high peak, quick fade inside the generated
-//    span) and about 4% are evergreens (launched long before, fading very slowly).
+//  - Sounds get a Zipf-like base popularity (a random rank r gives weight ~ 1/r^0.9), a
+//    launch day and a lifecycle curve: they ramp up over a few days, peak, then fade with a
+//    long tail (at most a year). Ordinary sounds launch uniformly from a year before the
+//    span to its last day, so the span is in the steady state (as many active sounds on its
+//    first day as on its last). About 0.6% are breakouts (fast rise, high peak, quick fade
+//    inside the generated span) and about 4% are evergreens (launched long before, fading
+//    very slowly).
 //  - Each sound has a home region and spreads to other regions (first its cluster, e.g.
 //    Latin America or the Nordics, then the world) with a delay of days; more popular
 //    sounds reach more regions.
 //  - Each region has a daily volume of uses (market size, weekly seasonality with busier
 //    weekends, slow growth, a little noise), shared among the sounds active there in
-//    proportion to popularity x lifecycle x regional affinity; counts are drawn from a
+//    proportion to (popularity x lifecycle x regional affinity)^0.75 (so a day's top sound
+//    takes about a tenth of a region's uses, not most of them); counts are drawn from a
 //    Poisson law (per-cell randomness comes from a counter-based hash of
 //    (seed, clip, region, day), so a cell's value does not depend on iteration order).
 //  - ~30% of sounds are commercial, ~5% promoted; ~10% are "original sound - <user>";
