@@ -1,9 +1,11 @@
 // soundtrend serve (see /work/notes/cli.md and serve_app.h).
 //
-// Signals: SIGTERM and SIGINT are blocked in every thread (the mask is set before any
-// thread starts and inherited), and the main thread waits for them with sigwait, so
-// shutdown runs as ordinary code: ServeApp::Stop, then Wait (in-flight requests finish),
-// then exit 0.
+// Signals: SIGTERM, SIGINT and SIGHUP are blocked in every thread (the mask is set before
+// any thread starts and inherited), and the main thread waits for them with sigwait, so
+// they are handled as ordinary code. SIGTERM/SIGINT: ServeApp::Stop, then Wait (in-flight
+// requests finish), then exit 0. SIGHUP: re-read keys and grants now (changes made with
+// `soundtrend keys|credits` are otherwise seen within the gateway's reload interval) and
+// poll the chart publication.
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -14,6 +16,7 @@
 
 #include "app/commands.h"
 #include "app/serve_app.h"
+#include "app/serve_publish.h"
 #include "gateway/admin_auth.h"
 
 namespace soundtrend::app {
@@ -45,6 +48,7 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   ServeConfig config;
@@ -73,7 +77,15 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
   std::fflush(stdout);
 
   int received = 0;
-  sigwait(&signals, &received);
+  while (sigwait(&signals, &received) == 0 && received == SIGHUP) {
+    const Status reloaded = (*app)->billing_gateway().Reload();
+    if (reloaded.ok()) {
+      spdlog::info("SIGHUP: keys and grants reloaded");
+    } else {
+      spdlog::error("SIGHUP: reloading keys failed: {}", reloaded.ToString());
+    }
+    (*app)->publish_loop().Wake();
+  }
   spdlog::info("received {}, shutting down (in-flight requests finish)",
                received == SIGTERM ? "SIGTERM" : "SIGINT");
   (*app)->Stop();

@@ -321,7 +321,7 @@ TEST(PublishLoopTest, WakePublishesAndStopInterruptsTheWait) {
   EXPECT_EQ(loop.publications(), 2);
 }
 
-// The real binary: one "listening on" line, then SIGTERM -> graceful exit 0.
+// The real binary: one "listening on" line, SIGHUP survived, SIGTERM -> graceful exit 0.
 TEST(ServeBinaryTest, PrintsListeningLineAndExitsZeroOnSigterm) {
   TempDir dir;
   int out[2];
@@ -361,6 +361,12 @@ TEST(ServeBinaryTest, PrintsListeningLineAndExitsZeroOnSigterm) {
     TestClient client(static_cast<uint16_t>(port));
     Reply r = client.Get("/v1/tiktok/trending/music");
     EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(client.Get("/healthz").status, 200);
+  }
+  // SIGHUP reloads keys; the server keeps serving.
+  ASSERT_EQ(kill(pid, SIGHUP), 0);
+  {
+    TestClient client(static_cast<uint16_t>(port));
     EXPECT_EQ(client.Get("/healthz").status, 200);
   }
   ASSERT_EQ(kill(pid, SIGTERM), 0);
