@@ -177,6 +177,48 @@ TEST_F(ServeAppTest, CreditsRunOutWith402) {
   EXPECT_EQ(CheckEnvelope(r, json), "apiKey quota is not enough");
 }
 
+TEST_F(ServeAppTest, RealGatewayForbiddenAndRateLimitedComeBeforeParameters) {
+  Open();
+  TestClient admin(port_);
+  const std::vector<std::pair<std::string, std::string>> token = {
+      {"Authorization", std::string("Bearer ") + kAdminToken}};
+  Reply created =
+      admin.Request("POST", "/admin/v1/keys", token,
+                    R"({"name":"account-only","credits":10,"endpoints":["/v1/account"]})");
+  ASSERT_EQ(created.status, 200) << created.body;
+  const std::string account_only(std::string_view(Json(created.body).root["data"]["key"]));
+  Reply forbidden = Trending(account_only, "period=8");
+  EXPECT_EQ(forbidden.status, 403);
+  Json forbidden_json(forbidden.body);
+  EXPECT_EQ(CheckEnvelope(forbidden, forbidden_json),
+            "apiKey is not allowed to access this endpoint");
+  EXPECT_EQ(forbidden.Header("x-credits-remaining"), "10");
+
+  created = admin.Request("POST", "/admin/v1/keys", token,
+                          R"({"name":"slow","credits":100,"qps":1,"burst":1})");
+  ASSERT_EQ(created.status, 200) << created.body;
+  const std::string slow(std::string_view(Json(created.body).root["data"]["key"]));
+  // Back-to-back requests on one connection: the second or third is over 1 per second.
+  TestClient client(port_);
+  std::vector<Reply> replies;
+  for (int i = 0; i < 3; ++i)
+    replies.push_back(client.Get("/v1/tiktok/trending/music?period=8", slow));
+  EXPECT_EQ(replies[0].status, 400);  // admitted, then the parameter is refused
+  int limited = 0;
+  for (const Reply& r : replies) {
+    if (r.status != 429) continue;
+    ++limited;
+    Json json(r.body);
+    EXPECT_EQ(CheckEnvelope(r, json), "qps limit exceeded");
+    EXPECT_NE(r.Header("retry-after"), "<absent>");
+    EXPECT_NE(r.Header("ratelimit"), "<absent>");
+    EXPECT_NE(r.Header("ratelimit-policy"), "<absent>");
+  }
+  EXPECT_GE(limited, 1);
+  Reply account = client.Get("/v1/account", account_only);
+  EXPECT_EQ(account.status, 200);
+}
+
 TEST_F(ServeAppTest, NoChargingKeepsKeysOnAndCostsNothing) {
   Open(/*charging=*/false);
   const std::string key = CreateKey(2);
