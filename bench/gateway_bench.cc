@@ -96,8 +96,9 @@ int main(int argc, char** argv) {
     }
   }
   const double s = Seconds(start);
-  std::printf("request path Admit + Reserve + Release (one thread): %.0f /s, %.2f us each (%lld ok)\n",
-              n / s, s / n * 1e6, static_cast<long long>(ok));
+  std::printf(
+      "request path Admit + Reserve + Release (one thread): %.0f /s, %.2f us each (%lld ok)\n",
+      n / s, s / n * 1e6, static_cast<long long>(ok));
   gw->reset();
   cleanup();
   return 0;
