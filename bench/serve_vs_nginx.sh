@@ -181,6 +181,25 @@ print(f"{rps:.0f} {p99:.3f} {int(bad.group(1)) if bad else 0}"
       + (" " + errors.group(0).replace(" ", "_") if errors else ""))'
 }
 
+# A charge is fsynced (SQLite WAL, synchronous=FULL) before its response leaves, so with
+# C connections each waiting for its answer, charged requests/s <= C / (commit latency).
+FSYNC_MS=$(python3 - "$WORK" <<'PY'
+import os, statistics, sys, time
+path = os.path.join(sys.argv[1], "fsync_probe")
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+lat = []
+for _ in range(50):
+    os.write(fd, b"x" * 4096)
+    t = time.perf_counter()
+    os.fdatasync(fd)
+    lat.append((time.perf_counter() - t) * 1000)
+os.close(fd)
+os.unlink(path)
+print(f"{statistics.median(lat):.2f}")
+PY
+)
+echo "fdatasync on the database's file system: median $FSYNC_MS ms, so with charging on" \
+  "at most ~$(python3 -c "print(int($CONNECTIONS / ($FSYNC_MS / 1000)))") req/s at $CONNECTIONS connections"
 echo "== load before: $(uptime)"
 echo "== wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency, $ROUNDS rounds," \
   "servers with $SERVER_THREADS threads/workers, $(nproc) cores, access logs: $ACCESS_LOG"
