@@ -136,6 +136,30 @@ void ServeApp::Wait() {
   publish_loop_->Stop();
 }
 
+Status ServeApp::ReloadCharts() {
+  const Clock& clock = *config_.clock;
+  std::unique_ptr<engine::ChartEngine> engine;
+  std::unique_ptr<engine::Publisher> publisher;
+  Status s = publish_loop_->ReplacePublisher([&]() -> Result<engine::Publisher*> {
+    std::lock_guard lock(store_mutex_);  // no ingest runs while the store is read and swapped
+    engine = std::make_unique<engine::ChartEngine>();
+    ST_RETURN_IF_ERROR(LoadEngineFromStore(*chart_store_, *engine));
+    const engine::EngineStats stats = engine->Stats();
+    spdlog::info("reloaded {} sounds, {} daily cells, {} videos from the store", stats.sounds,
+                 stats.cells, stats.videos);
+    publisher = std::make_unique<engine::Publisher>(
+        engine.get(), &clock, engine::PublisherOptions{config_.lateness_seconds});
+    // The old engine and publisher go once nothing can reach them: the loop polls the new
+    // one from now on, and RunIngest uses publisher_ only under store_mutex_ (held here).
+    std::swap(engine_, engine);
+    std::swap(publisher_, publisher);
+    return publisher_.get();
+  });
+  if (!s.ok()) return s;
+  Result<bool> published = publish_loop_->PublishOnce();
+  return published.ok() ? Status() : published.status();
+}
+
 Status ServeApp::RunIngest(const IngestFn& ingest) {
   Status s;
   {

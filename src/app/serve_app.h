@@ -5,9 +5,9 @@
 // One SQLite file holds the chart store and the key/ledger store (two connections).
 // Ownership and order: chart store -> engine -> publisher -> publish loop (first
 // publication before the server starts, so the first request already sees the charts) ->
-// key store + BillingGateway -> router (serving, gateway and ingest routes) -> server. Stop/Wait shut the server down
-// gracefully (in-flight requests finish, their charges included), then the publish loop;
-// the gateway drains its ledger queue when destroyed.
+// key store + BillingGateway -> router (serving, gateway and ingest routes) -> server. Stop/Wait
+// shut the server down gracefully (in-flight requests finish, their charges included), then the
+// publish loop; the gateway drains its ledger queue when destroyed.
 #pragma once
 
 #include <cstdint>
@@ -74,6 +74,12 @@ class ServeApp {
   using IngestFn =
       std::function<Status(store::ChartStore& store, const std::function<void(const Batch&)>&)>;
   Status RunIngest(const IngestFn& ingest);
+
+  // Reloads the chart data from the store into a fresh engine and publishes from it:
+  // picks up data written by other processes (`soundtrend ingest`) while serving. Ingest
+  // and publication wait meanwhile; requests do not (they keep the current snapshot until
+  // the new one is swapped in). Thread-safe. serve runs it on SIGHUP.
+  Status ReloadCharts();
 
   gateway::BillingGateway& billing_gateway() { return *gateway_; }
   api::SnapshotHolder& snapshots() { return snapshots_; }

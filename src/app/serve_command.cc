@@ -5,7 +5,7 @@
 // they are handled as ordinary code. SIGTERM/SIGINT: ServeApp::Stop, then Wait (in-flight
 // requests finish), then exit 0. SIGHUP: re-read keys and grants now (changes made with
 // `soundtrend keys|credits` are otherwise seen within the gateway's reload interval) and
-// poll the chart publication.
+// reload the chart data from the store (data loaded by `soundtrend ingest` meanwhile).
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -16,7 +16,6 @@
 
 #include "app/commands.h"
 #include "app/serve_app.h"
-#include "app/serve_publish.h"
 #include "gateway/admin_auth.h"
 
 namespace soundtrend::app {
@@ -84,7 +83,8 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
     } else {
       spdlog::error("SIGHUP: reloading keys failed: {}", reloaded.ToString());
     }
-    (*app)->publish_loop().Wake();
+    const Status charts = (*app)->ReloadCharts();
+    if (!charts.ok()) spdlog::error("SIGHUP: reloading the charts failed: {}", charts.ToString());
   }
   spdlog::info("received {}, shutting down (in-flight requests finish)",
                received == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -31,7 +31,7 @@ Status LoadEngineFromStore(store::ChartStore& store, engine::ChartEngine& engine
 PublishLoop::PublishLoop(engine::Publisher& publisher, store::ChartStore& store,
                          std::mutex& store_mutex, api::SnapshotHolder& snapshots,
                          const Clock& clock)
-    : publisher_(publisher),
+    : publisher_(&publisher),
       store_(store),
       store_mutex_(store_mutex),
       snapshots_(snapshots),
@@ -41,7 +41,7 @@ PublishLoop::~PublishLoop() { Stop(); }
 
 Result<bool> PublishLoop::PublishOnce() {
   std::lock_guard poll_lock(poll_mutex_);
-  std::optional<engine::Publisher::Publication> publication = publisher_.Poll();
+  std::optional<engine::Publisher::Publication> publication = publisher_->Poll();
   if (!publication) return false;
   Status saved;
   if (!publication->new_editions.empty()) {
@@ -63,6 +63,14 @@ Result<bool> PublishLoop::PublishOnce() {
   }
   if (!saved.ok()) return saved;
   return true;
+}
+
+Status PublishLoop::ReplacePublisher(const std::function<Result<engine::Publisher*>()>& fn) {
+  std::lock_guard poll_lock(poll_mutex_);
+  Result<engine::Publisher*> next = fn();
+  if (!next.ok()) return next.status();
+  publisher_ = *next;
+  return Status();
 }
 
 void PublishLoop::Start(std::chrono::milliseconds interval) {

@@ -51,13 +51,19 @@ class PublishLoop {
   // Stops and joins the background thread, interrupting its wait. Idempotent.
   void Stop();
 
+  // Runs `fn` while no publication is in progress (holding the poll lock), so that it may
+  // replace what the publisher reads; `fn` returns the publisher to poll from now on
+  // (must outlive the loop, or the next ReplacePublisher). Lock order: poll lock, then
+  // store_mutex (as in PublishOnce). Returns fn's status; on error the publisher is kept.
+  Status ReplacePublisher(const std::function<Result<engine::Publisher*>()>& fn);
+
   // Snapshots published so far (by PublishOnce on any thread).
   int64_t publications() const;
 
  private:
   void Run(std::chrono::milliseconds interval);
 
-  engine::Publisher& publisher_;
+  engine::Publisher* publisher_;  // guarded by poll_mutex_
   store::ChartStore& store_;
   std::mutex& store_mutex_;
   api::SnapshotHolder& snapshots_;

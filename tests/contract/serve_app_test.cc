@@ -333,6 +333,31 @@ TEST_F(ServeAppTest, EveryRouteIsDocumentedInOpenApiAndEveryDocumentedOperationI
   }
 }
 
+TEST_F(ServeAppTest, ReloadChartsPicksUpDataWrittenByAnotherProcess) {
+  Open();
+  const std::string key = CreateKey(100);
+  EXPECT_EQ(ClipIds(Trending(key)), std::vector<std::string>{});
+  // Another connection (as `soundtrend ingest` in another process) writes to the store.
+  Batch batch = UsesBatch("elsewhere", {{kClipA, 5}}, ClosedDay() - 2);
+  batch.sounds = {Sound(kClipA, "Alpha")};
+  Seed(batch);
+  ASSERT_TRUE(app_->ReloadCharts().ok());
+  EXPECT_EQ(ClipIds(Trending(key)), std::vector<std::string>{std::to_string(kClipA)});
+  // Reloading again changes nothing; ingest through the server still works afterwards.
+  ASSERT_TRUE(app_->ReloadCharts().ok());
+  Status s = app_->RunIngest([&](store::ChartStore& store, const auto& applied) {
+    Batch more = UsesBatch("more", {{kClipB, 50}}, ClosedDay() - 1);
+    auto r = store.ApplyBatch(more);
+    if (!r.ok()) return r.status();
+    applied(more);
+    return Status();
+  });
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE(app_->publish_loop().PublishOnce().ok());
+  EXPECT_EQ(ClipIds(Trending(key)),
+            (std::vector<std::string>{std::to_string(kClipB), std::to_string(kClipA)}));
+}
+
 TEST(PublishLoopTest, WakePublishesAndStopInterruptsTheWait) {
   TempDir dir;
   auto store = store::OpenSqliteChartStore(dir.File("charts.db"));
