@@ -6,7 +6,7 @@ st_library(api_ingest
 if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/admin_ingest_test.cc)
   st_test(api_ingest_test
     SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/admin_ingest_test.cc
-    DEPS st_api_ingest st_store_charts simdjson::simdjson)
+    DEPS st_api_ingest st_store_charts simdjson::simdjson ZLIB::ZLIB)
 endif()
 
 # The soundtrend binary links st_api; make it carry this endpoint too (st_api is defined
