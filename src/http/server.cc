@@ -251,9 +251,14 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.set(bhttp::field::content_type, r.content_type);
     response_.set("X-Request-Id", request_id_);
     for (auto& [name, value] : r.headers) response_.set(name, value);
-    response_.body() = std::move(r.body);
     response_.keep_alive(keep_alive);
-    response_.prepare_payload();
+    if (parser_ && parser_->get().method() == bhttp::verb::head) {
+      // A response to HEAD has the headers a GET would have and no body (RFC 9110 9.3.2).
+      response_.content_length(r.body.size());
+    } else {
+      response_.body() = std::move(r.body);
+      response_.prepare_payload();
+    }
     stream_.expires_after(server_.options.write_timeout);
     bhttp::async_write(
         stream_, response_,

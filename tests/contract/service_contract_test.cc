@@ -49,6 +49,25 @@ TEST_F(ServiceContractTest, WrongMethodIs405EnvelopeWithAllow) {
   }
 }
 
+TEST_F(ServiceContractTest, HeadGetsHeadersAndNoBody) {
+  // HEAD is not routed (405, Allow: GET), and the reply carries no body, so the connection
+  // stays usable.
+  Reply next;
+  {
+    TestClient raw(stack_.port);
+    raw.WriteRaw(
+        "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    Reply head = raw.ReadHeadResponse();
+    EXPECT_EQ(head.status, 405);
+    EXPECT_EQ(head.Header("allow"), "GET");
+    EXPECT_NE(head.Header("content-length"), "0");
+    EXPECT_TRUE(head.body.empty());
+    next = raw.Read();  // the pipelined GET: parses only if HEAD sent no body
+  }
+  EXPECT_EQ(next.status, 200);
+  EXPECT_NE(next.body.find("\"status\":\"ok\""), std::string::npos);
+}
+
 TEST_F(ServiceContractTest, RegionsListsTheSeventyOneCodesFreeOfCharge) {
   Reply r = client_.Get("/v1/tiktok/regions");  // no key needed, nothing charged
   ASSERT_EQ(r.status, 200);

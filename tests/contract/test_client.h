@@ -29,8 +29,8 @@ class TestClient {
  public:
   explicit TestClient(uint16_t port) : stream_(ioc_) {
     stream_.expires_after(std::chrono::seconds(20));  // a hung server fails the test
-    stream_.connect(boost::asio::ip::tcp::endpoint(
-        boost::asio::ip::make_address("127.0.0.1"), port));
+    stream_.connect(
+        boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
   }
 
   Reply Request(const std::string& method, const std::string& target,
@@ -57,10 +57,14 @@ class TestClient {
     boost::asio::write(stream_.socket(), boost::asio::buffer(bytes));
   }
 
-  Reply Read() {
+  // Reads the response to a HEAD request: header only, whatever Content-Length says.
+  Reply ReadHeadResponse() { return Read(/*head=*/true); }
+
+  Reply Read(bool head = false) {
     namespace http = boost::beast::http;
     http::response_parser<http::string_body> parser;
     parser.body_limit(64 << 20);
+    parser.skip(head);
     stream_.expires_after(std::chrono::seconds(20));
     http::read(stream_, buffer_, parser);
     auto& res = parser.get();
