@@ -167,6 +167,8 @@ def main():
         files_b = [os.path.join(tmp, "b", f) for f in DEMO_FILES]
         p = run(binary, db, "ingest", *files_b)
         check(p.returncode == 0, "second ingest of the same files exits 0")
+        check(p.stdout.count(": already applied") == len(DEMO_FILES),
+              f"second ingest reports every file as already applied:\n{p.stdout}")
         p = run(binary, db, "build")
         check(p.returncode == 0, "build after the second ingest exits 0")
         server = Server(binary, db, tmp)
