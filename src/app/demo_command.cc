@@ -17,7 +17,7 @@ namespace {
 struct DemoCommandOptions {
   std::string out_dir;
   uint64_t seed = 42;
-  int32_t sounds = 20000;
+  int32_t sounds = 5000;  // ~4.7 million cells over 240 days: ingest + build well under a minute
   int32_t days = 240;
   std::string end_day;  // empty = yesterday (UTC)
   double scale = 1.0;
@@ -82,8 +82,7 @@ void RunDemo(const DemoCommandOptions& o) {
               options.regions.empty() ? kRegionCount : options.regions.size(), o.scale);
   std::printf("uses: %lld total; %lld daily cells, %lld raw cells (%lld raw uses, last %d days)\n",
               static_cast<long long>(s.total_uses), static_cast<long long>(s.daily_cells),
-              static_cast<long long>(s.raw_cells), static_cast<long long>(s.raw_uses),
-              o.raw_days);
+              static_cast<long long>(s.raw_cells), static_cast<long long>(s.raw_uses), o.raw_days);
   for (const demo::WrittenFile& f : report->files) {
     std::printf("  %-40s %10lld records %12s\n", f.path.c_str(), static_cast<long long>(f.records),
                 HumanBytes(f.bytes).c_str());
@@ -97,8 +96,7 @@ void AddDemoCommand(CLI::App& app, GlobalOptions& global) {
   auto options = std::make_shared<DemoCommandOptions>();
   auto* cmd = app.add_subcommand(
       "demo", "Write a generated demo platform (catalog.ndjson, daily.csv.gz, uses.ndjson.gz)");
-  cmd->add_option("--out", options->out_dir, "Output directory (created if missing)")
-      ->required();
+  cmd->add_option("--out", options->out_dir, "Output directory (created if missing)")->required();
   cmd->add_option("--seed", options->seed, "Random seed; the same seed writes the same files")
       ->capture_default_str();
   cmd->add_option("--sounds", options->sounds, "Number of sounds in the catalog")

@@ -47,10 +47,10 @@ constexpr double kBaseUsesPerDayAllRegions = 420000;
 
 struct DemoOptions {
   uint64_t seed = 42;
-  int32_t sounds = 20000;  // catalog size, 1..50,000,000
-  int32_t days = 240;      // generated days, ending on end_day (inclusive), >= 1
-  Day end_day = 0;         // the last generated day (a closed UTC day); must be set
-  double scale = 1.0;      // multiplies the uses per day of every region, > 0
+  int32_t sounds = 5000;  // catalog size, 1..50,000,000 (5000: full charts in all 71 regions)
+  int32_t days = 240;     // generated days, ending on end_day (inclusive), >= 1
+  Day end_day = 0;        // the last generated day (a closed UTC day); must be set
+  double scale = 1.0;     // multiplies the uses per day of every region, > 0
   std::vector<RegionId> regions;  // regions to generate; empty = all 71
   int32_t raw_days = 14;          // trailing days whose cells may be given as raw uses
   double raw_fraction = 0.1;      // share of those days' cells given as raw uses, [0, 1]

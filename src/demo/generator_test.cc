@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <set>
 #include <string>
@@ -192,6 +193,27 @@ TEST(DemoGeneratorTest, EveryRegionHasHundredsOfSoundsAndFullCharts) {
   ASSERT_EQ(last_week.size(), kRegionCount);
   for (const auto& [region, clips] : last_week)
     EXPECT_GE(clips.size(), 110u) << "a 7-day top 100 in " << RegionCode(region);
+}
+
+TEST(DemoGeneratorTest, DefaultPlatformFillsEveryChartOfTheLastDay) {
+  // The defaults (what `soundtrend demo` and scripts/run-demo.sh write): every region has
+  // at least 100 sounds used in the last 7 days, hence full top-100 charts for 7, 30 and
+  // 120 days (the windows nest), with room to spare.
+  DemoOptions o;
+  o.end_day = kEndDay;
+  CollectingSink sink;
+  ASSERT_TRUE(Generate(o, sink).ok());
+  std::vector<std::pair<RegionId, uint64_t>> last_week;
+  for (const DailyUses& d : sink.daily)
+    if (d.day > kEndDay - 7) last_week.push_back({d.region, d.clip_id});
+  for (const RawUse& u : sink.raw)
+    if (DayOfUnixSeconds(u.time) > kEndDay - 7) last_week.push_back({u.region, u.clip_id});
+  std::sort(last_week.begin(), last_week.end());
+  last_week.erase(std::unique(last_week.begin(), last_week.end()), last_week.end());
+  std::array<int, kRegionCount> sounds{};
+  for (const auto& [region, clip] : last_week) ++sounds[region];
+  for (size_t r = 0; r < kRegionCount; ++r)
+    EXPECT_GE(sounds[r], 150) << "sounds used in the last 7 days in " << RegionCode(r);
 }
 
 TEST(DemoGeneratorTest, ChartsAreAsFullAtTheStartOfTheSpanAsAtTheEnd) {
