@@ -53,6 +53,12 @@ void BatchBuilder::Grow() {
   }
 }
 
+void BatchBuilder::SetCover(TopVideos& top, int k, std::string_view cover) {
+  top.cover_at[k] = covers_.size();
+  top.cover_len[k] = static_cast<uint32_t>(cover.size());
+  covers_.append(cover);
+}
+
 void BatchBuilder::AddVideo(Slot& slot, const UseRecord& use) {
   if (slot.videos < 0) {
     slot.videos = static_cast<int32_t>(videos_.size());
@@ -67,7 +73,7 @@ void BatchBuilder::AddVideo(Slot& slot, const UseRecord& use) {
     if (top.video_id[k] == use.video_id) {
       if (use.views > top.views[k]) {
         top.views[k] = use.views;
-        top.cover[k].assign(use.video_cover);
+        SetCover(top, k, use.video_cover);
       }
       return;
     }
@@ -84,7 +90,7 @@ void BatchBuilder::AddVideo(Slot& slot, const UseRecord& use) {
   }
   top.views[place] = use.views;
   top.video_id[place] = use.video_id;
-  top.cover[place].assign(use.video_cover);
+  SetCover(top, place, use.video_cover);
 }
 
 void BatchBuilder::Add(const ParsedRecord& record) {
@@ -130,12 +136,15 @@ Batch BatchBuilder::Finish(std::string id) {
       TopVideos& top = videos_[s.videos];
       for (int k = 0; k < top.count; ++k) {
         batch.videos.push_back(VideoRecord{top.video_id[k], s.clip_id, region, day,
-                                           std::move(top.cover[k]), top.views[k]});
+                                           covers_.substr(top.cover_at[k], top.cover_len[k]),
+                                           top.views[k]});
       }
     }
   }
+  // (day, region, clip_id) order; days are >= 2000-01-01, so the packed key orders alike.
   std::sort(batch.uses.begin(), batch.uses.end(), [](const DailyUses& a, const DailyUses& b) {
-    return std::tie(a.day, a.region, a.clip_id) < std::tie(b.day, b.region, b.clip_id);
+    const uint64_t ka = PackDayRegion(a.day, a.region), kb = PackDayRegion(b.day, b.region);
+    return ka != kb ? ka < kb : a.clip_id < b.clip_id;
   });
   std::sort(batch.videos.begin(), batch.videos.end(),
             [](const VideoRecord& a, const VideoRecord& b) {
@@ -145,6 +154,7 @@ Batch BatchBuilder::Finish(std::string id) {
   slots_.assign(kInitialSlots, Slot{0, 0, 0, -1});
   cell_count_ = 0;
   videos_.clear();
+  covers_.clear();
   sounds_.clear();
   sound_index_.clear();
   records_ = 0;

@@ -34,7 +34,8 @@ class BatchBuilder {
     int count = 0;
     int64_t views[4];
     uint64_t video_id[4];
-    std::string cover[4];
+    uint64_t cover_at[4];  // cover = covers_.substr(cover_at, cover_len)
+    uint32_t cover_len[4];
   };
   struct Slot {
     uint64_t clip_id;
@@ -48,7 +49,10 @@ class BatchBuilder {
 
   std::vector<Slot> slots_;  // open addressing, linear probing, power-of-two size
   size_t cell_count_ = 0;
+  void SetCover(TopVideos& top, int k, std::string_view cover);
+
   std::vector<TopVideos> videos_;
+  std::string covers_;  // arena of the kept covers (a replaced cover stays until Finish)
   std::vector<SoundRecord> sounds_;
   std::unordered_map<uint64_t, size_t> sound_index_;
   int64_t records_ = 0;
