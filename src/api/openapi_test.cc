@@ -18,8 +18,8 @@ TEST(OpenApiTest, DocumentIsValidJsonOpenApi31) {
   object paths = doc["paths"];
   std::set<std::string> listed;
   for (auto [path, item] : paths) listed.insert(std::string(path));
-  for (const char* p : {"/v1/tiktok/trending/music", "/v1/tiktok/regions", "/healthz",
-                        "/metrics", "/openapi.json", "/docs", "/llms.txt"}) {
+  for (const char* p : {"/v1/tiktok/trending/music", "/v1/tiktok/regions", "/healthz", "/metrics",
+                        "/openapi.json", "/docs", "/llms.txt"}) {
     EXPECT_TRUE(listed.count(p)) << p;
   }
 }

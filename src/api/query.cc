@@ -94,8 +94,9 @@ Result<std::vector<QueryParam>> DecodeQuery(std::string_view raw) {
     const size_t eq = part.find('=');
     QueryParam p;
     if (!DecodeComponent(part.substr(0, eq), p.name)) {
-      return Status::InvalidArgument("Invalid parameter: query string has a malformed "
-                                     "percent-encoding");
+      return Status::InvalidArgument(
+          "Invalid parameter: query string has a malformed "
+          "percent-encoding");
     }
     if (eq != std::string_view::npos && !DecodeComponent(part.substr(eq + 1), p.value)) {
       return Invalid(p.name, "has a malformed percent-encoding");
@@ -137,8 +138,8 @@ Result<TrendingQuery> ParseTrendingQuery(std::string_view raw_query) {
     if (r == IntParse::kNotInteger || (r == IntParse::kOk && limit < 1)) {
       return Invalid("limit", "must be an integer >= 1");
     }
-    q.limit = (r == IntParse::kTooLarge || limit > kMaxPageSize) ? kMaxPageSize
-                                                                  : static_cast<int>(limit);
+    q.limit =
+        (r == IntParse::kTooLarge || limit > kMaxPageSize) ? kMaxPageSize : static_cast<int>(limit);
   }
   if (const std::string* v = given[kPeriod]) {
     int64_t period = 0;

@@ -80,7 +80,8 @@ std::shared_ptr<const ServingSnapshot> ServingSnapshot::Build(
       f.offsets.push_back(static_cast<uint32_t>(f.blob.size()));
       for (size_t combo = 1; combo < 4; ++combo) {
         for (size_t i = 0; i < n; ++i) {
-          if (Matches(top[i], combo & 2, combo & 1)) f.matching[combo].push_back(static_cast<uint8_t>(i));
+          if (Matches(top[i], combo & 2, combo & 1))
+            f.matching[combo].push_back(static_cast<uint8_t>(i));
         }
       }
     }

@@ -32,11 +32,16 @@ struct Rejection {
 
 Rejection RejectionOf(gateway::AdmitOutcome outcome) {
   switch (outcome) {
-    case gateway::AdmitOutcome::kMissingKey: return {401, kMsgKeyNull};
-    case gateway::AdmitOutcome::kInvalidKey: return {401, kMsgKeyInvalid};
-    case gateway::AdmitOutcome::kForbidden: return {403, kMsgForbidden};
-    case gateway::AdmitOutcome::kRateLimited: return {429, kMsgQps};
-    case gateway::AdmitOutcome::kOk: break;
+    case gateway::AdmitOutcome::kMissingKey:
+      return {401, kMsgKeyNull};
+    case gateway::AdmitOutcome::kInvalidKey:
+      return {401, kMsgKeyInvalid};
+    case gateway::AdmitOutcome::kForbidden:
+      return {403, kMsgForbidden};
+    case gateway::AdmitOutcome::kRateLimited:
+      return {429, kMsgQps};
+    case gateway::AdmitOutcome::kOk:
+      break;
   }
   return {500, http::kInternalErrorMessage};
 }
@@ -70,8 +75,7 @@ http::Handler MakeTrendingMusicHandler(std::shared_ptr<gateway::Gateway> gateway
       snapshots.Current()->AnswerTrending(*query, request.request_id, ok.body);
     } catch (const std::exception& e) {
       gateway.Release(*admission.account, kTrendingMusicCost);
-      spdlog::error("trending music render failed: {} request_id={}", e.what(),
-                    request.request_id);
+      spdlog::error("trending music render failed: {} request_id={}", e.what(), request.request_id);
       return reject(500, http::kInternalErrorMessage);
     }
     gateway::ChargeInfo charge{std::string(request.request_id), std::string(kTrendingMusicPath),

@@ -28,8 +28,7 @@ struct ServingStack {
   explicit ServingStack(std::shared_ptr<gateway::Gateway> gw, int threads = 2,
                         http::ServerOptions options = {})
       : gateway(std::move(gw)), metrics(SystemClock::Instance()) {
-    snapshots.Publish(
-        api::ServingSnapshot::Build(api::testing::MakeDemoChartSet(kChartDay), 1));
+    snapshots.Publish(api::ServingSnapshot::Build(api::testing::MakeDemoChartSet(kChartDay), 1));
     api::AddServingRoutes(router, {gateway, &snapshots, &metrics});
     options.threads = threads;
     options.access_log = std::make_shared<spdlog::logger>(
