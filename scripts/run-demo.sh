@@ -45,6 +45,14 @@ if grep -q "^no usage data yet" <<<"$build_out"; then
   echo "== demo data ready in $((SECONDS - start)) s"
 else
   printf '%s\n' "$build_out"
+  # Charts are as of the latest closed day: once the data is days old, the short windows
+  # thin out. Say so (the database may hold more than the demo, so it is not deleted here).
+  last_day=$(sed -n 's/.*daily cells ([0-9-]*\.\.\([0-9-]*\)).*/\1/p' <<<"$build_out" | head -n 1)
+  yesterday=$(date -u -d yesterday +%F)
+  if [ -n "$last_day" ] && [[ $last_day < $yesterday ]]; then
+    echo "note: the data ends on $last_day; the 7-day charts empty out a week after that." >&2
+    echo "      For fresh demo data: stop, remove $db* and $demo_dir, and run again." >&2
+  fi
 fi
 
 # 2. A fresh demo key; earlier ones are revoked so that keys do not pile up.
