@@ -2,12 +2,9 @@
 // chunk of a large input is committed leaves a consistent store holding whole chunks;
 // re-running the same command completes the input, and the totals equal those of a clean
 // single run (every record counted exactly once).
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -20,51 +17,21 @@
 #include <vector>
 
 #include "ingest/byte_source.h"
+#include "ingest/process.h"
 #include "ingest/test_util.h"
 #include "store/sqlite/sqlite_chart_store.h"
-
-extern char** environ;
 
 namespace soundtrend {
 namespace {
 
+using ingest::testing::ReadFile;
+using ingest::testing::RunToEnd;
+using ingest::testing::Spawn;
+using ingest::testing::Wait;
+
 constexpr int kRecords = 300'000;
 constexpr int kPerBatch = 2'000;  // 150 chunks
 constexpr int kChunks = kRecords / kPerBatch;
-
-// Starts `argv` with stdout and stderr appended to `log`; returns the pid or -1.
-pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  return rc == 0 ? pid : -1;
-}
-
-// Waits for `pid`; returns its exit code, or 128 + signal.
-int Wait(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return -1;
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-int RunToEnd(const std::vector<std::string>& argv, const std::string& log) {
-  const pid_t pid = Spawn(argv, log);
-  return pid < 0 ? -1 : Wait(pid);
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 std::string IntegrityCheck(const std::string& db_path) {
   sqlite3* db = nullptr;
