@@ -6,6 +6,8 @@
 #
 # Environment (defaults): ROUNDS=3 DURATION=10s CONNECTIONS=64 WRK_THREADS=2
 #   SERVER_THREADS=2 (soundtrend --threads and nginx worker_processes)
+#   LEDGER_SYNC=normal (soundtrend --ledger-sync: normal = a charge survives kill -9,
+#   full = also power loss, one fdatasync per group commit)
 #   ACCESS_LOG=0 (1: nginx writes its access log and soundtrend runs at --log-level info,
 #   i.e. one log line per request, both to files in the work dir)
 #   KEEP=0 (1: keep the work dir)
@@ -28,6 +30,7 @@ DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
 WRK_THREADS=${WRK_THREADS:-2}
 SERVER_THREADS=${SERVER_THREADS:-2}
+LEDGER_SYNC=${LEDGER_SYNC:-normal}
 ACCESS_LOG=${ACCESS_LOG:-0}
 KEEP=${KEEP:-0}
 NGINX=${NGINX:-/usr/sbin/nginx}
@@ -107,7 +110,7 @@ start_soundtrend() {
   cat "$WORK/$name.log" >&2
   exit 1
 }
-start_soundtrend charging
+start_soundtrend charging --ledger-sync "$LEDGER_SYNC"
 PORT_ON=$PORT
 start_soundtrend nocharging --no-charging
 PORT_OFF=$PORT
@@ -181,8 +184,9 @@ print(f"{rps:.0f} {p99:.3f} {int(bad.group(1)) if bad else 0}"
       + (" " + errors.group(0).replace(" ", "_") if errors else ""))'
 }
 
-# A charge is fsynced (SQLite WAL, synchronous=FULL) before its response leaves, so with
-# C connections each waiting for its answer, charged requests/s <= C / (commit latency).
+# With --ledger-sync full a charge is fsynced (SQLite WAL, synchronous=FULL) before its
+# response leaves, so with C connections each waiting for its answer, charged requests/s
+# <= C / (commit latency). With normal (default) no fsync is on the request path.
 FSYNC_MS=$(python3 - "$WORK" <<'PY'
 import os, statistics, sys, time
 path = os.path.join(sys.argv[1], "fsync_probe")
@@ -198,8 +202,9 @@ os.unlink(path)
 print(f"{statistics.median(lat):.2f}")
 PY
 )
-echo "fdatasync on the database's file system: median $FSYNC_MS ms, so with charging on" \
-  "at most ~$(python3 -c "print(int($CONNECTIONS / ($FSYNC_MS / 1000)))") req/s at $CONNECTIONS connections"
+echo "fdatasync on the database's file system: median $FSYNC_MS ms, so with --ledger-sync full" \
+  "at most ~$(python3 -c "print(int($CONNECTIONS / ($FSYNC_MS / 1000)))") req/s at $CONNECTIONS connections" \
+  "(this run: --ledger-sync $LEDGER_SYNC)"
 echo "== load before: $(uptime)"
 echo "== wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency, $ROUNDS rounds," \
   "servers with $SERVER_THREADS threads/workers, $(nproc) cores, access logs: $ACCESS_LOG"

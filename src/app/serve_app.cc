@@ -71,7 +71,9 @@ Status ServeApp::Init() {
   if (!first.ok()) return first.status();
 
   // Keys and ledger.
-  auto key_store = store::sqlite::SqliteKeyStore::Open(config_.db_path);
+  store::sqlite::OpenOptions key_store_options;
+  key_store_options.synchronous_full = config_.ledger_sync_full;  // --ledger-sync
+  auto key_store = store::sqlite::SqliteKeyStore::Open(config_.db_path, key_store_options);
   if (!key_store.ok()) return key_store.status();
   gateway::BillingGatewayOptions gateway_options;
   gateway_options.charging = config_.charging;  // --no-charging

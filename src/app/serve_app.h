@@ -46,6 +46,11 @@ struct ServeConfig {
   int64_t publish_interval_seconds = 60;  // > 0
   // false: keys, permissions and rate limits stay on, successful requests cost 0.
   bool charging = true;
+  // `serve --ledger-sync`: false (normal, default): a committed charge is in the OS (WAL
+  // written) before its response is sent, so it survives a process crash (kill -9, SPEC §6);
+  // true (full): the WAL is also fsynced per group commit, so it survives power loss too
+  // (~one fdatasync, a few ms, per group commit).
+  bool ledger_sync_full = false;
   // The per-request log line's logger; null: spdlog's default logger.
   std::shared_ptr<spdlog::logger> access_log;
   // Server limits and timeouts (host, port, threads and access_log above override).

@@ -30,6 +30,7 @@ struct ServeFlags {
   int64_t lateness_seconds = 7200;
   int64_t publish_interval_seconds = 60;
   bool no_charging = false;
+  std::string ledger_sync = "normal";
 };
 
 int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
@@ -59,6 +60,7 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
   config.lateness_seconds = flags.lateness_seconds;
   config.publish_interval_seconds = flags.publish_interval_seconds;
   config.charging = !flags.no_charging;
+  config.ledger_sync_full = flags.ledger_sync == "full";
 
   auto app = ServeApp::Open(config);
   if (!app.ok()) {
@@ -119,6 +121,13 @@ void AddServeCommand(CLI::App& app, GlobalOptions& global) {
       ->capture_default_str();
   cmd->add_flag("--no-charging", flags->no_charging,
                 "successful requests cost 0 (keys and rate limits stay on)");
+  cmd->add_option("--ledger-sync", flags->ledger_sync,
+                  "normal: a charge is written to the ledger (SQLite WAL) before its response "
+                  "is sent, so it survives a crash of the process (kill -9); full: also fsynced "
+                  "before the response, so it survives power loss (one fdatasync per group "
+                  "commit, a few ms)")
+      ->check(CLI::IsMember({"normal", "full"}))
+      ->capture_default_str();
   cmd->callback([&global, flags] {
     const int code = RunServe(global, *flags);
     if (code != 0) throw CLI::RuntimeError(code);

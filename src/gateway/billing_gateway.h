@@ -8,8 +8,13 @@
 // - Each key has its own atomics: the balance (Reserve is a CAS loop that never lets it go
 //   below zero) and the GCRA rate limiter.
 // - Commit hands the charge to one ledger writer thread that stores everything queued in
-//   one SQLite transaction (group commit, synchronous=FULL) and only then calls `done`.
-//   The store also refuses any charge that would make the durable balance negative.
+//   one SQLite transaction (group commit) and only then calls `done`. The store also
+//   refuses any charge that would make the durable balance negative.
+// - Durability (SPEC §6) is the store's: with SQLite WAL, COMMIT returns after the WAL
+//   frames were written to the OS, so a charge whose response was sent survives a crash of
+//   the process (kill -9) with synchronous=NORMAL (`serve --ledger-sync normal`, the
+//   default); synchronous=FULL (`--ledger-sync full`) also fsyncs the WAL per group commit,
+//   so it survives power loss, at the cost of one fdatasync (a few ms here) per commit.
 //
 // Balances: the in-memory balance = the durable balance - reservations not yet committed.
 // It is loaded from the store at Open. Grants made through this object, and grants or key

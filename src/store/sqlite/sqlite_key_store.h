@@ -1,6 +1,9 @@
 // KeyStore over SQLite: tables gw_keys and gw_ledger in the same database file as the
-// chart store (WAL, synchronous=FULL by default, so a committed charge survives kill -9
-// and power loss).
+// chart store (WAL). A committed change (grant, charge) has been written to the WAL file
+// before the commit returns, so it survives kill -9 of the process; with
+// OpenOptions::synchronous_full (the default here; `serve --ledger-sync full`) the WAL is
+// also fsynced at each commit, so it survives power loss too. `serve` uses
+// synchronous=NORMAL by default (`--ledger-sync normal`).
 //
 // Thread-safety: one thread at a time (it owns one SQLite connection). Several processes
 // may open the same file: SQLite serializes their writes (busy timeout from OpenOptions).
