@@ -61,6 +61,36 @@ struct RegionState {
   std::vector<std::shared_ptr<UsesColumn>> uses;  // index: day - base day
   std::vector<std::shared_ptr<VideoColumn>> videos;
   std::array<std::vector<int64_t>, 3> sums;  // window sums per period index, by local
+  // Per period, per block of kSumBlock locals: an upper bound of the block's sums (exact
+  // after a rebuild or a scan; only raised by additions, so still an upper bound after
+  // subtractions). Lets the top-100 selection skip blocks without reading them.
+  std::array<std::vector<int64_t>, 3> block_bound;
+  std::array<int64_t, 3> used{};  // per period: locals with a positive sum
+
+  static constexpr size_t kSumBlock = 256;
+  void AddToSum(int p, uint32_t local, int64_t delta) {
+    int64_t& sum = sums[p][local];
+    const int64_t before = sum;
+    sum += delta;
+    used[p] += (sum > 0) - (before > 0);
+    int64_t& bound = block_bound[p][local / kSumBlock];
+    if (sum > bound) bound = sum;
+  }
+  // Recomputes the exact bounds and counts of period p from the sums.
+  void RecountPeriod(int p) {
+    const std::vector<int64_t>& values = sums[p];
+    int64_t positive = 0;
+    for (size_t b = 0; b < block_bound[p].size(); ++b) {
+      const size_t end = std::min(values.size(), (b + 1) * kSumBlock);
+      int64_t max_value = 0;
+      for (size_t i = b * kSumBlock; i < end; ++i) {
+        max_value = std::max(max_value, values[i]);
+        positive += values[i] > 0;
+      }
+      block_bound[p][b] = max_value;
+    }
+    used[p] = positive;
+  }
 };
 
 }  // namespace internal
@@ -124,7 +154,10 @@ uint32_t ChartEngine::LocalIndex(RegionState& region, uint32_t global) {
   region.global_to_local.Insert(global, local);
   region.local_to_global.PushBack(global);
   region.first_use.PushBack(internal::kNeverUsed);
-  for (auto& sums : region.sums) sums.push_back(0);
+  for (int p = 0; p < kPeriodCount; ++p) {
+    region.sums[p].push_back(0);
+    if (local % RegionState::kSumBlock == 0) region.block_bound[p].push_back(0);
+  }
   ++region_sound_count_;
   return local;
 }
@@ -184,7 +217,7 @@ void ChartEngine::AddDailyUses(const DailyUses& uses) {
   if (state_day_) {
     for (int p = 0; p < kPeriodCount; ++p) {
       if (uses.day <= *state_day_ && uses.day > *state_day_ - kPeriods[p])
-        region.sums[p][local] += amount;
+        region.AddToSum(p, local, amount);
     }
   }
   ++data_version_;
@@ -252,6 +285,7 @@ void ChartEngine::RebuildState(Day day) {
           for (const UseCell& c : column->cells) sums[c.local] += c.uses;
         }
       }
+      region.RecountPeriod(p);
     }
   }
   state_day_ = day;
@@ -267,11 +301,10 @@ void ChartEngine::PositionState(Day day) {
       RegionState& region = *region_ptr;
       const UsesColumn* added = ColumnAt(region.uses, base_day_, d);
       for (int p = 0; p < kPeriodCount; ++p) {
-        std::vector<int64_t>& sums = region.sums[p];
         if (added)
-          for (const UseCell& c : added->cells) sums[c.local] += c.uses;
+          for (const UseCell& c : added->cells) region.AddToSum(p, c.local, c.uses);
         if (const UsesColumn* removed = ColumnAt(region.uses, base_day_, d - kPeriods[p])) {
-          for (const UseCell& c : removed->cells) sums[c.local] -= c.uses;
+          for (const UseCell& c : removed->cells) region.AddToSum(p, c.local, -int64_t{c.uses});
         }
       }
     }
@@ -279,34 +312,28 @@ void ChartEngine::PositionState(Day day) {
   state_day_ = day;
 }
 
-ChartEngine::Selection ChartEngine::SelectTop(const RegionState& region, int period_index,
-                                              Day day) const {
+ChartEngine::Selection ChartEngine::SelectTop(RegionState& region, int period_index, Day day) {
   Selection selection;
   const std::vector<int64_t>& sums = region.sums[period_index];
   const size_t count = sums.size();
   const int64_t* values = sums.data();
   // Pass 1: the 100th largest usage (a min-heap of the largest seen), block by block. A
-  // block's maximum and its count of used sounds are computed first (a loop the compiler
-  // vectorizes); a block whose maximum cannot enter the heap is skipped, which after the
-  // first blocks is almost every block.
-  constexpr size_t kBlock = 256;
-  const size_t block_count = (count + kBlock - 1) / kBlock;
-  std::vector<int64_t> block_max(block_count);
+  // block whose bound cannot enter the heap is skipped unread, which after the first blocks
+  // is almost every block; a block that is read gets its exact maximum as its new bound.
+  constexpr size_t kBlock = RegionState::kSumBlock;
+  std::vector<int64_t>& block_bound = region.block_bound[period_index];
+  const size_t block_count = block_bound.size();
   std::vector<int64_t> heap;
   heap.reserve(kTopSize);
   int64_t entry = 0;  // a value enters the heap when it is larger than this
-  size_t ranked = 0;
+  const size_t ranked = static_cast<size_t>(region.used[period_index]);
   for (size_t b = 0; b < block_count; ++b) {
+    if (block_bound[b] <= entry) continue;
     const size_t begin = b * kBlock;
     const size_t end = std::min(count, begin + kBlock);
     int64_t max_value = 0;
-    size_t used = 0;
-    for (size_t i = begin; i < end; ++i) {
-      max_value = std::max(max_value, values[i]);
-      used += values[i] > 0;
-    }
-    ranked += used;
-    block_max[b] = max_value;
+    for (size_t i = begin; i < end; ++i) max_value = std::max(max_value, values[i]);
+    block_bound[b] = max_value;
     if (max_value <= entry) continue;
     for (size_t i = begin; i < end; ++i) {
       const int64_t v = values[i];
@@ -329,7 +356,7 @@ ChartEngine::Selection ChartEngine::SelectTop(const RegionState& region, int per
   const UsesColumn* today = ColumnAt(region.uses, base_day_, day);
   std::vector<internal::RankKey> candidates;
   for (size_t b = 0; b < block_count; ++b) {
-    if (block_max[b] < threshold) continue;
+    if (block_bound[b] < threshold) continue;
     const size_t end = std::min(count, (b + 1) * kBlock);
     for (size_t i = b * kBlock; i < end; ++i) {
       if (values[i] < threshold) continue;

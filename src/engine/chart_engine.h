@@ -123,7 +123,8 @@ class ChartEngine {
     std::vector<int64_t> usage;
     size_t ranked_count = 0;
   };
-  Selection SelectTop(const internal::RegionState& region, int period_index, Day day) const;
+  // Also tightens the region's block bounds (see RegionState).
+  Selection SelectTop(internal::RegionState& region, int period_index, Day day);
   // Records `locals` as the top of (region, period_index, day), replacing any earlier one.
   // Returns true when the history changed.
   bool RecordTop(RegionId region, int period_index, Day day, std::vector<uint32_t> locals);
