@@ -378,6 +378,27 @@ TEST(ChartEngineTest, PublishedChartSetNeverChangesWhenDataArrives) {
   EXPECT_EQ(MustFind(*next, kUS, 7).top()[0].usage_count, 13);
 }
 
+TEST(ChartEngineTest, LateUsesInThePublishedWindowReachTheNextPublicationInAnyBlock) {
+  ChartEngine engine;
+  // 1024 sounds with one use each: four blocks of 256 window sums, all at 1.
+  for (uint64_t clip = 1; clip <= 1024; ++clip) Use(engine, clip, kDay - 1, 1);
+  auto first = engine.Publish(kDay, nullptr);
+  EXPECT_EQ(MustFind(*first, kUS, 7).top()[0].sound->clip_id, 1u);
+  // Late uses for a sound of the last block and for a sound the region never saw (a new
+  // block): both must be found although the other blocks are full of ties at 1.
+  Use(engine, 1000, kDay, 50);
+  Use(engine, 5000, kDay - 2, 20);
+  auto second = engine.Publish(kDay, nullptr);
+  for (int period : kPeriods) {
+    const Edition& ed = MustFind(*second, kUS, period);
+    ASSERT_GE(ed.top().size(), 2u);
+    EXPECT_EQ(ed.top()[0].sound->clip_id, 1000u);
+    EXPECT_EQ(ed.top()[0].usage_count, 51);
+    EXPECT_EQ(ed.top()[1].sound->clip_id, 5000u);
+    EXPECT_EQ(ed.ranked_count(), 1025u);
+  }
+}
+
 TEST(ChartEngineTest, HistoryRecordsCoverEveryDayAndReloadGivesTheSameCharts) {
   ChartEngine engine;
   for (int i = 0; i < 40; ++i) {
