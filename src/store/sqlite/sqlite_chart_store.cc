@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <deque>
 #include <mutex>
+#include <span>
 #include <string_view>
 #include <tuple>
 #include <vector>
@@ -26,20 +28,20 @@ CREATE TABLE IF NOT EXISTS sounds(
   duration INTEGER NOT NULL,
   commercial INTEGER NOT NULL,
   promoted INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS daily_uses(
+CREATE TABLE IF NOT EXISTS cell_segments(
+  id INTEGER PRIMARY KEY,
   day INTEGER NOT NULL,
   region TEXT NOT NULL,
-  clip_id INTEGER NOT NULL,
-  uses INTEGER NOT NULL,
-  PRIMARY KEY(day, region, clip_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS videos(
-  region TEXT NOT NULL,
-  clip_id INTEGER NOT NULL,
+  cells INTEGER NOT NULL,
+  data BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS cell_segments_by_key ON cell_segments(day, region, id);
+CREATE TABLE IF NOT EXISTS video_segments(
+  id INTEGER PRIMARY KEY,
   day INTEGER NOT NULL,
-  video_id INTEGER NOT NULL,
-  cover TEXT NOT NULL,
-  views INTEGER NOT NULL,
-  PRIMARY KEY(region, clip_id, day, video_id)) WITHOUT ROWID;
+  region TEXT NOT NULL,
+  videos INTEGER NOT NULL,
+  data BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS video_segments_by_key ON video_segments(day, region, id);
 CREATE TABLE IF NOT EXISTS batches(
   id TEXT PRIMARY KEY,
   applied_micros INTEGER NOT NULL,
@@ -74,6 +76,227 @@ Status CheckRegion(RegionId r) {
   return Status::Ok();
 }
 
+constexpr size_t kVideosKept = 4;
+// A (day, region) with more segments than this after a write is merged into one.
+constexpr int64_t kMaxSegments = 8;
+
+// ---- Segment encoding (see the header): LEB128 varints.
+void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out += static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  out += static_cast<char>(v);
+}
+uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+
+class Decoder {
+ public:
+  explicit Decoder(std::string_view data) : p_(data.data()), end_(data.data() + data.size()) {}
+  bool done() const { return p_ == end_; }
+  bool Varint(uint64_t* v) {
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64 && p_ != end_; shift += 7) {
+      const uint8_t b = static_cast<uint8_t>(*p_++);
+      r |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) {
+        *v = r;
+        return true;
+      }
+    }
+    return false;
+  }
+  bool Bytes(size_t n, std::string_view* out) {
+    if (static_cast<size_t>(end_ - p_) < n) return false;
+    *out = std::string_view(p_, n);
+    p_ += n;
+    return true;
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+Status BadSegment() { return Status::Corruption("stored segment does not decode"); }
+
+struct Cell {
+  uint64_t clip_id;
+  int64_t uses;
+};
+
+// Cells: (clip_id delta from the previous entry, zigzag uses), clip ids strictly increasing.
+void EncodeCells(std::span<const Cell> cells, std::string& out) {
+  out.clear();
+  out.reserve(cells.size() * 7);
+  uint64_t prev = 0;
+  for (const Cell& c : cells) {
+    PutVarint(out, c.clip_id - prev);
+    PutVarint(out, ZigZag(c.uses));
+    prev = c.clip_id;
+  }
+}
+
+Status DecodeCells(std::string_view data, std::vector<Cell>& out) {
+  Decoder d(data);
+  uint64_t clip = 0;
+  while (!d.done()) {
+    uint64_t delta, uses;
+    if (!d.Varint(&delta) || !d.Varint(&uses)) return BadSegment();
+    clip += delta;
+    out.push_back(Cell{clip, UnZigZag(uses)});
+  }
+  return Status::Ok();
+}
+
+// Sorts by clip id (unsigned) and sums duplicates.
+void SumCells(std::vector<Cell>& cells) {
+  std::sort(cells.begin(), cells.end(),
+            [](const Cell& a, const Cell& b) { return a.clip_id < b.clip_id; });
+  size_t w = 0;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (w > 0 && cells[w - 1].clip_id == cells[i].clip_id) {
+      cells[w - 1].uses += cells[i].uses;
+    } else {
+      cells[w++] = cells[i];
+    }
+  }
+  cells.resize(w);
+}
+
+struct Video {
+  uint64_t clip_id;
+  uint64_t video_id;
+  int64_t views;
+  std::string_view cover;  // into a segment blob or a VideoRecord that outlives it
+};
+
+// Videos: (clip_id delta, video_id, zigzag views, cover length, cover bytes), clip ids
+// non-decreasing.
+void EncodeVideos(std::span<const Video> videos, std::string& out) {
+  out.clear();
+  uint64_t prev = 0;
+  for (const Video& v : videos) {
+    PutVarint(out, v.clip_id - prev);
+    PutVarint(out, v.video_id);
+    PutVarint(out, ZigZag(v.views));
+    PutVarint(out, v.cover.size());
+    out.append(v.cover);
+    prev = v.clip_id;
+  }
+}
+
+Status DecodeVideos(std::string_view data, std::vector<Video>& out) {
+  Decoder d(data);
+  uint64_t clip = 0;
+  while (!d.done()) {
+    uint64_t delta, id, views, len;
+    std::string_view cover;
+    if (!d.Varint(&delta) || !d.Varint(&id) || !d.Varint(&views) || !d.Varint(&len) ||
+        !d.Bytes(len, &cover)) {
+      return BadSegment();
+    }
+    clip += delta;
+    out.push_back(Video{clip, id, UnZigZag(views), cover});
+  }
+  return Status::Ok();
+}
+
+// `videos` in the order they were written (earlier segments first): keeps, per clip, the
+// 4 most viewed (ties: smaller video_id) of the distinct videos, each with its largest
+// view count (ties: the earliest record), ordered by (clip_id, views desc, video_id).
+void KeepTopVideos(std::vector<Video>& videos) {
+  std::stable_sort(videos.begin(), videos.end(), [](const Video& a, const Video& b) {
+    if (a.clip_id != b.clip_id) return a.clip_id < b.clip_id;
+    if (a.video_id != b.video_id) return a.video_id < b.video_id;
+    return a.views > b.views;
+  });
+  size_t w = 0;
+  for (size_t i = 0; i < videos.size(); ++i) {
+    if (w > 0 && videos[w - 1].clip_id == videos[i].clip_id &&
+        videos[w - 1].video_id == videos[i].video_id) {
+      continue;
+    }
+    videos[w++] = videos[i];
+  }
+  videos.resize(w);
+  std::sort(videos.begin(), videos.end(), [](const Video& a, const Video& b) {
+    if (a.clip_id != b.clip_id) return a.clip_id < b.clip_id;
+    if (a.views != b.views) return a.views > b.views;
+    return a.video_id < b.video_id;
+  });
+  w = 0;
+  size_t same = 0;
+  for (size_t i = 0; i < videos.size(); ++i) {
+    same = (i > 0 && videos[i].clip_id == videos[i - 1].clip_id) ? same + 1 : 0;
+    if (same < kVideosKept) videos[w++] = videos[i];
+  }
+  videos.resize(w);
+}
+
+// A prepared statement over the raw handle, for BLOB columns (bound without a copy: the
+// bound bytes must stay alive until the statement is reset).
+class BlobStatement {
+ public:
+  BlobStatement() = default;
+  BlobStatement(const BlobStatement&) = delete;
+  BlobStatement& operator=(const BlobStatement&) = delete;
+  ~BlobStatement() { sqlite3_finalize(stmt_); }
+  Status Prepare(sqlite3* db, std::string_view sql) {
+    db_ = db;
+    if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                           &stmt_, nullptr) != SQLITE_OK) {
+      return sqlite::SqliteError(db, "prepare");
+    }
+    return Status::Ok();
+  }
+  BlobStatement& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  BlobStatement& Bind(int i, std::string_view text) {
+    sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+    return *this;
+  }
+  BlobStatement& BindBlob(int i, std::string_view bytes) {
+    sqlite3_bind_blob64(stmt_, i, bytes.data(), bytes.size(), SQLITE_STATIC);
+    return *this;
+  }
+  Result<bool> Step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return sqlite::SqliteError(db_, "step");
+  }
+  Status Run() {
+    Result<bool> r = Step();
+    Reset();
+    return r.ok() ? Status::Ok() : r.status();
+  }
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  int64_t Int(int i) const { return sqlite3_column_int64(stmt_, i); }
+  std::string_view Text(int i) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
+    return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, i)))
+             : std::string_view();
+  }
+  std::string_view Blob(int i) const {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, i));
+    return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, i)))
+             : std::string_view();
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
 class SqliteChartStore final : public ChartStore {
  public:
   SqliteChartStore(std::unique_ptr<Database> db, SqliteChartStoreOptions options)
@@ -89,27 +312,27 @@ class SqliteChartStore final : public ChartStore {
         Prep(upsert_sound_,
              "INSERT OR REPLACE INTO sounds(clip_id, song_id, title, author, cover, "
              "duration, commercial, promoted) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
-    ST_RETURN_IF_ERROR(
-        Prep(add_uses_,
-             "INSERT INTO daily_uses(day, region, clip_id, uses) VALUES(?1, ?2, ?3, ?4) "
-             "ON CONFLICT(day, region, clip_id) DO UPDATE SET uses = uses + "
-             "excluded.uses"));
-    ST_RETURN_IF_ERROR(Prep(upsert_video_,
-                            "INSERT INTO videos(region, clip_id, day, video_id, cover, views) "
-                            "VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
-                            "ON CONFLICT(region, clip_id, day, video_id) DO UPDATE SET "
-                            "views = excluded.views, cover = excluded.cover "
-                            "WHERE excluded.views > videos.views"));
-    ST_RETURN_IF_ERROR(Prep(videos_of_key_,
-                            "SELECT video_id, views FROM videos WHERE region = ?1 AND clip_id = ?2 "
-                            "AND day = ?3"));
-    ST_RETURN_IF_ERROR(Prep(delete_video_,
-                            "DELETE FROM videos WHERE region = ?1 AND clip_id = ?2 AND day = ?3 "
-                            "AND video_id = ?4"));
     ST_RETURN_IF_ERROR(Prep(upsert_edition_,
                             "INSERT OR REPLACE INTO editions(region, period, day, clip_ids) "
                             "VALUES(?1, ?2, ?3, ?4)"));
-    return Status::Ok();
+    sqlite3* h = db_->handle();
+    ST_RETURN_IF_ERROR(count_cell_segments_.Prepare(
+        h, "SELECT count(*) FROM cell_segments WHERE day = ?1 AND region = ?2"));
+    ST_RETURN_IF_ERROR(cell_segments_of_key_.Prepare(
+        h, "SELECT data FROM cell_segments WHERE day = ?1 AND region = ?2 ORDER BY id"));
+    ST_RETURN_IF_ERROR(delete_cell_segments_.Prepare(
+        h, "DELETE FROM cell_segments WHERE day = ?1 AND region = ?2"));
+    ST_RETURN_IF_ERROR(insert_cell_segment_.Prepare(
+        h, "INSERT INTO cell_segments(day, region, cells, data) VALUES(?1, ?2, ?3, ?4)"));
+    ST_RETURN_IF_ERROR(count_video_segments_.Prepare(
+        h, "SELECT count(*) FROM video_segments WHERE day = ?1 AND region = ?2"));
+    ST_RETURN_IF_ERROR(video_segments_of_key_.Prepare(
+        h, "SELECT data FROM video_segments WHERE day = ?1 AND region = ?2 ORDER BY id"));
+    ST_RETURN_IF_ERROR(delete_video_segments_.Prepare(
+        h, "DELETE FROM video_segments WHERE day = ?1 AND region = ?2"));
+    ST_RETURN_IF_ERROR(insert_video_segment_.Prepare(
+        h, "INSERT INTO video_segments(day, region, videos, data) VALUES(?1, ?2, ?3, ?4)"));
+    return MigrateRowTables();
   }
 
   Result<bool> ApplyBatch(const Batch& batch) override {
@@ -135,33 +358,61 @@ class SqliteChartStore final : public ChartStore {
           .Bind(7, static_cast<int64_t>(s.commercial))
           .Bind(8, static_cast<int64_t>(s.promoted));
       ST_RETURN_IF_ERROR(upsert_sound_->Run());
-      ST_RETURN_IF_ERROR(CountRow());
+      ST_RETURN_IF_ERROR(CountRows(1));
     }
-    for (const DailyUses& u : batch.uses) {
-      add_uses_->Bind(1, static_cast<int64_t>(u.day))
-          .Bind(2, RegionCode(u.region))
-          .Bind(3, ToDb(u.clip_id))
-          .Bind(4, u.uses);
-      ST_RETURN_IF_ERROR(add_uses_->Run());
-      ST_RETURN_IF_ERROR(CountRow());
+
+    // Daily uses: one segment per (day, region), cells sorted by clip id.
+    auto key_less = [](const DailyUses& a, const DailyUses& b) {
+      if (a.day != b.day) return a.day < b.day;
+      if (a.region != b.region) return a.region < b.region;
+      return a.clip_id < b.clip_id;
+    };
+    const std::vector<DailyUses>* uses = &batch.uses;
+    std::vector<DailyUses> sorted_uses;
+    if (!std::is_sorted(batch.uses.begin(), batch.uses.end(), key_less)) {
+      sorted_uses = batch.uses;
+      std::stable_sort(sorted_uses.begin(), sorted_uses.end(), key_less);
+      uses = &sorted_uses;
     }
-    using VideoKey = std::tuple<RegionId, uint64_t, Day>;
-    std::vector<VideoKey> touched;
-    touched.reserve(batch.videos.size());
-    for (const VideoRecord& v : batch.videos) {
-      upsert_video_->Bind(1, RegionCode(v.region))
-          .Bind(2, ToDb(v.clip_id))
-          .Bind(3, static_cast<int64_t>(v.day))
-          .Bind(4, ToDb(v.video_id))
-          .Bind(5, std::string_view(v.cover))
-          .Bind(6, v.views);
-      ST_RETURN_IF_ERROR(upsert_video_->Run());
-      ST_RETURN_IF_ERROR(CountRow());
-      touched.emplace_back(v.region, v.clip_id, v.day);
+    std::vector<Cell> cells;
+    for (size_t i = 0; i < uses->size();) {
+      const Day day = (*uses)[i].day;
+      const RegionId region = (*uses)[i].region;
+      cells.clear();
+      for (; i < uses->size() && (*uses)[i].day == day && (*uses)[i].region == region; ++i) {
+        const DailyUses& u = (*uses)[i];
+        if (!cells.empty() && cells.back().clip_id == u.clip_id) {
+          cells.back().uses += u.uses;
+        } else {
+          cells.push_back(Cell{u.clip_id, u.uses});
+        }
+      }
+      ST_RETURN_IF_ERROR(CountRows(static_cast<int64_t>(cells.size())));
+      ST_RETURN_IF_ERROR(WriteCells(day, region, cells));
     }
-    std::sort(touched.begin(), touched.end());
-    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
-    for (const VideoKey& key : touched) ST_RETURN_IF_ERROR(KeepTopVideos(key));
+
+    // Videos: one segment per (day, region), the top 4 per clip.
+    std::vector<Video> videos;
+    videos.reserve(batch.videos.size());
+    std::vector<std::pair<uint64_t, size_t>> order;  // ((day, region), index), stable
+    order.reserve(batch.videos.size());
+    for (size_t i = 0; i < batch.videos.size(); ++i) {
+      const VideoRecord& v = batch.videos[i];
+      order.emplace_back(static_cast<uint64_t>(static_cast<uint32_t>(v.day)) << 8 | v.region, i);
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 0; i < order.size();) {
+      const uint64_t key = order[i].first;
+      videos.clear();
+      for (; i < order.size() && order[i].first == key; ++i) {
+        const VideoRecord& v = batch.videos[order[i].second];
+        videos.push_back(Video{v.clip_id, v.video_id, v.views, v.cover});
+      }
+      ST_RETURN_IF_ERROR(CountRows(static_cast<int64_t>(videos.size())));
+      const VideoRecord& first = batch.videos[order[i - 1].second];
+      ST_RETURN_IF_ERROR(WriteVideos(first.day, first.region, videos));
+    }
 
     insert_batch_->Bind(1, std::string_view(batch.id))
         .Bind(2, options_.clock->NowMicros())
@@ -202,65 +453,34 @@ class SqliteChartStore final : public ChartStore {
     }
   }
 
-  // Rows come out of the primary key in (day, region code, clip_id as signed) order; one
-  // day at a time is re-sorted into (region id, clip_id as unsigned) order.
   Status ForEachDailyUses(const std::function<Status(const DailyUses&)>& fn) override {
     std::lock_guard lock(mu_);
-    Result<Statement> stmt =
-        db_->Prepare("SELECT day, region, clip_id, uses FROM daily_uses ORDER BY day");
-    if (!stmt.ok()) return stmt.status();
-    std::vector<DailyUses> day_rows;
-    auto flush = [&]() -> Status {
-      std::sort(day_rows.begin(), day_rows.end(), [](const DailyUses& a, const DailyUses& b) {
-        return std::tie(a.region, a.clip_id) < std::tie(b.region, b.clip_id);
-      });
-      for (const DailyUses& u : day_rows) ST_RETURN_IF_ERROR(fn(u));
-      day_rows.clear();
+    return ScanCells([&](Day day, RegionId region, std::span<const Cell> cells) -> Status {
+      for (const Cell& c : cells) ST_RETURN_IF_ERROR(fn(DailyUses{c.clip_id, region, day, c.uses}));
       return Status::Ok();
-    };
-    for (;;) {
-      Result<bool> row = stmt->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      DailyUses u;
-      u.day = static_cast<Day>(stmt->ColumnInt(0));
-      Result<RegionId> region = RegionFromDb(stmt->ColumnText(1));
-      if (!region.ok()) return region.status();
-      u.region = *region;
-      u.clip_id = FromDb(stmt->ColumnInt(2));
-      u.uses = stmt->ColumnInt(3);
-      if (!day_rows.empty() && day_rows.back().day != u.day) ST_RETURN_IF_ERROR(flush());
-      day_rows.push_back(u);
-    }
-    return flush();
+    });
   }
 
   Status ForEachVideo(const std::function<Status(const VideoRecord&)>& fn) override {
     std::lock_guard lock(mu_);
-    Result<Statement> stmt = db_->Prepare(
-        "SELECT region, clip_id, day, video_id, cover, views FROM videos ORDER BY region, "
-        "clip_id, day, video_id");
-    if (!stmt.ok()) return stmt.status();
-    for (;;) {
-      Result<bool> row = stmt->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) return Status::Ok();
-      VideoRecord v;
-      Result<RegionId> region = RegionFromDb(stmt->ColumnText(0));
-      if (!region.ok()) return region.status();
-      v.region = *region;
-      v.clip_id = FromDb(stmt->ColumnInt(1));
-      v.day = static_cast<Day>(stmt->ColumnInt(2));
-      v.video_id = FromDb(stmt->ColumnInt(3));
-      v.cover = stmt->ColumnText(4);
-      v.views = stmt->ColumnInt(5);
-      ST_RETURN_IF_ERROR(fn(v));
-    }
+    VideoRecord v;
+    return ScanVideos([&](Day day, RegionId region, std::span<const Video> videos) -> Status {
+      for (const Video& x : videos) {
+        v.video_id = x.video_id;
+        v.clip_id = x.clip_id;
+        v.region = region;
+        v.day = day;
+        v.cover.assign(x.cover);
+        v.views = x.views;
+        ST_RETURN_IF_ERROR(fn(v));
+      }
+      return Status::Ok();
+    });
   }
 
   Result<std::optional<Day>> LatestUsageDay() override {
     std::lock_guard lock(mu_);
-    Result<Statement> stmt = db_->Prepare("SELECT max(day) FROM daily_uses");
+    Result<Statement> stmt = db_->Prepare("SELECT max(day) FROM cell_segments");
     if (!stmt.ok()) return stmt.status();
     Result<bool> row = stmt->Step();
     if (!row.ok()) return row.status();
@@ -335,8 +555,6 @@ class SqliteChartStore final : public ChartStore {
     };
     const Query queries[] = {
         {"SELECT count(*) FROM sounds", &stats.sounds},
-        {"SELECT count(*) FROM daily_uses", &stats.daily_cells},
-        {"SELECT count(*) FROM videos", &stats.videos},
         {"SELECT count(*) FROM batches", &stats.batches},
         {"SELECT count(*) FROM editions", &stats.editions},
     };
@@ -347,6 +565,14 @@ class SqliteChartStore final : public ChartStore {
       if (!row.ok()) return row.status();
       *q.out = *row ? stmt->ColumnInt(0) : 0;
     }
+    ST_RETURN_IF_ERROR(ScanCells([&](Day, RegionId, std::span<const Cell> cells) {
+      stats.daily_cells += static_cast<int64_t>(cells.size());
+      return Status::Ok();
+    }));
+    ST_RETURN_IF_ERROR(ScanVideos([&](Day, RegionId, std::span<const Video> videos) {
+      stats.videos += static_cast<int64_t>(videos.size());
+      return Status::Ok();
+    }));
     return stats;
   }
 
@@ -365,8 +591,8 @@ class SqliteChartStore final : public ChartStore {
     return row;
   }
 
-  Status CountRow() {
-    ++rows_written_;
+  Status CountRows(int64_t n) {
+    rows_written_ += n;
     if (options_.fail_apply_after_rows >= 0 && rows_written_ > options_.fail_apply_after_rows) {
       return Status::IoError("injected failure after " +
                              std::to_string(options_.fail_apply_after_rows) + " rows");
@@ -374,45 +600,244 @@ class SqliteChartStore final : public ChartStore {
     return Status::Ok();
   }
 
-  // Deletes all but the 4 most viewed videos (ties: smaller video_id) of one key.
-  Status KeepTopVideos(const std::tuple<RegionId, uint64_t, Day>& key) {
-    const auto& [region, clip_id, day] = key;
-    videos_of_key_->Bind(1, RegionCode(region))
-        .Bind(2, ToDb(clip_id))
-        .Bind(3, static_cast<int64_t>(day));
-    std::vector<std::pair<int64_t, uint64_t>> found;  // (views, video_id)
-    for (;;) {
-      Result<bool> row = videos_of_key_->Step();
-      if (!row.ok()) {
-        videos_of_key_->Reset();
-        return row.status();
-      }
-      if (!*row) break;
-      found.emplace_back(videos_of_key_->ColumnInt(1), FromDb(videos_of_key_->ColumnInt(0)));
-    }
-    videos_of_key_->Reset();
-    if (found.size() <= kVideosKept) return Status::Ok();
-    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
-      return a.first != b.first ? a.first > b.first : a.second < b.second;
-    });
-    for (size_t i = kVideosKept; i < found.size(); ++i) {
-      delete_video_->Bind(1, RegionCode(region))
-          .Bind(2, ToDb(clip_id))
-          .Bind(3, static_cast<int64_t>(day))
-          .Bind(4, ToDb(found[i].second));
-      ST_RETURN_IF_ERROR(delete_video_->Run());
-    }
-    return Status::Ok();
+  // Number of stored segments of (day, region).
+  Result<int64_t> CountSegments(BlobStatement& count, Day day, std::string_view region) {
+    count.Bind(1, static_cast<int64_t>(day)).Bind(2, region);
+    Result<bool> row = count.Step();
+    const int64_t n = row.ok() && *row ? count.Int(0) : 0;
+    count.Reset();
+    if (!row.ok()) return row.status();
+    return n;
   }
 
-  static constexpr size_t kVideosKept = 4;
+  // Appends `cells` (clip ids strictly increasing) as a segment of (day, region); merges
+  // all of the key's segments into one when there would be more than kMaxSegments.
+  Status WriteCells(Day day, RegionId region, std::vector<Cell>& cells) {
+    const std::string_view code = RegionCode(region);
+    Result<int64_t> n = CountSegments(count_cell_segments_, day, code);
+    if (!n.ok()) return n.status();
+    if (*n + 1 > kMaxSegments) {
+      std::vector<Cell> merged;
+      BlobStatement& sel = cell_segments_of_key_;
+      sel.Bind(1, static_cast<int64_t>(day)).Bind(2, code);
+      Status st;
+      for (;;) {
+        Result<bool> row = sel.Step();
+        if (!row.ok() || !*row) {
+          st = row.status();
+          break;
+        }
+        st = DecodeCells(sel.Blob(0), merged);
+        if (!st.ok()) break;
+      }
+      sel.Reset();
+      ST_RETURN_IF_ERROR(st);
+      merged.insert(merged.end(), cells.begin(), cells.end());
+      SumCells(merged);
+      delete_cell_segments_.Bind(1, static_cast<int64_t>(day)).Bind(2, code);
+      ST_RETURN_IF_ERROR(delete_cell_segments_.Run());
+      cells.swap(merged);
+    }
+    EncodeCells(cells, buffer_);
+    insert_cell_segment_.Bind(1, static_cast<int64_t>(day))
+        .Bind(2, code)
+        .Bind(3, static_cast<int64_t>(cells.size()))
+        .BindBlob(4, buffer_);
+    return insert_cell_segment_.Run();
+  }
+
+  // Appends the top 4 per clip of `videos` (in record order) as a segment of (day, region),
+  // merging the key's segments as WriteCells does.
+  Status WriteVideos(Day day, RegionId region, std::vector<Video>& videos) {
+    const std::string_view code = RegionCode(region);
+    Result<int64_t> n = CountSegments(count_video_segments_, day, code);
+    if (!n.ok()) return n.status();
+    std::vector<std::string> blobs;  // owns the merged covers until encoded
+    if (*n + 1 > kMaxSegments) {
+      std::vector<Video> merged;
+      BlobStatement& sel = video_segments_of_key_;
+      sel.Bind(1, static_cast<int64_t>(day)).Bind(2, code);
+      Status st;
+      for (;;) {
+        Result<bool> row = sel.Step();
+        if (!row.ok() || !*row) {
+          st = row.status();
+          break;
+        }
+        blobs.emplace_back(sel.Blob(0));
+      }
+      sel.Reset();
+      ST_RETURN_IF_ERROR(st);
+      for (const std::string& b : blobs) ST_RETURN_IF_ERROR(DecodeVideos(b, merged));
+      merged.insert(merged.end(), videos.begin(), videos.end());
+      delete_video_segments_.Bind(1, static_cast<int64_t>(day)).Bind(2, code);
+      ST_RETURN_IF_ERROR(delete_video_segments_.Run());
+      videos.swap(merged);
+    }
+    KeepTopVideos(videos);
+    EncodeVideos(videos, buffer_);
+    insert_video_segment_.Bind(1, static_cast<int64_t>(day))
+        .Bind(2, code)
+        .Bind(3, static_cast<int64_t>(videos.size()))
+        .BindBlob(4, buffer_);
+    return insert_video_segment_.Run();
+  }
+
+  // Calls fn(day, region, cells) for every (day, region) with cells, in (day, region id)
+  // order, the cells summed over the key's segments and ordered by clip id (unsigned).
+  Status ScanCells(const std::function<Status(Day, RegionId, std::span<const Cell>)>& fn) {
+    Result<Statement> stmt =
+        db_->Prepare("SELECT day, region, data FROM cell_segments ORDER BY day, region, id");
+    if (!stmt.ok()) return stmt.status();
+    std::vector<std::vector<Cell>> by_region(kRegionCount);
+    std::vector<int> segments(kRegionCount, 0);
+    std::optional<Day> current;
+    auto flush = [&]() -> Status {
+      for (size_t r = 0; r < kRegionCount; ++r) {
+        if (segments[r] == 0) continue;
+        if (segments[r] > 1) SumCells(by_region[r]);
+        Status st = fn(*current, static_cast<RegionId>(r), by_region[r]);
+        by_region[r].clear();
+        segments[r] = 0;
+        ST_RETURN_IF_ERROR(st);
+      }
+      return Status::Ok();
+    };
+    for (;;) {
+      Result<bool> row = stmt->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      const Day day = static_cast<Day>(stmt->ColumnInt(0));
+      if (current && *current != day) ST_RETURN_IF_ERROR(flush());
+      current = day;
+      Result<RegionId> region = RegionFromDb(stmt->ColumnText(1));
+      if (!region.ok()) return region.status();
+      ++segments[*region];
+      ST_RETURN_IF_ERROR(DecodeCells(stmt->ColumnText(2), by_region[*region]));
+    }
+    return current ? flush() : Status::Ok();
+  }
+
+  // Like ScanCells for videos: the top 4 per clip over the key's segments, ordered by
+  // (clip_id, views desc, video_id).
+  Status ScanVideos(const std::function<Status(Day, RegionId, std::span<const Video>)>& fn) {
+    Result<Statement> stmt =
+        db_->Prepare("SELECT day, region, data FROM video_segments ORDER BY day, region, id");
+    if (!stmt.ok()) return stmt.status();
+    std::vector<std::vector<std::string>> blobs(kRegionCount);
+    std::vector<Video> videos;
+    std::optional<Day> current;
+    auto flush = [&]() -> Status {
+      for (size_t r = 0; r < kRegionCount; ++r) {
+        if (blobs[r].empty()) continue;
+        videos.clear();
+        for (const std::string& b : blobs[r]) ST_RETURN_IF_ERROR(DecodeVideos(b, videos));
+        if (blobs[r].size() > 1) KeepTopVideos(videos);
+        Status st = fn(*current, static_cast<RegionId>(r), videos);
+        blobs[r].clear();
+        ST_RETURN_IF_ERROR(st);
+      }
+      return Status::Ok();
+    };
+    for (;;) {
+      Result<bool> row = stmt->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      const Day day = static_cast<Day>(stmt->ColumnInt(0));
+      if (current && *current != day) ST_RETURN_IF_ERROR(flush());
+      current = day;
+      Result<RegionId> region = RegionFromDb(stmt->ColumnText(1));
+      if (!region.ok()) return region.status();
+      blobs[*region].emplace_back(stmt->ColumnText(2));
+    }
+    return current ? flush() : Status::Ok();
+  }
+
+  // Stores written before segments kept one row per cell (`daily_uses`) and per video
+  // (`videos`): converts them to segments once, in one transaction, and drops them.
+  Status MigrateRowTables() {
+    std::lock_guard lock(mu_);
+    Transaction txn(*db_);
+    ST_RETURN_IF_ERROR(txn.status());
+    int64_t legacy_tables = 0;
+    {
+      Result<Statement> exists = db_->Prepare(
+          "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('daily_uses', "
+          "'videos')");
+      if (!exists.ok()) return exists.status();
+      Result<bool> row = exists->Step();
+      if (!row.ok()) return row.status();
+      if (*row) legacy_tables = exists->ColumnInt(0);
+    }
+    if (legacy_tables != 2) return Status::Ok();  // rolls back (nothing written)
+    {
+      Result<Statement> stmt =
+          db_->Prepare("SELECT day, region, clip_id, uses FROM daily_uses ORDER BY day, region");
+      if (!stmt.ok()) return stmt.status();
+      std::vector<Cell> cells;
+      std::optional<std::pair<Day, RegionId>> key;
+      auto flush = [&]() -> Status {
+        if (!key || cells.empty()) return Status::Ok();
+        SumCells(cells);
+        Status st = WriteCells(key->first, key->second, cells);
+        cells.clear();
+        return st;
+      };
+      for (;;) {
+        Result<bool> r = stmt->Step();
+        if (!r.ok()) return r.status();
+        if (!*r) break;
+        Result<RegionId> region = RegionFromDb(stmt->ColumnText(1));
+        if (!region.ok()) return region.status();
+        const std::pair<Day, RegionId> k{static_cast<Day>(stmt->ColumnInt(0)), *region};
+        if (key != k) ST_RETURN_IF_ERROR(flush());
+        key = k;
+        cells.push_back(Cell{FromDb(stmt->ColumnInt(2)), stmt->ColumnInt(3)});
+      }
+      ST_RETURN_IF_ERROR(flush());
+    }
+    {
+      Result<Statement> stmt = db_->Prepare(
+          "SELECT day, region, clip_id, video_id, cover, views FROM videos ORDER BY day, region");
+      if (!stmt.ok()) return stmt.status();
+      std::vector<Video> videos;
+      std::deque<std::string> covers;
+      std::optional<std::pair<Day, RegionId>> key;
+      auto flush = [&]() -> Status {
+        if (!key || videos.empty()) return Status::Ok();
+        Status st = WriteVideos(key->first, key->second, videos);
+        videos.clear();
+        covers.clear();
+        return st;
+      };
+      for (;;) {
+        Result<bool> r = stmt->Step();
+        if (!r.ok()) return r.status();
+        if (!*r) break;
+        Result<RegionId> region = RegionFromDb(stmt->ColumnText(1));
+        if (!region.ok()) return region.status();
+        const std::pair<Day, RegionId> k{static_cast<Day>(stmt->ColumnInt(0)), *region};
+        if (key != k) ST_RETURN_IF_ERROR(flush());
+        key = k;
+        covers.emplace_back(stmt->ColumnText(4));
+        videos.push_back(Video{FromDb(stmt->ColumnInt(2)), FromDb(stmt->ColumnInt(3)),
+                               stmt->ColumnInt(5), covers.back()});
+      }
+      ST_RETURN_IF_ERROR(flush());
+    }
+    ST_RETURN_IF_ERROR(db_->Exec("DROP TABLE daily_uses; DROP TABLE videos;"));
+    return txn.Commit();
+  }
 
   std::mutex mu_;
   std::unique_ptr<Database> db_;
   SqliteChartStoreOptions options_;
   int64_t rows_written_ = 0;
-  std::optional<Statement> has_batch_, insert_batch_, upsert_sound_, add_uses_, upsert_video_,
-      videos_of_key_, delete_video_, upsert_edition_;
+  std::optional<Statement> has_batch_, insert_batch_, upsert_sound_, upsert_edition_;
+  BlobStatement count_cell_segments_, cell_segments_of_key_, delete_cell_segments_,
+      insert_cell_segment_, count_video_segments_, video_segments_of_key_, delete_video_segments_,
+      insert_video_segment_;
+  std::string buffer_;  // the segment being written
 };
 
 }  // namespace

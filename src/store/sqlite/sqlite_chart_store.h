@@ -1,11 +1,19 @@
 // The SQLite implementation of store::ChartStore (see store/chart_store.h for the
 // contracts it keeps).
 //
-// Layout (one file, WAL mode): tables `sounds`, `daily_uses` (clip, region, day -> summed
-// uses), `videos` (the top 4 by views, ties to the smaller video_id, per region, clip and
-// day), `batches` (id, applied time, record counts) and `editions` (region, period, day ->
+// Layout (one file, WAL mode): tables `sounds`, `cell_segments`, `video_segments`,
+// `batches` (id, applied time, record counts) and `editions` (region, period, day ->
 // rank-ordered clip ids). Regions are stored as their two-letter code; 64-bit ids are
-// stored as the SQLite INTEGER with the same bits (ids above 2^63 read back unchanged).
+// stored with the same bits (ids above 2^63 read back unchanged).
+//
+// Daily uses and videos are stored as segments: one row per (day, region) and batch whose
+// BLOB packs that batch's cells (clip ids ascending, delta-varint; varint uses) or videos
+// (the top 4 per clip). Reads sum a key's segments (and keep the top 4 videos per clip);
+// a write that would leave more than 8 segments on a (day, region) merges them into one.
+// A batch thus writes ~one row per (day, region) it touches, not one per cell: the raw
+// ingest rate does not hinge on SQLite's per-row cost, and a cell takes ~6 bytes.
+// Stores of earlier versions (one row per cell in `daily_uses`, per video in `videos`)
+// are converted on open, in one transaction.
 //
 // Each ApplyBatch is one transaction (BEGIN IMMEDIATE ... COMMIT) that also records the
 // batch id, so a crash leaves the file before or after the batch.

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <tuple>
+
 #include "common/clock.h"
 #include "store/chart_store_suite.h"
 #include "store/sqlite/sqlite_db.h"
@@ -64,7 +67,7 @@ TEST_F(SqliteChartStoreTest, StoresRegionsAsTwoLetterCodes) {
   ASSERT_TRUE(*(*store)->ApplyBatch(b));
   auto db = sqlite::Database::Open(path_, {.read_only = true});
   ASSERT_TRUE(db.ok());
-  auto stmt = (*db)->Prepare("SELECT region FROM daily_uses");
+  auto stmt = (*db)->Prepare("SELECT region FROM cell_segments");
   ASSERT_TRUE(stmt.ok());
   ASSERT_TRUE(*stmt->Step());
   EXPECT_EQ(stmt->ColumnText(0), "GB");
@@ -78,12 +81,118 @@ TEST_F(SqliteChartStoreTest, UnknownStoredRegionIsCorruption) {
   {
     auto db = sqlite::Database::Open(path_);
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->Exec("INSERT INTO daily_uses(day, region, clip_id, uses) VALUES(1, 'UK', 1, 1)").ok());
+    ASSERT_TRUE((*db)
+                    ->Exec("INSERT INTO cell_segments(day, region, cells, data) VALUES(1, 'UK', "
+                           "1, x'0101')")
+                    .ok());
   }
   auto store = OpenSqliteChartStore(path_);
   ASSERT_TRUE(store.ok());
   Status st = (*store)->ForEachDailyUses([](const DailyUses&) { return Status::Ok(); });
   EXPECT_EQ(st.code(), Status::Code::kCorruption);
+}
+
+int64_t CountRows(const std::string& path, std::string_view sql) {
+  auto db = sqlite::Database::Open(path, {.read_only = true});
+  if (!db.ok()) return -1;
+  auto stmt = (*db)->Prepare(sql);
+  if (!stmt.ok() || !*stmt->Step()) return -1;
+  return stmt->ColumnInt(0);
+}
+
+TEST_F(SqliteChartStoreTest, ManyBatchesOnOneKeyAreMergedSumAndKeepTheTopVideos) {
+  const RegionId us = *FindRegion("US");
+  {
+    auto store = OpenSqliteChartStore(path_);
+    ASSERT_TRUE(store.ok());
+    for (int i = 0; i < 30; ++i) {
+      Batch b;
+      b.id = "b" + std::to_string(i);
+      b.uses = {{1, us, 7, 1}, {uint64_t(2 + i), us, 7, 2}, {1, us, 8, 3}};
+      b.videos = {{uint64_t(100 + i), 1, us, 7, "c" + std::to_string(i), i},
+                  {100, 1, us, 7, "late", 1000 + i}};
+      ASSERT_TRUE(*(*store)->ApplyBatch(b));
+    }
+  }
+  // Segments of one (day, region) are merged: never more than 8 per key.
+  EXPECT_LE(CountRows(path_, "SELECT count(*) FROM cell_segments WHERE day = 7"), 8);
+  EXPECT_LE(CountRows(path_, "SELECT count(*) FROM video_segments WHERE day = 7"), 8);
+  auto store = OpenSqliteChartStore(path_);
+  ASSERT_TRUE(store.ok());
+  std::vector<DailyUses> uses;
+  ASSERT_TRUE((*store)
+                  ->ForEachDailyUses([&](const DailyUses& u) {
+                    uses.push_back(u);
+                    return Status::Ok();
+                  })
+                  .ok());
+  ASSERT_EQ(uses.size(), 32u);
+  EXPECT_EQ(uses[0], (DailyUses{1, us, 7, 30}));
+  EXPECT_EQ(uses[1], (DailyUses{2, us, 7, 2}));
+  EXPECT_EQ(uses[30], (DailyUses{31, us, 7, 2}));
+  EXPECT_EQ(uses[31], (DailyUses{1, us, 8, 90}));
+  std::vector<VideoRecord> videos;
+  ASSERT_TRUE((*store)
+                  ->ForEachVideo([&](const VideoRecord& v) {
+                    videos.push_back(v);
+                    return Status::Ok();
+                  })
+                  .ok());
+  // Video 100 with its largest views (1029, cover "late"), then 129, 128, 127.
+  ASSERT_EQ(videos.size(), 4u);
+  EXPECT_EQ(videos[0], (VideoRecord{100, 1, us, 7, "late", 1029}));
+  EXPECT_EQ(videos[1].video_id, 129u);
+  EXPECT_EQ(videos[2].video_id, 128u);
+  EXPECT_EQ(videos[3].video_id, 127u);
+  Result<StoreStats> stats = (*store)->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->daily_cells, 32);
+  EXPECT_EQ(stats->videos, 4);
+}
+
+TEST_F(SqliteChartStoreTest, RowTablesOfEarlierVersionsAreConvertedOnOpen) {
+  {
+    auto db = sqlite::Database::Open(path_);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)
+                    ->Exec("CREATE TABLE daily_uses(day INTEGER NOT NULL, region TEXT NOT NULL, "
+                           "clip_id INTEGER NOT NULL, uses INTEGER NOT NULL, PRIMARY KEY(day, "
+                           "region, clip_id)) WITHOUT ROWID;"
+                           "CREATE TABLE videos(region TEXT NOT NULL, clip_id INTEGER NOT NULL, "
+                           "day INTEGER NOT NULL, video_id INTEGER NOT NULL, cover TEXT NOT NULL, "
+                           "views INTEGER NOT NULL, PRIMARY KEY(region, clip_id, day, "
+                           "video_id)) WITHOUT ROWID;"
+                           "INSERT INTO daily_uses VALUES(5, 'GB', 3, 4), (5, 'GB', -1, 2), "
+                           "(5, 'US', 3, 1), (6, 'US', 3, 9);"
+                           "INSERT INTO videos VALUES('GB', 3, 5, 70, 'x', 11), "
+                           "('GB', 3, 5, 71, 'y', 12);")
+                    .ok());
+  }
+  auto store = OpenSqliteChartStore(path_);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  std::vector<DailyUses> uses;
+  ASSERT_TRUE((*store)
+                  ->ForEachDailyUses([&](const DailyUses& u) {
+                    uses.push_back(u);
+                    return Status::Ok();
+                  })
+                  .ok());
+  const RegionId us = *FindRegion("US"), gb = *FindRegion("GB");
+  std::vector<DailyUses> want = {
+      {3, us, 5, 1}, {3, gb, 5, 4}, {~uint64_t{0}, gb, 5, 2}, {3, us, 6, 9}};
+  std::sort(want.begin(), want.end(), [](const DailyUses& a, const DailyUses& b) {
+    return std::tie(a.day, a.region, a.clip_id) < std::tie(b.day, b.region, b.clip_id);
+  });
+  EXPECT_EQ(uses, want);
+  std::vector<VideoRecord> videos;
+  ASSERT_TRUE((*store)
+                  ->ForEachVideo([&](const VideoRecord& v) {
+                    videos.push_back(v);
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(videos, (std::vector<VideoRecord>{{71, 3, gb, 5, "y", 12}, {70, 3, gb, 5, "x", 11}}));
+  EXPECT_EQ(CountRows(path_, "SELECT count(*) FROM sqlite_master WHERE name = 'daily_uses'"), 0);
 }
 
 }  // namespace
