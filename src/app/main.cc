@@ -21,6 +21,21 @@ int main(int argc, char** argv) {
   soundtrend::app::AddDemoCommand(app, global);
   soundtrend::app::AddKeysCommands(app, global);
 
-  CLI11_PARSE(app, argc, argv);
+  // CLI contract: usage errors exit 2 (not CLI11's own codes, e.g. 106 or 109); --help and
+  // --version exit 0; a command's own outcome travels as CLI::RuntimeError(code).
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints the message and the usage hint on stderr
+    return 2;
+  }
   return 0;
 }

@@ -96,5 +96,19 @@ TEST_F(IngestCliTest, ExitCodes) {
   EXPECT_EQ(Uses(), 2);
 }
 
+// Usage errors CLI11 itself detects exit 2 too (not CLI11's codes, e.g. 106, 109).
+TEST_F(IngestCliTest, UsageErrorsExit2AndHelpExits0) {
+  const std::string good = dir_.File("a.ndjson", UseLine("US"));
+  EXPECT_EQ(Ingest({"--no-such-flag", good}), 2) << out_;
+  EXPECT_EQ(Ingest({}), 2) << out_;              // FILE... is required
+  EXPECT_EQ(Ingest({"--batch-id"}), 2) << out_;  // option without its value
+  EXPECT_EQ(Ingest({"--format", "auto", "--format", "csv", good}), 2) << out_;
+  EXPECT_EQ(Ingest({"--help"}), 0) << out_;
+  EXPECT_NE(out_.find("--skip-invalid"), std::string::npos) << out_;
+  EXPECT_EQ(RunToEnd({SOUNDTREND_BINARY, "no-such-command"}, log_), 2);
+  EXPECT_EQ(RunToEnd({SOUNDTREND_BINARY}, log_), 2);  // a subcommand is required
+  EXPECT_EQ(RunToEnd({SOUNDTREND_BINARY, "--help"}, log_), 0);
+}
+
 }  // namespace
 }  // namespace soundtrend
