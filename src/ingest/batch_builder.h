@@ -21,11 +21,21 @@ namespace soundtrend::ingest {
 
 class BatchBuilder {
  public:
-  BatchBuilder();
+  // `expected_records` (a hint, 0 = unknown) sizes the cell table up front.
+  explicit BatchBuilder(int64_t expected_records = 0);
+  ~BatchBuilder();
+  BatchBuilder(BatchBuilder&& other) noexcept;
+  BatchBuilder& operator=(BatchBuilder&& other) noexcept;
+  BatchBuilder(const BatchBuilder&) = delete;
+  BatchBuilder& operator=(const BatchBuilder&) = delete;
+
   void Add(const ParsedRecord& record);
   // Records added since the last Finish.
   int64_t records() const { return records_; }
-  size_t cells() const { return cell_count_; }
+  size_t cells() {
+    Drain();
+    return cell_count_;
+  }
   // Returns the aggregated batch with `id` and source_records = records(), and resets.
   Batch Finish(std::string id);
 
@@ -41,15 +51,36 @@ class BatchBuilder {
     uint64_t clip_id;
     uint64_t day_region;  // (day << 8 | region) + 1; 0 marks an empty slot
     int64_t uses;
-    int32_t videos;  // index into videos_, -1 when none
+    int32_t videos;  // 1 + index into videos_, 0 when none (an all-zero slot is empty)
   };
-  Slot& FindOrInsert(uint64_t clip_id, RegionId region, Day day);
-  void Grow();
-  void AddVideo(Slot& slot, const UseRecord& use);
+  // Cells are added through a short queue: the slot of each queued cell is prefetched
+  // when it is queued and updated kQueue cells later (hides the cache misses of a table
+  // much larger than the caches). Order per cell is preserved.
+  struct Pending {
+    uint64_t clip_id;
+    uint64_t day_region;
+    uint64_t hash;
+    int64_t uses;
+    uint64_t video_id;  // 0: none
+    int64_t views;
+    std::string cover;
+  };
+  static constexpr size_t kQueue = 16;
 
-  std::vector<Slot> slots_;  // open addressing, linear probing, power-of-two size
-  size_t cell_count_ = 0;
+  void Enqueue(uint64_t clip_id, uint64_t day_region, int64_t uses, const UseRecord* video);
+  void Apply(Pending& p);
+  void Drain();
+  void Allocate(size_t slots);
+  void Grow();
+  void AddVideo(Slot& slot, uint64_t video_id, int64_t views, std::string_view cover);
   void SetCover(TopVideos& top, int k, std::string_view cover);
+
+  Slot* slots_ = nullptr;  // calloc'ed: open addressing, linear probing, power of two
+  size_t capacity_ = 0;
+  size_t initial_capacity_ = 0;
+  size_t cell_count_ = 0;
+  Pending queue_[kQueue];
+  size_t queue_head_ = 0, queue_size_ = 0;
 
   std::vector<TopVideos> videos_;
   std::string covers_;  // arena of the kept covers (a replaced cover stays until Finish)

@@ -64,8 +64,8 @@ class RecordScanner {
     int64_t index = 0;
     while (have) {
       if (!skip(index)) {
-        const bool ok = csv ? csv->Parse(text, &record_, &reason_)
-                            : ndjson_.Parse(text, &record_, &reason_);
+        const bool ok =
+            csv ? csv->Parse(text, &record_, &reason_) : ndjson_.Parse(text, &record_, &reason_);
         ST_RETURN_IF_ERROR(on_record(index, line, text, ok, &record_, reason_));
       } else {
         ST_RETURN_IF_ERROR(on_record(index, line, text, true, nullptr, reason_));
@@ -124,35 +124,39 @@ Result<IngestReport> Ingester::Run(const Source& source, InputFormat format) {
   Result<std::unique_ptr<ByteSource>> first = source.open();
   if (!first.ok()) return first.status();
   ByteSource& src1 = **first;
-  BatchBuilder builder;
+  // Sized for the records the input likely holds (>= ~64 bytes each), at most one batch.
+  const int64_t expected_records =
+      std::min(per_batch, src1.raw_size() ? *src1.raw_size() / 64 + 1 : int64_t{0});
+  BatchBuilder builder(expected_records);
   bool single_batch = true;
   {
     RecordScanner scanner(src1, format, limits);
-    Status st = scanner.Scan(
-        [](int64_t) { return false; },
-        [&](int64_t index, int64_t line, std::string_view text, bool ok,
-            const ParsedRecord* record, const std::string& reason) -> Status {
-          ++report.records;
-          if (ok) {
-            if (single_batch) {
-              if (index < per_batch) {
-                builder.Add(*record);
-              } else {
-                single_batch = false;
-                builder = BatchBuilder();  // release the memory
-              }
-            }
-          } else {
-            ++report.rejected;
-            RecordError error{line, reason};
-            if (options_.on_reject) options_.on_reject(source.name, error, text);
-            if (report.errors.size() < options_.max_errors_kept) {
-              report.errors.push_back(std::move(error));
-            }
-          }
-          if ((index + 1) % kProgressEvery == 0) report_progress(src1, index + 1);
-          return Status::Ok();
-        });
+    Status st = scanner.Scan([](int64_t) { return false; },
+                             [&](int64_t index, int64_t line, std::string_view text, bool ok,
+                                 const ParsedRecord* record, const std::string& reason) -> Status {
+                               ++report.records;
+                               if (ok) {
+                                 if (single_batch) {
+                                   if (index < per_batch) {
+                                     builder.Add(*record);
+                                   } else {
+                                     single_batch = false;
+                                     builder = BatchBuilder();  // release the memory
+                                   }
+                                 }
+                               } else {
+                                 ++report.rejected;
+                                 RecordError error{line, reason};
+                                 if (options_.on_reject)
+                                   options_.on_reject(source.name, error, text);
+                                 if (report.errors.size() < options_.max_errors_kept) {
+                                   report.errors.push_back(std::move(error));
+                                 }
+                               }
+                               if ((index + 1) % kProgressEvery == 0)
+                                 report_progress(src1, index + 1);
+                               return Status::Ok();
+                             });
     if (!st.ok()) {
       return Status(st.code() == Status::Code::kInvalidArgument
                         ? Status::InvalidArgument(source.name + ": " + st.message())
@@ -199,8 +203,9 @@ Result<IngestReport> Ingester::Run(const Source& source, InputFormat format) {
   if (single_batch) {
     if (*chunk0) {
       return Status::FailedPrecondition(
-          source.name + ": partly applied before in chunks of a different size; re-run with "
-                        "the records-per-batch of that run");
+          source.name +
+          ": partly applied before in chunks of a different size; re-run with "
+          "the records-per-batch of that run");
     }
     ST_RETURN_IF_ERROR(apply(builder.Finish(report.batch_id)));
     return report;
@@ -213,8 +218,9 @@ Result<IngestReport> Ingester::Run(const Source& source, InputFormat format) {
   if (!*planned) {
     if (*chunk0) {
       return Status::FailedPrecondition(
-          source.name + ": partly applied before in chunks of a different size; re-run with "
-                        "the records-per-batch of that run");
+          source.name +
+          ": partly applied before in chunks of a different size; re-run with "
+          "the records-per-batch of that run");
     }
     Batch plan;
     plan.id = plan_id;
@@ -223,13 +229,14 @@ Result<IngestReport> Ingester::Run(const Source& source, InputFormat format) {
   Result<std::unique_ptr<ByteSource>> second = source.open();
   if (!second.ok()) return second.status();
   ByteSource& src2 = **second;
+  builder = BatchBuilder(per_batch);
   progress.pass = 2;
   int64_t chunk = -1;
   bool chunk_done = false;
   Status chunk_status;
   auto flush = [&]() -> Status {
     if (chunk < 0 || chunk_done) {
-      builder = BatchBuilder();
+      builder = BatchBuilder(per_batch);
       return Status::Ok();
     }
     return apply(builder.Finish(chunk_prefix + std::to_string(chunk)));
@@ -248,8 +255,8 @@ Result<IngestReport> Ingester::Run(const Source& source, InputFormat format) {
         }
         return chunk_done || !chunk_status.ok();
       },
-      [&](int64_t index, int64_t, std::string_view, bool ok,
-          const ParsedRecord* record, const std::string&) -> Status {
+      [&](int64_t index, int64_t, std::string_view, bool ok, const ParsedRecord* record,
+          const std::string&) -> Status {
         ST_RETURN_IF_ERROR(chunk_status);
         if (ok && record) builder.Add(*record);
         if ((index + 1) % kProgressEvery == 0) report_progress(src2, index + 1);
