@@ -6,8 +6,14 @@
 // of up to --records-per-piece records). One thread; generation is not timed.
 //
 //   ingest_bench [--records N (5,000,000)] [--piece N (1,000,000)] [--format ndjson|csv|both]
-//                [--days D (1): the records' times span the last D days]
+//                [--days D (1): the records' times span the last D days, in time order as
+//                 a platform's usage log is; 1 day is the worst case: most cells per record]
+//                [--sounds N (1,000,000): the catalog the Zipf draws from]
 //                [--stages]   (also time each stage in separate passes over every piece)
+//
+// The platform shape of issue 3 (50M raw records on a platform with <= 500k (region,
+// sound) cells a day): --records 50000000 --days 30 (~1.7M records a day); the run
+// prints the distinct cells a day it produced.
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,7 +63,7 @@ struct Rng {
 
 constexpr int64_t kEnd = 1769990400;  // 2026-02-02T00:00:00Z
 int kDays = 1;                        // --days: the span of the records' times, ending at kEnd
-constexpr uint64_t kSounds = 1'000'000;
+uint64_t kSounds = 1'000'000;         // --sounds
 
 void AppendU64(std::string& out, uint64_t v) {
   char buf[24];
@@ -69,8 +75,9 @@ void AppendU64(std::string& out, uint64_t v) {
   while (n) out += buf[--n];
 }
 
-// One piece of `n` records, NDJSON or CSV (with header).
-std::string Generate(Rng& rng, int64_t n, bool csv) {
+// One piece of `n` records, NDJSON or CSV (with header): records [first, first + n) of
+// `total`, their times in order over the last kDays days (a second of jitter).
+std::string Generate(Rng& rng, int64_t first, int64_t n, int64_t total, bool csv) {
   std::string out;
   out.reserve(static_cast<size_t>(n) * 120);
   if (csv) out += "clip_id,region,time,video_id,video_cover,views\n";
@@ -82,7 +89,11 @@ std::string Generate(Rng& rng, int64_t n, bool csv) {
     const size_t region_index =
         static_cast<size_t>(std::pow(double(kRegionCount), rng.Unit())) % kRegionCount;
     const std::string_view region = Regions()[region_index].code;
-    const int64_t time = kEnd - kDays * 86400 + static_cast<int64_t>(rng.Next() % (kDays * 86400));
+    const int64_t span = int64_t{kDays} * 86400;
+    const int64_t time = std::min<int64_t>(
+        kEnd - 1, kEnd - span +
+                      static_cast<int64_t>(static_cast<double>(first + i) * span / total) +
+                      static_cast<int64_t>(rng.Next() % 2));
     const bool video = rng.Next() % 4 == 0;
     const uint64_t video_id = 7300000000000000000ull + rng.Next() % 1'000'000'000;
     const uint64_t views = rng.Next() % 1'000'000;
@@ -174,12 +185,14 @@ int Main(int argc, char** argv) {
       format = argv[++i];
     } else if (a == "--days" && i + 1 < argc) {
       kDays = std::max(1, std::atoi(argv[++i]));
+    } else if (a == "--sounds" && i + 1 < argc) {
+      kSounds = std::max<uint64_t>(1, std::strtoull(argv[++i], nullptr, 10));
     } else if (a == "--stages") {
       stages = true;
     } else {
       std::fprintf(stderr,
                    "usage: ingest_bench [--records N] [--piece N] [--format ndjson|csv|both] "
-                   "[--days D] [--stages]\n");
+                   "[--days D] [--sounds N] [--stages]\n");
       return 2;
     }
   }
@@ -213,7 +226,7 @@ int Main(int argc, char** argv) {
     while (done < records) {
       const int64_t n = std::min(piece, records - done);
       auto g = Clock_::now();
-      const std::string data = Generate(rng, n, csv);
+      const std::string data = Generate(rng, done, n, records, csv);
       gen_seconds += Since(g);
       if (stages) TimeStages(data, csv, limits, &st);
       const auto t = Clock_::now();
@@ -234,7 +247,7 @@ int Main(int argc, char** argv) {
     }
     std::printf(
         "%-6s %lld records, %.1f MB in %.2f s: %.2f M records/s, %.0f MB/s "
-        "(%lld cells, %lld videos stored; generation %.1f s, not counted)\n"
+        "(%lld cells and %lld videos in the batches; generation %.1f s, not counted)\n"
         "       thread CPU time %.2f s: %.2f M records/s, %.0f MB/s per CPU-second\n",
         name, static_cast<long long>(done), bytes / 1e6, seconds, done / seconds / 1e6,
         bytes / seconds / 1e6, static_cast<long long>(cells), static_cast<long long>(videos),
@@ -249,6 +262,23 @@ int Main(int argc, char** argv) {
           "and output %.2f s), store+rest %.2f s\n",
           st.read, st.parse, st.aggregate, full, st.read, st.parse - st.read,
           st.aggregate - st.parse, st.finish, full - st.aggregate);
+    }
+    // The shape of what was stored (not timed).
+    Result<store::StoreStats> stats = (*store)->Stats();
+    std::error_code size_ec;
+    const auto file_bytes = std::filesystem::file_size(dir + "/" + name + ".db", size_ec);
+    std::error_code wal_ec;
+    const auto wal_bytes = std::filesystem::file_size(dir + "/" + name + ".db-wal", wal_ec);
+    if (stats.ok()) {
+      const double stored = static_cast<double>(file_bytes) + (wal_ec ? 0.0 : wal_bytes);
+      std::printf(
+          "       stored: %lld distinct (region, sound, day) cells over %d day(s) = %.0f "
+          "cells/day (%.2f per record), %lld videos; file %.0f MB = %.1f bytes/cell\n",
+          static_cast<long long>(stats->daily_cells), kDays,
+          static_cast<double>(stats->daily_cells) / kDays,
+          static_cast<double>(stats->daily_cells) / static_cast<double>(done),
+          static_cast<long long>(stats->videos), stored / 1e6,
+          stats->daily_cells ? stored / static_cast<double>(stats->daily_cells) : 0.0);
     }
     std::fflush(stdout);
   }
