@@ -15,10 +15,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build/release}
 RECORDS=50000000
+INGEST_DAYS=30  # the raw records in time order over the latest 30 days: ~1.7M a day
 ENGINE_ARGS=()
 for arg in "$@"; do
   if [ "$arg" = --quick ]; then
     RECORDS=5000000
+    INGEST_DAYS=3
     ENGINE_ARGS+=(--sounds 100000 --cells-per-day 50000)
   else
     ENGINE_ARGS+=("$arg")
@@ -35,9 +37,9 @@ echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB RAM; $
 echo "== git: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 
 INGEST_BENCH=$(find "$BUILD_DIR" -type f -name ingest_bench -perm -u+x 2>/dev/null | head -1)
-echo "== raw ingest: ingest_bench --records $RECORDS"
+echo "== raw ingest: ingest_bench --records $RECORDS --days $INGEST_DAYS --format ndjson (uptime: $(uptime))"
 if [ -n "$INGEST_BENCH" ]; then
-  "$INGEST_BENCH" --records "$RECORDS"
+  "$INGEST_BENCH" --records "$RECORDS" --days "$INGEST_DAYS" --format ndjson
 else
   echo "ingest_bench is not built yet (bench/ingest.cmake missing or not building): no raw ingest rate"
 fi
