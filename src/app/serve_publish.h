@@ -38,9 +38,11 @@ class PublishLoop {
   PublishLoop& operator=(const PublishLoop&) = delete;
 
   // Polls the publisher once, on the calling thread. When it publishes: saves the new
-  // editions (holding store_mutex) and publishes the new snapshot. Returns true when a new
-  // snapshot was published. A failed save is returned as the error, but the snapshot is
-  // published anyway (the engine keeps the history in memory; the log says what was lost).
+  // editions (holding store_mutex), builds every edition's search structures
+  // (ChartSet::PrepareSearch, so no request builds them) and publishes the new snapshot. Returns
+  // true when a new snapshot was published. A failed save is returned as the error, but the
+  // snapshot is published anyway (the engine keeps the history in memory; the log says what was
+  // lost).
   Result<bool> PublishOnce();
 
   // Starts the background thread: PublishOnce every `interval`, or sooner after Wake().

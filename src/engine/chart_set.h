@@ -58,6 +58,13 @@ class Edition {
   // or author contains `folded_keyword` (already passed through FoldForSearch), in rank
   // order, with every field filled. Thread-safe.
   virtual std::vector<ChartEntry> Search(std::string_view folded_keyword) const = 0;
+  // Builds now whatever Search needs beyond top() (e.g. the full ranking and its search
+  // text), so that no later Search pays for it. Idempotent and thread-safe: concurrent
+  // calls and Searches build it once; without it, the first Search builds it. Call before
+  // the edition is handed to readers (the serve publication does). Default: nothing to build.
+  virtual void PrepareSearch() const {}
+  // True once Search needs nothing more to be built (after PrepareSearch or a first Search).
+  virtual bool search_prepared() const { return true; }
 };
 
 // Every edition of one day.
@@ -67,6 +74,16 @@ class ChartSet {
   virtual Day day() const = 0;
   // The edition of region x period (7, 30 or 120); null when that chart has no data.
   virtual const Edition* Find(RegionId region, int period) const = 0;
+
+  // Edition::PrepareSearch on every edition of the set (on the calling thread).
+  void PrepareSearch() const {
+    for (size_t region = 0; region < kRegionCount; ++region) {
+      for (int period : {7, 30, 120}) {
+        const Edition* edition = Find(static_cast<RegionId>(region), period);
+        if (edition != nullptr) edition->PrepareSearch();
+      }
+    }
+  }
 };
 
 }  // namespace soundtrend::engine

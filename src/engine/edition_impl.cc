@@ -208,8 +208,16 @@ void EditionImpl::ComputeFullRanking() const {
   record_start_.push_back(static_cast<uint32_t>(text_.size()));
 }
 
+void EditionImpl::PrepareSearch() const {
+  std::call_once(full_once_, [this] {
+    ComputeFullRanking();
+    full_builds_.fetch_add(1, std::memory_order_relaxed);
+    full_ready_.store(true, std::memory_order_release);
+  });
+}
+
 std::vector<ChartEntry> EditionImpl::Search(std::string_view folded_keyword) const {
-  std::call_once(full_once_, [this] { ComputeFullRanking(); });
+  PrepareSearch();
   std::vector<ChartEntry> hits;
   // One scan of the text for the keyword; a hit counts when it lies inside the record's
   // title or author (not across the separators); after a match the scan resumes at the next

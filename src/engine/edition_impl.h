@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -95,6 +96,10 @@ class EditionImpl final : public Edition {
   const std::vector<ChartEntry>& top() const override { return top_; }
   size_t ranked_count() const override { return in_.ranked_count; }
   std::vector<ChartEntry> Search(std::string_view folded_keyword) const override;
+  void PrepareSearch() const override;
+  bool search_prepared() const override { return full_ready_.load(std::memory_order_acquire); }
+  // Times this edition built its full ranking (0 or 1; for tests).
+  int full_ranking_builds() const { return full_builds_.load(std::memory_order_relaxed); }
 
  private:
   // `window_uses`: the sound's uses on each day of the window (period elements), or null to
@@ -105,8 +110,10 @@ class EditionImpl final : public Edition {
 
   EditionInput in_;
   std::vector<ChartEntry> top_;
-  // The full ranking, computed on first search.
+  // The full ranking, computed by PrepareSearch (at publication) or else on first search.
   mutable std::once_flag full_once_;
+  mutable std::atomic<bool> full_ready_{false};
+  mutable std::atomic<int> full_builds_{0};
   mutable std::vector<uint32_t> full_order_;  // locals in rank order
   mutable std::vector<int64_t> full_usage_;
   // The folded titles and authors in rank order, as one text scanned by Search: record i is

@@ -237,6 +237,13 @@ TEST_F(ServeAppTest, StoredChartsAreServedAndIngestedDataIsPublished) {
   seed.sounds = {Sound(kClipA, "Alpha"), Sound(kClipB, "Beta Ünïcödé")};
   Seed(seed);
   Open();
+  // The publication built the search structures: no request builds them.
+  auto SearchPrepared = [&] {
+    std::shared_ptr<const api::ServingSnapshot> snapshot = app_->snapshots().Current();
+    const engine::Edition* us7 = snapshot->charts()->Find(*FindRegion("US"), 7);
+    return us7 != nullptr && us7->search_prepared();
+  };
+  EXPECT_TRUE(SearchPrepared());
   const std::string key = CreateKey(100);
   EXPECT_EQ(ClipIds(Trending(key)),
             (std::vector<std::string>{std::to_string(kClipA), std::to_string(kClipB)}));
@@ -253,6 +260,7 @@ TEST_F(ServeAppTest, StoredChartsAreServedAndIngestedDataIsPublished) {
   });
   ASSERT_TRUE(s.ok()) << s.ToString();
   ASSERT_TRUE(app_->publish_loop().PublishOnce().ok());  // or the woken loop already did
+  EXPECT_TRUE(SearchPrepared());                         // the new snapshot too
   EXPECT_EQ(ClipIds(Trending(key)),
             (std::vector<std::string>{std::to_string(kClipB), std::to_string(kClipA)}));
 
