@@ -16,8 +16,22 @@ namespace {
 static_assert(kRecordPadding >= simdjson::SIMDJSON_PADDING);
 
 enum Field {
-  kFClipId, kFSongId, kFTitle, kFAuthor, kFCover, kFDuration, kFCommercial, kFPromoted,
-  kFRegion, kFTime, kFVideoId, kFVideoCover, kFViews, kFDay, kFUses, kFieldCount
+  kFClipId,
+  kFSongId,
+  kFTitle,
+  kFAuthor,
+  kFCover,
+  kFDuration,
+  kFCommercial,
+  kFPromoted,
+  kFRegion,
+  kFTime,
+  kFVideoId,
+  kFVideoCover,
+  kFViews,
+  kFDay,
+  kFUses,
+  kFieldCount
 };
 
 constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
@@ -33,8 +47,8 @@ constexpr uint32_t kSoundFields = Bit(kFClipId) | Bit(kFSongId) | Bit(kFTitle) |
                                   Bit(kFPromoted);
 constexpr uint32_t kSoundRequired =
     Bit(kFClipId) | Bit(kFSongId) | Bit(kFTitle) | Bit(kFAuthor) | Bit(kFDuration);
-constexpr uint32_t kUseFields = Bit(kFClipId) | Bit(kFRegion) | Bit(kFTime) | Bit(kFVideoId) |
-                                Bit(kFVideoCover) | Bit(kFViews);
+constexpr uint32_t kUseFields =
+    Bit(kFClipId) | Bit(kFRegion) | Bit(kFTime) | Bit(kFVideoId) | Bit(kFVideoCover) | Bit(kFViews);
 constexpr uint32_t kUseRequired = Bit(kFClipId) | Bit(kFRegion) | Bit(kFTime);
 constexpr uint32_t kDailyFields = Bit(kFClipId) | Bit(kFRegion) | Bit(kFDay) | Bit(kFUses);
 constexpr uint32_t kDailyRequired = kDailyFields;
@@ -154,7 +168,30 @@ bool ParseInt64Text(std::string_view s, int64_t* out) {
 }
 
 // Field name -> Field, for NDJSON keys and CSV header columns.
+// A name's candidate is looked up by (length, first character), then compared; a slot
+// two names share (none today) falls back to the scan.
+constexpr int kNoField = -1, kSharedSlot = -2;
+constexpr size_t FieldSlot(size_t size, char first) {
+  return (size & 31) * 128 + (static_cast<unsigned char>(first) & 127);
+}
+constexpr std::array<int8_t, 32 * 128> kFieldSlots = [] {
+  std::array<int8_t, 32 * 128> slots{};
+  for (int8_t& s : slots) s = kNoField;
+  for (int f = 0; f < kFieldCount; ++f) {
+    int8_t& s = slots[FieldSlot(kFieldNames[f].size(), kFieldNames[f][0])];
+    s = s == kNoField ? static_cast<int8_t>(f) : kSharedSlot;
+  }
+  return slots;
+}();
+
 std::optional<Field> FieldOfName(std::string_view name) {
+  if (name.empty()) return std::nullopt;
+  if (name.size() < 32) {
+    const int slot = kFieldSlots[FieldSlot(name.size(), name[0])];
+    if (slot == kNoField) return std::nullopt;
+    if (slot >= 0)
+      return kFieldNames[slot] == name ? std::optional<Field>(Field(slot)) : std::nullopt;
+  }
   for (int f = 0; f < kFieldCount; ++f) {
     if (kFieldNames[f] == name) return Field(f);
   }
@@ -359,8 +396,8 @@ simdjson::error_code ReadTime(value& val, Values& v) {
 
 bool NdjsonParser::Parse(std::string_view line, ParsedRecord* out, std::string* reason) {
   simdjson::ondemand::document doc;
-  if (auto e = impl_->parser.iterate(line.data(), line.size(), line.size() + kRecordPadding)
-                   .get(doc)) {
+  if (auto e =
+          impl_->parser.iterate(line.data(), line.size(), line.size() + kRecordPadding).get(doc)) {
     return BrokenJson(reason, e);
   }
   simdjson::ondemand::object obj;
@@ -395,24 +432,53 @@ bool NdjsonParser::Parse(std::string_view line, ParsedRecord* out, std::string* 
     std::optional<Field> f = FieldOfName(key);
     if (!f) continue;  // unknown fields are ignored
     switch (*f) {
-      case kFClipId: e = ReadId(val, v, kFClipId, &v.clip_id); break;
-      case kFSongId: e = ReadId(val, v, kFSongId, &v.song_id); break;
-      case kFVideoId: e = ReadId(val, v, kFVideoId, &v.video_id); break;
-      case kFTitle: e = ReadString(val, v, kFTitle, &v.title); break;
-      case kFAuthor: e = ReadString(val, v, kFAuthor, &v.author); break;
-      case kFCover: e = ReadString(val, v, kFCover, &v.cover); break;
-      case kFVideoCover: e = ReadString(val, v, kFVideoCover, &v.video_cover); break;
-      case kFRegion: e = ReadString(val, v, kFRegion, &v.region_text); break;
-      case kFDay: e = ReadString(val, v, kFDay, &v.day_text); break;
+      case kFClipId:
+        e = ReadId(val, v, kFClipId, &v.clip_id);
+        break;
+      case kFSongId:
+        e = ReadId(val, v, kFSongId, &v.song_id);
+        break;
+      case kFVideoId:
+        e = ReadId(val, v, kFVideoId, &v.video_id);
+        break;
+      case kFTitle:
+        e = ReadString(val, v, kFTitle, &v.title);
+        break;
+      case kFAuthor:
+        e = ReadString(val, v, kFAuthor, &v.author);
+        break;
+      case kFCover:
+        e = ReadString(val, v, kFCover, &v.cover);
+        break;
+      case kFVideoCover:
+        e = ReadString(val, v, kFVideoCover, &v.video_cover);
+        break;
+      case kFRegion:
+        e = ReadString(val, v, kFRegion, &v.region_text);
+        break;
+      case kFDay:
+        e = ReadString(val, v, kFDay, &v.day_text);
+        break;
       case kFDuration:
         e = ReadInt(val, v, kFDuration, "must be an integer number of seconds >= 0", &v.duration);
         break;
-      case kFViews: e = ReadInt(val, v, kFViews, "must be an integer >= 0", &v.views); break;
-      case kFUses: e = ReadInt(val, v, kFUses, "must be an integer >= 1", &v.uses); break;
-      case kFCommercial: e = ReadBool(val, v, kFCommercial, &v.commercial); break;
-      case kFPromoted: e = ReadBool(val, v, kFPromoted, &v.promoted); break;
-      case kFTime: e = ReadTime(val, v); break;
-      case kFieldCount: break;
+      case kFViews:
+        e = ReadInt(val, v, kFViews, "must be an integer >= 0", &v.views);
+        break;
+      case kFUses:
+        e = ReadInt(val, v, kFUses, "must be an integer >= 1", &v.uses);
+        break;
+      case kFCommercial:
+        e = ReadBool(val, v, kFCommercial, &v.commercial);
+        break;
+      case kFPromoted:
+        e = ReadBool(val, v, kFPromoted, &v.promoted);
+        break;
+      case kFTime:
+        e = ReadTime(val, v);
+        break;
+      case kFieldCount:
+        break;
     }
     if (e) return BrokenJson(reason, e);
   }
@@ -487,8 +553,8 @@ Result<CsvParser> CsvParser::FromHeader(std::string_view header, TimeLimits limi
   }
   for (int f = 0; f < kFieldCount; ++f) {
     if ((required & Bit(Field(f))) && p.index_[f] < 0) {
-      return Status::InvalidArgument("CSV header: missing column \"" +
-                                     std::string(kFieldNames[f]) + "\"");
+      return Status::InvalidArgument("CSV header: missing column \"" + std::string(kFieldNames[f]) +
+                                     "\"");
     }
   }
   return p;
@@ -601,22 +667,54 @@ bool CsvParser::Parse(std::string_view record, ParsedRecord* out, std::string* r
   for (int f = 0; f < kFieldCount; ++f) {
     if (index_[f] < 0 || text(f).empty()) continue;  // absent: default or missing
     switch (Field(f)) {
-      case kFClipId: id(kFClipId, &v.clip_id); break;
-      case kFSongId: id(kFSongId, &v.song_id); break;
-      case kFVideoId: id(kFVideoId, &v.video_id); break;
-      case kFTitle: v.title = text(f); v.Set(kFTitle); break;
-      case kFAuthor: v.author = text(f); v.Set(kFAuthor); break;
-      case kFCover: v.cover = text(f); v.Set(kFCover); break;
-      case kFVideoCover: v.video_cover = text(f); v.Set(kFVideoCover); break;
-      case kFRegion: v.region_text = text(f); v.Set(kFRegion); break;
-      case kFDay: v.day_text = text(f); v.Set(kFDay); break;
+      case kFClipId:
+        id(kFClipId, &v.clip_id);
+        break;
+      case kFSongId:
+        id(kFSongId, &v.song_id);
+        break;
+      case kFVideoId:
+        id(kFVideoId, &v.video_id);
+        break;
+      case kFTitle:
+        v.title = text(f);
+        v.Set(kFTitle);
+        break;
+      case kFAuthor:
+        v.author = text(f);
+        v.Set(kFAuthor);
+        break;
+      case kFCover:
+        v.cover = text(f);
+        v.Set(kFCover);
+        break;
+      case kFVideoCover:
+        v.video_cover = text(f);
+        v.Set(kFVideoCover);
+        break;
+      case kFRegion:
+        v.region_text = text(f);
+        v.Set(kFRegion);
+        break;
+      case kFDay:
+        v.day_text = text(f);
+        v.Set(kFDay);
+        break;
       case kFDuration:
         integer(kFDuration, "must be an integer number of seconds >= 0", &v.duration);
         break;
-      case kFViews: integer(kFViews, "must be an integer >= 0", &v.views); break;
-      case kFUses: integer(kFUses, "must be an integer >= 1", &v.uses); break;
-      case kFCommercial: boolean(kFCommercial, &v.commercial); break;
-      case kFPromoted: boolean(kFPromoted, &v.promoted); break;
+      case kFViews:
+        integer(kFViews, "must be an integer >= 0", &v.views);
+        break;
+      case kFUses:
+        integer(kFUses, "must be an integer >= 1", &v.uses);
+        break;
+      case kFCommercial:
+        boolean(kFCommercial, &v.commercial);
+        break;
+      case kFPromoted:
+        boolean(kFPromoted, &v.promoted);
+        break;
       case kFTime: {
         int64_t t;
         if (ParseInt64Text(text(f), &t)) {
@@ -630,7 +728,8 @@ bool CsvParser::Parse(std::string_view record, ParsedRecord* out, std::string* r
         }
         break;
       }
-      case kFieldCount: break;
+      case kFieldCount:
+        break;
     }
   }
   // An empty author column is a present, empty author.
