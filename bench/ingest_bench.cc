@@ -141,7 +141,7 @@ void TimeStages(std::string_view data, bool csv, TimeLimits limits, Stages* st) 
     RecordReader reader(*src, ro);
     NdjsonParser ndjson(limits);
     std::optional<CsvParser> csv_parser;
-    BatchBuilder builder(static_cast<int64_t>(data.size()) / 64 + 1);  // as the Ingester
+    BatchBuilder builder(static_cast<int64_t>(data.size()) / 128 + 1);  // as the Ingester
     ParsedRecord record;
     std::string reason;
     std::string_view text;

@@ -124,9 +124,10 @@ Result<IngestReport> Ingester::Run(const Source& source, InputFormat format) {
   Result<std::unique_ptr<ByteSource>> first = source.open();
   if (!first.ok()) return first.status();
   ByteSource& src1 = **first;
-  // Sized for the records the input likely holds (>= ~64 bytes each), at most one batch.
+  // The cell table is sized for ~1 cell per 128 input bytes (records take >= ~45 bytes and
+  // repeat cells); it grows beyond that when needed.
   const int64_t expected_records =
-      std::min(per_batch, src1.raw_size() ? *src1.raw_size() / 64 + 1 : int64_t{0});
+      std::min(per_batch, src1.raw_size() ? *src1.raw_size() / 128 + 1 : int64_t{0});
   BatchBuilder builder(expected_records);
   bool single_batch = true;
   {
