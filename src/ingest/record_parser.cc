@@ -209,6 +209,15 @@ TimeLimits TimeLimits::ForNowMicros(int64_t now_micros) {
 std::optional<uint64_t> ParseIdText(std::string_view s) {
   if (s.empty() || s.size() > 20) return std::nullopt;
   uint64_t v = 0;
+  if (s.size() <= 19) {  // < 10^19 < 2^64: no overflow possible
+    for (char c : s) {
+      const unsigned d = static_cast<unsigned char>(c) - unsigned{'0'};
+      if (d > 9) return std::nullopt;
+      v = v * 10 + d;
+    }
+    if (v == 0) return std::nullopt;
+    return v;
+  }
   for (char c : s) {
     if (c < '0' || c > '9') return std::nullopt;
     if (__builtin_mul_overflow(v, 10u, &v) || __builtin_add_overflow(v, c - '0', &v)) {
