@@ -77,6 +77,9 @@ Status ServeApp::Init() {
   if (!key_store.ok()) return key_store.status();
   gateway::BillingGatewayOptions gateway_options;
   gateway_options.charging = config_.charging;  // --no-charging
+  // With synchronous=NORMAL a commit is a few writes, no fsync: each event loop stores its
+  // round's charges itself (one transaction per loop round), without a thread hand-off.
+  if (!config_.ledger_sync_full) gateway_options.defer_to_loop = http::DeferOnCurrentLoop;
   auto gw = gateway::BillingGateway::Open(std::move(key_store).value(), clock,
                                           SecureRandom::Instance(), gateway_options);
   if (!gw.ok()) return gw.status();

@@ -210,11 +210,26 @@ void BillingGateway::Commit(std::shared_ptr<KeyAccount> account, ChargeInfo char
                             std::function<void(Status)> done) {
   if (!options_.charging) return done(Status::Ok());
   PendingCharge pending{std::move(account), std::move(charge), clock_.NowMicros(), std::move(done)};
+  if (options_.defer_to_loop) {
+    LoopBatch& local = ThisThreadBatch();
+    if (local.owner == this) {  // a flush is already scheduled on this loop
+      local.items.push_back(std::move(pending));
+      return;
+    }
+    if (local.owner == nullptr && options_.defer_to_loop([this] { FlushLoopBatch(); })) {
+      local.owner = this;
+      local.items.push_back(std::move(pending));
+      return;
+    }
+    // Not an event loop (or another gateway's flush is pending here): the ledger thread.
+  }
   {
     std::lock_guard<std::mutex> lock(queue_mutex_);
     if (!stopping_) {
+      // The writer waits only on an empty queue: wake it once per batch, not per charge.
+      const bool was_empty = queue_.empty();
       queue_.push_back(std::move(pending));
-      queue_cv_.notify_one();
+      if (was_empty) queue_cv_.notify_one();
       return;
     }
   }
@@ -222,32 +237,88 @@ void BillingGateway::Commit(std::shared_ptr<KeyAccount> account, ChargeInfo char
   pending.done(Status::FailedPrecondition("gateway is shutting down"));
 }
 
+BillingGateway::LoopBatch& BillingGateway::ThisThreadBatch() {
+  static thread_local LoopBatch batch;
+  return batch;
+}
+
+void BillingGateway::FlushLoopBatch() {
+  LoopBatch& local = ThisThreadBatch();
+  {
+    std::lock_guard<std::mutex> lock(combined_mutex_);
+    if (combined_.empty()) {
+      combined_.swap(local.items);
+    } else {
+      for (PendingCharge& p : local.items) combined_.push_back(std::move(p));
+      local.items.clear();
+    }
+  }
+  local.owner = nullptr;  // charges that `done` callbacks trigger start a new batch
+  DrainCombined();
+}
+
+void BillingGateway::DrainCombined() {
+  std::vector<PendingCharge> batch;
+  std::vector<Status> outcomes;
+  for (;;) {
+    std::unique_lock<std::mutex> store_lock(store_mutex_, std::try_to_lock);
+    if (!store_lock.owns_lock()) {
+      // Another loop (or the reload or admin path) holds the store. A loop that holds it
+      // re-checks combined_ after releasing it; the others do not, so retry on this loop
+      // after its next poll (or, off a loop, wait).
+      if (options_.defer_to_loop([this] { DrainCombined(); })) return;
+      store_lock.lock();
+    }
+    {
+      std::lock_guard<std::mutex> lock(combined_mutex_);
+      batch.swap(combined_);
+    }
+    if (batch.empty()) return;
+    const Status st = StoreLocked(batch, outcomes);
+    store_lock.unlock();
+    Complete(batch, st, outcomes);
+  }
+}
+
 void BillingGateway::WriterLoop() {
   std::vector<PendingCharge> batch;
-  std::vector<store::ChargeRequest> requests;
-  std::vector<Status> outcomes;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(queue_mutex_);
       queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping and drained
-      batch.clear();
-      while (!queue_.empty()) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
+      batch.swap(queue_);          // batch is empty: CommitBatch cleared it
     }
-    requests.clear();
-    for (const PendingCharge& p : batch) {
-      requests.push_back({p.account->key_id(), p.charge.request_id, p.charge.endpoint,
-                          p.charge.cost, p.time_micros});
-    }
-    Status st;
-    {
-      std::lock_guard<std::mutex> lock(store_mutex_);
-      st = store_->AppendCharges(requests, &outcomes);
-    }
-    if (st.ok()) ledger_transactions_.fetch_add(1);
+    CommitBatch(batch);
+  }
+}
+
+void BillingGateway::CommitBatch(std::vector<PendingCharge>& batch) {
+  std::vector<Status> outcomes;
+  Status st;
+  {
+    std::lock_guard<std::mutex> lock(store_mutex_);
+    st = StoreLocked(batch, outcomes);
+  }
+  Complete(batch, st, outcomes);
+}
+
+Status BillingGateway::StoreLocked(const std::vector<PendingCharge>& batch,
+                                   std::vector<Status>& outcomes) {
+  thread_local std::vector<store::ChargeRequest> requests;
+  requests.clear();
+  for (const PendingCharge& p : batch) {
+    requests.push_back({p.account->key_id(), p.charge.request_id, p.charge.endpoint, p.charge.cost,
+                        p.time_micros});
+  }
+  Status st = store_->AppendCharges(requests, &outcomes);
+  if (st.ok()) ledger_transactions_.fetch_add(1);
+  return st;
+}
+
+void BillingGateway::Complete(std::vector<PendingCharge>& batch, const Status& st,
+                              const std::vector<Status>& outcomes) {
+  {
     for (size_t i = 0; i < batch.size(); ++i) {
       PendingCharge& p = batch[i];
       Status result = st.ok() ? outcomes[i] : st;
@@ -266,6 +337,7 @@ void BillingGateway::WriterLoop() {
       }
       p.done(std::move(result));
     }
+    batch.clear();
   }
 }
 

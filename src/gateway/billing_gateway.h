@@ -9,7 +9,9 @@
 //   below zero) and the GCRA rate limiter.
 // - Commit hands the charge to one ledger writer thread that stores everything queued in
 //   one SQLite transaction (group commit) and only then calls `done`. The store also
-//   refuses any charge that would make the durable balance negative.
+//   refuses any charge that would make the durable balance negative. With
+//   options.defer_to_loop (serve with --ledger-sync normal), the event loop that handled
+//   the requests stores its round's charges itself instead (see the option).
 // - Durability (SPEC §6) is the store's: with SQLite WAL, COMMIT returns after the WAL
 //   frames were written to the OS, so a charge whose response was sent survives a crash of
 //   the process (kill -9) with synchronous=NORMAL (`serve --ledger-sync normal`, the
@@ -38,7 +40,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -112,6 +114,16 @@ struct BillingGatewayOptions {
   int64_t reload_interval_millis = 1000;
   // false: successful requests cost 0 and write no ledger entry (see above).
   bool charging = true;
+  // Optional: commit on the caller's event loop instead of the ledger thread. When set,
+  // Commit calls it (on the calling thread) with a flush function; it returns true when it
+  // will run that function later on the calling thread's event loop (serve passes
+  // http::DeferOnCurrentLoop), false on a thread that is not a loop. Every charge Commit
+  // receives on one loop until the flush runs is then stored in one transaction by that
+  // flush, on that loop, and `done` is called there: no thread hand-off, no wake-up per
+  // charge. For a store whose commit is fast (SQLite synchronous=NORMAL); with
+  // synchronous=FULL leave it unset (a loop would wait for each fsync). Charges from
+  // threads where it returns false go to the ledger thread as usual.
+  std::function<bool(std::function<void()>)> defer_to_loop;
 };
 
 class BillingGateway final : public Gateway, public KeyAdmin {
@@ -171,6 +183,26 @@ class BillingGateway final : public Gateway, public KeyAdmin {
                  BillingGatewayOptions options);
   Status ReloadLocked();  // store_mutex_ held
   void WriterLoop();
+  // Stores `batch` in one transaction and completes every charge (done called, failed
+  // reservations released). Clears `batch`.
+  void CommitBatch(std::vector<PendingCharge>& batch);
+  // AppendCharges for `batch`; store_mutex_ held.
+  Status StoreLocked(const std::vector<PendingCharge>& batch, std::vector<Status>& outcomes);
+  // Completes every charge of `batch` after StoreLocked (no lock held). Clears `batch`.
+  void Complete(std::vector<PendingCharge>& batch, const Status& st,
+                const std::vector<Status>& outcomes);
+  // Loop flushes hand their charges here; whichever loop holds the store next stores
+  // everything handed over so far (a loop never blocks on another loop's commit).
+  void DrainCombined();
+  // The per-thread batch of charges waiting for this thread's loop flush (defer_to_loop).
+  struct LoopBatch {
+    const BillingGateway* owner = nullptr;  // set while a flush is scheduled
+    std::vector<PendingCharge> items;
+  };
+  static LoopBatch& ThisThreadBatch();
+  void FlushLoopBatch();
+  std::mutex combined_mutex_;
+  std::vector<PendingCharge> combined_;  // guarded by combined_mutex_
   void ReloadLoop();
   void FillHeaders(const KeyAccount& account, const RateDecision& decision,
                    Admission& admission) const;
@@ -197,7 +229,7 @@ class BillingGateway final : public Gateway, public KeyAdmin {
   // Ledger writer queue.
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
-  std::deque<PendingCharge> queue_;
+  std::vector<PendingCharge> queue_;
   bool stopping_ = false;
   std::atomic<int64_t> ledger_transactions_{0};
   std::thread writer_;

@@ -75,6 +75,7 @@ class BillingGatewayTest : public ::testing::Test {
     BillingGatewayOptions options;
     options.reload_interval_millis = 0;
     options.charging = charging;
+    options.defer_to_loop = defer_to_loop_;
     auto gw = BillingGateway::Open(std::move(failing), clock_, random_, options);
     ASSERT_TRUE(gw.ok()) << gw.status().ToString();
     gateway_ = std::move(gw).value();
@@ -122,6 +123,7 @@ class BillingGatewayTest : public ::testing::Test {
   FakeClock clock_{1'770'000'000'000'000};
   SeededRandom random_{7};
   FailingStore* failing_ = nullptr;
+  std::function<bool(std::function<void()>)> defer_to_loop_;  // set before OpenGateway
   std::unique_ptr<BillingGateway> gateway_;
 };
 
@@ -604,6 +606,66 @@ TEST_F(BillingGatewayTest, ReloadIfChangedReReadsOnlyAfterAnotherConnectionCommi
   EXPECT_FALSE(again->applied);
   ASSERT_TRUE(gateway_->Reload().ok());
   EXPECT_EQ(gateway_->Balance(*b.account), 16);
+}
+
+}  // namespace
+}  // namespace soundtrend::gateway
+
+namespace soundtrend::gateway {
+namespace {
+
+// defer_to_loop (serve --ledger-sync normal): the charges a loop commits before its flush
+// runs are stored by that flush, in one transaction, and only then completed.
+TEST_F(BillingGatewayTest, LoopFlushStoresTheRoundInOneTransactionBeforeDone) {
+  bool on_loop = true;
+  std::vector<std::function<void()>> deferred;
+  defer_to_loop_ = [&](std::function<void()> fn) {
+    if (!on_loop) return false;
+    deferred.push_back(std::move(fn));
+    return true;
+  };
+  OpenGateway();
+  CreatedKey key = MakeKey(7);
+  Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
+  std::vector<Status> results;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+    gateway_->Commit(a.account, ChargeInfo{"loop-" + std::to_string(i), std::string(kMusic), 2},
+                     [&](Status st) { results.push_back(std::move(st)); });
+  }
+  ASSERT_EQ(deferred.size(), 1u);                   // one flush for the round
+  EXPECT_TRUE(results.empty());                     // nothing answered before it is stored
+  EXPECT_EQ(Ledger(key.record.key_id).size(), 1u);  // the grant only
+  const int64_t transactions = gateway_->ledger_transactions();
+  deferred[0]();
+  ASSERT_EQ(results.size(), 3u);
+  for (const Status& st : results) EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(gateway_->ledger_transactions(), transactions + 1);
+  EXPECT_EQ(Ledger(key.record.key_id).size(), 4u);
+  EXPECT_EQ(gateway_->Balance(*a.account), 1);
+
+  // A failed flush releases the reservations and reports the error.
+  failing_->fail = true;
+  results.clear();
+  ASSERT_FALSE(gateway_->Reserve(*a.account, 2));  // 1 credit left: 402
+  ASSERT_TRUE(gateway_->GrantCredits(key.record.key_id, "more", 4).ok());
+  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  gateway_->Commit(a.account, ChargeInfo{"loop-x", std::string(kMusic), 2},
+                   [&](Status st) { results.push_back(std::move(st)); });
+  ASSERT_EQ(deferred.size(), 2u);
+  deferred[1]();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].code(), Status::Code::kIoError);
+  EXPECT_EQ(gateway_->Balance(*a.account), 5);
+  failing_->fail = false;
+
+  // Off a loop (defer_to_loop returns false) the ledger thread stores the charge.
+  on_loop = false;
+  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  EXPECT_TRUE(CommitSync(a.account, "thread-1").ok());
+  EXPECT_EQ(deferred.size(), 2u);
+  EXPECT_EQ(Ledger(key.record.key_id).size(), 6u);  // grant, 3 loop charges, grant, 1 charge
+  EXPECT_EQ(gateway_->Balance(*a.account), 3);
 }
 
 }  // namespace

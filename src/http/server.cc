@@ -33,6 +33,11 @@ std::string_view ToView(boost::beast::string_view s) { return {s.data(), s.size(
 }  // namespace
 
 class Session;
+struct Loop;
+
+namespace {
+thread_local Loop* current_loop = nullptr;  // the loop this thread runs, if any
+}  // namespace
 
 // One event loop: an io_context run by one thread, its acceptor and its connections.
 // Everything in a Loop is touched only from its own thread (Stop posts to it).
@@ -44,6 +49,14 @@ struct Loop {
   bool draining = false;
   SeededRandom random;  // request ids (seeded from the OS CSPRNG)
   std::thread thread;
+  // Responses delivered from other threads (e.g. a ledger writer completing a batch of
+  // charges) wait here; one posted handler sends all that arrived meanwhile, so a batch
+  // costs the loop one wake-up, not one per response. inbox and inbox_posted are guarded
+  // by inbox_mutex; inbox_spare is the loop thread's own.
+  std::mutex inbox_mutex;
+  std::vector<std::pair<std::shared_ptr<Session>, Response>> inbox;
+  bool inbox_posted = false;
+  std::vector<std::pair<std::shared_ptr<Session>, Response>> inbox_spare;
   // Cached Date header value, refreshed when the second changes.
   std::time_t date_second = 0;
   std::string date;
@@ -116,11 +129,33 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     void Deliver(Response r) {
       if (done.exchange(true, std::memory_order_acq_rel)) return;
-      auto executor = session->loop_.ioc.get_executor();
-      // The dispatched handler is work of its own: the guard can go once it is queued.
-      net::dispatch(executor, [s = std::move(session), r = std::move(r)]() mutable {
+      Loop& loop = session->loop_;
+      if (loop.ioc.get_executor().running_in_this_thread()) {
+        std::shared_ptr<Session> s = std::move(session);
         s->Send(std::move(r));
-      });
+        work.reset();
+        return;
+      }
+      // From another thread: queue it in the loop's inbox; the first response of a batch
+      // posts the handler that drains it (which is work of its own: the guard can go).
+      bool post = false;
+      {
+        std::lock_guard<std::mutex> lock(loop.inbox_mutex);
+        loop.inbox.emplace_back(std::move(session), std::move(r));
+        post = !loop.inbox_posted;
+        loop.inbox_posted = true;
+      }
+      if (post) {
+        net::post(loop.ioc, [&loop] {
+          {
+            std::lock_guard<std::mutex> lock(loop.inbox_mutex);
+            loop.inbox.swap(loop.inbox_spare);
+            loop.inbox_posted = false;
+          }
+          for (auto& [s, response] : loop.inbox_spare) s->Send(std::move(response));
+          loop.inbox_spare.clear();
+        });
+      }
       work.reset();
     }
     std::shared_ptr<Session> session;
@@ -373,7 +408,10 @@ Result<uint16_t> Server::Start() {
   for (auto& loop : s.loops) {
     s.Accept(*loop);
     Loop* l = loop.get();
-    l->thread = std::thread([l] { l->ioc.run(); });
+    l->thread = std::thread([l] {
+      current_loop = l;
+      l->ioc.run();
+    });
   }
   return port;
 }
@@ -402,5 +440,12 @@ void Server::Wait() {
 }
 
 uint16_t Server::port() const { return impl_->port; }
+
+bool DeferOnCurrentLoop(std::function<void()> fn) {
+  Loop* loop = current_loop;
+  if (loop == nullptr) return false;
+  net::post(loop->ioc, std::move(fn));
+  return true;
+}
 
 }  // namespace soundtrend::http

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -48,6 +49,13 @@ struct ServerOptions {
   std::shared_ptr<spdlog::logger> access_log;
   const Clock* clock = &SystemClock::Instance();  // latency and Date; not owned
 };
+
+// Called from a handler running on one of the server's event loops: queues `fn` to run on
+// that same loop after the handlers that are ready now (and after the loop's next poll for
+// I/O), and returns true. Returns false (and does nothing) on any other thread. Lets a
+// handler's dependency batch the work of one loop round (e.g. one ledger commit for every
+// charge of the round) without another thread.
+bool DeferOnCurrentLoop(std::function<void()> fn);
 
 class Server {
  public:
