@@ -9,11 +9,13 @@
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
+#include "app/buffered_log_sink.h"
 #include "app/commands.h"
 #include "app/serve_app.h"
 #include "gateway/admin_auth.h"
@@ -51,6 +53,14 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // The per-request lines: same format and stream, but buffered per event loop and written
+  // in blocks (BufferedFdSink), so requests share no lock and make no write() per line.
+  // Written out after the server stopped. Created after the signal mask: its flusher
+  // thread inherits it.
+  auto access_log = std::make_shared<spdlog::logger>(
+      "soundtrend", std::make_shared<BufferedFdSink>(STDERR_FILENO));
+  access_log->set_level(level);
+
   ServeConfig config;
   config.db_path = global.db_path;
   config.host = flags.host;
@@ -61,6 +71,7 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
   config.publish_interval_seconds = flags.publish_interval_seconds;
   config.charging = !flags.no_charging;
   config.ledger_sync_full = flags.ledger_sync == "full";
+  config.access_log = access_log;
 
   auto app = ServeApp::Open(config);
   if (!app.ok()) {
@@ -93,6 +104,7 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
   (*app)->Stop();
   (*app)->Wait();
   app->reset();  // drains the ledger queue
+  access_log->flush();
   spdlog::info("stopped");
   return 0;
 }
