@@ -11,9 +11,14 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
+#include <string>
 
 #include "app/buffered_log_sink.h"
 #include "app/commands.h"
@@ -35,6 +40,27 @@ struct ServeFlags {
   std::string ledger_sync = "normal";
 };
 
+// --host as the numeric address to bind: a numeric address as it is, a name resolved once
+// here (IPv4 first, so "localhost" binds 127.0.0.1). Runs before any data is loaded.
+Result<std::string> ResolveHost(const std::string& host) {
+  boost::system::error_code ec;
+  const boost::asio::ip::address numeric = boost::asio::ip::make_address(host, ec);
+  if (!ec) return numeric.to_string();
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::resolver resolver(io);
+  const auto results = resolver.resolve(host, "", ec);
+  if (ec || results.empty()) {
+    return Status::InvalidArgument("--host " + host + ": not a numeric address or a known name" +
+                                   (ec ? " (" + ec.message() + ")" : ""));
+  }
+  std::optional<boost::asio::ip::address> chosen;
+  for (const auto& entry : results) {
+    const boost::asio::ip::address a = entry.endpoint().address();
+    if (!chosen || (a.is_v4() && !chosen->is_v4())) chosen = a;
+  }
+  return chosen->to_string();
+}
+
 int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
   // Logs go to stderr: stdout carries only the "listening on" line.
   auto logger = spdlog::stderr_color_mt("soundtrend");
@@ -45,6 +71,12 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
     return 2;
   }
   spdlog::set_level(level);
+
+  const Result<std::string> host = ResolveHost(flags.host);
+  if (!host.ok()) {
+    std::cerr << "serve: " << host.status().message() << "\n";
+    return 2;
+  }
 
   sigset_t signals;
   sigemptyset(&signals);
@@ -63,7 +95,7 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
 
   ServeConfig config;
   config.db_path = global.db_path;
-  config.host = flags.host;
+  config.host = *host;
   config.port = static_cast<uint16_t>(flags.port);
   config.threads = flags.threads;
   config.admin_token = flags.admin_token;
@@ -83,9 +115,9 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
     std::cerr << "serve: " << port.status().ToString() << "\n";
     return 1;
   }
-  const bool ipv6 = flags.host.find(':') != std::string::npos;
-  std::printf("listening on http://%s%s%s:%u\n", ipv6 ? "[" : "", flags.host.c_str(),
-              ipv6 ? "]" : "", static_cast<unsigned>(*port));
+  const bool ipv6 = host->find(':') != std::string::npos;
+  std::printf("listening on http://%s%s%s:%u\n", ipv6 ? "[" : "", host->c_str(), ipv6 ? "]" : "",
+              static_cast<unsigned>(*port));
   std::fflush(stdout);
 
   int received = 0;
@@ -114,7 +146,10 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
 void AddServeCommand(CLI::App& app, GlobalOptions& global) {
   auto flags = std::make_shared<ServeFlags>();
   auto* cmd = app.add_subcommand("serve", "Serve the API (prints 'listening on URL' when ready)");
-  cmd->add_option("--host", flags->host, "numeric address to bind")->capture_default_str();
+  cmd->add_option("--host", flags->host,
+                  "address to bind: numeric IPv4/IPv6, or a name resolved at start (IPv4 "
+                  "first; the listening line shows the address)")
+      ->capture_default_str();
   cmd->add_option("--port", flags->port, "TCP port; 0 = any free port")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "../gateway/process_util.h"
 #include "app/serve_publish.h"
 #include "common/day.h"
 #include "contract_util.h"
@@ -468,6 +469,45 @@ TEST(ServeBinaryTest, PrintsListeningLineAndExitsZeroOnSigterm) {
   while ((n = read(out[0], buf, sizeof buf)) > 0) rest.append(buf, static_cast<size_t>(n));
   close(out[0]);
   EXPECT_EQ(line.substr(line.find('\n') + 1) + rest, "");
+}
+
+// --host: a name is resolved at start and the listening line shows the address bound; a
+// host that is neither an address nor a known name is refused (exit 2) before any data is
+// loaded (the database is not even created).
+TEST(ServeBinaryTest, HostNameIsResolvedAndABadHostIsRefusedBeforeLoading) {
+  TempDir dir;
+  const std::string bad_db = dir.File("bad/x.db");
+  testing::CommandResult bad = testing::RunCommand(
+      {SOUNDTREND_BINARY, "--db", bad_db, "serve", "--host", "no.such.host.invalid", "--port", "0"},
+      dir.File("bad.log"));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.out, "");
+  EXPECT_FALSE(std::filesystem::exists(dir.File("bad")));
+
+  int out = -1;
+  const pid_t pid = testing::SpawnWithPipe({SOUNDTREND_BINARY, "--db", dir.File("x.db"), "serve",
+                                            "--host", "localhost", "--port", "0", "--threads", "1"},
+                                           &out, dir.File("serve.log"));
+  ASSERT_GT(pid, 0);
+  std::string line;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (line.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    pollfd pfd{out, POLLIN, 0};
+    if (poll(&pfd, 1, 1000) <= 0) continue;
+    char buf[256];
+    const ssize_t n = read(out, buf, sizeof buf);
+    if (n <= 0) break;
+    line.append(buf, static_cast<size_t>(n));
+  }
+  close(out);
+  const std::string prefix = "listening on http://127.0.0.1:";
+  EXPECT_EQ(line.rfind(prefix, 0), 0u) << line;
+  if (line.rfind(prefix, 0) == 0) {
+    TestClient client(static_cast<uint16_t>(std::stoi(line.substr(prefix.size()))));
+    EXPECT_EQ(client.Get("/healthz").status, 200);
+  }
+  kill(pid, SIGTERM);
+  EXPECT_EQ(testing::WaitExit(pid), 0);
 }
 
 }  // namespace
