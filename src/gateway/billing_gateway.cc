@@ -258,26 +258,25 @@ void BillingGateway::FlushLoopBatch() {
 }
 
 void BillingGateway::DrainCombined() {
-  std::vector<PendingCharge> batch;
-  std::vector<Status> outcomes;
-  for (;;) {
-    std::unique_lock<std::mutex> store_lock(store_mutex_, std::try_to_lock);
-    if (!store_lock.owns_lock()) {
-      // Another loop (or the reload or admin path) holds the store. A loop that holds it
-      // re-checks combined_ after releasing it; the others do not, so retry on this loop
-      // after its next poll (or, off a loop, wait).
-      if (options_.defer_to_loop([this] { DrainCombined(); })) return;
-      store_lock.lock();
-    }
-    {
-      std::lock_guard<std::mutex> lock(combined_mutex_);
-      batch.swap(combined_);
-    }
-    if (batch.empty()) return;
-    const Status st = StoreLocked(batch, outcomes);
-    store_lock.unlock();
-    Complete(batch, st, outcomes);
+  std::unique_lock<std::mutex> store_lock(store_mutex_, std::try_to_lock);
+  if (!store_lock.owns_lock()) {
+    // Another loop (or the reload or admin path) holds the store: retry on this loop after
+    // its next poll, so no charge handed over is left behind (off a loop, wait).
+    if (options_.defer_to_loop([this] { DrainCombined(); })) return;
+    store_lock.lock();
   }
+  std::vector<PendingCharge> batch;
+  {
+    std::lock_guard<std::mutex> lock(combined_mutex_);
+    batch.swap(combined_);
+  }
+  if (batch.empty()) return;  // another loop stored them already
+  // One commit per call: a loop never keeps storing other loops' charges while its own
+  // connections wait (charges handed over meanwhile are stored by their own retry).
+  std::vector<Status> outcomes;
+  const Status st = StoreLocked(batch, outcomes);
+  store_lock.unlock();
+  Complete(batch, st, outcomes);
 }
 
 void BillingGateway::WriterLoop() {
