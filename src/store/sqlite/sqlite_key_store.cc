@@ -1,6 +1,10 @@
 #include "store/sqlite/sqlite_key_store.h"
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -118,11 +122,101 @@ class ReadTransaction {
 
 }  // namespace
 
+// Runs PASSIVE checkpoints of `path` on its own thread (started at the first request) and
+// connection, when the WAL hook of the store's connection asks for one.
+class SqliteKeyStore::Checkpointer {
+ public:
+  Checkpointer(std::string path, OpenOptions options) : path_(std::move(path)), options_(options) {}
+  ~Checkpointer() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // sqlite3_wal_hook callback: runs on the committing thread after each commit.
+  static int OnCommit(void* arg, sqlite3* db, const char* schema, int pages) {
+    auto* self = static_cast<Checkpointer*>(arg);
+    if (pages >= kInlineCheckpointPages) {
+      // Writes through this connection are serialized: this checkpoint can finish, and the
+      // next write restarts the WAL from its beginning.
+      sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      self->inline_checkpoints_.fetch_add(1, std::memory_order_relaxed);
+    } else if (pages >= kCheckpointPages &&
+               !self->requested_.exchange(true, std::memory_order_acq_rel)) {
+      self->Request();
+    }
+    return SQLITE_OK;
+  }
+
+  int64_t background_checkpoints() const {
+    return background_checkpoints_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  void Request() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+      if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+    }
+    cv_.notify_one();
+  }
+
+  void Run() {
+    Result<std::unique_ptr<Database>> db = Database::Open(path_, options_);
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stopping_ || requested_.load(std::memory_order_acquire); });
+      if (stopping_) return;
+      lock.unlock();
+      // Cleared first: a commit during this checkpoint that still finds the WAL long asks again.
+      requested_.store(false, std::memory_order_release);
+      if (db.ok()) {
+        sqlite3_wal_checkpoint_v2((*db)->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                  nullptr);
+        background_checkpoints_.fetch_add(1, std::memory_order_relaxed);
+      }
+      lock.lock();
+    }
+  }
+
+  const std::string path_;
+  const OpenOptions options_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+  std::atomic<bool> requested_{false};
+  std::atomic<int64_t> background_checkpoints_{0};
+  std::atomic<int64_t> inline_checkpoints_{0};
+};
+
+SqliteKeyStore::SqliteKeyStore(std::unique_ptr<Database> db,
+                               std::unique_ptr<Checkpointer> checkpointer)
+    : checkpointer_(std::move(checkpointer)), db_(std::move(db)) {}
+
+// Members go in reverse order: statements, the connection, then the checkpointer.
+SqliteKeyStore::~SqliteKeyStore() = default;
+
+int64_t SqliteKeyStore::BackgroundCheckpoints() const {
+  return checkpointer_ ? checkpointer_->background_checkpoints() : 0;
+}
+
 Result<std::unique_ptr<SqliteKeyStore>> SqliteKeyStore::Open(const std::string& path,
                                                              OpenOptions options) {
   Result<std::unique_ptr<Database>> db = Database::Open(path, options);
   if (!db.ok()) return db.status();
-  std::unique_ptr<SqliteKeyStore> store(new SqliteKeyStore(std::move(db).value()));
+  std::unique_ptr<Checkpointer> checkpointer;
+  if (!options.read_only) {
+    ST_RETURN_IF_ERROR((*db)->Exec("PRAGMA wal_autocheckpoint=0"));
+    checkpointer = std::make_unique<Checkpointer>(path, options);
+    sqlite3_wal_hook((*db)->handle(), &Checkpointer::OnCommit, checkpointer.get());
+  }
+  std::unique_ptr<SqliteKeyStore> store(
+      new SqliteKeyStore(std::move(db).value(), std::move(checkpointer)));
   if (!options.read_only) ST_RETURN_IF_ERROR(store->CreateSchema());
   return store;
 }

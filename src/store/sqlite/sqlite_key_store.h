@@ -5,6 +5,14 @@
 // also fsynced at each commit, so it survives power loss too. `serve` uses
 // synchronous=NORMAL by default (`--ledger-sync normal`).
 //
+// WAL checkpoints: the connection's automatic checkpoint is off. When a commit leaves at
+// least kCheckpointPages pages in the WAL, a background thread (own connection) runs a
+// PASSIVE checkpoint, so the committing thread (an event loop) never copies pages or syncs
+// the database file. Should the WAL reach kInlineCheckpointPages anyway (the background
+// checkpoint never catches up with a busy writer, so the WAL cannot restart), the
+// committing thread checkpoints once itself, as SQLite's auto-checkpoint would. Durability
+// is unchanged: a commit is in the WAL before it returns, whoever copies it later.
+//
 // Thread-safety: one thread at a time (it owns one SQLite connection). Several processes
 // may open the same file: SQLite serializes their writes (busy timeout from OpenOptions).
 #pragma once
@@ -12,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "store/key_store.h"
 #include "store/sqlite/sqlite_db.h"
@@ -38,12 +47,22 @@ class SqliteKeyStore final : public KeyStore {
   Status ForEachLedgerEntry(std::string_view key_id,
                             const std::function<Status(const LedgerEntry&)>& fn) override;
 
+  static constexpr int kCheckpointPages = 1000;
+  static constexpr int kInlineCheckpointPages = 8000;
+
+  ~SqliteKeyStore() override;
+  // Checkpoints run by the background thread so far (for tests).
+  int64_t BackgroundCheckpoints() const;
+
  private:
-  explicit SqliteKeyStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  class Checkpointer;
+  SqliteKeyStore(std::unique_ptr<Database> db, std::unique_ptr<Checkpointer> checkpointer);
   Status CreateSchema();
   // One key when `key_id` is set, else all keys.
   Result<std::vector<KeyRecord>> ReadKeys(std::optional<std::string_view> key_id);
 
+  // Declared before db_: outlives the connection whose WAL hook points at it.
+  std::unique_ptr<Checkpointer> checkpointer_;
   std::unique_ptr<Database> db_;
   // AppendCharges' statements, prepared once (finalized before db_ closes: declared after).
   std::optional<Statement> select_balance_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -260,6 +261,43 @@ TEST_F(SqliteKeyStoreTest, LargeMixedBatchKeepsOrderAndPerKeyBalances) {
     if (outcomes[i].ok()) expected_order.push_back(charges[i].request_id);
   }
   EXPECT_EQ(all, expected_order);
+}
+
+TEST_F(SqliteKeyStoreTest, WalStaysBoundedWhenCommitsNeverPause) {
+  // Commits back to back from one thread: whatever the background checkpointer manages,
+  // the WAL never grows much past kInlineCheckpointPages (an inline checkpoint that meets
+  // the background one is retried at the next commit), and every charge is stored.
+  store_.reset();
+  OpenOptions options;
+  options.synchronous_full = false;
+  auto opened = SqliteKeyStore::Open(path_, options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  store_ = std::move(opened).value();
+  ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());
+  ASSERT_TRUE(store_->ApplyGrant("key_a", "g1", 1'000'000'000, 1).ok());
+  const std::string wal = path_ + "-wal";
+  constexpr int kTransactions = 2500;
+  constexpr int kPerTransaction = 40;
+  uintmax_t largest_wal = 0;
+  std::vector<ChargeRequest> charges(kPerTransaction);
+  std::vector<Status> outcomes;
+  for (int t = 0; t < kTransactions; ++t) {
+    for (int i = 0; i < kPerTransaction; ++i) {
+      charges[i] = {"key_a", "req_" + std::to_string(t) + "_" + std::to_string(i),
+                    "/v1/tiktok/trending/music", 2, 10 + t};
+    }
+    ASSERT_TRUE(store_->AppendCharges(charges, &outcomes).ok());
+    largest_wal = std::max(largest_wal, std::filesystem::file_size(wal));
+  }
+  const uintmax_t frame = 4096 + 24;  // page + WAL frame header
+  EXPECT_LE(largest_wal, (SqliteKeyStore::kInlineCheckpointPages + 2000) * frame);
+  EXPECT_GT(largest_wal, 0u);
+  store_.reset();
+  auto reopened = SqliteKeyStore::Open(path_);
+  ASSERT_TRUE(reopened.ok());
+  auto key = (*reopened)->GetKey("key_a");
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(key->charged_requests, int64_t{kTransactions} * kPerTransaction);
 }
 
 }  // namespace
