@@ -162,6 +162,22 @@ TEST_F(BillingGatewayTest, KeyDifferingByOneCharacterIsRefused) {
   EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome, AdmitOutcome::kOk);
 }
 
+TEST_F(BillingGatewayTest, RepeatedAndAlternatingKeysOnOneThreadResolveToTheirOwnAccount) {
+  // Admit reuses the hash of the key this thread presented last: a repeat, a different key
+  // and a near miss right after a valid key must each resolve on their own.
+  CreatedKey a = MakeKey(100);
+  CreatedKey b = MakeKey(100);
+  std::string almost = a.api_key;
+  almost.back() = almost.back() == 'a' ? 'b' : 'a';
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(gateway_->Admit(Bearer(a.api_key), kMusic).key_id, a.record.key_id);
+    EXPECT_EQ(gateway_->Admit(Bearer(a.api_key), kMusic).key_id, a.record.key_id);
+    EXPECT_EQ(gateway_->Admit(Bearer(almost), kMusic).outcome, AdmitOutcome::kInvalidKey);
+    EXPECT_EQ(gateway_->Admit(Bearer(b.api_key), kMusic).key_id, b.record.key_id);
+    EXPECT_EQ(gateway_->Admit(Bearer(a.api_key), kMusic).key_id, a.record.key_id);
+  }
+}
+
 TEST_F(BillingGatewayTest, RevocationTakesEffectOnTheNextRequest) {
   CreatedKey key = MakeKey(100);
   ASSERT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome, AdmitOutcome::kOk);
