@@ -140,10 +140,13 @@ class SqliteKeyStore::Checkpointer {
   static int OnCommit(void* arg, sqlite3* db, const char* schema, int pages) {
     auto* self = static_cast<Checkpointer*>(arg);
     if (pages >= kInlineCheckpointPages) {
-      // Writes through this connection are serialized: this checkpoint can finish, and the
-      // next write restarts the WAL from its beginning.
-      sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-      self->inline_checkpoints_.fetch_add(1, std::memory_order_relaxed);
+      // The background checkpoints copy the pages but, racing this writer, never leave the
+      // WAL fully copied, so it cannot restart. Once the background thread is idle, this
+      // checkpoint (writes through this connection are serialized) copies the few pages
+      // left and the next write restarts the WAL from its beginning.
+      if (!self->running_.load(std::memory_order_acquire)) {
+        sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      }
     } else if (pages >= kCheckpointPages &&
                !self->requested_.exchange(true, std::memory_order_acq_rel)) {
       self->Request();
@@ -173,12 +176,14 @@ class SqliteKeyStore::Checkpointer {
       if (stopping_) return;
       lock.unlock();
       // Cleared first: a commit during this checkpoint that still finds the WAL long asks again.
+      running_.store(true, std::memory_order_release);
       requested_.store(false, std::memory_order_release);
       if (db.ok()) {
         sqlite3_wal_checkpoint_v2((*db)->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
                                   nullptr);
         background_checkpoints_.fetch_add(1, std::memory_order_relaxed);
       }
+      running_.store(false, std::memory_order_release);
       lock.lock();
     }
   }
@@ -190,8 +195,8 @@ class SqliteKeyStore::Checkpointer {
   bool stopping_ = false;
   std::thread thread_;
   std::atomic<bool> requested_{false};
+  std::atomic<bool> running_{false};  // a background checkpoint is under way
   std::atomic<int64_t> background_checkpoints_{0};
-  std::atomic<int64_t> inline_checkpoints_{0};
 };
 
 SqliteKeyStore::SqliteKeyStore(std::unique_ptr<Database> db,

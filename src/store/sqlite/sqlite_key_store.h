@@ -7,10 +7,11 @@
 //
 // WAL checkpoints: the connection's automatic checkpoint is off. When a commit leaves at
 // least kCheckpointPages pages in the WAL, a background thread (own connection) runs a
-// PASSIVE checkpoint, so the committing thread (an event loop) never copies pages or syncs
-// the database file. Should the WAL reach kInlineCheckpointPages anyway (the background
-// checkpoint never catches up with a busy writer, so the WAL cannot restart), the
-// committing thread checkpoints once itself, as SQLite's auto-checkpoint would. Durability
+// PASSIVE checkpoint, so the committing thread (an event loop) does not copy the pages.
+// Racing a busy writer, those checkpoints never leave the WAL fully copied, so it cannot
+// restart from its beginning: at kInlineCheckpointPages the committing thread checkpoints
+// once itself (when the background thread is idle: only the pages committed since its last
+// run are left), as SQLite's auto-checkpoint would, and the next write restarts the WAL. Durability
 // is unchanged: a commit is in the WAL before it returns, whoever copies it later.
 //
 // Thread-safety: one thread at a time (it owns one SQLite connection). Several processes

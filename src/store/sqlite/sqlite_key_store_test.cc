@@ -265,8 +265,9 @@ TEST_F(SqliteKeyStoreTest, LargeMixedBatchKeepsOrderAndPerKeyBalances) {
 
 TEST_F(SqliteKeyStoreTest, WalStaysBoundedWhenCommitsNeverPause) {
   // Commits back to back from one thread: whatever the background checkpointer manages,
-  // the WAL never grows much past kInlineCheckpointPages (an inline checkpoint that meets
-  // the background one is retried at the next commit), and every charge is stored.
+  // the WAL restarts: it never grows far past kInlineCheckpointPages (at most what is
+  // committed during one background checkpoint), though far more pages are written in all,
+  // and every charge is stored.
   store_.reset();
   OpenOptions options;
   options.synchronous_full = false;
@@ -276,7 +277,7 @@ TEST_F(SqliteKeyStoreTest, WalStaysBoundedWhenCommitsNeverPause) {
   ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());
   ASSERT_TRUE(store_->ApplyGrant("key_a", "g1", 1'000'000'000, 1).ok());
   const std::string wal = path_ + "-wal";
-  constexpr int kTransactions = 2500;
+  constexpr int kTransactions = 5000;
   constexpr int kPerTransaction = 40;
   uintmax_t largest_wal = 0;
   std::vector<ChargeRequest> charges(kPerTransaction);
@@ -290,7 +291,7 @@ TEST_F(SqliteKeyStoreTest, WalStaysBoundedWhenCommitsNeverPause) {
     largest_wal = std::max(largest_wal, std::filesystem::file_size(wal));
   }
   const uintmax_t frame = 4096 + 24;  // page + WAL frame header
-  EXPECT_LE(largest_wal, (SqliteKeyStore::kInlineCheckpointPages + 2000) * frame);
+  EXPECT_LE(largest_wal, 2 * SqliteKeyStore::kInlineCheckpointPages * frame);
   EXPECT_GT(largest_wal, 0u);
   store_.reset();
   auto reopened = SqliteKeyStore::Open(path_);
