@@ -3,50 +3,13 @@
 #include <algorithm>
 
 #include "api/admin_keys.h"
+#include "api/keyed_response.h"
 #include "common/json_writer.h"
 #include "gateway/key_admin.h"
 #include "http/error.h"
 
 namespace soundtrend::api {
 namespace {
-
-struct Rejection {
-  int status;
-  std::string_view message;
-};
-
-Rejection RejectionOf(gateway::AdmitOutcome outcome) {
-  switch (outcome) {
-    case gateway::AdmitOutcome::kMissingKey:
-      return {401, "apiKey is null"};
-    case gateway::AdmitOutcome::kInvalidKey:
-      return {401, "apiKey is invalid"};
-    case gateway::AdmitOutcome::kForbidden:
-      return {403, "apiKey is not allowed to access this endpoint"};
-    case gateway::AdmitOutcome::kRateLimited:
-      return {429, "qps limit exceeded"};
-    case gateway::AdmitOutcome::kOk:
-      break;
-  }
-  return {500, http::kInternalErrorMessage};
-}
-
-void AddHeaders(const gateway::Admission& admission, const gateway::BillingGateway& gateway,
-                http::Response& response) {
-  response.key_id = admission.key_id;
-  if (!admission.ratelimit_policy.empty()) {
-    response.headers.emplace_back("RateLimit-Policy", admission.ratelimit_policy);
-  }
-  if (!admission.ratelimit.empty()) response.headers.emplace_back("RateLimit", admission.ratelimit);
-  if (admission.account) {
-    response.headers.emplace_back("X-Credits-Remaining",
-                                  std::to_string(gateway.Balance(*admission.account)));
-  }
-  if (admission.outcome == gateway::AdmitOutcome::kRateLimited) {
-    response.headers.emplace_back(
-        "Retry-After", std::to_string(std::max<int64_t>(1, admission.retry_after_seconds)));
-  }
-}
 
 std::string AccountJson(const gateway::AccountView& v) {
   std::string out = "{\"key_id\":";
@@ -100,13 +63,14 @@ http::Handler MakeAccountHandler(std::shared_ptr<gateway::BillingGateway> gatewa
     gateway::Admission admission = gateway->Admit(request.header("Authorization"), kAccountPath);
     http::Response response;
     if (admission.outcome != gateway::AdmitOutcome::kOk) {
-      Rejection r = RejectionOf(admission.outcome);
+      AdmissionRejection r = RejectionOf(admission.outcome);
       response = http::ErrorResponse(r.status, r.message, request.request_id);
     } else {
       response = GatewaySuccessResponse(AccountJson(gateway->Describe(*admission.account)),
                                         request.request_id);
     }
-    AddHeaders(admission, *gateway, response);
+    response.key_id = admission.key_id;
+    AddGatewayHeaders(admission, *gateway, response);
     respond(std::move(response));
   };
 }

@@ -7,47 +7,6 @@
 
 namespace soundtrend::api {
 
-void AddGatewayHeaders(const gateway::Admission& admission, gateway::Gateway& gateway,
-                       http::Response& response) {
-  if (!admission.ratelimit_policy.empty()) {
-    response.headers.emplace_back("RateLimit-Policy", admission.ratelimit_policy);
-  }
-  if (!admission.ratelimit.empty()) response.headers.emplace_back("RateLimit", admission.ratelimit);
-  if (admission.account) {
-    response.headers.emplace_back("X-Credits-Remaining",
-                                  std::to_string(gateway.Balance(*admission.account)));
-  }
-  if (admission.outcome == gateway::AdmitOutcome::kRateLimited) {
-    response.headers.emplace_back(
-        "Retry-After", std::to_string(std::max<int64_t>(1, admission.retry_after_seconds)));
-  }
-}
-
-namespace {
-
-struct Rejection {
-  int status;
-  std::string_view message;
-};
-
-Rejection RejectionOf(gateway::AdmitOutcome outcome) {
-  switch (outcome) {
-    case gateway::AdmitOutcome::kMissingKey:
-      return {401, kMsgKeyNull};
-    case gateway::AdmitOutcome::kInvalidKey:
-      return {401, kMsgKeyInvalid};
-    case gateway::AdmitOutcome::kForbidden:
-      return {403, kMsgForbidden};
-    case gateway::AdmitOutcome::kRateLimited:
-      return {429, kMsgQps};
-    case gateway::AdmitOutcome::kOk:
-      break;
-  }
-  return {500, http::kInternalErrorMessage};
-}
-
-}  // namespace
-
 http::Handler MakeTrendingMusicHandler(std::shared_ptr<gateway::Gateway> gateway_ptr,
                                        const SnapshotHolder& snapshots) {
   return [gw = std::move(gateway_ptr), &snapshots](const http::Request& request,
@@ -62,7 +21,7 @@ http::Handler MakeTrendingMusicHandler(std::shared_ptr<gateway::Gateway> gateway
       respond(std::move(r));
     };
     if (admission.outcome != gateway::AdmitOutcome::kOk) {
-      const Rejection rejection = RejectionOf(admission.outcome);
+      const AdmissionRejection rejection = RejectionOf(admission.outcome);
       return reject(rejection.status, rejection.message);
     }
     auto query = ParseTrendingQuery(request.query);

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string_view>
 
+#include "api/keyed_response.h"
 #include "api/snapshot.h"
 #include "gateway/gateway.h"
 #include "http/handler.h"
@@ -21,22 +22,9 @@ namespace soundtrend::api {
 inline constexpr std::string_view kTrendingMusicPath = "/v1/tiktok/trending/music";
 inline constexpr int64_t kTrendingMusicCost = 2;
 
-// The SPEC §2 messages.
-inline constexpr std::string_view kMsgKeyNull = "apiKey is null";
-inline constexpr std::string_view kMsgKeyInvalid = "apiKey is invalid";
-inline constexpr std::string_view kMsgQuota = "apiKey quota is not enough";
-inline constexpr std::string_view kMsgForbidden = "apiKey is not allowed to access this endpoint";
-inline constexpr std::string_view kMsgQps = "qps limit exceeded";
-
 // `gateway` and `snapshots` must outlive the handler. The handler may respond from the
 // thread that completes the gateway's Commit.
 http::Handler MakeTrendingMusicHandler(std::shared_ptr<gateway::Gateway> gateway,
                                        const SnapshotHolder& snapshots);
-
-// The headers an authenticated response carries (RateLimit-Policy, RateLimit,
-// X-Credits-Remaining when there is an account, Retry-After for kRateLimited). Exposed for
-// the other paid/keyed endpoints.
-void AddGatewayHeaders(const gateway::Admission& admission, gateway::Gateway& gateway,
-                       http::Response& response);
 
 }  // namespace soundtrend::api
