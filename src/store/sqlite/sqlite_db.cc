@@ -1,5 +1,6 @@
 #include "store/sqlite/sqlite_db.h"
 
+#include <mutex>
 #include <string>
 
 namespace soundtrend::store::sqlite {
@@ -11,11 +12,23 @@ Status SqliteError(sqlite3* db, std::string_view what) {
   return Status::IoError(std::move(msg));
 }
 
+namespace {
+
+// SQLite's memory statistics take a process-wide mutex on every allocation; nothing here
+// reads them. Must run before the library initializes, hence before the first open.
+void DisableMemoryStatistics() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenOptions options) {
+  DisableMemoryStatistics();
   sqlite3* db = nullptr;
-  const int flags = (options.read_only ? SQLITE_OPEN_READONLY
-                                       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                    SQLITE_OPEN_NOMUTEX;
+  const int flags =
+      (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+      SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
     Status st = SqliteError(db, "open " + path);
     sqlite3_close(db);
