@@ -683,6 +683,26 @@ class SqliteChartStore final : public ChartStore {
     return insert_video_segment_.Run();
   }
 
+  // Steps through rows (day, region, data) ordered by day: add(region, data) for each row,
+  // then end_day(day) once after the last row of each day. Stops at the first error.
+  static Status ScanSegmentRows(Statement& stmt,
+                                const std::function<Status(RegionId, std::string_view)>& add,
+                                const std::function<Status(Day)>& end_day) {
+    std::optional<Day> current;
+    for (;;) {
+      Result<bool> row = stmt.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      const Day day = static_cast<Day>(stmt.ColumnInt(0));
+      if (current && *current != day) ST_RETURN_IF_ERROR(end_day(*current));
+      current = day;
+      Result<RegionId> region = RegionFromDb(stmt.ColumnText(1));
+      if (!region.ok()) return region.status();
+      ST_RETURN_IF_ERROR(add(*region, stmt.ColumnText(2)));
+    }
+    return current ? end_day(*current) : Status::Ok();
+  }
+
   // Calls fn(day, region, cells) for every (day, region) with cells, in (day, region id)
   // order, the cells summed over the key's segments and ordered by clip id (unsigned).
   Status ScanCells(const std::function<Status(Day, RegionId, std::span<const Cell>)>& fn) {
@@ -703,19 +723,16 @@ class SqliteChartStore final : public ChartStore {
       }
       return Status::Ok();
     };
-    for (;;) {
-      Result<bool> row = stmt->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      const Day day = static_cast<Day>(stmt->ColumnInt(0));
-      if (current && *current != day) ST_RETURN_IF_ERROR(flush());
-      current = day;
-      Result<RegionId> region = RegionFromDb(stmt->ColumnText(1));
-      if (!region.ok()) return region.status();
-      ++segments[*region];
-      ST_RETURN_IF_ERROR(DecodeCells(stmt->ColumnText(2), by_region[*region]));
-    }
-    return current ? flush() : Status::Ok();
+    return ScanSegmentRows(
+        *stmt,
+        [&](RegionId region, std::string_view data) {
+          ++segments[region];
+          return DecodeCells(data, by_region[region]);
+        },
+        [&](Day day) {
+          current = day;
+          return flush();
+        });
   }
 
   // Like ScanCells for videos: the top 4 per clip over the key's segments, ordered by
@@ -739,18 +756,16 @@ class SqliteChartStore final : public ChartStore {
       }
       return Status::Ok();
     };
-    for (;;) {
-      Result<bool> row = stmt->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      const Day day = static_cast<Day>(stmt->ColumnInt(0));
-      if (current && *current != day) ST_RETURN_IF_ERROR(flush());
-      current = day;
-      Result<RegionId> region = RegionFromDb(stmt->ColumnText(1));
-      if (!region.ok()) return region.status();
-      blobs[*region].emplace_back(stmt->ColumnText(2));
-    }
-    return current ? flush() : Status::Ok();
+    return ScanSegmentRows(
+        *stmt,
+        [&](RegionId region, std::string_view data) {
+          blobs[region].emplace_back(data);
+          return Status::Ok();
+        },
+        [&](Day day) {
+          current = day;
+          return flush();
+        });
   }
 
   // Stores written before segments kept one row per cell (`daily_uses`) and per video
