@@ -142,8 +142,7 @@ bool GetString(const simdjson::dom::object& obj, std::string_view name,
   return true;
 }
 
-bool GetInt(const simdjson::dom::object& obj, std::string_view name,
-            std::optional<int64_t>* out) {
+bool GetInt(const simdjson::dom::object& obj, std::string_view name, std::optional<int64_t>* out) {
   simdjson::dom::element v;
   if (obj.at_key(name).get(v)) return true;
   int64_t i;
@@ -190,7 +189,8 @@ http::Response CreateKey(gateway::KeyAdmin& admin, const http::Request& request)
     return BadParameter("name", "is required and must be a string", request.request_id);
   }
   spec.name = *name;
-  if (!GetInt(*obj, "qps", &qps)) return BadParameter("qps", "must be an integer", request.request_id);
+  if (!GetInt(*obj, "qps", &qps))
+    return BadParameter("qps", "must be an integer", request.request_id);
   if (qps) spec.qps_limit = *qps;
   if (!GetInt(*obj, "burst", &burst)) {
     return BadParameter("burst", "must be an integer", request.request_id);

@@ -63,8 +63,8 @@ class GatewayApiTest : public ::testing::Test {
     EXPECT_TRUE(called);
     return out;
   }
-  http::Response Admin(const std::string& method, const std::string& path,
-                       std::string query = "", std::string body = "") {
+  http::Response Admin(const std::string& method, const std::string& path, std::string query = "",
+                       std::string body = "") {
     return Call(method, path, std::move(query), std::move(body),
                 "Bearer " + std::string(kAdminToken));
   }
@@ -101,16 +101,15 @@ class GatewayApiTest : public ::testing::Test {
 
 TEST_F(GatewayApiTest, AdminRoutesRefuseCustomerKeysAndWrongTokens) {
   auto [key, key_id] = CreateKey(R"({"name":"acme","credits":10})");
-  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
-           {"POST", "/admin/v1/keys"},
-           {"GET", "/admin/v1/keys"},
-           {"POST", "/admin/v1/keys/revoke"},
-           {"POST", "/admin/v1/credits/grant"},
-           {"GET", "/admin/v1/ledger"},
-           {"GET", "/admin/v1/ledger.csv"}}) {
-    for (const std::string& auth :
-         {"Bearer " + key, std::string("Bearer wrong"), std::string(""),
-          std::string(kAdminToken)}) {
+  for (const auto& [method, path] :
+       std::vector<std::pair<std::string, std::string>>{{"POST", "/admin/v1/keys"},
+                                                        {"GET", "/admin/v1/keys"},
+                                                        {"POST", "/admin/v1/keys/revoke"},
+                                                        {"POST", "/admin/v1/credits/grant"},
+                                                        {"GET", "/admin/v1/ledger"},
+                                                        {"GET", "/admin/v1/ledger.csv"}}) {
+    for (const std::string& auth : {"Bearer " + key, std::string("Bearer wrong"), std::string(""),
+                                    std::string(kAdminToken)}) {
       http::Response r = Call(method, path, "key_id=" + key_id,
                               R"({"key_id":")" + key_id + R"(","grant_id":"x","amount":5})", auth);
       EXPECT_EQ(r.status, 401) << method << " " << path << " " << auth;
@@ -170,9 +169,9 @@ TEST_F(GatewayApiTest, GrantsAreIdempotentOverHttp) {
   ASSERT_EQ(second.status, 200);
   EXPECT_FALSE(Parse(second)["data"]["applied"].get_bool().value());
   EXPECT_EQ(Parse(second)["data"]["balance"].get_int64().value(), 50);
-  http::Response conflict = Admin("POST", "/admin/v1/credits/grant", "",
-                                  R"({"key_id":")" + key_id +
-                                      R"(","grant_id":"inv-1","amount":70})");
+  http::Response conflict =
+      Admin("POST", "/admin/v1/credits/grant", "",
+            R"({"key_id":")" + key_id + R"(","grant_id":"inv-1","amount":70})");
   EXPECT_EQ(conflict.status, 409);
   EXPECT_EQ(Admin("POST", "/admin/v1/credits/grant", "",
                   R"({"key_id":"key_000000000000","grant_id":"g","amount":5})")
@@ -256,7 +255,8 @@ TEST_F(GatewayApiTest, AccountShowsBalanceLimitsAndHeaders) {
 }
 
 TEST(FindQueryValueTest, DecodesAndFindsExactNames) {
-  EXPECT_EQ(FindQueryValue("a=1&key_id=key%5Fx+y&b", "key_id"), std::optional<std::string>("key_x y"));
+  EXPECT_EQ(FindQueryValue("a=1&key_id=key%5Fx+y&b", "key_id"),
+            std::optional<std::string>("key_x y"));
   EXPECT_EQ(FindQueryValue("b", "b"), std::optional<std::string>(""));
   EXPECT_EQ(FindQueryValue("key_idx=1", "key_id"), std::nullopt);
   EXPECT_EQ(FindQueryValue("", "key_id"), std::nullopt);

@@ -43,8 +43,8 @@ class ServingSnapshot {
  private:
   struct EditionFragments {
     const engine::Edition* edition = nullptr;
-    std::string blob;                // the rendered items, back to back
-    std::vector<uint32_t> offsets;   // item i = blob[offsets[i], offsets[i+1])
+    std::string blob;               // the rendered items, back to back
+    std::vector<uint32_t> offsets;  // item i = blob[offsets[i], offsets[i+1])
     // Positions matching each filter combination, index = new_to_top_100*2 + commercial.
     std::array<std::vector<uint8_t>, 4> matching;
   };

@@ -23,8 +23,7 @@ TrendingQuery Query(std::string_view raw) {
 
 class SnapshotTest : public ::testing::Test {
  protected:
-  SnapshotTest()
-      : snapshot_(ServingSnapshot::Build(testing::MakeDemoChartSet(kDay), 123)) {}
+  SnapshotTest() : snapshot_(ServingSnapshot::Build(testing::MakeDemoChartSet(kDay), 123)) {}
 
   element Answer(std::string_view raw) {
     body_.clear();

@@ -79,10 +79,9 @@ engine::ChartEntry MakeEntry(int rank, std::string title, std::string author, Da
   }
   if (rank % 2 == 1) {
     for (int i = 0; i < 1 + rank % 4; ++i) {
-      e.related.push_back(engine::RelatedVideo{9000000000000000000ULL + rank * 10 + i,
-                                               "https://example.com/video/" +
-                                                   std::to_string(rank) + "_" +
-                                                   std::to_string(i) + ".jpeg"});
+      e.related.push_back(engine::RelatedVideo{
+          9000000000000000000ULL + rank * 10 + i,
+          "https://example.com/video/" + std::to_string(rank) + "_" + std::to_string(i) + ".jpeg"});
     }
   }
   return e;
@@ -130,8 +129,8 @@ void FakeGateway::AddKey(const KeySpec& spec) {
   auto fake = std::make_shared<FakeAccount>();
   fake->key_id = spec.key_id;
   fake->balance = spec.credits;
-  accounts_[spec.key] =
-      std::shared_ptr<gateway::KeyAccount>(fake, reinterpret_cast<gateway::KeyAccount*>(fake.get()));
+  accounts_[spec.key] = std::shared_ptr<gateway::KeyAccount>(
+      fake, reinterpret_cast<gateway::KeyAccount*>(fake.get()));
   specs_[spec.key] = spec;
 }
 
@@ -143,7 +142,8 @@ void FakeGateway::SetCommitStatus(Status s) {
 gateway::Admission FakeGateway::Admit(std::string_view authorization, std::string_view) {
   gateway::Admission a;
   constexpr std::string_view kBearer = "Bearer ";
-  if (authorization.size() <= kBearer.size() || authorization.substr(0, kBearer.size()) != kBearer) {
+  if (authorization.size() <= kBearer.size() ||
+      authorization.substr(0, kBearer.size()) != kBearer) {
     a.outcome = gateway::AdmitOutcome::kMissingKey;
     return a;
   }

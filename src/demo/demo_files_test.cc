@@ -35,8 +35,8 @@ class DemoFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("soundtrend_demo_files_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
+    dir_ = fs::temp_directory_path() / ("soundtrend_demo_files_" + std::string(info->name()) + "_" +
+                                        std::to_string(::getpid()));
     fs::remove_all(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -91,7 +91,8 @@ TEST_F(DemoFilesTest, FilesFollowDocumentedFormatsAndMatchTheGenerator) {
   EXPECT_EQ(report->files[0].path, (dir_ / "catalog.ndjson").string());
   EXPECT_EQ(report->files[1].path, (dir_ / "daily.csv.gz").string());
   EXPECT_EQ(report->files[2].path, (dir_ / "uses.ndjson.gz").string());
-  for (const WrittenFile& f : report->files) EXPECT_EQ(f.bytes, static_cast<int64_t>(fs::file_size(f.path)));
+  for (const WrittenFile& f : report->files)
+    EXPECT_EQ(f.bytes, static_cast<int64_t>(fs::file_size(f.path)));
 
   CollectingSink expected;
   ASSERT_TRUE(Generate(SmallOptions(), expected).ok());
@@ -187,8 +188,14 @@ TEST_F(DemoFilesTest, SameSeedWritesByteIdenticalFilesOtherSeedDiffers) {
 }
 
 TEST_F(DemoFilesTest, LinesEscapeJsonAndCarryIdsAsStrings) {
-  SoundRecord s{7000000000000000001ULL, 7000000000000000002ULL, "Say \"Hi\" \\ Beyoncé",
-                "Sigur Rós", "https://cdn.soundtrend.example/cover/1.jpeg", 60, true, false};
+  SoundRecord s{7000000000000000001ULL,
+                7000000000000000002ULL,
+                "Say \"Hi\" \\ Beyoncé",
+                "Sigur Rós",
+                "https://cdn.soundtrend.example/cover/1.jpeg",
+                60,
+                true,
+                false};
   std::string line;
   DemoFileWriter::AppendSoundLine(line, s);
   EXPECT_EQ(line,
@@ -202,8 +209,8 @@ TEST_F(DemoFilesTest, LinesEscapeJsonAndCarryIdsAsStrings) {
                                   "2026-02-02");
   EXPECT_EQ(line, "7000000000000000001,GB,2026-02-02,42\n");
   line.clear();
-  DemoFileWriter::AppendUseLine(
-      line, RawUse{7000000000000000001ULL, *FindRegion("US"), 1769990461, 7301234567890123456ULL, 1200});
+  DemoFileWriter::AppendUseLine(line, RawUse{7000000000000000001ULL, *FindRegion("US"), 1769990461,
+                                             7301234567890123456ULL, 1200});
   EXPECT_EQ(line,
             R"({"type":"use","clip_id":"7000000000000000001","region":"US","time":1769990461,)"
             R"("video_id":"7301234567890123456",)"

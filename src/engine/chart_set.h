@@ -18,8 +18,8 @@
 namespace soundtrend::engine {
 
 struct TrendPoint {
-  int64_t time = 0;      // unix seconds at 00:00 UTC of the point's day (P=120: bucket's last day)
-  int hundredths = 0;    // value * 100, 0..100, rounded half away from zero (SPEC §4)
+  int64_t time = 0;    // unix seconds at 00:00 UTC of the point's day (P=120: bucket's last day)
+  int hundredths = 0;  // value * 100, 0..100, rounded half away from zero (SPEC §4)
   friend bool operator==(const TrendPoint&, const TrendPoint&) = default;
 };
 
@@ -35,12 +35,12 @@ struct ChartEntry {
   std::shared_ptr<const SoundRecord> sound;  // never null
   int32_t rank = 0;                          // 1-based position in the full ranking
   int64_t usage_count = 0;
-  std::optional<int32_t> rank_diff;  // absolute places moved; nullopt when new (type 4)
-  int32_t rank_diff_type = 4;        // 1 up, 2 unchanged, 3 down, 4 new
+  std::optional<int32_t> rank_diff;      // absolute places moved; nullopt when new (type 4)
+  int32_t rank_diff_type = 4;            // 1 up, 2 unchanged, 3 down, 4 new
   std::optional<int32_t> on_list_times;  // editions that listed it, this one included
-  bool new_to_top_100 = false;  // never on this region+period chart before the window
-  std::vector<TrendPoint> trend;       // oldest first
-  std::vector<RelatedVideo> related;   // up to 4, most viewed first; empty renders null
+  bool new_to_top_100 = false;           // never on this region+period chart before the window
+  std::vector<TrendPoint> trend;         // oldest first
+  std::vector<RelatedVideo> related;     // up to 4, most viewed first; empty renders null
 };
 
 // One chart: region x period x day.

@@ -34,8 +34,8 @@ struct Admission {
   std::shared_ptr<KeyAccount> account;  // set for kOk, kForbidden, kRateLimited
   std::string key_id;                   // public key id for logs; never the key
   // Header values for authenticated responses (empty when not authenticated).
-  std::string ratelimit_policy;  // RateLimit-Policy
-  std::string ratelimit;         // RateLimit
+  std::string ratelimit_policy;     // RateLimit-Policy
+  std::string ratelimit;            // RateLimit
   int64_t retry_after_seconds = 0;  // for kRateLimited
 };
 

@@ -75,10 +75,10 @@ struct IngestOptions {
 struct IngestReport {
   std::string source;
   std::string batch_id;
-  bool refused = false;          // invalid records without skip_invalid: nothing written
-  bool already_applied = false;  // the input's id was recorded before: nothing written
-  int64_t records = 0;           // non-empty records read (CSV header excluded)
-  int64_t rejected = 0;          // invalid records
+  bool refused = false;             // invalid records without skip_invalid: nothing written
+  bool already_applied = false;     // the input's id was recorded before: nothing written
+  int64_t records = 0;              // non-empty records read (CSV header excluded)
+  int64_t rejected = 0;             // invalid records
   std::vector<RecordError> errors;  // the first max_errors_kept invalid records
   // What the batches applied by this call contained.
   int64_t sounds = 0, cells = 0, videos = 0;

@@ -86,7 +86,7 @@ class CsvParser {
   RecordKind kind_ = RecordKind::kUse;
   TimeLimits limits_;
   int index_[kKnownColumns];  // field index of each known column, -1 when absent
-  size_t width_ = 0;         // number of header columns
+  size_t width_ = 0;          // number of header columns
   std::vector<std::string_view> fields_;
   std::vector<std::string> scratch_;
 };
