@@ -768,6 +768,27 @@ class SqliteChartStore final : public ChartStore {
         });
   }
 
+  // Steps through rows whose first two columns are (day, region), ordered by them:
+  // row(stmt) for each row, then end_group(day, region) after the last row of each
+  // (day, region). Stops at the first error.
+  static Status ForEachDayRegionGroup(Statement& stmt,
+                                      const std::function<Status(const Statement&)>& row,
+                                      const std::function<Status(Day, RegionId)>& end_group) {
+    std::optional<std::pair<Day, RegionId>> group;
+    for (;;) {
+      Result<bool> more = stmt.Step();
+      if (!more.ok()) return more.status();
+      if (!*more) break;
+      Result<RegionId> region = RegionFromDb(stmt.ColumnText(1));
+      if (!region.ok()) return region.status();
+      const std::pair<Day, RegionId> g{static_cast<Day>(stmt.ColumnInt(0)), *region};
+      if (group && *group != g) ST_RETURN_IF_ERROR(end_group(group->first, group->second));
+      group = g;
+      ST_RETURN_IF_ERROR(row(stmt));
+    }
+    return group ? end_group(group->first, group->second) : Status::Ok();
+  }
+
   // Stores written before segments kept one row per cell (`daily_uses`) and per video
   // (`videos`): converts them to segments once, in one transaction, and drops them.
   Status MigrateRowTables() {
@@ -790,26 +811,18 @@ class SqliteChartStore final : public ChartStore {
           db_->Prepare("SELECT day, region, clip_id, uses FROM daily_uses ORDER BY day, region");
       if (!stmt.ok()) return stmt.status();
       std::vector<Cell> cells;
-      std::optional<std::pair<Day, RegionId>> key;
-      auto flush = [&]() -> Status {
-        if (!key || cells.empty()) return Status::Ok();
-        SumCells(cells);
-        Status st = WriteCells(key->first, key->second, cells);
-        cells.clear();
-        return st;
-      };
-      for (;;) {
-        Result<bool> r = stmt->Step();
-        if (!r.ok()) return r.status();
-        if (!*r) break;
-        Result<RegionId> region = RegionFromDb(stmt->ColumnText(1));
-        if (!region.ok()) return region.status();
-        const std::pair<Day, RegionId> k{static_cast<Day>(stmt->ColumnInt(0)), *region};
-        if (key != k) ST_RETURN_IF_ERROR(flush());
-        key = k;
-        cells.push_back(Cell{FromDb(stmt->ColumnInt(2)), stmt->ColumnInt(3)});
-      }
-      ST_RETURN_IF_ERROR(flush());
+      ST_RETURN_IF_ERROR(ForEachDayRegionGroup(
+          *stmt,
+          [&](const Statement& row) {
+            cells.push_back(Cell{FromDb(row.ColumnInt(2)), row.ColumnInt(3)});
+            return Status::Ok();
+          },
+          [&](Day day, RegionId region) {
+            SumCells(cells);
+            Status st = WriteCells(day, region, cells);
+            cells.clear();
+            return st;
+          }));
     }
     {
       Result<Statement> stmt = db_->Prepare(
@@ -817,28 +830,20 @@ class SqliteChartStore final : public ChartStore {
       if (!stmt.ok()) return stmt.status();
       std::vector<Video> videos;
       std::deque<std::string> covers;
-      std::optional<std::pair<Day, RegionId>> key;
-      auto flush = [&]() -> Status {
-        if (!key || videos.empty()) return Status::Ok();
-        Status st = WriteVideos(key->first, key->second, videos);
-        videos.clear();
-        covers.clear();
-        return st;
-      };
-      for (;;) {
-        Result<bool> r = stmt->Step();
-        if (!r.ok()) return r.status();
-        if (!*r) break;
-        Result<RegionId> region = RegionFromDb(stmt->ColumnText(1));
-        if (!region.ok()) return region.status();
-        const std::pair<Day, RegionId> k{static_cast<Day>(stmt->ColumnInt(0)), *region};
-        if (key != k) ST_RETURN_IF_ERROR(flush());
-        key = k;
-        covers.emplace_back(stmt->ColumnText(4));
-        videos.push_back(Video{FromDb(stmt->ColumnInt(2)), FromDb(stmt->ColumnInt(3)),
-                               stmt->ColumnInt(5), covers.back()});
-      }
-      ST_RETURN_IF_ERROR(flush());
+      ST_RETURN_IF_ERROR(ForEachDayRegionGroup(
+          *stmt,
+          [&](const Statement& row) {
+            covers.emplace_back(row.ColumnText(4));
+            videos.push_back(Video{FromDb(row.ColumnInt(2)), FromDb(row.ColumnInt(3)),
+                                   row.ColumnInt(5), covers.back()});
+            return Status::Ok();
+          },
+          [&](Day day, RegionId region) {
+            Status st = WriteVideos(day, region, videos);
+            videos.clear();
+            covers.clear();
+            return st;
+          }));
     }
     ST_RETURN_IF_ERROR(db_->Exec("DROP TABLE daily_uses; DROP TABLE videos;"));
     return txn.Commit();
