@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "store/sqlite/sqlite_db.h"
+#include "store/varint.h"
 
 namespace soundtrend::store {
 namespace {
@@ -80,46 +81,7 @@ constexpr size_t kVideosKept = 4;
 // A (day, region) with more segments than this after a write is merged into one.
 constexpr int64_t kMaxSegments = 8;
 
-// ---- Segment encoding (see the header): LEB128 varints.
-void PutVarint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out += static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  out += static_cast<char>(v);
-}
-uint64_t ZigZag(int64_t v) {
-  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-}
-int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
-
-class Decoder {
- public:
-  explicit Decoder(std::string_view data) : p_(data.data()), end_(data.data() + data.size()) {}
-  bool done() const { return p_ == end_; }
-  bool Varint(uint64_t* v) {
-    uint64_t r = 0;
-    for (int shift = 0; shift < 64 && p_ != end_; shift += 7) {
-      const uint8_t b = static_cast<uint8_t>(*p_++);
-      r |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if (!(b & 0x80)) {
-        *v = r;
-        return true;
-      }
-    }
-    return false;
-  }
-  bool Bytes(size_t n, std::string_view* out) {
-    if (static_cast<size_t>(end_ - p_) < n) return false;
-    *out = std::string_view(p_, n);
-    p_ += n;
-    return true;
-  }
-
- private:
-  const char* p_;
-  const char* end_;
-};
+// ---- Segment encoding (see the header): LEB128 varints (store/varint.h).
 
 Status BadSegment() { return Status::Corruption("stored segment does not decode"); }
 
@@ -141,7 +103,7 @@ void EncodeCells(std::span<const Cell> cells, std::string& out) {
 }
 
 Status DecodeCells(std::string_view data, std::vector<Cell>& out) {
-  Decoder d(data);
+  VarintDecoder d(data);
   uint64_t clip = 0;
   while (!d.done()) {
     uint64_t delta, uses;
@@ -190,7 +152,7 @@ void EncodeVideos(std::span<const Video> videos, std::string& out) {
 }
 
 Status DecodeVideos(std::string_view data, std::vector<Video>& out) {
-  Decoder d(data);
+  VarintDecoder d(data);
   uint64_t clip = 0;
   while (!d.done()) {
     uint64_t delta, id, views, len;

@@ -104,6 +104,11 @@ Statement& Statement::Bind(int index, std::string_view v) {
   if (rc != SQLITE_OK) bind_error_ = rc;
   return *this;
 }
+Statement& Statement::BindBlob(int index, std::string_view bytes) {
+  int rc = sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
 Statement& Statement::BindNull(int index) {
   int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK) bind_error_ = rc;
@@ -143,6 +148,11 @@ int64_t Statement::ColumnInt(int i) const { return sqlite3_column_int64(stmt_, i
 double Statement::ColumnDouble(int i) const { return sqlite3_column_double(stmt_, i); }
 std::string_view Statement::ColumnText(int i) const {
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
+  return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, i)))
+           : std::string_view();
+}
+std::string_view Statement::ColumnBlob(int i) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, i));
   return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, i)))
            : std::string_view();
 }

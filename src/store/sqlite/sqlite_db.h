@@ -59,6 +59,7 @@ class Statement {
   Statement& Bind(int index, double v);
   Statement& Bind(int index, std::string_view v);  // copied (SQLITE_TRANSIENT)
   Statement& BindNull(int index);
+  Statement& BindBlob(int index, std::string_view bytes);  // copied (SQLITE_TRANSIENT)
   // Bind errors are reported by the next Step.
 
   // Advances: true with a row ready, false when done, or an error.
@@ -71,6 +72,8 @@ class Statement {
   int64_t ColumnInt(int i) const;
   double ColumnDouble(int i) const;
   std::string_view ColumnText(int i) const;
+  // Valid until the next Step, Reset or column access of another type on this column.
+  std::string_view ColumnBlob(int i) const;
   bool ColumnIsNull(int i) const;
 
  private:

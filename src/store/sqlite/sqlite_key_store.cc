@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "store/charge_block.h"
+
 namespace soundtrend::store::sqlite {
 namespace {
 
@@ -36,6 +38,11 @@ CREATE TABLE IF NOT EXISTS gw_ledger(
   endpoint TEXT NOT NULL,
   amount INTEGER NOT NULL,
   balance_after INTEGER NOT NULL CHECK(balance_after >= 0)
+);
+CREATE TABLE IF NOT EXISTS gw_charge_blocks(
+  last_seq INTEGER PRIMARY KEY,
+  first_seq INTEGER NOT NULL,
+  entries BLOB NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS gw_ledger_grant_id ON gw_ledger(reference) WHERE kind = 'grant';
 CREATE INDEX IF NOT EXISTS gw_ledger_by_key ON gw_ledger(key_id, seq);
@@ -330,11 +337,14 @@ Result<GrantResult> SqliteKeyStore::ApplyGrant(std::string_view key_id, std::str
   const int64_t balance = update->ColumnInt(0);
   update->Reset();
 
+  Result<int64_t> seq = NextSeq();
+  if (!seq.ok()) return seq.status();
   Result<Statement> insert = db_->Prepare(
-      "INSERT INTO gw_ledger(key_id, kind, time_micros, reference, endpoint, amount, "
-      "balance_after) VALUES (?, 'grant', ?, ?, '', ?, ?)");
+      "INSERT INTO gw_ledger(seq, key_id, kind, time_micros, reference, endpoint, amount, "
+      "balance_after) VALUES (?, ?, 'grant', ?, ?, '', ?, ?)");
   if (!insert.ok()) return insert.status();
-  insert->Bind(1, key_id).Bind(2, time_micros).Bind(3, grant_id).Bind(4, amount).Bind(5, balance);
+  insert->Bind(1, *seq).Bind(2, key_id).Bind(3, time_micros).Bind(4, grant_id);
+  insert->Bind(5, amount).Bind(6, balance);
   ST_RETURN_IF_ERROR(insert->Run());
   ST_RETURN_IF_ERROR(tx.Commit());
   return GrantResult{true, balance};
@@ -345,8 +355,9 @@ Status SqliteKeyStore::AppendCharges(std::span<const ChargeRequest> charges,
   outcomes->clear();
   if (charges.empty()) return Status::Ok();
   // The work per charge is kept small: each key's balance is read once, the charges are
-  // decided in memory in batch order, each key is updated once, and the ledger rows go in
-  // with multi-row INSERTs. All inside one IMMEDIATE transaction, so nothing else writes
+  // decided in memory in batch order, each key is updated once, and the accepted charges go
+  // into the ledger as ONE charge block row (store/charge_block.h) whose entries take the
+  // next seqs. All inside one IMMEDIATE transaction, so nothing else writes
   // between the read and the update; CHECK(balance >= 0) guards the result anyway.
   Transaction tx(*db_);
   ST_RETURN_IF_ERROR(tx.status());
@@ -363,26 +374,12 @@ Status SqliteKeyStore::AppendCharges(std::span<const ChargeRequest> charges,
     if (!st.ok()) return st.status();
     update_key_ = std::move(st).value();
   }
-  constexpr int kRowsPerInsert = 32;
-  constexpr std::string_view kInsertHead =
-      "INSERT INTO gw_ledger(key_id, kind, time_micros, reference, endpoint, amount, "
-      "balance_after) VALUES ";
-  constexpr std::string_view kInsertRow = "(?, 'charge', ?, ?, ?, ?, ?)";
-  auto prepare_insert = [&](int rows, std::optional<Statement>& slot) -> Status {
-    if (slot) return Status::Ok();
-    std::string sql(kInsertHead);
-    for (int i = 0; i < rows; ++i) {
-      if (i > 0) sql += ", ";
-      sql += kInsertRow;
-    }
-    Result<Statement> st = db_->Prepare(sql);
+  if (!insert_block_) {
+    Result<Statement> st =
+        db_->Prepare("INSERT INTO gw_charge_blocks(last_seq, first_seq, entries) VALUES (?, ?, ?)");
     if (!st.ok()) return st.status();
-    slot = std::move(st).value();
-    return Status::Ok();
-  };
-  ST_RETURN_IF_ERROR(prepare_insert(1, insert_one_));
-  ST_RETURN_IF_ERROR(prepare_insert(kRowsPerInsert / 4, insert_some_));
-  ST_RETURN_IF_ERROR(prepare_insert(kRowsPerInsert, insert_many_));
+    insert_block_ = std::move(st).value();
+  }
 
   struct KeyTotals {
     bool known = false;
@@ -437,24 +434,19 @@ Status SqliteKeyStore::AppendCharges(std::span<const ChargeRequest> charges,
     ST_RETURN_IF_ERROR(update_key_->Run());
   }
 
-  size_t next = 0;
-  while (next < accepted.size()) {
-    const size_t left = accepted.size() - next;
-    const size_t rows = left >= kRowsPerInsert       ? kRowsPerInsert
-                        : left >= kRowsPerInsert / 4 ? kRowsPerInsert / 4
-                                                     : 1;
-    Statement& insert = rows == kRowsPerInsert ? *insert_many_
-                        : rows == 1            ? *insert_one_
-                                               : *insert_some_;
-    for (size_t r = 0; r < rows; ++r) {
-      const size_t i = accepted[next + r];
+  if (!accepted.empty()) {
+    Result<int64_t> first_seq = NextSeq();
+    if (!first_seq.ok()) return first_seq.status();
+    packed_.clear();
+    for (size_t i : accepted) {
       const ChargeRequest& c = charges[i];
-      const int base = static_cast<int>(r) * 6;
-      insert.Bind(base + 1, c.key_id).Bind(base + 2, c.time_micros).Bind(base + 3, c.request_id);
-      insert.Bind(base + 4, c.endpoint).Bind(base + 5, -c.cost).Bind(base + 6, balance_after[i]);
+      packed_.push_back(
+          {c.key_id, c.request_id, c.endpoint, c.time_micros, c.cost, balance_after[i]});
     }
-    ST_RETURN_IF_ERROR(insert.Run());
-    next += rows;
+    EncodeChargeBlock(packed_, block_);
+    const int64_t last_seq = *first_seq + static_cast<int64_t>(accepted.size()) - 1;
+    insert_block_->Bind(1, last_seq).Bind(2, *first_seq).BindBlob(3, block_);
+    ST_RETURN_IF_ERROR(insert_block_->Run());
   }
   ST_RETURN_IF_ERROR(tx.Commit());
   *outcomes = std::move(results);
@@ -469,11 +461,9 @@ Result<KeySnapshot> SqliteKeyStore::Snapshot(int64_t grants_after) {
   if (!keys.ok()) return keys.status();
   snap.keys = std::move(keys).value();
 
-  Result<Statement> last = db_->Prepare("SELECT coalesce(max(seq), 0) FROM gw_ledger");
-  if (!last.ok()) return last.status();
-  Result<bool> row = last->Step();
-  if (!row.ok()) return row.status();
-  snap.last_seq = *row ? last->ColumnInt(0) : 0;
+  Result<int64_t> next = NextSeq();
+  if (!next.ok()) return next.status();
+  snap.last_seq = *next - 1;
 
   std::string sql = "SELECT ";
   sql += kLedgerColumns;
@@ -499,23 +489,56 @@ Result<int64_t> SqliteKeyStore::ChangeCounter() {
   return st->ColumnInt(0);
 }
 
+Result<int64_t> SqliteKeyStore::NextSeq() {
+  if (!max_seq_) {
+    // Both are lookups of the largest integer primary key: O(log n).
+    Result<Statement> st = db_->Prepare(
+        "SELECT max(coalesce((SELECT max(seq) FROM gw_ledger), 0), "
+        "coalesce((SELECT max(last_seq) FROM gw_charge_blocks), 0))");
+    if (!st.ok()) return st.status();
+    max_seq_ = std::move(st).value();
+  }
+  Result<bool> row = max_seq_->Step();
+  const int64_t max_seq = row.ok() && *row ? max_seq_->ColumnInt(0) : 0;
+  max_seq_->Reset();
+  if (!row.ok()) return row.status();
+  return max_seq + 1;
+}
+
 Status SqliteKeyStore::ForEachLedgerEntry(std::string_view key_id,
                                           const std::function<Status(const LedgerEntry&)>& fn) {
+  // Rows of gw_ledger and the charges of gw_charge_blocks, merged by seq. A block's seqs
+  // were taken in one transaction, so no row falls inside a block's range: a block is
+  // emitted whole once every row before its first seq is. Blocks are scanned whole
+  // (decoding is cheap) and filtered by key while decoding.
+  ReadTransaction rt(*db_);
+  ST_RETURN_IF_ERROR(rt.status());
   std::string sql = "SELECT ";
   sql += kLedgerColumns;
   sql += " FROM gw_ledger";
   if (!key_id.empty()) sql += " WHERE key_id = ?";
   sql += " ORDER BY seq";
-  Result<Statement> st = db_->Prepare(sql);
-  if (!st.ok()) return st.status();
-  if (!key_id.empty()) st->Bind(1, key_id);
+  Result<Statement> rows = db_->Prepare(sql);
+  if (!rows.ok()) return rows.status();
+  if (!key_id.empty()) rows->Bind(1, key_id);
+  Result<Statement> blocks =
+      db_->Prepare("SELECT first_seq, entries FROM gw_charge_blocks ORDER BY last_seq");
+  if (!blocks.ok()) return blocks.status();
+
+  Result<bool> row = rows->Step();
+  if (!row.ok()) return row.status();
   for (;;) {
-    Result<bool> row = st->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    ST_RETURN_IF_ERROR(fn(ReadLedgerRow(*st)));
+    Result<bool> block = blocks->Step();
+    if (!block.ok()) return block.status();
+    const int64_t block_first = *block ? blocks->ColumnInt(0) : INT64_MAX;
+    while (*row && rows->ColumnInt(0) < block_first) {
+      ST_RETURN_IF_ERROR(fn(ReadLedgerRow(*rows)));
+      row = rows->Step();
+      if (!row.ok()) return row.status();
+    }
+    if (!*block) return Status::Ok();
+    ST_RETURN_IF_ERROR(DecodeChargeBlock(blocks->ColumnBlob(1), block_first, key_id, fn));
   }
-  return Status::Ok();
 }
 
 }  // namespace soundtrend::store::sqlite

@@ -1,6 +1,9 @@
-// KeyStore over SQLite: tables gw_keys and gw_ledger in the same database file as the
-// chart store (WAL). A committed change (grant, charge) has been written to the WAL file
-// before the commit returns, so it survives kill -9 of the process; with
+// KeyStore over SQLite: tables gw_keys, gw_ledger and gw_charge_blocks in the same database
+// file as the chart store (WAL). The ledger is gw_ledger's rows (grants; charges stored
+// by older versions) together with the charges packed in gw_charge_blocks, one row per
+// AppendCharges group (store/charge_block.h): every entry has its own seq, and
+// ForEachLedgerEntry returns them merged in seq order. A committed change (grant, charge) has been
+// written to the WAL file before the commit returns, so it survives kill -9 of the process; with
 // OpenOptions::synchronous_full (the default here; `serve --ledger-sync full`) the WAL is
 // also fsynced at each commit, so it survives power loss too. `serve` uses
 // synchronous=NORMAL by default (`--ledger-sync normal`).
@@ -22,7 +25,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "store/charge_block.h"
 #include "store/key_store.h"
 #include "store/sqlite/sqlite_db.h"
 
@@ -61,6 +66,9 @@ class SqliteKeyStore final : public KeyStore {
   Status CreateSchema();
   // One key when `key_id` is set, else all keys.
   Result<std::vector<KeyRecord>> ReadKeys(std::optional<std::string_view> key_id);
+  // The seq the next ledger entry takes: one past the largest in gw_ledger and
+  // gw_charge_blocks. Call inside the write transaction that uses it.
+  Result<int64_t> NextSeq();
 
   // Declared before db_: outlives the connection whose WAL hook points at it.
   std::unique_ptr<Checkpointer> checkpointer_;
@@ -68,9 +76,10 @@ class SqliteKeyStore final : public KeyStore {
   // AppendCharges' statements, prepared once (finalized before db_ closes: declared after).
   std::optional<Statement> select_balance_;
   std::optional<Statement> update_key_;
-  std::optional<Statement> insert_one_;
-  std::optional<Statement> insert_some_;
-  std::optional<Statement> insert_many_;
+  std::optional<Statement> insert_block_;
+  std::optional<Statement> max_seq_;
+  std::vector<PackedCharge> packed_;  // AppendCharges' scratch
+  std::string block_;
 };
 
 }  // namespace soundtrend::store::sqlite

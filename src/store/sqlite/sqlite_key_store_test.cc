@@ -199,7 +199,7 @@ TEST_F(SqliteKeyStoreTest, ChangeCounterMovesOnlyForOtherConnectionsCommits) {
 }
 
 TEST_F(SqliteKeyStoreTest, LargeMixedBatchKeepsOrderAndPerKeyBalances) {
-  // 3 keys interleaved, 77 charges (multi-row and single-row INSERTs), costs 1 or 2; key_b
+  // 3 keys interleaved, 77 charges in one block, costs 1 or 2; key_b
   // runs out half-way, a later cheaper charge of key_b still fits.
   ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());
   ASSERT_TRUE(store_->CreateKey(Key("key_b", "hash_b")).ok());
@@ -261,6 +261,83 @@ TEST_F(SqliteKeyStoreTest, LargeMixedBatchKeepsOrderAndPerKeyBalances) {
     if (outcomes[i].ok()) expected_order.push_back(charges[i].request_id);
   }
   EXPECT_EQ(all, expected_order);
+}
+
+TEST_F(SqliteKeyStoreTest, LedgerMergesGrantsAndChargeBlocksInSeqOrder) {
+  // grant, block of 2, grant, block of 1 (another key's charge in between), grant: the
+  // ledger reads back in the order written, seqs increasing without gaps per write.
+  ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());
+  ASSERT_TRUE(store_->CreateKey(Key("key_b", "hash_b")).ok());
+  ASSERT_TRUE(store_->ApplyGrant("key_a", "g1", 10, 1).ok());
+  ASSERT_TRUE(store_->ApplyGrant("key_b", "g2", 10, 1).ok());
+  std::vector<Status> outcomes;
+  std::vector<ChargeRequest> first = {{"key_a", "r1", "/v1/x", 2, 10},
+                                      {"key_a", "r2", "/v1/y", 3, 11}};
+  ASSERT_TRUE(store_->AppendCharges(first, &outcomes).ok());
+  ASSERT_TRUE(store_->ApplyGrant("key_a", "g3", 4, 12).ok());
+  std::vector<ChargeRequest> second = {{"key_b", "r3", "/v1/x", 1, 13},
+                                       {"key_a", "r4", "/v1/x", 2, 14}};
+  ASSERT_TRUE(store_->AppendCharges(second, &outcomes).ok());
+  ASSERT_TRUE(store_->ApplyGrant("key_a", "g4", 1, 15).ok());
+
+  std::vector<std::string> refs;
+  std::vector<int64_t> seqs;
+  ASSERT_TRUE(store_
+                  ->ForEachLedgerEntry("",
+                                       [&](const LedgerEntry& e) {
+                                         refs.push_back(e.reference);
+                                         seqs.push_back(e.seq);
+                                         return Status::Ok();
+                                       })
+                  .ok());
+  EXPECT_EQ(refs, (std::vector<std::string>{"g1", "g2", "r1", "r2", "g3", "r3", "r4", "g4"}));
+  for (size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], seqs[0] + static_cast<int64_t>(i));
+
+  const std::vector<LedgerEntry> a = Ledger("key_a");
+  ASSERT_EQ(a.size(), 6u);
+  const std::vector<int64_t> balances = {10, 8, 5, 9, 7, 8};
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].balance_after, balances[i]) << i;
+  EXPECT_EQ(a[2].endpoint, "/v1/y");
+  EXPECT_EQ(a[2].time_micros, 11);
+  EXPECT_EQ(a[3].kind, LedgerKind::kGrant);
+  EXPECT_EQ(Ledger("key_b").size(), 2u);
+  EXPECT_EQ(store_->GetKey("key_a")->balance, 8);
+
+  // The watermark covers the charges too: nothing after it yet.
+  auto snap = store_->Snapshot(0);
+  ASSERT_TRUE(snap.ok());
+  EXPECT_EQ(snap->last_seq, seqs.back());
+  EXPECT_TRUE(store_->Snapshot(snap->last_seq)->new_grants.empty());
+}
+
+TEST_F(SqliteKeyStoreTest, ChargeRowsOfOlderVersionsStayInTheLedger) {
+  // Before charge blocks, charges were gw_ledger rows: a database written then reads back
+  // whole, and new entries take seqs after them.
+  ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());
+  ASSERT_TRUE(store_->ApplyGrant("key_a", "g1", 10, 1).ok());
+  store_.reset();
+  {
+    auto db = Database::Open(path_, {});
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)
+                    ->Exec("INSERT INTO gw_ledger(key_id, kind, time_micros, reference, endpoint, "
+                           "amount, balance_after) VALUES ('key_a', 'charge', 5, 'old', '/v1/x', "
+                           "-2, 8); UPDATE gw_keys SET balance = 8 WHERE key_id = 'key_a'")
+                    .ok());
+  }
+  auto reopened = SqliteKeyStore::Open(path_);
+  ASSERT_TRUE(reopened.ok());
+  store_ = std::move(reopened).value();
+  std::vector<Status> outcomes;
+  std::vector<ChargeRequest> charges = {{"key_a", "new", "/v1/x", 2, 6}};
+  ASSERT_TRUE(store_->AppendCharges(charges, &outcomes).ok());
+  ASSERT_TRUE(outcomes[0].ok());
+  const std::vector<LedgerEntry> a = Ledger("key_a");
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[1].reference, "old");
+  EXPECT_EQ(a[2].reference, "new");
+  EXPECT_EQ(a[2].seq, a[1].seq + 1);
+  EXPECT_EQ(a[2].balance_after, 6);
 }
 
 TEST_F(SqliteKeyStoreTest, WalStaysBoundedWhenCommitsNeverPause) {

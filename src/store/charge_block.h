@@ -1,0 +1,47 @@
+// A charge block: the charges of one ledger group commit packed into one BLOB, so that a
+// store writes one row per commit instead of one row (and one index entry) per charge.
+// The block is part of the ledger: its charges are ledger entries with consecutive seqs
+// from the block's first seq, and readers decode them back into LedgerEntry values.
+//
+// Format (all integers LEB128 varints, store/varint.h):
+//   version (1)
+//   key count, then each key id as length + bytes
+//   endpoint count, then each endpoint as length + bytes
+//   charge count, then per charge: key index, endpoint index, request id as length +
+//   bytes, time in micros as the zigzag delta from the previous charge's (the first from
+//   0), cost (> 0), balance after the charge.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "store/key_store.h"
+
+namespace soundtrend::store {
+
+struct PackedCharge {
+  std::string_view key_id;
+  std::string_view request_id;
+  std::string_view endpoint;
+  int64_t time_micros = 0;
+  int64_t cost = 0;  // > 0; the ledger entry's amount is -cost
+  int64_t balance_after = 0;
+};
+
+// Replaces `out` with the encoding of `charges` (at least one).
+void EncodeChargeBlock(std::span<const PackedCharge> charges, std::string& out);
+
+// Calls `fn` with the block's charges as ledger entries, in order, seqs from `first_seq`;
+// only those of `key_id` when it is not empty. Returns Corruption for a block that does
+// not decode, or the first non-OK status `fn` returns (the scan stops there).
+Status DecodeChargeBlock(std::string_view block, int64_t first_seq, std::string_view key_id,
+                         const std::function<Status(const LedgerEntry&)>& fn);
+
+// The number of charges in a block (Corruption when it does not decode that far).
+Result<int64_t> ChargeBlockCount(std::string_view block);
+
+}  // namespace soundtrend::store

@@ -1,0 +1,108 @@
+#include "store/charge_block.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace soundtrend::store {
+namespace {
+
+std::vector<LedgerEntry> DecodeAll(std::string_view block, int64_t first_seq,
+                                   std::string_view key_id = {}) {
+  std::vector<LedgerEntry> out;
+  Status st = DecodeChargeBlock(block, first_seq, key_id, [&](const LedgerEntry& e) {
+    out.push_back(e);
+    return Status::Ok();
+  });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return out;
+}
+
+TEST(ChargeBlockTest, RoundTripsEveryFieldInOrderWithConsecutiveSeqs) {
+  const std::vector<PackedCharge> charges = {
+      {"key_a", "req-1", "/v1/tiktok/trending/music", 1'770'000'000'000'005, 2, 98},
+      {"key_b", "req-2", "/v1/account", 1'770'000'000'000'001, 5, 1'000'000'000'000},
+      {"key_a", "req-3", "/v1/tiktok/trending/music", 1'770'000'000'000'009, 2, 96},
+  };
+  std::string block;
+  EncodeChargeBlock(charges, block);
+  const std::vector<LedgerEntry> got = DecodeAll(block, 41);
+  ASSERT_EQ(got.size(), 3u);
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].seq, 41 + static_cast<int64_t>(i));
+    EXPECT_EQ(got[i].kind, LedgerKind::kCharge);
+    EXPECT_EQ(got[i].key_id, charges[i].key_id);
+    EXPECT_EQ(got[i].reference, charges[i].request_id);
+    EXPECT_EQ(got[i].endpoint, charges[i].endpoint);
+    EXPECT_EQ(got[i].time_micros, charges[i].time_micros);  // the second goes back in time
+    EXPECT_EQ(got[i].amount, -charges[i].cost);
+    EXPECT_EQ(got[i].balance_after, charges[i].balance_after);
+  }
+  EXPECT_EQ(*ChargeBlockCount(block), 3);
+}
+
+TEST(ChargeBlockTest, KeyFilterKeepsSeqsOfTheWholeBlock) {
+  const std::vector<PackedCharge> charges = {
+      {"key_a", "r1", "/e", 10, 2, 8},
+      {"key_b", "r2", "/e", 11, 2, 8},
+      {"key_a", "r3", "/e", 12, 2, 6},
+  };
+  std::string block;
+  EncodeChargeBlock(charges, block);
+  const std::vector<LedgerEntry> a = DecodeAll(block, 100, "key_a");
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].seq, 100);
+  EXPECT_EQ(a[1].seq, 102);
+  EXPECT_EQ(a[1].reference, "r3");
+  EXPECT_TRUE(DecodeAll(block, 100, "key_c").empty());
+}
+
+TEST(ChargeBlockTest, RepeatedKeysAndEndpointsAreStoredOnce) {
+  std::vector<PackedCharge> charges;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 100; ++i) ids.push_back("00000000-0000-4000-8000-" + std::to_string(i));
+  for (int i = 0; i < 100; ++i) {
+    charges.push_back({"key_0123456789ab", ids[i], "/v1/tiktok/trending/music", 1000 + i, 2, i});
+  }
+  std::string block;
+  EncodeChargeBlock(charges, block);
+  // Per charge: the request id and a handful of varint bytes, no key id or endpoint.
+  EXPECT_LT(block.size(), 100 * (ids[99].size() + 8));
+  EXPECT_EQ(DecodeAll(block, 1).size(), 100u);
+}
+
+TEST(ChargeBlockTest, StopsAtTheFirstErrorOfTheCallback) {
+  const std::vector<PackedCharge> charges = {{"k", "r1", "/e", 1, 2, 4},
+                                             {"k", "r2", "/e", 2, 2, 2}};
+  std::string block;
+  EncodeChargeBlock(charges, block);
+  int calls = 0;
+  Status st = DecodeChargeBlock(block, 1, {}, [&](const LedgerEntry&) {
+    ++calls;
+    return Status::Internal("stop");
+  });
+  EXPECT_EQ(st.code(), Status::Code::kInternal);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(ChargeBlockTest, MalformedBlocksAreCorruption) {
+  const std::vector<PackedCharge> charges = {{"k", "r1", "/e", 1, 2, 4},
+                                             {"k", "r2", "/e", 2, 2, 2}};
+  std::string block;
+  EncodeChargeBlock(charges, block);
+  auto decode = [](std::string_view b) {
+    return DecodeChargeBlock(b, 1, {}, [](const LedgerEntry&) { return Status::Ok(); });
+  };
+  ASSERT_TRUE(decode(block).ok());
+  for (size_t cut = 0; cut < block.size(); ++cut) {
+    EXPECT_EQ(decode(block.substr(0, cut)).code(), Status::Code::kCorruption) << cut;
+  }
+  EXPECT_EQ(decode(block + "x").code(), Status::Code::kCorruption);  // trailing bytes
+  std::string other_version = block;
+  other_version[0] = 2;
+  EXPECT_EQ(decode(other_version).code(), Status::Code::kCorruption);
+  EXPECT_EQ(ChargeBlockCount("").status().code(), Status::Code::kCorruption);
+}
+
+}  // namespace
+}  // namespace soundtrend::store
