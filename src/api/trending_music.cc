@@ -30,6 +30,8 @@ http::Handler MakeTrendingMusicHandler(std::shared_ptr<gateway::Gateway> gateway
 
     http::Response ok;
     ok.key_id = admission.key_id;
+    if (request.body_buffer != nullptr) ok.body.swap(*request.body_buffer);  // reuse its memory
+    ok.body.clear();
     try {
       snapshots.Current()->AnswerTrending(*query, request.request_id, ok.body);
     } catch (const std::exception& e) {

@@ -22,6 +22,11 @@ struct Request {
   int64_t received_nanos = 0;   // monotonic time the request was read
   // Header value by case-insensitive name; empty when absent.
   std::function<std::string_view(std::string_view)> header;
+  // Optional (may be null): an empty string that keeps the capacity of the connection's
+  // previous response body. During the handler call (not later), a handler may swap it
+  // into its Response's body before writing the body, so that a large body is not
+  // allocated anew for every request.
+  std::string* body_buffer = nullptr;
 };
 
 struct Response {

@@ -3,10 +3,13 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <ctime>
 #include <mutex>
 #include <optional>
@@ -16,6 +19,7 @@
 
 #include "common/random.h"
 #include "http/error.h"
+#include "http/response_head.h"
 
 namespace soundtrend::http {
 
@@ -23,6 +27,11 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
+// Sockets bound to the loop's own executor type: no type-erased executor to copy and
+// destroy at every operation (beast::tcp_stream's cost on this path).
+using Socket = net::basic_stream_socket<tcp, net::io_context::executor_type>;
+using Acceptor = net::basic_socket_acceptor<tcp, net::io_context::executor_type>;
+using SteadyTime = std::chrono::steady_clock::time_point;
 
 namespace {
 
@@ -42,11 +51,20 @@ thread_local Loop* current_loop = nullptr;  // the loop this thread runs, if any
 // One event loop: an io_context run by one thread, its acceptor and its connections.
 // Everything in a Loop is touched only from its own thread (Stop posts to it).
 struct Loop {
-  explicit Loop(uint64_t seed) : ioc(1), random(seed) {}
+  explicit Loop(uint64_t seed) : ioc(1), sweep(ioc), random(seed) {}
   net::io_context ioc;
-  std::optional<tcp::acceptor> acceptor;
+  std::optional<Acceptor> acceptor;
   std::unordered_set<Session*> sessions;
   bool draining = false;
+  // Timeouts: each connection keeps the deadline of the operation it waits for (a plain
+  // store, no timer per operation); this timer checks them every sweep_interval and closes
+  // the connections past theirs. It stops once the loop drains its last connection.
+  net::steady_timer sweep;
+  std::chrono::milliseconds sweep_interval{1000};
+  void Sweep();
+  void StopSweepIfDrained() {
+    if (draining && sessions.empty()) sweep.cancel();
+  }
   SeededRandom random;  // request ids (seeded from the OS CSPRNG)
   std::thread thread;
   // Responses delivered from other threads (e.g. a ledger writer completing a batch of
@@ -95,8 +113,8 @@ struct Server::Impl {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, Server::Impl& server, Loop& loop)
-      : stream_(std::move(socket)), server_(server), loop_(loop) {}
+  Session(Socket&& socket, Server::Impl& server, Loop& loop)
+      : socket_(std::move(socket)), server_(server), loop_(loop) {}
 
   void Start() {
     loop_.sessions.insert(this);
@@ -107,6 +125,12 @@ class Session : public std::enable_shared_from_this<Session> {
   // no byte of it received; otherwise the request finishes first.
   void CloseIfIdle() {
     if (state_ == State::kIdle && buffer_.size() == 0) Close();
+  }
+
+  // Called by the loop's sweep: closes the connection when the operation it waits for has
+  // passed its deadline (the pending read or write then completes with an error).
+  void CloseIfPastDeadline(SteadyTime now) {
+    if (deadline_ != SteadyTime{} && now >= deadline_) Close();
   }
 
  private:
@@ -170,9 +194,9 @@ class Session : public std::enable_shared_from_this<Session> {
     // Beast checks Content-Length against this while it parses the header, before the
     // route is known: use the largest limit of any route here, the route's own after.
     parser_->body_limit(server_.router.max_body_limit());
-    stream_.expires_after(server_.options.idle_timeout);
+    SetDeadline(server_.options.idle_timeout);
     bhttp::async_read_header(
-        stream_, buffer_, *parser_,
+        socket_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
   }
 
@@ -193,7 +217,7 @@ class Session : public std::enable_shared_from_this<Session> {
     match_ = server_.router.Find(ToView(msg.method_string()), path_);
     if (parser_->is_done()) return Dispatch();
     state_ = State::kReadingBody;
-    stream_.expires_after(server_.options.read_timeout);
+    SetDeadline(server_.options.read_timeout);
     // A body announced above the limit is refused before it is read (and before a client
     // waiting for "100 Continue" sends it).
     const size_t limit =
@@ -204,7 +228,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(limit);  // bounds a chunked body too
     if (beast::iequals(msg[bhttp::field::expect], "100-continue")) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      return net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+      return net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
                               [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                 if (ec) return self->Close();
                                 self->ReadBody();
@@ -214,7 +238,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
-    bhttp::async_read(stream_, buffer_, *parser_,
+    bhttp::async_read(socket_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
                         if (ec) return self->OnReadError(ec);
                         self->Dispatch();
@@ -225,7 +249,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == bhttp::error::header_limit) return SendAndClose(431, DefaultMessage(431));
     if (ec == bhttp::error::body_limit) return SendAndClose(413, DefaultMessage(413));
     if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
-        ec == net::error::operation_aborted || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::bad_descriptor ||
         ec == net::error::connection_reset || ec == bhttp::error::partial_message) {
       return Close();
     }
@@ -242,7 +266,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Dispatch() {
     state_ = State::kHandling;
-    stream_.expires_never();
+    deadline_ = SteadyTime{};
     auto& msg = parser_->get();
     if (match_.kind == Router::MatchKind::kNotFound) {
       return Send(ErrorResponse(404, DefaultMessage(404), request_id_));
@@ -258,6 +282,8 @@ class Session : public std::enable_shared_from_this<Session> {
     request_.body = msg.body();
     request_.request_id = request_id_;
     request_.received_nanos = received_nanos_;
+    body_.clear();  // the previous response's, written: its capacity is the handler's to reuse
+    request_.body_buffer = &body_;
     request_.header = [m = &msg](std::string_view name) -> std::string_view {
       auto it = m->find(boost::beast::string_view(name.data(), name.size()));
       return it == m->end() ? std::string_view{} : ToView(it->value());
@@ -277,30 +303,22 @@ class Session : public std::enable_shared_from_this<Session> {
     state_ = State::kWriting;
     status_ = r.status;
     key_id_ = std::move(r.key_id);
-    const bool keep_alive = !force_close_ && !loop_.draining && parser_ && parser_->is_done() &&
-                            parser_->get().keep_alive();
-    response_ = {};
-    response_.version(11);
-    response_.result(static_cast<unsigned>(r.status));
-    response_.set(bhttp::field::date, loop_.Date());
-    response_.set(bhttp::field::content_type, r.content_type);
-    response_.set("X-Request-Id", request_id_);
-    for (auto& [name, value] : r.headers) response_.set(name, value);
-    response_.keep_alive(keep_alive);
-    if (parser_ && parser_->get().method() == bhttp::verb::head) {
-      // A response to HEAD has the headers a GET would have and no body (RFC 9110 9.3.2).
-      response_.content_length(r.body.size());
-    } else {
-      response_.body() = std::move(r.body);
-      response_.prepare_payload();
-    }
-    stream_.expires_after(server_.options.write_timeout);
-    bhttp::async_write(
-        stream_, response_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnWritten(ec); });
+    keep_alive_ = !force_close_ && !loop_.draining && parser_ && parser_->is_done() &&
+                  parser_->get().keep_alive();
+    const bool head_request = parser_ && parser_->get().method() == bhttp::verb::head;
+    // A response to HEAD has the headers a GET would have and no body (RFC 9110 9.3.2).
+    AppendResponseHead(r, {loop_.Date(), request_id_, keep_alive_, r.body.size()}, head_);
+    body_ = std::move(r.body);
+    if (head_request) body_.clear();
+    SetDeadline(server_.options.write_timeout);
+    const std::array<net::const_buffer, 2> buffers = {net::buffer(head_), net::buffer(body_)};
+    net::async_write(socket_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->OnWritten(ec);
+    });
   }
 
   void OnWritten(beast::error_code ec) {
+    deadline_ = SteadyTime{};
     const int64_t latency = server_.options.clock->MonotonicNanos() - received_nanos_;
     const size_t route_index =
         match_.path_index == Router::kUnmatched ? static_cast<size_t>(-1) : match_.path_index;
@@ -310,10 +328,9 @@ class Session : public std::enable_shared_from_this<Session> {
         "request method={} path={} status={} latency_us={} request_id={} key_id={}{}",
         method.empty() ? "-" : method, path_.empty() ? "-" : path_, status_, latency / 1000,
         request_id_, key_id_.empty() ? "-" : key_id_, ec ? " write_error=" + ec.message() : "");
-    const bool keep_alive = !ec && response_.keep_alive();
-    if (!keep_alive) {
+    if (ec || !keep_alive_) {
       beast::error_code ignored;
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      socket_.shutdown(tcp::socket::shutdown_send, ignored);
       return Close();
     }
     // Next request on the same connection.
@@ -331,18 +348,27 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
+    deadline_ = SteadyTime{};
     loop_.sessions.erase(this);
     beast::error_code ignored;
-    stream_.socket().close(ignored);
+    socket_.close(ignored);
+    loop_.StopSweepIfDrained();
   }
 
-  beast::tcp_stream stream_;
+  void SetDeadline(std::chrono::milliseconds timeout) {
+    deadline_ = std::chrono::steady_clock::now() + timeout;
+  }
+
+  Socket socket_;
   beast::flat_buffer buffer_;
   Server::Impl& server_;
   Loop& loop_;
   State state_ = State::kIdle;
+  SteadyTime deadline_{};  // of the pending read or write; zero while handling
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  bhttp::response<bhttp::string_body> response_;
+  std::string head_;  // status line and headers of the response being written
+  std::string body_;
+  bool keep_alive_ = false;
   std::string request_id_;
   std::string key_id_;
   int64_t received_nanos_ = 0;
@@ -354,8 +380,20 @@ class Session : public std::enable_shared_from_this<Session> {
   Request request_;
 };
 
+void Loop::Sweep() {
+  sweep.expires_after(sweep_interval);
+  sweep.async_wait([this](beast::error_code ec) {
+    if (ec) return;  // cancelled: the loop has drained
+    const SteadyTime now = std::chrono::steady_clock::now();
+    std::vector<Session*> all(sessions.begin(), sessions.end());  // Close erases
+    for (Session* session : all) session->CloseIfPastDeadline(now);
+    if (draining && sessions.empty()) return;
+    Sweep();
+  });
+}
+
 void Server::Impl::Accept(Loop& loop) {
-  loop.acceptor->async_accept(loop.ioc, [this, &loop](beast::error_code ec, tcp::socket socket) {
+  loop.acceptor->async_accept([this, &loop](beast::error_code ec, Socket socket) {
     if (ec) {
       if (ec == net::error::operation_aborted || !loop.acceptor->is_open()) return;
       Log().warn("accept failed: {}", ec.message());
@@ -390,7 +428,7 @@ Result<uint16_t> Server::Start() {
   for (int i = 0; i < threads; ++i) {
     auto loop = std::make_unique<Loop>(SecureRandom::Instance().NextU64());
     tcp::endpoint endpoint(address, port);
-    tcp::acceptor& a = loop->acceptor.emplace(loop->ioc);
+    Acceptor& a = loop->acceptor.emplace(loop->ioc);
     a.open(endpoint.protocol(), ec);
     if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
     if (!ec) a.set_option(ReusePort(true), ec);
@@ -405,7 +443,14 @@ Result<uint16_t> Server::Start() {
   }
   s.port = port;
   s.started = true;
+  // Every timeout is checked at least four times over its length (5 ms to 1 s apart).
+  const auto shortest =
+      std::min({s.options.idle_timeout, s.options.read_timeout, s.options.write_timeout});
+  const auto interval =
+      std::clamp(shortest / 4, std::chrono::milliseconds(5), std::chrono::milliseconds(1000));
   for (auto& loop : s.loops) {
+    loop->sweep_interval = interval;
+    loop->Sweep();
     s.Accept(*loop);
     Loop* l = loop.get();
     l->thread = std::thread([l] {
@@ -427,6 +472,7 @@ void Server::Stop() {
       if (l->acceptor) l->acceptor->close(ignored);
       std::vector<Session*> sessions(l->sessions.begin(), l->sessions.end());
       for (Session* session : sessions) session->CloseIfIdle();
+      l->StopSweepIfDrained();
     });
   }
 }
