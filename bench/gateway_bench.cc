@@ -1,5 +1,6 @@
 // Gateway micro-benchmarks (not tests): the SQLite ledger's group commit (charges per
-// second by batch size, one fsync per batch), and the request path's Admit + Reserve.
+// second by batch size, with and without an fsync per batch), and the request path's
+// Admit + Reserve.
 //
 //   gateway_bench [--dir DIR] [--charges N]      (DIR default /tmp; N default 20000)
 #include <unistd.h>
@@ -26,6 +27,59 @@ double Seconds(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
+// Charges per second by group size, with the WAL fsynced at each commit (FULL, `serve
+// --ledger-sync full`) or not (NORMAL, the default). Leaves the database at `path` with
+// one key and returns that key (empty on error).
+std::string BenchGroupCommit(const std::string& path, bool synchronous_full, bool charge_log,
+                             int64_t total, int64_t& seq, gateway::CreatedKey* created) {
+  store::sqlite::OpenOptions open;
+  open.synchronous_full = synchronous_full;
+  store::sqlite::KeyStoreOptions store_options;
+  store_options.charge_log = charge_log;
+  auto store = store::sqlite::SqliteKeyStore::Open(path, open, store_options);
+  if (!store.ok()) {
+    std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
+    return "";
+  }
+  SeededRandom random(1);
+  FakeClock clock(1'770'000'000'000'000);
+  gateway::KeyManager manager(**store, clock, random);
+  if (created->api_key.empty()) {
+    gateway::NewKeySpec spec;
+    spec.name = "bench";
+    spec.credits = 1'000'000'000'000;
+    spec.qps_limit = 100000;
+    spec.burst = 6000000;
+    auto key = manager.CreateKey(spec);
+    if (!key.ok()) return "";
+    *created = std::move(key).value();
+  }
+  std::printf("ledger group commit (AppendCharges, synchronous=%s%s):\n",
+              synchronous_full ? "FULL" : "NORMAL", charge_log ? ", charge log" : "");
+  for (int batch : {1, 16, 64, 256, 1024}) {  // charges per AppendCharges
+    const int64_t n = batch == 1 && synchronous_full ? std::min<int64_t>(total, 500) : total;
+    std::vector<store::ChargeRequest> charges(batch);
+    std::vector<Status> outcomes;
+    auto start = std::chrono::steady_clock::now();
+    for (int64_t done = 0; done < n; done += batch) {
+      for (auto& c : charges) {
+        c = {created->record.key_id,
+             "00000000-0000-4000-8000-" + std::to_string(1000000000000 + ++seq),
+             "/v1/tiktok/trending/music", 2, clock.NowMicros()};
+      }
+      Status st = (*store)->AppendCharges(charges, &outcomes);
+      if (!st.ok()) {
+        std::fprintf(stderr, "%s\n", st.ToString().c_str());
+        return "";
+      }
+    }
+    const double s = Seconds(start);
+    std::printf("  batch %5d: %9.0f charges/s  %8.2f us/charge  %7.3f ms/batch\n", batch, n / s,
+                s / n * 1e6, s / (n / batch) * 1e3);
+  }
+  return created->api_key;
+}
+
 int main(int argc, char** argv) {
   std::string dir = "/tmp";
   int64_t total = 20000;
@@ -35,48 +89,21 @@ int main(int argc, char** argv) {
   }
   const std::string path = dir + "/gateway_bench_" + std::to_string(getpid()) + ".db";
   auto cleanup = [&] {
-    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
+    for (const char* s : {"", "-wal", "-shm", "-charges", "-charges-wal"}) {
+      std::filesystem::remove(path + s);
+    }
   };
   cleanup();
-  auto store = store::sqlite::SqliteKeyStore::Open(path);
-  if (!store.ok()) {
-    std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
+  std::printf("database in %s\n", dir.c_str());
+  int64_t seq = 0;
+  gateway::CreatedKey key;
+  if (BenchGroupCommit(path, true, false, total, seq, &key).empty() ||
+      BenchGroupCommit(path, false, false, total, seq, &key).empty() ||
+      BenchGroupCommit(path, false, true, total, seq, &key).empty()) {
+    cleanup();
     return 1;
   }
   SeededRandom random(1);
-  FakeClock clock(1'770'000'000'000'000);
-  gateway::KeyManager manager(**store, clock, random);
-  gateway::NewKeySpec spec;
-  spec.name = "bench";
-  spec.credits = 1'000'000'000'000;
-  spec.qps_limit = 100000;
-  spec.burst = 6000000;
-  auto key = manager.CreateKey(spec);
-  if (!key.ok()) return 1;
-
-  std::printf("ledger group commit (AppendCharges, synchronous=FULL) in %s:\n", dir.c_str());
-  int64_t seq = 0;
-  for (int batch : {1, 16, 64, 256, 1024}) {
-    const int64_t n = batch == 1 ? std::min<int64_t>(total, 500) : total;
-    std::vector<store::ChargeRequest> charges(batch);
-    std::vector<Status> outcomes;
-    auto start = std::chrono::steady_clock::now();
-    for (int64_t done = 0; done < n; done += batch) {
-      for (auto& c : charges) {
-        c = {key->record.key_id, "00000000-0000-4000-8000-" + std::to_string(1000000000000 + ++seq),
-             "/v1/tiktok/trending/music", 2, clock.NowMicros()};
-      }
-      Status st = (*store)->AppendCharges(charges, &outcomes);
-      if (!st.ok()) {
-        std::fprintf(stderr, "%s\n", st.ToString().c_str());
-        return 1;
-      }
-    }
-    const double s = Seconds(start);
-    std::printf("  batch %5d: %9.0f charges/s  %8.1f us/charge  %7.2f ms/batch\n", batch, n / s,
-                s / n * 1e6, s / (n / batch) * 1e3);
-  }
-  store->reset();
 
   auto reopened = store::sqlite::SqliteKeyStore::Open(path);
   gateway::BillingGatewayOptions options;
@@ -84,7 +111,7 @@ int main(int argc, char** argv) {
   auto gw = gateway::BillingGateway::Open(std::move(reopened).value(), SystemClock::Instance(),
                                           random, options);
   if (!gw.ok()) return 1;
-  const std::string auth = "Bearer " + key->api_key;
+  const std::string auth = "Bearer " + key.api_key;
   const int64_t n = 2'000'000;
   auto start = std::chrono::steady_clock::now();
   int64_t ok = 0;

@@ -73,7 +73,10 @@ Status ServeApp::Init() {
   // Keys and ledger.
   store::sqlite::OpenOptions key_store_options;
   key_store_options.synchronous_full = config_.ledger_sync_full;  // --ledger-sync
-  auto key_store = store::sqlite::SqliteKeyStore::Open(config_.db_path, key_store_options);
+  store::sqlite::KeyStoreOptions charge_log_options;
+  charge_log_options.charge_log = true;  // this process alone charges: stage in the log
+  auto key_store =
+      store::sqlite::SqliteKeyStore::Open(config_.db_path, key_store_options, charge_log_options);
   if (!key_store.ok()) return key_store.status();
   gateway::BillingGatewayOptions gateway_options;
   gateway_options.charging = config_.charging;  // --no-charging

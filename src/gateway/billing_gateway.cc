@@ -140,6 +140,12 @@ void BillingGateway::ReloadLoop() {
     lock.unlock();
     Status st = ReloadIfChanged();
     if (!st.ok()) spdlog::warn("gateway: reloading keys failed: {}", st.ToString());
+    {
+      // Staged charges reach the tables other processes (the CLI) read at least this often.
+      std::lock_guard<std::mutex> store_lock(store_mutex_);
+      st = store_->Flush();
+    }
+    if (!st.ok()) spdlog::warn("gateway: moving staged charges failed: {}", st.ToString());
     lock.lock();
   }
 }
@@ -268,6 +274,7 @@ BillingGateway::LoopBatch& BillingGateway::ThisThreadBatch() {
 
 void BillingGateway::FlushLoopBatch() {
   LoopBatch& local = ThisThreadBatch();
+  bool lead = false;
   {
     std::lock_guard<std::mutex> lock(combined_mutex_);
     if (combined_.empty()) {
@@ -276,31 +283,41 @@ void BillingGateway::FlushLoopBatch() {
       for (PendingCharge& p : local.items) combined_.push_back(std::move(p));
       local.items.clear();
     }
+    // One loop at a time commits: if another one is committing, it stores these charges
+    // at its next turn (it only stops once it finds nothing handed over).
+    lead = !loop_committing_;
+    loop_committing_ = true;
   }
   local.owner = nullptr;  // charges that `done` callbacks trigger start a new batch
-  DrainCombined();
+  if (lead) CommitCombined();
 }
 
-void BillingGateway::DrainCombined() {
-  std::unique_lock<std::mutex> store_lock(store_mutex_, std::try_to_lock);
-  if (!store_lock.owns_lock()) {
-    // Another loop (or the reload or admin path) holds the store: retry on this loop after
-    // its next poll, so no charge handed over is left behind (off a loop, wait).
-    if (options_.defer_to_loop([this] { DrainCombined(); })) return;
-    store_lock.lock();
-  }
+void BillingGateway::CommitCombined() {
   std::vector<PendingCharge> batch;
   {
     std::lock_guard<std::mutex> lock(combined_mutex_);
     batch.swap(combined_);
   }
-  if (batch.empty()) return;  // another loop stored them already
-  // One commit per call: a loop never keeps storing other loops' charges while its own
-  // connections wait (charges handed over meanwhile are stored by their own retry).
   std::vector<Status> outcomes;
-  const Status st = StoreLocked(batch, outcomes);
-  store_lock.unlock();
+  Status st;
+  {
+    // Contended only by admin changes and reloads (loops never wait for each other here).
+    std::lock_guard<std::mutex> lock(store_mutex_);
+    st = StoreLocked(batch, outcomes);
+  }
   Complete(batch, st, outcomes);
+  {
+    std::lock_guard<std::mutex> lock(combined_mutex_);
+    if (combined_.empty()) {
+      loop_committing_ = false;
+      return;
+    }
+  }
+  // Charges handed over meanwhile (by other loops) are stored at this loop's next turn,
+  // after the I/O that is ready now: one commit per turn, so this loop's own connections
+  // are not kept waiting behind a stream of other loops' charges. Off a loop (should the
+  // deferral be refused), store them now.
+  if (!options_.defer_to_loop([this] { CommitCombined(); })) CommitCombined();
 }
 
 void BillingGateway::WriterLoop() {

@@ -131,6 +131,11 @@ class KeyStore {
   // by returning a non-OK status, which is returned.
   virtual Status ForEachLedgerEntry(std::string_view key_id,
                                     const std::function<Status(const LedgerEntry&)>& fn) = 0;
+
+  // A store may keep accepted charges durable in a staging area first (see the SQLite
+  // store's charge log); its own readers always see them. Flush moves them to where other
+  // processes reading the same database see them too. Default: nothing staged.
+  virtual Status Flush() { return Status::Ok(); }
 };
 
 }  // namespace soundtrend::store

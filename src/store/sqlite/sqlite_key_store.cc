@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -43,6 +44,10 @@ CREATE TABLE IF NOT EXISTS gw_charge_blocks(
   last_seq INTEGER PRIMARY KEY,
   first_seq INTEGER NOT NULL,
   entries BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS gw_charge_log_applied(
+  log_id TEXT PRIMARY KEY,
+  applied_id INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS gw_ledger_grant_id ON gw_ledger(reference) WHERE kind = 'grant';
 CREATE INDEX IF NOT EXISTS gw_ledger_by_key ON gw_ledger(key_id, seq);
@@ -210,15 +215,19 @@ SqliteKeyStore::SqliteKeyStore(std::unique_ptr<Database> db,
                                std::unique_ptr<Checkpointer> checkpointer)
     : checkpointer_(std::move(checkpointer)), db_(std::move(db)) {}
 
-// Members go in reverse order: statements, the connection, then the checkpointer.
-SqliteKeyStore::~SqliteKeyStore() = default;
+// Members go in reverse order: statements, the connections, then the checkpointer.
+SqliteKeyStore::~SqliteKeyStore() {
+  // Best effort: what stays staged (an error) moves at the next open.
+  if (journal_) ApplyChargeLog().ok();
+}
 
 int64_t SqliteKeyStore::BackgroundCheckpoints() const {
   return checkpointer_ ? checkpointer_->background_checkpoints() : 0;
 }
 
 Result<std::unique_ptr<SqliteKeyStore>> SqliteKeyStore::Open(const std::string& path,
-                                                             OpenOptions options) {
+                                                             OpenOptions options,
+                                                             KeyStoreOptions store_options) {
   Result<std::unique_ptr<Database>> db = Database::Open(path, options);
   if (!db.ok()) return db.status();
   std::unique_ptr<Checkpointer> checkpointer;
@@ -229,8 +238,61 @@ Result<std::unique_ptr<SqliteKeyStore>> SqliteKeyStore::Open(const std::string& 
   }
   std::unique_ptr<SqliteKeyStore> store(
       new SqliteKeyStore(std::move(db).value(), std::move(checkpointer)));
-  if (!options.read_only) ST_RETURN_IF_ERROR(store->CreateSchema());
+  store->store_options_ = store_options;
+  if (options.read_only || path.empty() || path == ":memory:") return store;
+  ST_RETURN_IF_ERROR(store->CreateSchema());
+
+  const std::string log_path = ChargeLogPath(path);
+  if (store_options.charge_log) {
+    ST_RETURN_IF_ERROR(store->OpenChargeLog(log_path, options));
+    ST_RETURN_IF_ERROR(store->ApplyChargeLog());  // what a crashed process staged
+  } else if (std::filesystem::exists(log_path)) {
+    // Staged by a serving process that stopped before moving them (killed): move them
+    // now, unless a serving process holds the log (its charges then show up within its
+    // apply interval).
+    if (store->OpenChargeLog(log_path, options).ok()) {  // else a server holds it
+      Status applied = store->ApplyChargeLog();
+      store->CloseChargeLog();
+      ST_RETURN_IF_ERROR(applied);
+    }
+  }
   return store;
+}
+
+std::string SqliteKeyStore::ChargeLogPath(const std::string& db_path) {
+  return db_path + "-charges";
+}
+
+Result<int64_t> SqliteKeyStore::AppliedJournalId() {
+  Result<Statement> st =
+      db_->Prepare("SELECT applied_id FROM gw_charge_log_applied WHERE log_id = 'charges'");
+  if (!st.ok()) return st.status();
+  Result<bool> row = st->Step();
+  if (!row.ok()) return row.status();
+  return *row ? st->ColumnInt(0) : int64_t{0};
+}
+
+Status SqliteKeyStore::OpenChargeLog(const std::string& log_path, OpenOptions options) {
+  Result<int64_t> applied = AppliedJournalId();
+  if (!applied.ok()) return applied.status();
+  ChargeJournal::Options journal_options;
+  journal_options.sync = options.synchronous_full;
+  Result<std::unique_ptr<ChargeJournal>> journal =
+      ChargeJournal::Open(log_path, journal_options, static_cast<uint64_t>(*applied) + 1);
+  if (journal.status().code() == Status::Code::kFailedPrecondition) {
+    return Status::FailedPrecondition(journal.status().message() +
+                                      " (is another `soundtrend serve` using this database?)");
+  }
+  if (!journal.ok()) return journal.status();
+  journal_ = std::move(journal).value();
+  last_apply_ = std::chrono::steady_clock::now();
+  return Status::Ok();
+}
+
+void SqliteKeyStore::CloseChargeLog() {
+  journal_.reset();
+  staged_keys_.clear();
+  staged_charges_ = 0;
 }
 
 Status SqliteKeyStore::CreateSchema() { return db_->Exec(kSchema); }
@@ -286,13 +348,17 @@ Result<std::vector<KeyRecord>> SqliteKeyStore::ReadKeys(std::optional<std::strin
 }
 
 Result<KeyRecord> SqliteKeyStore::GetKey(std::string_view key_id) {
+  ST_RETURN_IF_ERROR(ApplyChargeLog());
   Result<std::vector<KeyRecord>> keys = ReadKeys(key_id);
   if (!keys.ok()) return keys.status();
   if (keys->empty()) return Status::NotFound("unknown key id: " + std::string(key_id));
   return std::move(keys->front());
 }
 
-Result<std::vector<KeyRecord>> SqliteKeyStore::ListKeys() { return ReadKeys(std::nullopt); }
+Result<std::vector<KeyRecord>> SqliteKeyStore::ListKeys() {
+  ST_RETURN_IF_ERROR(ApplyChargeLog());
+  return ReadKeys(std::nullopt);
+}
 
 Status SqliteKeyStore::RevokeKey(std::string_view key_id, int64_t time_micros) {
   Result<Statement> st = db_->Prepare(
@@ -308,6 +374,7 @@ Result<GrantResult> SqliteKeyStore::ApplyGrant(std::string_view key_id, std::str
                                                int64_t amount, int64_t time_micros) {
   if (amount <= 0) return Status::InvalidArgument("grant amount must be > 0");
   if (grant_id.empty()) return Status::InvalidArgument("grant id must not be empty");
+  ST_RETURN_IF_ERROR(ApplyChargeLog());
   Transaction tx(*db_);
   ST_RETURN_IF_ERROR(tx.status());
 
@@ -354,13 +421,22 @@ Status SqliteKeyStore::AppendCharges(std::span<const ChargeRequest> charges,
                                      std::vector<Status>* outcomes) {
   outcomes->clear();
   if (charges.empty()) return Status::Ok();
+  if (journal_) return StageCharges(charges, outcomes);
+  Transaction tx(*db_);
+  ST_RETURN_IF_ERROR(tx.status());
+  ST_RETURN_IF_ERROR(WriteCharges(charges, outcomes));
+  Status committed = tx.Commit();
+  if (!committed.ok()) outcomes->clear();
+  return committed;
+}
+
+Status SqliteKeyStore::WriteCharges(std::span<const ChargeRequest> charges,
+                                    std::vector<Status>* outcomes) {
   // The work per charge is kept small: each key's balance is read once, the charges are
   // decided in memory in batch order, each key is updated once, and the accepted charges go
   // into the ledger as ONE charge block row (store/charge_block.h) whose entries take the
   // next seqs. All inside one IMMEDIATE transaction, so nothing else writes
   // between the read and the update; CHECK(balance >= 0) guards the result anyway.
-  Transaction tx(*db_);
-  ST_RETURN_IF_ERROR(tx.status());
   if (!select_balance_) {
     Result<Statement> st = db_->Prepare("SELECT balance FROM gw_keys WHERE key_id = ?");
     if (!st.ok()) return st.status();
@@ -448,12 +524,128 @@ Status SqliteKeyStore::AppendCharges(std::span<const ChargeRequest> charges,
     insert_block_->Bind(1, last_seq).Bind(2, *first_seq).BindBlob(3, block_);
     ST_RETURN_IF_ERROR(insert_block_->Run());
   }
-  ST_RETURN_IF_ERROR(tx.Commit());
   *outcomes = std::move(results);
   return Status::Ok();
 }
 
+Status SqliteKeyStore::LoadStagedKey(const std::string& key_id, StagedKey& key) {
+  Result<Statement> select = db_->Prepare("SELECT balance FROM gw_keys WHERE key_id = ?");
+  if (!select.ok()) return select.status();
+  select->Bind(1, key_id);
+  Result<bool> row = select->Step();
+  if (!row.ok()) return row.status();
+  key.loaded = true;
+  key.known = *row;
+  key.stored_balance = *row ? select->ColumnInt(0) : 0;
+  return Status::Ok();
+}
+
+Status SqliteKeyStore::StageCharges(std::span<const ChargeRequest> charges,
+                                    std::vector<Status>* outcomes) {
+  // Decided in memory: a key's balance is its stored balance (read once per apply cycle,
+  // again when it looks short: grants made by other processes only add to it) minus what
+  // is staged. This process holds the log, so no other one charges meanwhile.
+  std::vector<Status> results(charges.size());
+  packed_.clear();
+  ++stage_calls_;
+  for (size_t i = 0; i < charges.size(); ++i) {
+    const ChargeRequest& c = charges[i];
+    if (c.cost <= 0) {
+      results[i] = Status::InvalidArgument("charge cost must be > 0");
+      continue;
+    }
+    StagedKey& k = staged_keys_[c.key_id];
+    if (!k.loaded || ((!k.known || k.stored_balance - k.staged < c.cost) &&
+                      k.refreshed_in_call != stage_calls_)) {
+      ST_RETURN_IF_ERROR(LoadStagedKey(c.key_id, k));
+      k.refreshed_in_call = stage_calls_;
+    }
+    if (!k.known) {
+      results[i] = Status::NotFound("unknown key id: " + c.key_id);
+      continue;
+    }
+    if (k.stored_balance - k.staged < c.cost) {
+      results[i] = Status::ResourceExhausted("balance below the cost");
+      continue;
+    }
+    k.staged += c.cost;
+    // balance_after is decided when the charge moves into the ledger (ApplyChargeLog).
+    packed_.push_back({c.key_id, c.request_id, c.endpoint, c.time_micros, c.cost, 0});
+  }
+  if (!packed_.empty()) {
+    EncodeChargeBlock(packed_, block_);
+    Result<uint64_t> appended = journal_->Append(block_);
+    if (!appended.ok()) {
+      for (const PackedCharge& p : packed_) staged_keys_[std::string(p.key_id)].staged -= p.cost;
+      return appended.status();
+    }
+    staged_charges_ += static_cast<int64_t>(packed_.size());
+  }
+  *outcomes = std::move(results);
+  if (staged_charges_ >= store_options_.apply_after_charges ||
+      std::chrono::steady_clock::now() - last_apply_ >= store_options_.apply_interval) {
+    // The charges are durable in the log already: an error here leaves them staged, and
+    // the next apply (any read, Flush) retries and reports it.
+    ApplyChargeLog().ok();
+  }
+  return Status::Ok();
+}
+
+Status SqliteKeyStore::Flush() { return ApplyChargeLog(); }
+
+Status SqliteKeyStore::ApplyChargeLog() {
+  if (!journal_ || journal_->empty()) return Status::Ok();
+  Transaction tx(*db_);
+  ST_RETURN_IF_ERROR(tx.status());
+  // Records moved before a crash that came before the journal's Clear are skipped.
+  Result<int64_t> applied = AppliedJournalId();
+  if (!applied.ok()) return applied.status();
+  std::vector<LedgerEntry> entries;
+  uint64_t last_id = static_cast<uint64_t>(*applied);
+  ST_RETURN_IF_ERROR(journal_->ForEach([&](uint64_t id, std::string_view block) {
+    if (id <= static_cast<uint64_t>(*applied)) return Status::Ok();
+    last_id = id;
+    return DecodeChargeBlock(block, 0, {}, [&](const LedgerEntry& e) {
+      entries.push_back(e);
+      return Status::Ok();
+    });
+  }));
+  if (!entries.empty()) {
+    std::vector<ChargeRequest> requests;
+    requests.reserve(entries.size());
+    for (LedgerEntry& e : entries) {
+      requests.push_back({std::move(e.key_id), std::move(e.reference), std::move(e.endpoint),
+                          -e.amount, e.time_micros});
+    }
+    std::vector<Status> outcomes;
+    ST_RETURN_IF_ERROR(WriteCharges(requests, &outcomes));
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      if (!outcomes[i].ok()) {
+        // Cannot happen while this process alone charges (StageCharges decided against
+        // the same balances); the charges stay staged and every read reports it.
+        return Status::Corruption("staged charge " + requests[i].request_id + " of " +
+                                  requests[i].key_id +
+                                  " does not apply: " + outcomes[i].ToString());
+      }
+    }
+  }
+  {
+    Result<Statement> st = db_->Prepare(
+        "INSERT INTO gw_charge_log_applied(log_id, applied_id) VALUES ('charges', ?) "
+        "ON CONFLICT(log_id) DO UPDATE SET applied_id = excluded.applied_id");
+    if (!st.ok()) return st.status();
+    st->Bind(1, static_cast<int64_t>(last_id));
+    ST_RETURN_IF_ERROR(st->Run());
+  }
+  ST_RETURN_IF_ERROR(tx.Commit());
+  staged_keys_.clear();  // stored balances changed: read again when next needed
+  staged_charges_ = 0;
+  last_apply_ = std::chrono::steady_clock::now();
+  return journal_->Clear();
+}
+
 Result<KeySnapshot> SqliteKeyStore::Snapshot(int64_t grants_after) {
+  ST_RETURN_IF_ERROR(ApplyChargeLog());
   ReadTransaction rt(*db_);
   ST_RETURN_IF_ERROR(rt.status());
   KeySnapshot snap;
@@ -507,6 +699,7 @@ Result<int64_t> SqliteKeyStore::NextSeq() {
 
 Status SqliteKeyStore::ForEachLedgerEntry(std::string_view key_id,
                                           const std::function<Status(const LedgerEntry&)>& fn) {
+  ST_RETURN_IF_ERROR(ApplyChargeLog());
   // Rows of gw_ledger and the charges of gw_charge_blocks, merged by seq. A block's seqs
   // were taken in one transaction, so no row falls inside a block's range: a block is
   // emitted whole once every row before its first seq is. Blocks are scanned whole

@@ -2,7 +2,21 @@
 // file as the chart store (WAL). The ledger is gw_ledger's rows (grants; charges stored
 // by older versions) together with the charges packed in gw_charge_blocks, one row per
 // AppendCharges group (store/charge_block.h): every entry has its own seq, and
-// ForEachLedgerEntry returns them merged in seq order. A committed change (grant, charge) has been
+// ForEachLedgerEntry returns them merged in seq order.
+//
+// Charge log (KeyStoreOptions::charge_log, for the serving process): AppendCharges then
+// stages each group as one record of `<db>-charges`, a ChargeJournal (store/
+// charge_journal.h): one write(2) per group, with an fdatasync when synchronous is FULL, so
+// a staged charge survives what a committed transaction survives. Acceptance is decided in
+// memory against the stored balances (the journal's lock means no other process charges
+// meanwhile; grants by other processes only add). The staged charges move into
+// gw_charge_blocks and gw_keys in one transaction (balances and seqs assigned then)
+// every KeyStoreOptions::apply_after_charges charges or apply_interval, before any read or
+// admin change through this store, on Flush and on close; gw_charge_log_applied records
+// the last journal record moved, so a crash between that commit and the journal's Clear
+// moves nothing twice. Other processes see staged charges once moved; opening the store
+// moves what a killed process left staged (unless a running process holds the journal).
+// A committed change (grant, charge) has been
 // written to the WAL file before the commit returns, so it survives kill -9 of the process; with
 // OpenOptions::synchronous_full (the default here; `serve --ledger-sync full`) the WAL is
 // also fsynced at each commit, so it survives power loss too. `serve` uses
@@ -21,23 +35,42 @@
 // may open the same file: SQLite serializes their writes (busy timeout from OpenOptions).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "store/charge_block.h"
+#include "store/charge_journal.h"
 #include "store/key_store.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace soundtrend::store::sqlite {
 
+struct KeyStoreOptions {
+  // Stage charges in the charge log (see above). For the one serving process.
+  bool charge_log = false;
+  // Staged charges move into the ledger tables at the first AppendCharges once this many
+  // are staged or this long after the last move; before every read and admin change of
+  // this store; on Flush; and when the store closes.
+  int64_t apply_after_charges = 16384;
+  std::chrono::milliseconds apply_interval{1000};
+};
+
 class SqliteKeyStore final : public KeyStore {
  public:
-  // Opens `path` (creating the file and the gw_ tables when missing).
+  // Opens `path` (creating the file and the gw_ tables when missing). Moves charges left
+  // staged in its charge log by a process that was killed, unless a running process holds
+  // the log. With store_options.charge_log, takes the log for itself: FailedPrecondition
+  // when another process holds it.
   static Result<std::unique_ptr<SqliteKeyStore>> Open(const std::string& path,
-                                                      OpenOptions options = {});
+                                                      OpenOptions options = {},
+                                                      KeyStoreOptions store_options = {});
+  // The charge log's file for the database at `db_path`.
+  static std::string ChargeLogPath(const std::string& db_path);
 
   Status CreateKey(const KeyRecord& key) override;
   Result<KeyRecord> GetKey(std::string_view key_id) override;
@@ -52,6 +85,8 @@ class SqliteKeyStore final : public KeyStore {
   Result<int64_t> ChangeCounter() override;
   Status ForEachLedgerEntry(std::string_view key_id,
                             const std::function<Status(const LedgerEntry&)>& fn) override;
+  // Moves staged charges into the ledger tables (nothing to do without a charge log).
+  Status Flush() override;
 
   static constexpr int kCheckpointPages = 1000;
   static constexpr int kInlineCheckpointPages = 8000;
@@ -66,6 +101,25 @@ class SqliteKeyStore final : public KeyStore {
   Status CreateSchema();
   // One key when `key_id` is set, else all keys.
   Result<std::vector<KeyRecord>> ReadKeys(std::optional<std::string_view> key_id);
+  // AppendCharges without a charge log, inside the caller's transaction.
+  Status WriteCharges(std::span<const ChargeRequest> charges, std::vector<Status>* outcomes);
+  // AppendCharges with a charge log.
+  Status StageCharges(std::span<const ChargeRequest> charges, std::vector<Status>* outcomes);
+  Status OpenChargeLog(const std::string& log_path, OpenOptions options);
+  void CloseChargeLog();
+  // Moves every staged charge into gw_charge_blocks and gw_keys (one transaction), then
+  // clears the journal.
+  Status ApplyChargeLog();
+  struct StagedKey {
+    bool loaded = false;
+    bool known = false;
+    int64_t stored_balance = 0;  // gw_keys.balance when read
+    int64_t staged = 0;          // credits staged since
+    uint64_t refreshed_in_call = 0;
+  };
+  Status LoadStagedKey(const std::string& key_id, StagedKey& key);
+  // The id of the last journal record moved into the tables (0: none).
+  Result<int64_t> AppliedJournalId();
   // The seq the next ledger entry takes: one past the largest in gw_ledger and
   // gw_charge_blocks. Call inside the write transaction that uses it.
   Result<int64_t> NextSeq();
@@ -78,6 +132,13 @@ class SqliteKeyStore final : public KeyStore {
   std::optional<Statement> update_key_;
   std::optional<Statement> insert_block_;
   std::optional<Statement> max_seq_;
+  KeyStoreOptions store_options_;
+  // The charge log (null without one).
+  std::unique_ptr<ChargeJournal> journal_;
+  int64_t staged_charges_ = 0;
+  std::chrono::steady_clock::time_point last_apply_;
+  std::unordered_map<std::string, StagedKey> staged_keys_;
+  uint64_t stage_calls_ = 0;
   std::vector<PackedCharge> packed_;  // AppendCharges' scratch
   std::string block_;
 };

@@ -1,10 +1,12 @@
 #include "store/sqlite/sqlite_key_store.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -338,6 +340,172 @@ TEST_F(SqliteKeyStoreTest, ChargeRowsOfOlderVersionsStayInTheLedger) {
   EXPECT_EQ(a[2].reference, "new");
   EXPECT_EQ(a[2].seq, a[1].seq + 1);
   EXPECT_EQ(a[2].balance_after, 6);
+}
+
+// ---- Charge log (KeyStoreOptions::charge_log): charges staged in a ChargeJournal.
+
+class ChargeLogTest : public SqliteKeyStoreTest {
+ protected:
+  // A store that stages charges and moves them only when asked (reads, Flush, close).
+  Result<std::unique_ptr<SqliteKeyStore>> OpenLogged() {
+    KeyStoreOptions o;
+    o.charge_log = true;
+    o.apply_after_charges = 1'000'000;
+    o.apply_interval = std::chrono::hours(1);
+    return SqliteKeyStore::Open(path_, {}, o);
+  }
+  // Replaces store_ with a charge-logging one on the same file.
+  void UseLogged() {
+    store_.reset();
+    auto opened = OpenLogged();
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = std::move(opened).value();
+  }
+  std::vector<std::string> References(const std::string& key_id) {
+    std::vector<std::string> out;
+    for (const LedgerEntry& e : Ledger(key_id)) out.push_back(e.reference);
+    return out;
+  }
+  const std::string& journal() {
+    journal_ = SqliteKeyStore::ChargeLogPath(path_);
+    return journal_;
+  }
+  std::string journal_;
+};
+
+TEST_F(ChargeLogTest, StagedChargesAreDecidedInMemoryAndReadBackInOrder) {
+  ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());
+  ASSERT_TRUE(store_->ApplyGrant("key_a", "g1", 5, 1).ok());
+  UseLogged();
+  std::vector<ChargeRequest> charges = {
+      {"key_a", "r1", "/v1/x", 2, 10},  {"key_a", "r2", "/v1/x", 2, 11},
+      {"key_a", "r3", "/v1/x", 2, 12},  // 1 left: refused
+      {"key_zz", "r4", "/v1/x", 2, 13}, {"key_a", "r5", "/v1/x", 0, 14},
+  };
+  std::vector<Status> outcomes;
+  ASSERT_TRUE(store_->AppendCharges(charges, &outcomes).ok());
+  ASSERT_EQ(outcomes.size(), 5u);
+  EXPECT_TRUE(outcomes[0].ok());
+  EXPECT_TRUE(outcomes[1].ok());
+  EXPECT_EQ(outcomes[2].code(), Status::Code::kResourceExhausted);
+  EXPECT_EQ(outcomes[3].code(), Status::Code::kNotFound);
+  EXPECT_EQ(outcomes[4].code(), Status::Code::kInvalidArgument);
+  EXPECT_GT(std::filesystem::file_size(journal()), 0u);  // staged, not moved yet
+  // A second group sees the first one's charges although they are not in the tables.
+  std::vector<ChargeRequest> more = {{"key_a", "r6", "/v1/y", 1, 15},
+                                     {"key_a", "r7", "/v1/y", 1, 16}};
+  ASSERT_TRUE(store_->AppendCharges(more, &outcomes).ok());
+  EXPECT_TRUE(outcomes[0].ok());
+  EXPECT_EQ(outcomes[1].code(), Status::Code::kResourceExhausted);
+
+  // Reading moves them: the ledger explains the balance.
+  const std::vector<LedgerEntry> ledger = Ledger("key_a");
+  ASSERT_EQ(ledger.size(), 4u);
+  const std::vector<int64_t> balances = {5, 3, 1, 0};
+  for (size_t i = 0; i < ledger.size(); ++i) {
+    EXPECT_EQ(ledger[i].balance_after, balances[i]) << i;
+    if (i > 0) EXPECT_EQ(ledger[i].seq, ledger[i - 1].seq + 1);
+  }
+  EXPECT_EQ(ledger[3].reference, "r6");
+  EXPECT_EQ(ledger[3].endpoint, "/v1/y");
+  EXPECT_EQ(ledger[3].time_micros, 15);
+  auto key = store_->GetKey("key_a");
+  EXPECT_EQ(key->balance, 0);
+  EXPECT_EQ(key->charged_requests, 3);
+  EXPECT_EQ(key->charged_credits, 5);
+  EXPECT_EQ(key->last_charge_micros, 15);
+  EXPECT_EQ(std::filesystem::file_size(journal()), 0u);
+}
+
+TEST_F(ChargeLogTest, ChargesStagedByAKilledProcessMoveAtTheNextOpen) {
+  ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());
+  ASSERT_TRUE(store_->ApplyGrant("key_a", "g1", 100, 1).ok());
+  store_.reset();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The child stages two groups and dies without closing anything (as kill -9 would).
+    auto logged = OpenLogged();
+    if (!logged.ok()) _exit(2);
+    std::vector<Status> outcomes;
+    std::vector<ChargeRequest> a = {{"key_a", "k1", "/v1/x", 2, 10},
+                                    {"key_a", "k2", "/v1/x", 2, 11}};
+    std::vector<ChargeRequest> b = {{"key_a", "k3", "/v1/x", 2, 12}};
+    if (!(*logged)->AppendCharges(a, &outcomes).ok() || !outcomes[1].ok()) _exit(3);
+    if (!(*logged)->AppendCharges(b, &outcomes).ok() || !outcomes[0].ok()) _exit(4);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_GT(std::filesystem::file_size(journal()), 0u);
+  // A torn third record (the kill came in the middle of a write) is cut off.
+  {
+    std::ofstream torn(journal(), std::ios::app | std::ios::binary);
+    torn << std::string("\x40\0\0\0garbage", 11);
+  }
+  auto reopened = SqliteKeyStore::Open(path_);  // as the CLI would open it
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  store_ = std::move(reopened).value();
+  EXPECT_EQ(References("key_a"), (std::vector<std::string>{"g1", "k1", "k2", "k3"}));
+  EXPECT_EQ(store_->GetKey("key_a")->balance, 94);
+  EXPECT_EQ(std::filesystem::file_size(journal()), 0u);
+}
+
+TEST_F(ChargeLogTest, ACrashBetweenMovingAndClearingMovesNothingTwice) {
+  ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());
+  ASSERT_TRUE(store_->ApplyGrant("key_a", "g1", 100, 1).ok());
+  UseLogged();
+  std::vector<Status> outcomes;
+  std::vector<ChargeRequest> a = {{"key_a", "k1", "/v1/x", 2, 10}};
+  ASSERT_TRUE(store_->AppendCharges(a, &outcomes).ok());
+  const std::string copy = journal() + ".copy";
+  std::filesystem::copy_file(journal(), copy, std::filesystem::copy_options::overwrite_existing);
+  ASSERT_TRUE(store_->Flush().ok());  // moved and cleared
+  store_.reset();
+  // Put the moved record back, as if the process died before the journal was cleared.
+  std::filesystem::copy_file(copy, journal(), std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::remove(copy);
+  UseLogged();
+  std::vector<ChargeRequest> b = {{"key_a", "k2", "/v1/x", 2, 11}};
+  ASSERT_TRUE(store_->AppendCharges(b, &outcomes).ok());
+  EXPECT_EQ(References("key_a"), (std::vector<std::string>{"g1", "k1", "k2"}));
+  EXPECT_EQ(store_->GetKey("key_a")->balance, 96);
+}
+
+TEST_F(ChargeLogTest, OnlyOneProcessStagesCharges) {
+  UseLogged();
+  auto second = OpenLogged();
+  EXPECT_EQ(second.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("another `soundtrend serve`"), std::string::npos);
+  // A store without the charge log (the CLI) opens while the journal is held.
+  EXPECT_TRUE(SqliteKeyStore::Open(path_).ok());
+}
+
+TEST_F(ChargeLogTest, AGrantByAnotherProcessIsSeenWhenTheBalanceLooksShort) {
+  ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());
+  ASSERT_TRUE(store_->ApplyGrant("key_a", "g1", 4, 1).ok());
+  UseLogged();
+  std::vector<Status> outcomes;
+  std::vector<ChargeRequest> a = {{"key_a", "k1", "/v1/x", 2, 10}, {"key_a", "k2", "/v1/x", 2, 11}};
+  ASSERT_TRUE(store_->AppendCharges(a, &outcomes).ok());
+  ASSERT_TRUE(outcomes[1].ok());
+  {
+    auto cli = SqliteKeyStore::Open(path_);  // another connection, as the CLI would be
+    ASSERT_TRUE(cli.ok());
+    ASSERT_TRUE((*cli)->ApplyGrant("key_a", "g2", 10, 12).ok());
+  }
+  std::vector<ChargeRequest> b = {{"key_a", "k3", "/v1/x", 2, 13}};
+  ASSERT_TRUE(store_->AppendCharges(b, &outcomes).ok());
+  EXPECT_TRUE(outcomes[0].ok()) << outcomes[0].ToString();
+  // The grant was stored first: it comes first, and the balances follow that order.
+  const std::vector<LedgerEntry> ledger = Ledger("key_a");
+  ASSERT_EQ(ledger.size(), 5u);
+  EXPECT_EQ(ledger[1].reference, "g2");
+  EXPECT_EQ(ledger[1].balance_after, 14);
+  EXPECT_EQ(ledger[4].reference, "k3");
+  EXPECT_EQ(ledger[4].balance_after, 8);
+  EXPECT_EQ(store_->GetKey("key_a")->balance, 8);
 }
 
 TEST_F(SqliteKeyStoreTest, WalStaysBoundedWhenCommitsNeverPause) {
