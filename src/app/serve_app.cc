@@ -74,7 +74,9 @@ Status ServeApp::Init() {
   store::sqlite::OpenOptions key_store_options;
   key_store_options.synchronous_full = config_.ledger_sync_full;  // --ledger-sync
   store::sqlite::KeyStoreOptions charge_log_options;
-  charge_log_options.charge_log = true;  // this process alone charges: stage in the log
+  // A charging server stages its charges in the database's charge journal, which one
+  // process at a time may hold (a second charging server on the same file fails here).
+  charge_log_options.charge_log = config_.charging;
   auto key_store =
       store::sqlite::SqliteKeyStore::Open(config_.db_path, key_store_options, charge_log_options);
   if (!key_store.ok()) return key_store.status();

@@ -274,50 +274,20 @@ BillingGateway::LoopBatch& BillingGateway::ThisThreadBatch() {
 
 void BillingGateway::FlushLoopBatch() {
   LoopBatch& local = ThisThreadBatch();
-  bool lead = false;
-  {
-    std::lock_guard<std::mutex> lock(combined_mutex_);
-    if (combined_.empty()) {
-      combined_.swap(local.items);
-    } else {
-      for (PendingCharge& p : local.items) combined_.push_back(std::move(p));
-      local.items.clear();
-    }
-    // One loop at a time commits: if another one is committing, it stores these charges
-    // at its next turn (it only stops once it finds nothing handed over).
-    lead = !loop_committing_;
-    loop_committing_ = true;
-  }
+  // The loop stores its own round's charges and answers its own connections: handing them
+  // to another loop would cost a cross-thread wake-up per round and per answer. The store
+  // mutex is held for one group commit (a journal append, or a bounded move into the
+  // tables), so another loop waits at most that long.
+  thread_local std::vector<PendingCharge> batch;
+  batch.swap(local.items);
   local.owner = nullptr;  // charges that `done` callbacks trigger start a new batch
-  if (lead) CommitCombined();
-}
-
-void BillingGateway::CommitCombined() {
-  std::vector<PendingCharge> batch;
-  {
-    std::lock_guard<std::mutex> lock(combined_mutex_);
-    batch.swap(combined_);
-  }
-  std::vector<Status> outcomes;
+  thread_local std::vector<Status> outcomes;
   Status st;
   {
-    // Contended only by admin changes and reloads (loops never wait for each other here).
     std::lock_guard<std::mutex> lock(store_mutex_);
     st = StoreLocked(batch, outcomes);
   }
   Complete(batch, st, outcomes);
-  {
-    std::lock_guard<std::mutex> lock(combined_mutex_);
-    if (combined_.empty()) {
-      loop_committing_ = false;
-      return;
-    }
-  }
-  // Charges handed over meanwhile (by other loops) are stored at this loop's next turn,
-  // after the I/O that is ready now: one commit per turn, so this loop's own connections
-  // are not kept waiting behind a stream of other loops' charges. Off a loop (should the
-  // deferral be refused), store them now.
-  if (!options_.defer_to_loop([this] { CommitCombined(); })) CommitCombined();
 }
 
 void BillingGateway::WriterLoop() {
@@ -345,40 +315,63 @@ void BillingGateway::CommitBatch(std::vector<PendingCharge>& batch) {
 
 Status BillingGateway::StoreLocked(const std::vector<PendingCharge>& batch,
                                    std::vector<Status>& outcomes) {
+  // Reused, element strings included: assigning into them keeps their capacity, so a
+  // steady stream of charges allocates nothing here.
   thread_local std::vector<store::ChargeRequest> requests;
-  requests.clear();
-  for (const PendingCharge& p : batch) {
-    requests.push_back({p.account->key_id(), p.charge.request_id, p.charge.endpoint, p.charge.cost,
-                        p.time_micros});
+  if (requests.size() < batch.size()) requests.resize(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const PendingCharge& p = batch[i];
+    store::ChargeRequest& r = requests[i];
+    r.key_id.assign(p.account->key_id());
+    r.request_id.assign(p.charge.request_id);
+    r.endpoint.assign(p.charge.endpoint);
+    r.cost = p.charge.cost;
+    r.time_micros = p.time_micros;
   }
-  Status st = store_->AppendCharges(requests, &outcomes);
+  Status st = store_->AppendCharges(
+      std::span<const store::ChargeRequest>(requests.data(), batch.size()), &outcomes);
   if (st.ok()) ledger_transactions_.fetch_add(1);
   return st;
 }
 
 void BillingGateway::Complete(std::vector<PendingCharge>& batch, const Status& st,
                               const std::vector<Status>& outcomes) {
-  {
-    for (size_t i = 0; i < batch.size(); ++i) {
-      PendingCharge& p = batch[i];
-      Status result = st.ok() ? outcomes[i] : st;
-      if (result.ok()) {
-        AccountState& state = p.account->state();
-        state.charged_requests.fetch_add(1);
-        state.charged_credits.fetch_add(p.charge.cost);
-        int64_t last = state.last_charge_micros.load();
-        while (last < p.time_micros &&
-               !state.last_charge_micros.compare_exchange_weak(last, p.time_micros)) {
-        }
-      } else {
-        spdlog::error("gateway: charge {} for {} not stored: {}", p.charge.request_id,
-                      p.account->key_id(), result.ToString());
-        Release(*p.account, p.charge.cost);
-      }
-      p.done(std::move(result));
+  // Usage totals: one update per run of charges of the same key (a batch is usually one
+  // key's), not three contended atomic operations per charge.
+  AccountState* run = nullptr;
+  int64_t run_requests = 0, run_credits = 0, run_last = 0;
+  auto flush_run = [&] {
+    if (run == nullptr) return;
+    run->charged_requests.fetch_add(run_requests);
+    run->charged_credits.fetch_add(run_credits);
+    int64_t last = run->last_charge_micros.load();
+    while (last < run_last && !run->last_charge_micros.compare_exchange_weak(last, run_last)) {
     }
-    batch.clear();
+    run = nullptr;
+    run_requests = run_credits = run_last = 0;
+  };
+  for (size_t i = 0; i < batch.size(); ++i) {
+    PendingCharge& p = batch[i];
+    if (!(st.ok() ? outcomes[i] : st).ok()) continue;
+    AccountState& state = p.account->state();
+    if (&state != run) flush_run();
+    run = &state;
+    ++run_requests;
+    run_credits += p.charge.cost;
+    run_last = std::max(run_last, p.time_micros);
   }
+  flush_run();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    PendingCharge& p = batch[i];
+    Status result = st.ok() ? outcomes[i] : st;
+    if (!result.ok()) {
+      spdlog::error("gateway: charge {} for {} not stored: {}", p.charge.request_id,
+                    p.account->key_id(), result.ToString());
+      Release(*p.account, p.charge.cost);
+    }
+    p.done(std::move(result));
+  }
+  batch.clear();
 }
 
 AccountView BillingGateway::Describe(const KeyAccount& account) const {

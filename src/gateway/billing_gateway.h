@@ -118,10 +118,9 @@ struct BillingGatewayOptions {
   // Commit calls it (on the calling thread) with a flush function; it returns true when it
   // will run that function later on the calling thread's event loop (serve passes
   // http::DeferOnCurrentLoop), false on a thread that is not a loop. Every charge Commit
-  // receives on one loop until the flush runs is then stored in one transaction, and
-  // `done` is called on the committing loop: no wake-up per charge. One loop commits at a
-  // time; charges a loop flushes while another commits are stored by that other loop at
-  // its next turn, together with its own. For a store whose commit is fast (SQLite
+  // receives on one loop until the flush runs is then stored in one group commit, and
+  // `done` is called there: no thread hand-off, no wake-up per charge. Loops take turns
+  // on the store for the length of one group commit. For a store whose commit is fast (SQLite
   // synchronous=NORMAL); with synchronous=FULL leave it unset (a loop would wait for each fsync).
   // Charges from threads where it returns false go to the ledger thread as usual.
   std::function<bool(std::function<void()>)> defer_to_loop;
@@ -192,20 +191,14 @@ class BillingGateway final : public Gateway, public KeyAdmin {
   // Completes every charge of `batch` after StoreLocked (no lock held). Clears `batch`.
   void Complete(std::vector<PendingCharge>& batch, const Status& st,
                 const std::vector<Status>& outcomes);
-  // Loop flushes hand their charges to combined_; one loop at a time (loop_committing_)
-  // stores them, one transaction per turn of its loop, until it finds none handed over.
-  // No loop ever waits for, or polls for, another loop's commit.
-  void CommitCombined();
   // The per-thread batch of charges waiting for this thread's loop flush (defer_to_loop).
   struct LoopBatch {
     const BillingGateway* owner = nullptr;  // set while a flush is scheduled
     std::vector<PendingCharge> items;
   };
   static LoopBatch& ThisThreadBatch();
+  // Stores this loop's batch in one group commit (store_mutex_) and completes it.
   void FlushLoopBatch();
-  std::mutex combined_mutex_;
-  std::vector<PendingCharge> combined_;  // guarded by combined_mutex_
-  bool loop_committing_ = false;         // guarded by combined_mutex_
   void ReloadLoop();
   void FillHeaders(const KeyAccount& account, const RateDecision& decision,
                    Admission& admission) const;

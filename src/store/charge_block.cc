@@ -20,6 +20,10 @@ void PutBytes(std::string& out, std::string_view bytes) {
 // Assigns dense indexes to distinct strings in first-seen order.
 class Dictionary {
  public:
+  void Clear() {
+    index_.clear();
+    order_.clear();
+  }
   uint64_t IndexOf(std::string_view s) {
     auto [it, inserted] = index_.try_emplace(s, order_.size());
     if (inserted) order_.push_back(s);
@@ -62,9 +66,13 @@ bool ReadHeader(VarintDecoder& d, std::vector<std::string_view>* keys,
 }  // namespace
 
 void EncodeChargeBlock(std::span<const PackedCharge> charges, std::string& out) {
-  Dictionary keys;
-  Dictionary endpoints;
-  std::string body;
+  // Scratch kept per thread: encoding a group allocates nothing once warm.
+  thread_local Dictionary keys;
+  thread_local Dictionary endpoints;
+  thread_local std::string body;
+  keys.Clear();
+  endpoints.Clear();
+  body.clear();
   int64_t previous_time = 0;
   for (const PackedCharge& c : charges) {
     PutVarint(body, keys.IndexOf(c.key_id));
@@ -91,36 +99,49 @@ Result<int64_t> ChargeBlockCount(std::string_view block) {
   return static_cast<int64_t>(count);
 }
 
-Status DecodeChargeBlock(std::string_view block, int64_t first_seq, std::string_view key_id,
-                         const std::function<Status(const LedgerEntry&)>& fn) {
+Status ForEachPackedCharge(std::string_view block,
+                           const std::function<Status(const PackedCharge&)>& fn) {
   VarintDecoder d(block);
-  std::vector<std::string_view> keys, endpoints;
+  thread_local std::vector<std::string_view> keys, endpoints;
+  keys.clear();
+  endpoints.clear();
   uint64_t count = 0;
   if (!ReadHeader(d, &keys, &endpoints, &count)) return BadBlock();
-  LedgerEntry e;
-  e.kind = LedgerKind::kCharge;
-  int64_t time = 0;
+  PackedCharge c;
   for (uint64_t i = 0; i < count; ++i) {
     uint64_t key = 0, endpoint = 0, time_delta = 0, cost = 0, balance = 0;
-    std::string_view request_id;
     if (!d.Varint(&key) || key >= keys.size() || !d.Varint(&endpoint) ||
-        endpoint >= endpoints.size() || !ReadBytes(d, &request_id) || !d.Varint(&time_delta) ||
+        endpoint >= endpoints.size() || !ReadBytes(d, &c.request_id) || !d.Varint(&time_delta) ||
         !d.Varint(&cost) || !d.Varint(&balance)) {
       return BadBlock();
     }
-    time += UnZigZag(time_delta);
-    if (!key_id.empty() && keys[key] != key_id) continue;
-    e.seq = first_seq + static_cast<int64_t>(i);
-    e.key_id.assign(keys[key]);
-    e.time_micros = time;
-    e.reference.assign(request_id);
-    e.endpoint.assign(endpoints[endpoint]);
-    e.amount = -static_cast<int64_t>(cost);
-    e.balance_after = static_cast<int64_t>(balance);
-    ST_RETURN_IF_ERROR(fn(e));
+    c.key_id = keys[key];
+    c.endpoint = endpoints[endpoint];
+    c.time_micros += UnZigZag(time_delta);
+    c.cost = static_cast<int64_t>(cost);
+    c.balance_after = static_cast<int64_t>(balance);
+    ST_RETURN_IF_ERROR(fn(c));
   }
   if (!d.done()) return BadBlock();
   return Status::Ok();
+}
+
+Status DecodeChargeBlock(std::string_view block, int64_t first_seq, std::string_view key_id,
+                         const std::function<Status(const LedgerEntry&)>& fn) {
+  LedgerEntry e;
+  e.kind = LedgerKind::kCharge;
+  e.seq = first_seq - 1;
+  return ForEachPackedCharge(block, [&](const PackedCharge& c) {
+    ++e.seq;
+    if (!key_id.empty() && c.key_id != key_id) return Status::Ok();
+    e.key_id.assign(c.key_id);
+    e.time_micros = c.time_micros;
+    e.reference.assign(c.request_id);
+    e.endpoint.assign(c.endpoint);
+    e.amount = -c.cost;
+    e.balance_after = c.balance_after;
+    return fn(e);
+  });
 }
 
 }  // namespace soundtrend::store

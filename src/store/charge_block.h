@@ -41,6 +41,11 @@ void EncodeChargeBlock(std::span<const PackedCharge> charges, std::string& out);
 Status DecodeChargeBlock(std::string_view block, int64_t first_seq, std::string_view key_id,
                          const std::function<Status(const LedgerEntry&)>& fn);
 
+// Calls `fn` with each charge of the block, in order, as views into `block` (valid during
+// the call). Corruption for a block that does not decode; stops at `fn`'s first error.
+Status ForEachPackedCharge(std::string_view block,
+                           const std::function<Status(const PackedCharge&)>& fn);
+
 // The number of charges in a block (Corruption when it does not decode that far).
 Result<int64_t> ChargeBlockCount(std::string_view block);
 

@@ -206,6 +206,36 @@ TEST_F(BinaryTest, EveryPaidResponseSurvivesSigkillAndNoChargeWithoutARequest) {
       static_cast<long long>(in_flight_charges));
 }
 
+TEST_F(BinaryTest, OneChargingServerPerDatabaseAndTheCliSeesItsChargesWithinSeconds) {
+  CommandResult a = Cli({"keys", "create", "--name", "k", "--credits", "10", "--qps", "1000"});
+  ASSERT_EQ(a.exit_code, 0);
+  const std::string key = FirstLine(a.out);
+  const std::string id = Field(a.out, "key_id");
+  auto first = Serve();
+  ASSERT_NE(first->port(), 0) << Bytes(log_);
+
+  // The charge journal is one process's: a second charging server says so and exits.
+  const std::string second_log = (dir_ / "second.log").string();
+  ServeProcess second({SOUNDTREND_BINARY, "--db", db_, "serve", "--port", "0"}, second_log);
+  EXPECT_EQ(second.port(), 0);
+  EXPECT_NE(Bytes(second_log).find("another `soundtrend serve`"), std::string::npos)
+      << Bytes(second_log);
+  // A server that does not charge needs no journal.
+  ServeProcess free({SOUNDTREND_BINARY, "--db", db_, "serve", "--port", "0", "--no-charging"},
+                    (dir_ / "free.log").string());
+  EXPECT_NE(free.port(), 0);
+
+  // What the running server stages reaches the tables the CLI reads (about once a second).
+  contract::TestClient client(first->port());
+  contract::Reply r = client.Get(kMusic, key);
+  ASSERT_EQ(r.status, 200);
+  const std::string request_id = r.Header("x-request-id");
+  EXPECT_TRUE(Eventually([&] {
+    return Cli({"ledger", "export", "--key-id", id}).out.find(request_id) != std::string::npos;
+  }));
+  EXPECT_EQ(first->Stop(SIGTERM), 0);
+}
+
 TEST_F(BinaryTest, CliChangesReachARunningServer) {
   CommandResult a = Cli({"keys", "create", "--name", "first", "--credits", "10", "--qps", "1000"});
   ASSERT_EQ(a.exit_code, 0);
@@ -267,7 +297,7 @@ TEST_F(BinaryTest, CliChangesReachARunningServer) {
 
   // The keys were printed once and are nowhere else: not in the database, not in the log.
   for (const std::string& k : {key_a, key_b}) {
-    for (const char* suffix : {"", "-wal", "-shm"}) {
+    for (const char* suffix : {"", "-wal", "-shm", "-charges"}) {
       EXPECT_EQ(Bytes(db_ + suffix).find(k.substr(8)), std::string::npos) << suffix;
     }
     EXPECT_EQ(Bytes(log_).find(k.substr(8)), std::string::npos);

@@ -285,6 +285,8 @@ Status SqliteKeyStore::OpenChargeLog(const std::string& log_path, OpenOptions op
   }
   if (!journal.ok()) return journal.status();
   journal_ = std::move(journal).value();
+  // Records left by a killed process: their balances are not this process's to vouch for.
+  staged_as_is_ = journal_->empty();
   last_apply_ = std::chrono::steady_clock::now();
   return Status::Ok();
 }
@@ -430,13 +432,7 @@ Status SqliteKeyStore::AppendCharges(std::span<const ChargeRequest> charges,
   return committed;
 }
 
-Status SqliteKeyStore::WriteCharges(std::span<const ChargeRequest> charges,
-                                    std::vector<Status>* outcomes) {
-  // The work per charge is kept small: each key's balance is read once, the charges are
-  // decided in memory in batch order, each key is updated once, and the accepted charges go
-  // into the ledger as ONE charge block row (store/charge_block.h) whose entries take the
-  // next seqs. All inside one IMMEDIATE transaction, so nothing else writes
-  // between the read and the update; CHECK(balance >= 0) guards the result anyway.
+Status SqliteKeyStore::PrepareChargeStatements() {
   if (!select_balance_) {
     Result<Statement> st = db_->Prepare("SELECT balance FROM gw_keys WHERE key_id = ?");
     if (!st.ok()) return st.status();
@@ -456,6 +452,17 @@ Status SqliteKeyStore::WriteCharges(std::span<const ChargeRequest> charges,
     if (!st.ok()) return st.status();
     insert_block_ = std::move(st).value();
   }
+  return Status::Ok();
+}
+
+Status SqliteKeyStore::WriteCharges(std::span<const ChargeRequest> charges,
+                                    std::vector<Status>* outcomes) {
+  // The work per charge is kept small: each key's balance is read once, the charges are
+  // decided in memory in batch order, each key is updated once, and the accepted charges go
+  // into the ledger as ONE charge block row (store/charge_block.h) whose entries take the
+  // next seqs. All inside one IMMEDIATE transaction, so nothing else writes
+  // between the read and the update; CHECK(balance >= 0) guards the result anyway.
+  ST_RETURN_IF_ERROR(PrepareChargeStatements());
 
   struct KeyTotals {
     bool known = false;
@@ -534,9 +541,13 @@ Status SqliteKeyStore::LoadStagedKey(const std::string& key_id, StagedKey& key) 
   select->Bind(1, key_id);
   Result<bool> row = select->Step();
   if (!row.ok()) return row.status();
+  const int64_t balance = *row ? select->ColumnInt(0) : 0;
+  // Another process changed the balance under staged charges: their stored balance_after
+  // values no longer follow the ledger's order; the next move recomputes them.
+  if (key.staged > 0 && balance != key.stored_balance) staged_as_is_ = false;
   key.loaded = true;
   key.known = *row;
-  key.stored_balance = *row ? select->ColumnInt(0) : 0;
+  key.stored_balance = balance;
   return Status::Ok();
 }
 
@@ -569,14 +580,21 @@ Status SqliteKeyStore::StageCharges(std::span<const ChargeRequest> charges,
       continue;
     }
     k.staged += c.cost;
-    // balance_after is decided when the charge moves into the ledger (ApplyChargeLog).
-    packed_.push_back({c.key_id, c.request_id, c.endpoint, c.time_micros, c.cost, 0});
+    ++k.requests;
+    k.last_micros = std::max(k.last_micros, c.time_micros);
+    packed_.push_back(
+        {c.key_id, c.request_id, c.endpoint, c.time_micros, c.cost, k.stored_balance - k.staged});
   }
   if (!packed_.empty()) {
     EncodeChargeBlock(packed_, block_);
     Result<uint64_t> appended = journal_->Append(block_);
     if (!appended.ok()) {
-      for (const PackedCharge& p : packed_) staged_keys_[std::string(p.key_id)].staged -= p.cost;
+      for (const PackedCharge& p : packed_) {
+        StagedKey& k = staged_keys_[std::string(p.key_id)];
+        k.staged -= p.cost;
+        --k.requests;
+      }
+      staged_as_is_ = false;  // last_micros may be ahead: let the move recount from the journal
       return appended.status();
     }
     staged_charges_ += static_cast<int64_t>(packed_.size());
@@ -593,6 +611,47 @@ Status SqliteKeyStore::StageCharges(std::span<const ChargeRequest> charges,
 
 Status SqliteKeyStore::Flush() { return ApplyChargeLog(); }
 
+Result<bool> SqliteKeyStore::MoveStagedBlocksAsIs(uint64_t applied_id) {
+  // Only charges this process staged (not a killed one's), against balances nobody else
+  // changed since: then the staged blocks already hold the ledger's balance_after values
+  // and go in unchanged, one row per record, with the next seqs.
+  if (!staged_as_is_ || staged_charges_ == 0) return false;
+  ST_RETURN_IF_ERROR(PrepareChargeStatements());
+  for (const auto& [key_id, k] : staged_keys_) {
+    if (k.staged == 0) continue;
+    select_balance_->Bind(1, key_id);
+    Result<bool> row = select_balance_->Step();
+    const bool same = row.ok() && *row && select_balance_->ColumnInt(0) == k.stored_balance;
+    select_balance_->Reset();
+    if (!row.ok()) return row.status();
+    if (!same) return false;
+  }
+  Result<int64_t> next = NextSeq();
+  if (!next.ok()) return next.status();
+  int64_t seq = *next;
+  int64_t moved = 0;
+  ST_RETURN_IF_ERROR(journal_->ForEach([&](uint64_t id, std::string_view block) {
+    if (id <= applied_id) return Status::Ok();
+    Result<int64_t> n = ChargeBlockCount(block);
+    if (!n.ok()) return n.status();
+    insert_block_->Bind(1, seq + *n - 1).Bind(2, seq).BindBlob(3, block);
+    seq += *n;
+    moved += *n;
+    return insert_block_->Run();
+  }));
+  if (moved != staged_charges_) {
+    return Status::Corruption("the charge journal holds " + std::to_string(moved) + " charges, " +
+                              std::to_string(staged_charges_) + " were staged");
+  }
+  for (const auto& [key_id, k] : staged_keys_) {
+    if (k.staged == 0) continue;
+    update_key_->Bind(1, k.stored_balance - k.staged).Bind(2, k.requests).Bind(3, k.staged);
+    update_key_->Bind(4, k.last_micros).Bind(5, key_id);
+    ST_RETURN_IF_ERROR(update_key_->Run());
+  }
+  return true;
+}
+
 Status SqliteKeyStore::ApplyChargeLog() {
   if (!journal_ || journal_->empty()) return Status::Ok();
   Transaction tx(*db_);
@@ -600,23 +659,29 @@ Status SqliteKeyStore::ApplyChargeLog() {
   // Records moved before a crash that came before the journal's Clear are skipped.
   Result<int64_t> applied = AppliedJournalId();
   if (!applied.ok()) return applied.status();
-  std::vector<LedgerEntry> entries;
+  Result<bool> as_is = MoveStagedBlocksAsIs(static_cast<uint64_t>(*applied));
+  if (!as_is.ok()) return as_is.status();
+  // Otherwise every charge is decided again against the stored balances, in order.
+  // apply_requests_ keeps its strings' capacity from one move to the next.
+  size_t count = 0;
   uint64_t last_id = static_cast<uint64_t>(*applied);
   ST_RETURN_IF_ERROR(journal_->ForEach([&](uint64_t id, std::string_view block) {
     if (id <= static_cast<uint64_t>(*applied)) return Status::Ok();
     last_id = id;
-    return DecodeChargeBlock(block, 0, {}, [&](const LedgerEntry& e) {
-      entries.push_back(e);
+    if (*as_is) return Status::Ok();
+    return ForEachPackedCharge(block, [&](const PackedCharge& c) {
+      if (count == apply_requests_.size()) apply_requests_.emplace_back();
+      ChargeRequest& r = apply_requests_[count++];
+      r.key_id.assign(c.key_id);
+      r.request_id.assign(c.request_id);
+      r.endpoint.assign(c.endpoint);
+      r.cost = c.cost;
+      r.time_micros = c.time_micros;
       return Status::Ok();
     });
   }));
-  if (!entries.empty()) {
-    std::vector<ChargeRequest> requests;
-    requests.reserve(entries.size());
-    for (LedgerEntry& e : entries) {
-      requests.push_back({std::move(e.key_id), std::move(e.reference), std::move(e.endpoint),
-                          -e.amount, e.time_micros});
-    }
+  if (!*as_is && count > 0) {
+    const std::span<const ChargeRequest> requests(apply_requests_.data(), count);
     std::vector<Status> outcomes;
     ST_RETURN_IF_ERROR(WriteCharges(requests, &outcomes));
     for (size_t i = 0; i < outcomes.size(); ++i) {
@@ -640,6 +705,7 @@ Status SqliteKeyStore::ApplyChargeLog() {
   ST_RETURN_IF_ERROR(tx.Commit());
   staged_keys_.clear();  // stored balances changed: read again when next needed
   staged_charges_ = 0;
+  staged_as_is_ = true;
   last_apply_ = std::chrono::steady_clock::now();
   return journal_->Clear();
 }

@@ -115,9 +115,15 @@ class SqliteKeyStore final : public KeyStore {
     bool known = false;
     int64_t stored_balance = 0;  // gw_keys.balance when read
     int64_t staged = 0;          // credits staged since
+    int64_t requests = 0;        // charges staged since
+    int64_t last_micros = 0;     // latest time of those
     uint64_t refreshed_in_call = 0;
   };
   Status LoadStagedKey(const std::string& key_id, StagedKey& key);
+  Status PrepareChargeStatements();
+  // ApplyChargeLog's fast path (inside its transaction): inserts the staged blocks as they
+  // are when their balance_after values still hold; false (nothing written) otherwise.
+  Result<bool> MoveStagedBlocksAsIs(uint64_t applied_id);
   // The id of the last journal record moved into the tables (0: none).
   Result<int64_t> AppliedJournalId();
   // The seq the next ledger entry takes: one past the largest in gw_ledger and
@@ -136,8 +142,11 @@ class SqliteKeyStore final : public KeyStore {
   // The charge log (null without one).
   std::unique_ptr<ChargeJournal> journal_;
   int64_t staged_charges_ = 0;
+  // The staged blocks' balance_after values are final (see MoveStagedBlocksAsIs).
+  bool staged_as_is_ = true;
   std::chrono::steady_clock::time_point last_apply_;
   std::unordered_map<std::string, StagedKey> staged_keys_;
+  std::vector<ChargeRequest> apply_requests_;  // ApplyChargeLog's scratch
   uint64_t stage_calls_ = 0;
   std::vector<PackedCharge> packed_;  // AppendCharges' scratch
   std::string block_;
