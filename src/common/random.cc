@@ -36,12 +36,16 @@ std::string RandomSource::UuidV4() {
   Fill(b);
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
-  char out[37];
-  std::snprintf(out, sizeof out,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-                b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-                b[14], b[15]);
-  return std::string(out, 36);
+  // 8-4-4-4-12 lowercase hex digits; by table, not snprintf (one per request).
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  size_t pos = 0;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++pos;  // the dashes
+    out[pos++] = kHex[b[i] >> 4];
+    out[pos++] = kHex[b[i] & 0x0f];
+  }
+  return out;
 }
 
 void SecureRandom::Fill(std::span<uint8_t> out) {

@@ -23,9 +23,24 @@ TEST(RandomTest, SeededIsRepeatableSecureIsNot) {
   EXPECT_NE(SecureRandom::Instance().Base62(40), SecureRandom::Instance().Base62(40));
 }
 
+// Fills with 0x00, 0x01, ...: the uuid shows every byte in order, with the version and
+// variant bits set.
+class CountingRandom final : public RandomSource {
+ public:
+  void Fill(std::span<uint8_t> out) override {
+    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<uint8_t>(i);
+  }
+};
+
+TEST(RandomTest, UuidV4ShowsTheBytesInOrder) {
+  CountingRandom r;
+  EXPECT_EQ(r.UuidV4(), "00010203-0405-4607-8809-0a0b0c0d0e0f");
+}
+
 TEST(RandomTest, UuidV4Format) {
   const std::regex re("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
-  for (int i = 0; i < 100; ++i) EXPECT_TRUE(std::regex_match(SecureRandom::Instance().UuidV4(), re));
+  for (int i = 0; i < 100; ++i)
+    EXPECT_TRUE(std::regex_match(SecureRandom::Instance().UuidV4(), re));
 }
 
 }  // namespace
