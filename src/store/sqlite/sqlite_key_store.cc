@@ -600,11 +600,12 @@ Status SqliteKeyStore::StageCharges(std::span<const ChargeRequest> charges,
     staged_charges_ += static_cast<int64_t>(packed_.size());
   }
   *outcomes = std::move(results);
-  if (staged_charges_ >= store_options_.apply_after_charges ||
-      std::chrono::steady_clock::now() - last_apply_ >= store_options_.apply_interval) {
-    // The charges are durable in the log already: an error here leaves them staged, and
-    // the next apply (any read, Flush) retries and reports it.
-    ApplyChargeLog().ok();
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= next_apply_attempt_ && (staged_charges_ >= store_options_.apply_after_charges ||
+                                     now - last_apply_ >= store_options_.apply_interval)) {
+    // The charges are durable in the journal already: an error here leaves them staged;
+    // every read and Flush retries and reports it, and this path waits an interval.
+    if (!ApplyChargeLog().ok()) next_apply_attempt_ = now + store_options_.apply_interval;
   }
   return Status::Ok();
 }

@@ -145,6 +145,7 @@ class SqliteKeyStore final : public KeyStore {
   // The staged blocks' balance_after values are final (see MoveStagedBlocksAsIs).
   bool staged_as_is_ = true;
   std::chrono::steady_clock::time_point last_apply_;
+  std::chrono::steady_clock::time_point next_apply_attempt_;  // after a failed move
   std::unordered_map<std::string, StagedKey> staged_keys_;
   std::vector<ChargeRequest> apply_requests_;  // ApplyChargeLog's scratch
   uint64_t stage_calls_ = 0;

@@ -508,6 +508,38 @@ TEST_F(ChargeLogTest, AGrantByAnotherProcessIsSeenWhenTheBalanceLooksShort) {
   EXPECT_EQ(store_->GetKey("key_a")->balance, 8);
 }
 
+TEST_F(ChargeLogTest, ChargesStayStagedAndAcceptedWhileTheTablesAreLocked) {
+  ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());
+  ASSERT_TRUE(store_->ApplyGrant("key_a", "g1", 100, 1).ok());
+  store_.reset();
+  OpenOptions quick;
+  quick.busy_timeout_ms = 20;
+  KeyStoreOptions every_group;  // tries to move after every group
+  every_group.charge_log = true;
+  every_group.apply_after_charges = 1;
+  auto opened = SqliteKeyStore::Open(path_, quick, every_group);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  store_ = std::move(opened).value();
+  std::vector<Status> outcomes;
+  {
+    // Another process holds the database's write lock: moves fail, staging does not.
+    auto other = Database::Open(path_, {});
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE((*other)->Exec("BEGIN IMMEDIATE").ok());
+    for (int i = 0; i < 3; ++i) {
+      std::vector<ChargeRequest> c = {{"key_a", "k" + std::to_string(i), "/v1/x", 2, 10 + i}};
+      ASSERT_TRUE(store_->AppendCharges(c, &outcomes).ok());
+      EXPECT_TRUE(outcomes[0].ok());
+    }
+    EXPECT_FALSE(store_->Flush().ok());  // reported where it can be
+    EXPECT_GT(std::filesystem::file_size(journal()), 0u);
+    ASSERT_TRUE((*other)->Exec("ROLLBACK").ok());
+  }
+  ASSERT_TRUE(store_->Flush().ok());
+  EXPECT_EQ(References("key_a"), (std::vector<std::string>{"g1", "k0", "k1", "k2"}));
+  EXPECT_EQ(store_->GetKey("key_a")->balance, 94);
+}
+
 TEST_F(SqliteKeyStoreTest, WalStaysBoundedWhenCommitsNeverPause) {
   // Commits back to back from one thread: whatever the background checkpointer manages,
   // the WAL restarts: it never grows far past kInlineCheckpointPages (at most what is
