@@ -93,7 +93,10 @@ Result<std::unique_ptr<ChargeJournal>> ChargeJournal::Open(const std::string& pa
     offset += r;
   }
   uint64_t last_id = 0;
-  const size_t valid = ValidPrefix(data, [&](uint64_t id, std::string_view) { last_id = id; });
+  const size_t valid = ValidPrefix(data, [&](uint64_t id, std::string_view payload) {
+    last_id = id;
+    journal->starts_.push_back(static_cast<size_t>(payload.data() - data.data()) - kHeaderBytes);
+  });
   if (valid < data.size()) {
     // A torn (or damaged) tail: an Append that never returned. Cut it off so that new
     // records follow the last good one.
@@ -127,17 +130,18 @@ Result<uint64_t> ChargeJournal::Append(std::string_view payload) {
     }
     return st;
   }
+  starts_.push_back(start);
   ++next_id_;
   return id;
 }
 
 Status ChargeJournal::ForEach(
     const std::function<Status(uint64_t id, std::string_view payload)>& fn) const {
-  Status result;
-  ValidPrefix(records_, [&](uint64_t id, std::string_view payload) {
-    if (result.ok()) result = fn(id, payload);
-  });
-  return result;
+  for (size_t start : starts_) {
+    const char* h = records_.data() + start;
+    ST_RETURN_IF_ERROR(fn(GetLE(h + 8, 8), std::string_view(h + kHeaderBytes, GetLE(h, 4))));
+  }
+  return Status::Ok();
 }
 
 Status ChargeJournal::Clear() {
@@ -145,6 +149,7 @@ Status ChargeJournal::Clear() {
   if (::ftruncate(fd_, 0) != 0) return Errno("truncate the charge journal");
   if (options_.sync && ::fdatasync(fd_) != 0) return Errno("sync the charge journal");
   records_.clear();
+  starts_.clear();
   return Status::Ok();
 }
 

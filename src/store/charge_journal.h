@@ -24,6 +24,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -61,6 +62,9 @@ class ChargeJournal {
   int fd_;
   Options options_;
   std::string records_;  // the file's content (valid records only)
+  // Where each record of records_ starts: ForEach walks them without checking the CRCs
+  // again (they were checked when read, or computed when appended).
+  std::vector<size_t> starts_;
   uint64_t next_id_ = 1;
   size_t bytes_cut_ = 0;
 };

@@ -9,8 +9,9 @@
 //   carrying the balance after it, in the same transaction as the balance.
 // - Grants are idempotent: a grant id is recorded once in the whole store; applying it
 //   again changes nothing.
-// - AppendCharges stores a whole group in ONE transaction (one fsync with
-//   synchronous=FULL): on return with OK every accepted charge is durable.
+// - AppendCharges stores a whole group in ONE group commit (a transaction, or one record of
+//   a staging journal; one fsync with synchronous=FULL): on return with OK every accepted
+//   charge is durable.
 // Implementations are safe to call from one thread at a time unless they say otherwise.
 #pragma once
 

@@ -56,7 +56,7 @@ struct KeyStoreOptions {
   // Staged charges move into the ledger tables at the first AppendCharges once this many
   // are staged or this long after the last move; before every read and admin change of
   // this store; on Flush; and when the store closes.
-  int64_t apply_after_charges = 16384;
+  int64_t apply_after_charges = 4096;
   std::chrono::milliseconds apply_interval{1000};
 };
 
