@@ -39,6 +39,66 @@ class Dictionary {
   std::vector<std::string_view> order_;
 };
 
+constexpr char kHex[] = "0123456789abcdef";
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+bool IsDash(size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
+
+// A canonical lowercase UUID (8-4-4-4-12 hex digits) as its 16 bytes.
+bool ParseUuid(std::string_view s, uint8_t out[16]) {
+  if (s.size() != 36) return false;
+  size_t byte = 0;
+  for (size_t i = 0; i < 36; i += 2) {
+    if (IsDash(i)) {
+      if (s[i] != '-') return false;
+      ++i;
+    }
+    const int hi = HexValue(s[i]), lo = HexValue(s[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[byte++] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
+
+void FormatUuid(const uint8_t* bytes, char out[36]) {
+  size_t pos = 0;
+  for (int i = 0; i < 16; ++i) {
+    if (IsDash(pos)) out[pos++] = '-';
+    out[pos++] = kHex[bytes[i] >> 4];
+    out[pos++] = kHex[bytes[i] & 0x0f];
+  }
+}
+
+// Request ids: varint 0 and 16 bytes for a canonical UUID (what the server generates),
+// otherwise varint (length + 1) and the text.
+void PutRequestId(std::string& out, std::string_view id) {
+  uint8_t uuid[16];
+  if (ParseUuid(id, uuid)) {
+    PutVarint(out, 0);
+    out.append(reinterpret_cast<const char*>(uuid), sizeof uuid);
+    return;
+  }
+  PutVarint(out, id.size() + 1);
+  out.append(id);
+}
+
+// `text` holds the formatted UUID; *out may point into it.
+bool ReadRequestId(VarintDecoder& d, char text[36], std::string_view* out) {
+  uint64_t n = 0;
+  if (!d.Varint(&n)) return false;
+  std::string_view raw;
+  if (n > 0) return d.Bytes(n - 1, out);
+  if (!d.Bytes(16, &raw)) return false;
+  FormatUuid(reinterpret_cast<const uint8_t*>(raw.data()), text);
+  *out = std::string_view(text, 36);
+  return true;
+}
+
 bool ReadBytes(VarintDecoder& d, std::string_view* out) {
   uint64_t n = 0;
   return d.Varint(&n) && d.Bytes(n, out);
@@ -77,7 +137,7 @@ void EncodeChargeBlock(std::span<const PackedCharge> charges, std::string& out) 
   for (const PackedCharge& c : charges) {
     PutVarint(body, keys.IndexOf(c.key_id));
     PutVarint(body, endpoints.IndexOf(c.endpoint));
-    PutBytes(body, c.request_id);
+    PutRequestId(body, c.request_id);
     PutVarint(body, ZigZag(c.time_micros - previous_time));
     previous_time = c.time_micros;
     PutVarint(body, static_cast<uint64_t>(c.cost));
@@ -108,11 +168,12 @@ Status ForEachPackedCharge(std::string_view block,
   uint64_t count = 0;
   if (!ReadHeader(d, &keys, &endpoints, &count)) return BadBlock();
   PackedCharge c;
+  char uuid_text[36];
   for (uint64_t i = 0; i < count; ++i) {
     uint64_t key = 0, endpoint = 0, time_delta = 0, cost = 0, balance = 0;
     if (!d.Varint(&key) || key >= keys.size() || !d.Varint(&endpoint) ||
-        endpoint >= endpoints.size() || !ReadBytes(d, &c.request_id) || !d.Varint(&time_delta) ||
-        !d.Varint(&cost) || !d.Varint(&balance)) {
+        endpoint >= endpoints.size() || !ReadRequestId(d, uuid_text, &c.request_id) ||
+        !d.Varint(&time_delta) || !d.Varint(&cost) || !d.Varint(&balance)) {
       return BadBlock();
     }
     c.key_id = keys[key];

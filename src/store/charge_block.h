@@ -7,9 +7,10 @@
 //   version (1)
 //   key count, then each key id as length + bytes
 //   endpoint count, then each endpoint as length + bytes
-//   charge count, then per charge: key index, endpoint index, request id as length +
-//   bytes, time in micros as the zigzag delta from the previous charge's (the first from
-//   0), cost (> 0), balance after the charge.
+//   charge count, then per charge: key index, endpoint index, request id (0 and the 16
+//   bytes of a canonical lowercase UUID, or its length + 1 and its bytes), time in micros as the
+//   zigzag delta from the previous charge's (the first from 0), cost (> 0), balance after the
+//   charge.
 #pragma once
 
 #include <cstdint>

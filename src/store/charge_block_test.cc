@@ -71,6 +71,27 @@ TEST(ChargeBlockTest, RepeatedKeysAndEndpointsAreStoredOnce) {
   EXPECT_EQ(DecodeAll(block, 1).size(), 100u);
 }
 
+TEST(ChargeBlockTest, UuidRequestIdsTakeSixteenBytesAndOtherIdsComeBackExactly) {
+  const std::string uuid = "0f8e2b6a-1c3d-4e5f-8a9b-0c1d2e3f4a5b";
+  std::string one_uuid, one_text;
+  EncodeChargeBlock(std::vector<PackedCharge>{{"k", uuid, "/e", 1, 2, 3}}, one_uuid);
+  const std::string upper = "0F8E2B6A-1C3D-4E5F-8A9B-0C1D2E3F4A5B";
+  EncodeChargeBlock(std::vector<PackedCharge>{{"k", upper, "/e", 1, 2, 3}}, one_text);
+  EXPECT_EQ(one_text.size() - one_uuid.size(), 36u + 1 - (16 + 1));
+  const std::vector<PackedCharge> charges = {
+      {"k", uuid, "/e", 1, 2, 3},
+      {"k", upper, "/e", 2, 2, 1},
+      {"k", "", "/e", 3, 1, 0},
+      {"k", "0f8e2b6a-1c3d-4e5f-8a9b-0c1d2e3f4a5", "/e", 4, 1, 0},  // 35 characters
+      {"k", "0f8e2b6a_1c3d-4e5f-8a9b-0c1d2e3f4a5b", "/e", 5, 1, 0},  // no dash at 8
+  };
+  std::string block;
+  EncodeChargeBlock(charges, block);
+  const std::vector<LedgerEntry> got = DecodeAll(block, 1);
+  ASSERT_EQ(got.size(), charges.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].reference, charges[i].request_id) << i;
+}
+
 TEST(ChargeBlockTest, StopsAtTheFirstErrorOfTheCallback) {
   const std::vector<PackedCharge> charges = {{"k", "r1", "/e", 1, 2, 4},
                                              {"k", "r2", "/e", 2, 2, 2}};
