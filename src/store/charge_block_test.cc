@@ -82,7 +82,7 @@ TEST(ChargeBlockTest, UuidRequestIdsTakeSixteenBytesAndOtherIdsComeBackExactly) 
       {"k", uuid, "/e", 1, 2, 3},
       {"k", upper, "/e", 2, 2, 1},
       {"k", "", "/e", 3, 1, 0},
-      {"k", "0f8e2b6a-1c3d-4e5f-8a9b-0c1d2e3f4a5", "/e", 4, 1, 0},  // 35 characters
+      {"k", "0f8e2b6a-1c3d-4e5f-8a9b-0c1d2e3f4a5", "/e", 4, 1, 0},   // 35 characters
       {"k", "0f8e2b6a_1c3d-4e5f-8a9b-0c1d2e3f4a5b", "/e", 5, 1, 0},  // no dash at 8
   };
   std::string block;
