@@ -568,7 +568,11 @@ Status SqliteKeyStore::StageCharges(std::span<const ChargeRequest> charges,
     StagedKey& k = staged_keys_[c.key_id];
     if (!k.loaded || ((!k.known || k.stored_balance - k.staged < c.cost) &&
                       k.refreshed_in_call != stage_calls_)) {
-      ST_RETURN_IF_ERROR(LoadStagedKey(c.key_id, k));
+      Status loaded = LoadStagedKey(c.key_id, k);
+      if (!loaded.ok()) {
+        UnstagePacked();
+        return loaded;
+      }
       k.refreshed_in_call = stage_calls_;
     }
     if (!k.known) {
@@ -589,12 +593,7 @@ Status SqliteKeyStore::StageCharges(std::span<const ChargeRequest> charges,
     EncodeChargeBlock(packed_, block_);
     Result<uint64_t> appended = journal_->Append(block_);
     if (!appended.ok()) {
-      for (const PackedCharge& p : packed_) {
-        StagedKey& k = staged_keys_[std::string(p.key_id)];
-        k.staged -= p.cost;
-        --k.requests;
-      }
-      staged_as_is_ = false;  // last_micros may be ahead: let the move recount from the journal
+      UnstagePacked();
       return appended.status();
     }
     staged_charges_ += static_cast<int64_t>(packed_.size());
@@ -608,6 +607,16 @@ Status SqliteKeyStore::StageCharges(std::span<const ChargeRequest> charges,
     if (!ApplyChargeLog().ok()) next_apply_attempt_ = now + store_options_.apply_interval;
   }
   return Status::Ok();
+}
+
+void SqliteKeyStore::UnstagePacked() {
+  for (const PackedCharge& p : packed_) {
+    StagedKey& k = staged_keys_[std::string(p.key_id)];
+    k.staged -= p.cost;
+    --k.requests;
+  }
+  packed_.clear();
+  staged_as_is_ = false;  // last_micros may be ahead: let the move recount from the journal
 }
 
 Status SqliteKeyStore::Flush() { return ApplyChargeLog(); }

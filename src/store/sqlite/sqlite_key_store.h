@@ -120,6 +120,8 @@ class SqliteKeyStore final : public KeyStore {
     uint64_t refreshed_in_call = 0;
   };
   Status LoadStagedKey(const std::string& key_id, StagedKey& key);
+  // Takes back what StageCharges counted for packed_ when the group is not stored after all.
+  void UnstagePacked();
   Status PrepareChargeStatements();
   // ApplyChargeLog's fast path (inside its transaction): inserts the staged blocks as they
   // are when their balance_after values still hold; false (nothing written) otherwise.
