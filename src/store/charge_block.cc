@@ -162,28 +162,29 @@ Result<int64_t> ChargeBlockCount(std::string_view block) {
 Status ForEachPackedCharge(std::string_view block,
                            const std::function<Status(const PackedCharge&)>& fn) {
   VarintDecoder d(block);
-  thread_local std::vector<std::string_view> keys, endpoints;
-  keys.clear();
-  endpoints.clear();
-  uint64_t count = 0;
-  if (!ReadHeader(d, &keys, &endpoints, &count)) return BadBlock();
-  PackedCharge c;
+  std::vector<std::string_view> keys, endpoints;
   char uuid_text[36];
-  for (uint64_t i = 0; i < count; ++i) {
-    uint64_t key = 0, endpoint = 0, time_delta = 0, cost = 0, balance = 0;
-    if (!d.Varint(&key) || key >= keys.size() || !d.Varint(&endpoint) ||
-        endpoint >= endpoints.size() || !ReadRequestId(d, uuid_text, &c.request_id) ||
-        !d.Varint(&time_delta) || !d.Varint(&cost) || !d.Varint(&balance)) {
-      return BadBlock();
+  do {  // one group after another
+    keys.clear();
+    endpoints.clear();
+    uint64_t count = 0;
+    if (!ReadHeader(d, &keys, &endpoints, &count)) return BadBlock();
+    PackedCharge c;
+    for (uint64_t i = 0; i < count; ++i) {
+      uint64_t key = 0, endpoint = 0, time_delta = 0, cost = 0, balance = 0;
+      if (!d.Varint(&key) || key >= keys.size() || !d.Varint(&endpoint) ||
+          endpoint >= endpoints.size() || !ReadRequestId(d, uuid_text, &c.request_id) ||
+          !d.Varint(&time_delta) || !d.Varint(&cost) || !d.Varint(&balance)) {
+        return BadBlock();
+      }
+      c.key_id = keys[key];
+      c.endpoint = endpoints[endpoint];
+      c.time_micros += UnZigZag(time_delta);
+      c.cost = static_cast<int64_t>(cost);
+      c.balance_after = static_cast<int64_t>(balance);
+      ST_RETURN_IF_ERROR(fn(c));
     }
-    c.key_id = keys[key];
-    c.endpoint = endpoints[endpoint];
-    c.time_micros += UnZigZag(time_delta);
-    c.cost = static_cast<int64_t>(cost);
-    c.balance_after = static_cast<int64_t>(balance);
-    ST_RETURN_IF_ERROR(fn(c));
-  }
-  if (!d.done()) return BadBlock();
+  } while (!d.done());
   return Status::Ok();
 }
 

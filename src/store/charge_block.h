@@ -11,6 +11,8 @@
 //   bytes of a canonical lowercase UUID, or its length + 1 and its bytes), time in micros as the
 //   zigzag delta from the previous charge's (the first from 0), cost (> 0), balance after the
 //   charge.
+// A block may hold several such groups back to back (the SQLite store moves a journal's
+// groups as one block): readers decode them in order, seqs continuing.
 #pragma once
 
 #include <cstdint>
@@ -42,12 +44,13 @@ void EncodeChargeBlock(std::span<const PackedCharge> charges, std::string& out);
 Status DecodeChargeBlock(std::string_view block, int64_t first_seq, std::string_view key_id,
                          const std::function<Status(const LedgerEntry&)>& fn);
 
-// Calls `fn` with each charge of the block, in order, as views into `block` (valid during
-// the call). Corruption for a block that does not decode; stops at `fn`'s first error.
+// Calls `fn` with each charge of the block (every group), in order, as views into `block` (valid
+// during the call). Corruption for a block that does not decode; stops at `fn`'s first error.
 Status ForEachPackedCharge(std::string_view block,
                            const std::function<Status(const PackedCharge&)>& fn);
 
-// The number of charges in a block (Corruption when it does not decode that far).
+// The number of charges in a block's first group (Corruption when it does not decode
+// that far): the whole count of a block EncodeChargeBlock wrote.
 Result<int64_t> ChargeBlockCount(std::string_view block);
 
 }  // namespace soundtrend::store

@@ -92,6 +92,26 @@ TEST(ChargeBlockTest, UuidRequestIdsTakeSixteenBytesAndOtherIdsComeBackExactly) 
   for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].reference, charges[i].request_id) << i;
 }
 
+TEST(ChargeBlockTest, GroupsBackToBackDecodeInOrderWithSeqsContinuing) {
+  std::string first, second;
+  EncodeChargeBlock(
+      std::vector<PackedCharge>{{"key_a", "r1", "/e", 100, 2, 8}, {"key_a", "r2", "/e", 101, 2, 6}},
+      first);
+  EncodeChargeBlock(std::vector<PackedCharge>{{"key_b", "r3", "/f", 50, 1, 9}}, second);
+  const std::vector<LedgerEntry> got = DecodeAll(first + second, 10);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[2].seq, 12);
+  EXPECT_EQ(got[2].key_id, "key_b");
+  EXPECT_EQ(got[2].endpoint, "/f");
+  EXPECT_EQ(got[2].time_micros, 50);  // each group's times start from 0 again
+  EXPECT_EQ(got[1].time_micros, 101);
+  EXPECT_EQ(DecodeAll(first + second, 10, "key_b").front().seq, 12);
+  // A group cut short is still Corruption.
+  Status st = DecodeChargeBlock(first + second.substr(0, second.size() - 1), 1, {},
+                                [](const LedgerEntry&) { return Status::Ok(); });
+  EXPECT_EQ(st.code(), Status::Code::kCorruption);
+}
+
 TEST(ChargeBlockTest, StopsAtTheFirstErrorOfTheCallback) {
   const std::vector<PackedCharge> charges = {{"k", "r1", "/e", 1, 2, 4},
                                              {"k", "r2", "/e", 2, 2, 2}};

@@ -624,7 +624,7 @@ Status SqliteKeyStore::Flush() { return ApplyChargeLog(); }
 Result<bool> SqliteKeyStore::MoveStagedBlocksAsIs(uint64_t applied_id) {
   // Only charges this process staged (not a killed one's), against balances nobody else
   // changed since: then the staged blocks already hold the ledger's balance_after values
-  // and go in unchanged, one row per record, with the next seqs.
+  // and go in unchanged, as one row, with the next seqs.
   if (!staged_as_is_ || staged_charges_ == 0) return false;
   ST_RETURN_IF_ERROR(PrepareChargeStatements());
   for (const auto& [key_id, k] : staged_keys_) {
@@ -636,23 +636,25 @@ Result<bool> SqliteKeyStore::MoveStagedBlocksAsIs(uint64_t applied_id) {
     if (!row.ok()) return row.status();
     if (!same) return false;
   }
-  Result<int64_t> next = NextSeq();
-  if (!next.ok()) return next.status();
-  int64_t seq = *next;
+  // One row for the whole move: the records' groups back to back (store/charge_block.h).
+  moved_blocks_.clear();
   int64_t moved = 0;
   ST_RETURN_IF_ERROR(journal_->ForEach([&](uint64_t id, std::string_view block) {
     if (id <= applied_id) return Status::Ok();
     Result<int64_t> n = ChargeBlockCount(block);
     if (!n.ok()) return n.status();
-    insert_block_->Bind(1, seq + *n - 1).Bind(2, seq).BindBlob(3, block);
-    seq += *n;
     moved += *n;
-    return insert_block_->Run();
+    moved_blocks_.append(block);
+    return Status::Ok();
   }));
   if (moved != staged_charges_) {
     return Status::Corruption("the charge journal holds " + std::to_string(moved) + " charges, " +
                               std::to_string(staged_charges_) + " were staged");
   }
+  Result<int64_t> first_seq = NextSeq();
+  if (!first_seq.ok()) return first_seq.status();
+  insert_block_->Bind(1, *first_seq + moved - 1).Bind(2, *first_seq).BindBlob(3, moved_blocks_);
+  ST_RETURN_IF_ERROR(insert_block_->Run());
   for (const auto& [key_id, k] : staged_keys_) {
     if (k.staged == 0) continue;
     update_key_->Bind(1, k.stored_balance - k.staged).Bind(2, k.requests).Bind(3, k.staged);

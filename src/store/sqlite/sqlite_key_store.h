@@ -1,8 +1,8 @@
 // KeyStore over SQLite: tables gw_keys, gw_ledger and gw_charge_blocks in the same database
 // file as the chart store (WAL). The ledger is gw_ledger's rows (grants; charges stored
-// by older versions) together with the charges packed in gw_charge_blocks, one row per
-// AppendCharges group (store/charge_block.h): every entry has its own seq, and
-// ForEachLedgerEntry returns them merged in seq order.
+// by older versions) together with the charges packed in gw_charge_blocks (store/
+// charge_block.h; one row per AppendCharges group, or per move of the charge log below):
+// every entry has its own seq, and ForEachLedgerEntry returns them merged in seq order.
 //
 // Charge log (KeyStoreOptions::charge_log, for the serving process): AppendCharges then
 // stages each group as one record of `<db>-charges`, a ChargeJournal (store/
@@ -123,8 +123,9 @@ class SqliteKeyStore final : public KeyStore {
   // Takes back what StageCharges counted for packed_ when the group is not stored after all.
   void UnstagePacked();
   Status PrepareChargeStatements();
-  // ApplyChargeLog's fast path (inside its transaction): inserts the staged blocks as they
-  // are when their balance_after values still hold; false (nothing written) otherwise.
+  // ApplyChargeLog's fast path (inside its transaction): inserts the staged groups as they
+  // are, as one block, when their balance_after values still hold; false (nothing written)
+  // otherwise.
   Result<bool> MoveStagedBlocksAsIs(uint64_t applied_id);
   // The id of the last journal record moved into the tables (0: none).
   Result<int64_t> AppliedJournalId();
@@ -150,6 +151,7 @@ class SqliteKeyStore final : public KeyStore {
   std::chrono::steady_clock::time_point next_apply_attempt_;  // after a failed move
   std::unordered_map<std::string, StagedKey> staged_keys_;
   std::vector<ChargeRequest> apply_requests_;  // ApplyChargeLog's scratch
+  std::string moved_blocks_;                   // MoveStagedBlocksAsIs' scratch
   uint64_t stage_calls_ = 0;
   std::vector<PackedCharge> packed_;  // AppendCharges' scratch
   std::string block_;
