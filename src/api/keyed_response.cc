@@ -31,7 +31,7 @@ void AddGatewayHeaders(const gateway::Admission& admission, const gateway::Gatew
   }
   if (!admission.ratelimit.empty()) response.headers.emplace_back("RateLimit", admission.ratelimit);
   if (admission.account) {
-    response.headers.emplace_back("X-Credits-Remaining",
+    response.headers.emplace_back(std::string(kCreditsRemainingHeader),
                                   std::to_string(gateway.Balance(*admission.account)));
   }
   if (admission.outcome == gateway::AdmitOutcome::kRateLimited) {

@@ -25,6 +25,8 @@ struct AdmissionRejection {
 // bug: kOk is not a refusal).
 AdmissionRejection RejectionOf(gateway::AdmitOutcome outcome);
 
+inline constexpr std::string_view kCreditsRemainingHeader = "X-Credits-Remaining";
+
 // Adds the headers an authenticated response carries: RateLimit-Policy and RateLimit when
 // the gateway set them, X-Credits-Remaining when there is an account, Retry-After (>= 1 s)
 // for kRateLimited.

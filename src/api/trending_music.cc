@@ -39,25 +39,31 @@ http::Handler MakeTrendingMusicHandler(std::shared_ptr<gateway::Gateway> gateway
       spdlog::error("trending music render failed: {} request_id={}", e.what(), request.request_id);
       return reject(500, http::kInternalErrorMessage);
     }
+    // The headers now: X-Credits-Remaining is the balance right after this request's
+    // reservation (its own update, no second read of a value every loop writes).
+    AddGatewayHeaders(admission, gateway, ok);
     gateway::ChargeInfo charge{std::string(request.request_id), std::string(kTrendingMusicPath),
                                kTrendingMusicCost};
-    std::string request_id(request.request_id);
-    auto account = admission.account;
+    // Alive until `done` returns (Gateway::Commit); the shared count is not touched again.
+    const gateway::KeyAccount* account = admission.account.get();
     // The gateway outlives every request it answers (the handler holds it): a plain pointer
     // here spares two atomic updates of its shared count, which every loop touches.
     gateway.Commit(
-        std::move(account), std::move(charge),
-        [gw = &gateway, admission = std::move(admission), ok = std::move(ok), request_id,
+        std::move(admission.account), std::move(charge),
+        [gw = &gateway, account, ok = std::move(ok), request_id = request.request_id,
          respond = std::move(respond)](Status status) mutable {
-          if (!status.ok()) {
-            spdlog::error("charge failed: {} request_id={}", status.ToString(), request_id);
-            http::Response r = http::ErrorResponse(500, http::kInternalErrorMessage, request_id);
-            r.key_id = admission.key_id;
-            AddGatewayHeaders(admission, *gw, r);
-            return respond(std::move(r));
+          // request_id views the request, valid until `respond` is called.
+          if (status.ok()) return respond(std::move(ok));
+          spdlog::error("charge failed: {} request_id={}", status.ToString(), request_id);
+          http::Response r = http::ErrorResponse(500, http::kInternalErrorMessage, request_id);
+          r.key_id = std::move(ok.key_id);
+          r.headers = std::move(ok.headers);  // with the balance after the release
+          for (auto& [name, value] : r.headers) {
+            if (name == kCreditsRemainingHeader) {
+              value = std::to_string(gw->Balance(*account));
+            }
           }
-          AddGatewayHeaders(admission, *gw, ok);
-          respond(std::move(ok));
+          respond(std::move(r));
         });
   };
 }

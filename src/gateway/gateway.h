@@ -59,7 +59,8 @@ class Gateway {
   virtual void Release(KeyAccount& account, int64_t cost) = 0;
   // Records the reserved charge in the ledger durably, then calls `done` (on any thread)
   // with OK, or with an error when the charge could not be stored (the reservation is
-  // then released and the request must fail with 500).
+  // then released and the request must fail with 500). `account` stays alive until `done`
+  // has returned.
   virtual void Commit(std::shared_ptr<KeyAccount> account, ChargeInfo charge,
                       std::function<void(Status)> done) = 0;
   // The balance after reservations, for X-Credits-Remaining.

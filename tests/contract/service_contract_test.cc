@@ -242,9 +242,10 @@ class HeldCommitGateway final : public gateway::Gateway {
   bool Reserve(gateway::KeyAccount& a, int64_t c) override { return inner_->Reserve(a, c); }
   void Release(gateway::KeyAccount& a, int64_t c) override { inner_->Release(a, c); }
   int64_t Balance(const gateway::KeyAccount& a) const override { return inner_->Balance(a); }
-  void Commit(std::shared_ptr<gateway::KeyAccount>, gateway::ChargeInfo,
+  void Commit(std::shared_ptr<gateway::KeyAccount> account, gateway::ChargeInfo,
               std::function<void(Status)> done) override {
     std::lock_guard lock(mutex_);
+    held_account_ = std::move(account);  // alive until `done` returns (Gateway::Commit)
     held_ = std::move(done);
     cv_.notify_all();
   }
@@ -255,9 +256,11 @@ class HeldCommitGateway final : public gateway::Gateway {
   }
   void ReleaseCommit() {
     std::function<void(Status)> done;
+    std::shared_ptr<gateway::KeyAccount> account;
     {
       std::lock_guard lock(mutex_);
       done = std::move(held_);
+      account = std::move(held_account_);
     }
     done(Status());
   }
@@ -267,6 +270,7 @@ class HeldCommitGateway final : public gateway::Gateway {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::function<void(Status)> held_;
+  std::shared_ptr<gateway::KeyAccount> held_account_;
 };
 
 TEST(ServiceLimitsTest, StopFinishesInFlightRequestsAndClosesIdleOnes) {
