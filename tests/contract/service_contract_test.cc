@@ -232,6 +232,30 @@ TEST(ServiceLimitsTest, IdleConnectionIsClosedAfterTheIdleTimeout) {
   }
 }
 
+TEST(ServiceLimitsTest, AHeaderThatNeverEndsIsClosedAfterTheIdleTimeout) {
+  http::ServerOptions options;
+  options.idle_timeout = std::chrono::milliseconds(200);
+  ServingStack stack(MakeFakeGateway(), 1, options);
+  TestClient slow(stack.port);
+  slow.WriteRaw("GET /healthz HTTP/1.1\r\nHost: x\r\n");  // no blank line, ever
+  EXPECT_TRUE(slow.ServerClosed());
+}
+
+TEST(ServiceLimitsTest, ABodyThatStopsComingIsClosedAfterTheReadTimeout) {
+  // The idle timeout is far longer than ServerClosed waits: only the read timeout (on the
+  // body) can close this connection in time.
+  http::ServerOptions options;
+  options.idle_timeout = std::chrono::minutes(5);
+  options.read_timeout = std::chrono::milliseconds(200);
+  ServingStack stack(MakeFakeGateway(), 1, options);
+  TestClient slow(stack.port);
+  slow.WriteRaw("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+  EXPECT_TRUE(slow.ServerClosed());
+  // A connection that sends its request whole is served by the same server meanwhile.
+  TestClient ok(stack.port);
+  EXPECT_EQ(ok.Get("/healthz").status, 200);
+}
+
 // A gateway whose Commit waits for the test: the request is provably in flight.
 class HeldCommitGateway final : public gateway::Gateway {
  public:
