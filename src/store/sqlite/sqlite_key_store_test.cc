@@ -404,7 +404,9 @@ TEST_F(ChargeLogTest, StagedChargesAreDecidedInMemoryAndReadBackInOrder) {
   const std::vector<int64_t> balances = {5, 3, 1, 0};
   for (size_t i = 0; i < ledger.size(); ++i) {
     EXPECT_EQ(ledger[i].balance_after, balances[i]) << i;
-    if (i > 0) EXPECT_EQ(ledger[i].seq, ledger[i - 1].seq + 1);
+    if (i > 0) {
+      EXPECT_EQ(ledger[i].seq, ledger[i - 1].seq + 1);
+    }
   }
   EXPECT_EQ(ledger[3].reference, "r6");
   EXPECT_EQ(ledger[3].endpoint, "/v1/y");
