@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS gw_charge_blocks(
   entries BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS gw_charge_log_applied(
-  log_id TEXT PRIMARY KEY,
+  log_id TEXT PRIMARY KEY,  -- the journal: 'charges' (<db>-charges), the only one so far
   applied_id INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS gw_ledger_grant_id ON gw_ledger(reference) WHERE kind = 'grant';
@@ -455,6 +455,17 @@ Status SqliteKeyStore::PrepareChargeStatements() {
   return Status::Ok();
 }
 
+Result<std::optional<int64_t>> SqliteKeyStore::StoredBalance(std::string_view key_id) {
+  ST_RETURN_IF_ERROR(PrepareChargeStatements());
+  select_balance_->Bind(1, key_id);
+  Result<bool> row = select_balance_->Step();
+  std::optional<int64_t> balance;
+  if (row.ok() && *row) balance = select_balance_->ColumnInt(0);
+  select_balance_->Reset();
+  if (!row.ok()) return row.status();
+  return balance;
+}
+
 Status SqliteKeyStore::WriteCharges(std::span<const ChargeRequest> charges,
                                     std::vector<Status>* outcomes) {
   // The work per charge is kept small: each key's balance is read once, the charges are
@@ -485,14 +496,10 @@ Status SqliteKeyStore::WriteCharges(std::span<const ChargeRequest> charges,
     auto [it, inserted] = keys.try_emplace(c.key_id);
     KeyTotals& k = it->second;
     if (inserted) {
-      select_balance_->Bind(1, c.key_id);
-      Result<bool> row = select_balance_->Step();
-      if (row.ok() && *row) {
-        k.known = true;
-        k.balance = select_balance_->ColumnInt(0);
-      }
-      select_balance_->Reset();
-      if (!row.ok()) return row.status();
+      Result<std::optional<int64_t>> balance = StoredBalance(c.key_id);
+      if (!balance.ok()) return balance.status();
+      k.known = balance->has_value();
+      k.balance = balance->value_or(0);
     }
     if (!k.known) {
       results[i] = Status::NotFound("unknown key id: " + c.key_id);
@@ -536,17 +543,14 @@ Status SqliteKeyStore::WriteCharges(std::span<const ChargeRequest> charges,
 }
 
 Status SqliteKeyStore::LoadStagedKey(const std::string& key_id, StagedKey& key) {
-  Result<Statement> select = db_->Prepare("SELECT balance FROM gw_keys WHERE key_id = ?");
-  if (!select.ok()) return select.status();
-  select->Bind(1, key_id);
-  Result<bool> row = select->Step();
-  if (!row.ok()) return row.status();
-  const int64_t balance = *row ? select->ColumnInt(0) : 0;
+  Result<std::optional<int64_t>> stored = StoredBalance(key_id);
+  if (!stored.ok()) return stored.status();
+  const int64_t balance = stored->value_or(0);
   // Another process changed the balance under staged charges: their stored balance_after
   // values no longer follow the ledger's order; the next move recomputes them.
   if (key.staged > 0 && balance != key.stored_balance) staged_as_is_ = false;
   key.loaded = true;
-  key.known = *row;
+  key.known = stored->has_value();
   key.stored_balance = balance;
   return Status::Ok();
 }
@@ -629,12 +633,9 @@ Result<bool> SqliteKeyStore::MoveStagedBlocksAsIs(uint64_t applied_id) {
   ST_RETURN_IF_ERROR(PrepareChargeStatements());
   for (const auto& [key_id, k] : staged_keys_) {
     if (k.staged == 0) continue;
-    select_balance_->Bind(1, key_id);
-    Result<bool> row = select_balance_->Step();
-    const bool same = row.ok() && *row && select_balance_->ColumnInt(0) == k.stored_balance;
-    select_balance_->Reset();
-    if (!row.ok()) return row.status();
-    if (!same) return false;
+    Result<std::optional<int64_t>> stored = StoredBalance(key_id);
+    if (!stored.ok()) return stored.status();
+    if (*stored != k.stored_balance) return false;
   }
   // One row for the whole move: the records' groups back to back (store/charge_block.h).
   moved_blocks_.clear();
@@ -664,23 +665,11 @@ Result<bool> SqliteKeyStore::MoveStagedBlocksAsIs(uint64_t applied_id) {
   return true;
 }
 
-Status SqliteKeyStore::ApplyChargeLog() {
-  if (!journal_ || journal_->empty()) return Status::Ok();
-  Transaction tx(*db_);
-  ST_RETURN_IF_ERROR(tx.status());
-  // Records moved before a crash that came before the journal's Clear are skipped.
-  Result<int64_t> applied = AppliedJournalId();
-  if (!applied.ok()) return applied.status();
-  Result<bool> as_is = MoveStagedBlocksAsIs(static_cast<uint64_t>(*applied));
-  if (!as_is.ok()) return as_is.status();
-  // Otherwise every charge is decided again against the stored balances, in order.
+Status SqliteKeyStore::MoveStagedChargesDecidedAgain(int64_t applied_id) {
   // apply_requests_ keeps its strings' capacity from one move to the next.
   size_t count = 0;
-  uint64_t last_id = static_cast<uint64_t>(*applied);
   ST_RETURN_IF_ERROR(journal_->ForEach([&](uint64_t id, std::string_view block) {
-    if (id <= static_cast<uint64_t>(*applied)) return Status::Ok();
-    last_id = id;
-    if (*as_is) return Status::Ok();
+    if (id <= static_cast<uint64_t>(applied_id)) return Status::Ok();
     return ForEachPackedCharge(block, [&](const PackedCharge& c) {
       if (count == apply_requests_.size()) apply_requests_.emplace_back();
       ChargeRequest& r = apply_requests_[count++];
@@ -692,7 +681,7 @@ Status SqliteKeyStore::ApplyChargeLog() {
       return Status::Ok();
     });
   }));
-  if (!*as_is && count > 0) {
+  if (count > 0) {
     const std::span<const ChargeRequest> requests(apply_requests_.data(), count);
     std::vector<Status> outcomes;
     ST_RETURN_IF_ERROR(WriteCharges(requests, &outcomes));
@@ -706,12 +695,26 @@ Status SqliteKeyStore::ApplyChargeLog() {
       }
     }
   }
+  return Status::Ok();
+}
+
+Status SqliteKeyStore::ApplyChargeLog() {
+  if (!journal_ || journal_->empty()) return Status::Ok();
+  Transaction tx(*db_);
+  ST_RETURN_IF_ERROR(tx.status());
+  // Records moved before a crash that came before the journal's Clear are skipped.
+  Result<int64_t> applied = AppliedJournalId();
+  if (!applied.ok()) return applied.status();
+  Result<bool> as_is = MoveStagedBlocksAsIs(static_cast<uint64_t>(*applied));
+  if (!as_is.ok()) return as_is.status();
+  if (!*as_is) ST_RETURN_IF_ERROR(MoveStagedChargesDecidedAgain(*applied));
   {
     Result<Statement> st = db_->Prepare(
         "INSERT INTO gw_charge_log_applied(log_id, applied_id) VALUES ('charges', ?) "
         "ON CONFLICT(log_id) DO UPDATE SET applied_id = excluded.applied_id");
     if (!st.ok()) return st.status();
-    st->Bind(1, static_cast<int64_t>(last_id));
+    // Every record in the journal has moved (next_id is one past the last record's id).
+    st->Bind(1, static_cast<int64_t>(journal_->next_id() - 1));
     ST_RETURN_IF_ERROR(st->Run());
   }
   ST_RETURN_IF_ERROR(tx.Commit());

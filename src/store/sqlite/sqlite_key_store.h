@@ -123,10 +123,15 @@ class SqliteKeyStore final : public KeyStore {
   // Takes back what StageCharges counted for packed_ when the group is not stored after all.
   void UnstagePacked();
   Status PrepareChargeStatements();
+  // gw_keys.balance of `key_id`; nullopt for an unknown key.
+  Result<std::optional<int64_t>> StoredBalance(std::string_view key_id);
   // ApplyChargeLog's fast path (inside its transaction): inserts the staged groups as they
   // are, as one block, when their balance_after values still hold; false (nothing written)
   // otherwise.
   Result<bool> MoveStagedBlocksAsIs(uint64_t applied_id);
+  // ApplyChargeLog's general path (inside its transaction): every staged charge after
+  // `applied_id` decided again against the stored balances, in order (WriteCharges).
+  Status MoveStagedChargesDecidedAgain(int64_t applied_id);
   // The id of the last journal record moved into the tables (0: none).
   Result<int64_t> AppliedJournalId();
   // The seq the next ledger entry takes: one past the largest in gw_ledger and
