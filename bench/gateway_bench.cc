@@ -28,8 +28,8 @@ double Seconds(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 // Charges per second by group size, with the WAL fsynced at each commit (FULL, `serve
-// --ledger-sync full`) or not (NORMAL, the default). Leaves the database at `path` with
-// one key and returns that key (empty on error).
+// --ledger-sync full`) or not (NORMAL, the default). Creates the
+// bench key in `*created` on the first call; false on error.
 bool BenchGroupCommit(const std::string& path, bool synchronous_full, bool charge_log,
                       int64_t total, int64_t& seq, gateway::CreatedKey* created) {
   store::sqlite::OpenOptions open;
