@@ -1,0 +1,267 @@
+#include "store/charge_lane.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+
+namespace soundtrend::store {
+namespace {
+
+constexpr uint32_t kHeaderBytes = 4 + 4;
+constexpr size_t kMaxField = 255;
+
+Status Errno(std::string what) {
+  return Status::IoError(std::move(what) + ": " + std::strerror(errno));
+}
+
+uint32_t GetU32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);  // little-endian hosts only (x86-64, arm64)
+  return v;
+}
+
+uint32_t PayloadCrc(const char* p, uint32_t n) {
+  return static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(p), n));
+}
+
+size_t PayloadBytes(const LaneCharge& c) {
+  return 3 + c.key_id.size() + c.endpoint.size() + c.request_id.size() + 8 + 8;
+}
+
+char* PutField(char* p, std::string_view s) {
+  *p++ = static_cast<char>(s.size());
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+bool GetField(std::string_view& in, std::string_view* out) {
+  if (in.empty()) return false;
+  const size_t n = static_cast<uint8_t>(in[0]);
+  if (in.size() < 1 + n) return false;
+  *out = in.substr(1, n);
+  in.remove_prefix(1 + n);
+  return true;
+}
+
+// Calls `fn` for the records of one segment's bytes from `offset` on, stopping at `stop`
+// (an offset; the segment's size when the whole is wanted) or at the first record that is
+// empty or damaged.
+Status WalkRecords(const char* base, uint32_t size, uint32_t offset, uint32_t stop,
+                   const std::function<Status(uint32_t end, std::string_view payload)>& fn) {
+  while (offset < stop && size - offset >= kHeaderBytes) {
+    const char* h = base + offset;
+    const uint32_t length = GetU32(h);
+    if (length == 0 || size - offset - kHeaderBytes < length) break;
+    if (PayloadCrc(h + kHeaderBytes, length) != GetU32(h + 4)) break;
+    offset += kHeaderBytes + length;
+    ST_RETURN_IF_ERROR(fn(offset, std::string_view(h + kHeaderBytes, length)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string ChargeLane::SegmentPath(const std::string& prefix, uint32_t lane, uint32_t segment) {
+  return prefix + std::to_string(lane) + "." + std::to_string(segment);
+}
+
+Result<std::map<uint32_t, std::vector<uint32_t>>> ChargeLane::FindSegments(
+    const std::string& prefix) {
+  namespace fs = std::filesystem;
+  std::map<uint32_t, std::vector<uint32_t>> found;
+  const fs::path prefix_path(prefix);
+  fs::path dir = prefix_path.parent_path();
+  if (dir.empty()) dir = ".";
+  const std::string name_prefix = prefix_path.filename().string();
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() <= name_prefix.size() || name.compare(0, name_prefix.size(), name_prefix) != 0)
+      continue;
+    // "<lane>.<segment>", both decimal.
+    const char* p = name.data() + name_prefix.size();
+    const char* last = name.data() + name.size();
+    uint32_t lane = 0, segment = 0;
+    auto [dot, lane_ec] = std::from_chars(p, last, lane);
+    if (lane_ec != std::errc() || dot == last || *dot != '.') continue;
+    auto [tail, segment_ec] = std::from_chars(dot + 1, last, segment);
+    if (segment_ec != std::errc() || tail != last) continue;
+    found[lane].push_back(segment);
+  }
+  if (ec) return Status::IoError("list " + dir.string() + ": " + ec.message());
+  for (auto& [lane, segments] : found) std::sort(segments.begin(), segments.end());
+  return found;
+}
+
+Status ChargeLane::ReadSegmentFile(
+    const std::string& path, uint32_t segment, LanePosition from,
+    const std::function<Status(LanePosition end, std::string_view payload)>& fn) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("open " + path);
+  std::string data;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Status st = Errno("read " + path);
+      ::close(fd);
+      return st;
+    }
+    if (n == 0) break;
+    data.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  if (data.size() > UINT32_MAX)
+    return Status::Corruption(path + " is too large for a lane segment");
+  uint32_t offset = 0;
+  if (LaneSegment(from) > segment) return Status::Ok();  // all of it is before `from`
+  if (LaneSegment(from) == segment) offset = LaneOffset(from);
+  // Records before `from` are skipped by walking them (a position is a record boundary).
+  uint32_t walked = 0;
+  Status skipped = WalkRecords(data.data(), static_cast<uint32_t>(data.size()), 0, offset,
+                               [&](uint32_t end, std::string_view) {
+                                 walked = end;
+                                 return Status::Ok();
+                               });
+  ST_RETURN_IF_ERROR(skipped);
+  if (walked != offset) return Status::Ok();  // the file ends before `from`: nothing after it
+  return WalkRecords(data.data(), static_cast<uint32_t>(data.size()), offset,
+                     static_cast<uint32_t>(data.size()),
+                     [&](uint32_t end, std::string_view payload) {
+                       return fn(MakeLanePosition(segment, end), payload);
+                     });
+}
+
+Status ChargeLane::Decode(std::string_view payload, LaneCharge* out) {
+  std::string_view in = payload;
+  if (!GetField(in, &out->key_id) || !GetField(in, &out->endpoint) ||
+      !GetField(in, &out->request_id) || in.size() != 16) {
+    return Status::Corruption("a charge lane record does not decode");
+  }
+  std::memcpy(&out->time_micros, in.data(), 8);
+  std::memcpy(&out->cost, in.data() + 8, 8);
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<ChargeLane>> ChargeLane::Create(std::string prefix, uint32_t lane,
+                                                       uint32_t first_segment, Options options) {
+  if (options.segment_bytes < 4096)
+    return Status::InvalidArgument("lane segments are >= 4096 bytes");
+  std::unique_ptr<ChargeLane> l(new ChargeLane(std::move(prefix), lane, first_segment, options));
+  ST_RETURN_IF_ERROR(l->StartSegment(first_segment));
+  return l;
+}
+
+ChargeLane::~ChargeLane() {
+  for (const Segment& s : segments_) ::munmap(s.base, options_.segment_bytes);
+}
+
+Status ChargeLane::StartSegment(uint32_t number) {
+  const std::string path = SegmentPath(prefix_, lane_, number);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return Status::AlreadyExists("charge lane segment " + path + " exists");
+    return Errno("create charge lane segment " + path);
+  }
+  // Blocks allocated now: a store into the mapping can never hit a full disk (SIGBUS).
+  const int allocated = ::posix_fallocate(fd, 0, options_.segment_bytes);
+  void* base = allocated == 0 ? ::mmap(nullptr, options_.segment_bytes, PROT_READ | PROT_WRITE,
+                                       MAP_SHARED, fd, 0)
+                              : MAP_FAILED;
+  const int saved_errno = allocated != 0 ? allocated : errno;
+  ::close(fd);  // the mapping keeps the file
+  if (base == MAP_FAILED) {
+    ::unlink(path.c_str());
+    errno = saved_errno;
+    return Errno("allocate charge lane segment " + path);
+  }
+  {
+    std::lock_guard<std::mutex> lock(segments_mutex_);
+    segments_.push_back({number, static_cast<char*>(base)});
+  }
+  base_ = static_cast<char*>(base);
+  segment_ = number;
+  offset_ = 0;
+  end_.store(MakeLanePosition(number, 0), std::memory_order_release);
+  return Status::Ok();
+}
+
+Status ChargeLane::Append(const LaneCharge& c) {
+  if (c.key_id.size() > kMaxField || c.endpoint.size() > kMaxField ||
+      c.request_id.size() > kMaxField) {
+    return Status::InvalidArgument("a charge field is longer than 255 bytes");
+  }
+  const uint32_t length = static_cast<uint32_t>(PayloadBytes(c));
+  if (options_.segment_bytes - offset_ < kHeaderBytes + length) {
+    // Whatever is left of this segment stays zeros: readers stop there.
+    ST_RETURN_IF_ERROR(StartSegment(segment_ + 1));
+  }
+  char* record = base_ + offset_;
+  char* p = PutField(record + kHeaderBytes, c.key_id);
+  p = PutField(p, c.endpoint);
+  p = PutField(p, c.request_id);
+  std::memcpy(p, &c.time_micros, 8);
+  std::memcpy(p + 8, &c.cost, 8);
+  const uint32_t crc = PayloadCrc(record + kHeaderBytes, length);
+  std::memcpy(record + 4, &crc, 4);
+  // The length last: a reader of the file (after a crash) never takes a record whose
+  // payload was not written (the CRC would catch it anyway).
+  std::atomic_signal_fence(std::memory_order_release);
+  std::memcpy(record, &length, 4);
+  offset_ += kHeaderBytes + length;
+  end_.store(MakeLanePosition(segment_, offset_), std::memory_order_release);
+  return Status::Ok();
+}
+
+Status ChargeLane::ForEach(LanePosition from, LanePosition to,
+                           const std::function<Status(std::string_view payload)>& fn) const {
+  std::vector<Segment> segments;
+  {
+    std::lock_guard<std::mutex> lock(segments_mutex_);
+    for (const Segment& s : segments_) {
+      if (s.number >= LaneSegment(from) && s.number <= LaneSegment(to)) segments.push_back(s);
+    }
+  }
+  for (const Segment& s : segments) {
+    const uint32_t begin = s.number == LaneSegment(from) ? LaneOffset(from) : 0;
+    const uint32_t stop = s.number == LaneSegment(to) ? LaneOffset(to) : options_.segment_bytes;
+    ST_RETURN_IF_ERROR(
+        WalkRecords(s.base, options_.segment_bytes, begin, stop,
+                    [&](uint32_t, std::string_view payload) { return fn(payload); }));
+  }
+  return Status::Ok();
+}
+
+Status ChargeLane::Release(LanePosition upto) {
+  std::vector<Segment> done;
+  {
+    std::lock_guard<std::mutex> lock(segments_mutex_);
+    auto keep = std::find_if(segments_.begin(), segments_.end(),
+                             [&](const Segment& s) { return s.number >= LaneSegment(upto); });
+    done.assign(segments_.begin(), keep);
+    segments_.erase(segments_.begin(), keep);
+  }
+  Status st;
+  for (const Segment& s : done) {
+    ::munmap(s.base, options_.segment_bytes);
+    const std::string path = SegmentPath(prefix_, lane_, s.number);
+    if (::unlink(path.c_str()) != 0 && st.ok()) st = Errno("delete " + path);
+  }
+  return st;
+}
+
+Status ChargeLane::Retire() {
+  const LanePosition after_all = MakeLanePosition(segment_ + 1, 0);
+  base_ = nullptr;
+  return Release(after_all);
+}
+
+}  // namespace soundtrend::store
