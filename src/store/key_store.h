@@ -27,6 +27,8 @@
 
 namespace soundtrend::store {
 
+class ChargeLane;  // store/charge_lane.h
+
 struct KeyRecord {
   std::string key_id;    // public id, "key_" + 12 base62 characters
   std::string key_hash;  // lowercase hex SHA-256 of the key text (64 characters)
@@ -137,6 +139,17 @@ class KeyStore {
   // store's charge log); its own readers always see them. Flush moves them to where other
   // processes reading the same database see them too. Default: nothing staged.
   virtual Status Flush() { return Status::Ok(); }
+
+  // Charge lane `index` (store/charge_lane.h), created at the first call: a log that one
+  // thread appends charges to directly, without calling this store (no lock, no system
+  // call), for a store that stages charges. The lane stays owned by the store; its charges
+  // are moved into the ledger like other staged charges (Flush, before reads, at close),
+  // decided again there in ledger order: the caller must only append charges it has
+  // already reserved against the balance. FailedPrecondition when the store has no lanes.
+  virtual Result<ChargeLane*> ChargeLaneFor(uint32_t index) {
+    (void)index;
+    return Status::FailedPrecondition("this key store has no charge lanes");
+  }
 };
 
 }  // namespace soundtrend::store

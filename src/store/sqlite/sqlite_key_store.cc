@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -218,7 +219,13 @@ SqliteKeyStore::SqliteKeyStore(std::unique_ptr<Database> db,
 // Members go in reverse order: statements, the connections, then the checkpointer.
 SqliteKeyStore::~SqliteKeyStore() {
   // Best effort: what stays staged (an error) moves at the next open.
-  if (journal_) ApplyChargeLog().ok();
+  if (journal_ && ApplyChargeLog().ok()) {
+    for (auto& [index, state] : lanes_) {
+      // Nothing can be appended any more (the store is going): files of a fully moved
+      // lane are not needed.
+      if (state.lane->end() == state.moved) state.lane->Retire().ok();
+    }
+  }
 }
 
 int64_t SqliteKeyStore::BackgroundCheckpoints() const {
@@ -238,7 +245,9 @@ Result<std::unique_ptr<SqliteKeyStore>> SqliteKeyStore::Open(const std::string& 
   }
   std::unique_ptr<SqliteKeyStore> store(
       new SqliteKeyStore(std::move(db).value(), std::move(checkpointer)));
+  if (store_options.charge_lanes) store_options.charge_log = true;
   store->store_options_ = store_options;
+  store->db_path_ = path;
   if (options.read_only || path.empty() || path == ":memory:") return store;
   ST_RETURN_IF_ERROR(store->CreateSchema());
 
@@ -246,12 +255,14 @@ Result<std::unique_ptr<SqliteKeyStore>> SqliteKeyStore::Open(const std::string& 
   if (store_options.charge_log) {
     ST_RETURN_IF_ERROR(store->OpenChargeLog(log_path, options));
     ST_RETURN_IF_ERROR(store->ApplyChargeLog());  // what a crashed process staged
+    ST_RETURN_IF_ERROR(store->RecoverLanes());
   } else if (std::filesystem::exists(log_path)) {
     // Staged by a serving process that stopped before moving them (killed): move them
     // now, unless a serving process holds the log (its charges then show up within its
     // apply interval).
     if (store->OpenChargeLog(log_path, options).ok()) {  // else a server holds it
       Status applied = store->ApplyChargeLog();
+      if (applied.ok()) applied = store->RecoverLanes();
       store->CloseChargeLog();
       ST_RETURN_IF_ERROR(applied);
     }
@@ -261,6 +272,157 @@ Result<std::unique_ptr<SqliteKeyStore>> SqliteKeyStore::Open(const std::string& 
 
 std::string SqliteKeyStore::ChargeLogPath(const std::string& db_path) {
   return db_path + "-charges";
+}
+
+std::string SqliteKeyStore::ChargeLanePrefix(const std::string& db_path) {
+  return db_path + "-charges.";
+}
+
+namespace {
+std::string LaneLogId(uint32_t lane) { return "lane-" + std::to_string(lane); }
+}  // namespace
+
+Result<std::map<uint32_t, LanePosition>> SqliteKeyStore::LaneMarkers() {
+  Result<Statement> st = db_->Prepare(
+      "SELECT log_id, applied_id FROM gw_charge_log_applied WHERE log_id LIKE 'lane-%'");
+  if (!st.ok()) return st.status();
+  std::map<uint32_t, LanePosition> markers;
+  for (;;) {
+    Result<bool> row = st->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    const std::string_view id = st->ColumnText(0);
+    uint32_t lane = 0;
+    auto [end, ec] = std::from_chars(id.data() + 5, id.data() + id.size(), lane);
+    if (ec != std::errc() || end != id.data() + id.size()) continue;
+    markers[lane] = static_cast<LanePosition>(st->ColumnInt(1));
+  }
+  return markers;
+}
+
+Status SqliteKeyStore::SetLaneMarker(uint32_t lane, LanePosition position) {
+  Result<Statement> st = db_->Prepare(
+      "INSERT INTO gw_charge_log_applied(log_id, applied_id) VALUES (?, ?) "
+      "ON CONFLICT(log_id) DO UPDATE SET applied_id = excluded.applied_id");
+  if (!st.ok()) return st.status();
+  st->Bind(1, LaneLogId(lane)).Bind(2, static_cast<int64_t>(position));
+  return st->Run();
+}
+
+Status SqliteKeyStore::RecoverLanes() {
+  const std::string prefix = ChargeLanePrefix(db_path_);
+  Result<std::map<uint32_t, std::vector<uint32_t>>> found = ChargeLane::FindSegments(prefix);
+  if (!found.ok()) return found.status();
+  Result<std::map<uint32_t, LanePosition>> markers = LaneMarkers();
+  if (!markers.ok()) return markers.status();
+  for (const auto& [lane, marker] : *markers) next_lane_segment_[lane] = LaneSegment(marker) + 1;
+  if (found->empty()) return Status::Ok();
+
+  // Every charge beyond its lane's marker, lane by lane, in one transaction.
+  size_t count = 0;
+  std::map<uint32_t, LanePosition> new_markers;
+  for (const auto& [lane, segments] : *found) {
+    const auto marker = markers->find(lane);
+    const LanePosition from = marker == markers->end() ? 0 : marker->second;
+    for (uint32_t segment : segments) {
+      ST_RETURN_IF_ERROR(
+          ChargeLane::ReadSegmentFile(ChargeLane::SegmentPath(prefix, lane, segment), segment, from,
+                                      [&](LanePosition end, std::string_view payload) {
+                                        LaneCharge c;
+                                        ST_RETURN_IF_ERROR(ChargeLane::Decode(payload, &c));
+                                        if (count == apply_requests_.size())
+                                          apply_requests_.emplace_back();
+                                        ChargeRequest& r = apply_requests_[count++];
+                                        r.key_id.assign(c.key_id);
+                                        r.request_id.assign(c.request_id);
+                                        r.endpoint.assign(c.endpoint);
+                                        r.cost = c.cost;
+                                        r.time_micros = c.time_micros;
+                                        new_markers[lane] = end;
+                                        return Status::Ok();
+                                      }));
+    }
+    uint32_t& next = next_lane_segment_[lane];
+    next = std::max(next, segments.back() + 1);
+  }
+  if (count > 0) {
+    Transaction tx(*db_);
+    ST_RETURN_IF_ERROR(tx.status());
+    std::vector<Status> outcomes;
+    const std::span<const ChargeRequest> requests(apply_requests_.data(), count);
+    ST_RETURN_IF_ERROR(WriteCharges(requests, &outcomes));
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      if (!outcomes[i].ok()) {
+        return Status::Corruption(
+            "charge " + requests[i].request_id + " of " + requests[i].key_id +
+            " left in a charge lane does not apply: " + outcomes[i].ToString());
+      }
+    }
+    for (const auto& [lane, end] : new_markers) ST_RETURN_IF_ERROR(SetLaneMarker(lane, end));
+    ST_RETURN_IF_ERROR(tx.Commit());
+  }
+  for (const auto& [lane, segments] : *found) {
+    for (uint32_t segment : segments) {
+      std::error_code ec;
+      std::filesystem::remove(ChargeLane::SegmentPath(prefix, lane, segment), ec);
+      if (ec) return Status::IoError("delete a moved charge lane segment: " + ec.message());
+    }
+  }
+  return Status::Ok();
+}
+
+Result<ChargeLane*> SqliteKeyStore::ChargeLaneFor(uint32_t index) {
+  if (!store_options_.charge_lanes || !journal_) {
+    return Status::FailedPrecondition("this key store was opened without charge lanes");
+  }
+  auto it = lanes_.find(index);
+  if (it != lanes_.end()) return it->second.lane.get();
+  auto next = next_lane_segment_.find(index);
+  const uint32_t first_segment = next == next_lane_segment_.end() ? 1 : next->second;
+  Result<std::unique_ptr<ChargeLane>> lane = ChargeLane::Create(
+      ChargeLanePrefix(db_path_), index, first_segment, {store_options_.lane_segment_bytes});
+  if (!lane.ok()) return lane.status();
+  LaneState& state = lanes_[index];
+  state.lane = std::move(lane).value();
+  state.moved = state.end = state.lane->start();
+  next_lane_segment_.erase(index);
+  return state.lane.get();
+}
+
+Status SqliteKeyStore::MoveLaneCharges() {
+  size_t count = 0;
+  for (auto& [index, state] : lanes_) {
+    if (state.end == state.moved) continue;
+    ST_RETURN_IF_ERROR(state.lane->ForEach(state.moved, state.end, [&](std::string_view payload) {
+      LaneCharge c;
+      ST_RETURN_IF_ERROR(ChargeLane::Decode(payload, &c));
+      if (count == apply_requests_.size()) apply_requests_.emplace_back();
+      ChargeRequest& r = apply_requests_[count++];
+      r.key_id.assign(c.key_id);
+      r.request_id.assign(c.request_id);
+      r.endpoint.assign(c.endpoint);
+      r.cost = c.cost;
+      r.time_micros = c.time_micros;
+      return Status::Ok();
+    }));
+  }
+  if (count > 0) {
+    const std::span<const ChargeRequest> requests(apply_requests_.data(), count);
+    std::vector<Status> outcomes;
+    ST_RETURN_IF_ERROR(WriteCharges(requests, &outcomes));
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      if (!outcomes[i].ok()) {
+        // The lanes' writers reserve every charge against the balance first; this means
+        // that reservation was wrong. The charges stay in the lanes; reads report it.
+        return Status::Corruption("charge " + requests[i].request_id + " of " + requests[i].key_id +
+                                  " in a charge lane does not apply: " + outcomes[i].ToString());
+      }
+    }
+  }
+  for (auto& [index, state] : lanes_) {
+    if (state.end != state.moved) ST_RETURN_IF_ERROR(SetLaneMarker(index, state.end));
+  }
+  return Status::Ok();
 }
 
 Result<int64_t> SqliteKeyStore::AppliedJournalId() {
@@ -699,16 +861,23 @@ Status SqliteKeyStore::MoveStagedChargesDecidedAgain(int64_t applied_id) {
 }
 
 Status SqliteKeyStore::ApplyChargeLog() {
-  if (!journal_ || journal_->empty()) return Status::Ok();
+  if (!journal_) return Status::Ok();
+  const bool journal_staged = !journal_->empty();
+  bool lanes_staged = false;
+  for (auto& [index, state] : lanes_) {
+    state.end = state.lane->end();  // what is appended from now on waits for the next move
+    lanes_staged = lanes_staged || state.end != state.moved;
+  }
+  if (!journal_staged && !lanes_staged) return Status::Ok();
   Transaction tx(*db_);
   ST_RETURN_IF_ERROR(tx.status());
-  // Records moved before a crash that came before the journal's Clear are skipped.
-  Result<int64_t> applied = AppliedJournalId();
-  if (!applied.ok()) return applied.status();
-  Result<bool> as_is = MoveStagedBlocksAsIs(static_cast<uint64_t>(*applied));
-  if (!as_is.ok()) return as_is.status();
-  if (!*as_is) ST_RETURN_IF_ERROR(MoveStagedChargesDecidedAgain(*applied));
-  {
+  if (journal_staged) {
+    // Records moved before a crash that came before the journal's Clear are skipped.
+    Result<int64_t> applied = AppliedJournalId();
+    if (!applied.ok()) return applied.status();
+    Result<bool> as_is = MoveStagedBlocksAsIs(static_cast<uint64_t>(*applied));
+    if (!as_is.ok()) return as_is.status();
+    if (!*as_is) ST_RETURN_IF_ERROR(MoveStagedChargesDecidedAgain(*applied));
     Result<Statement> st = db_->Prepare(
         "INSERT INTO gw_charge_log_applied(log_id, applied_id) VALUES ('charges', ?) "
         "ON CONFLICT(log_id) DO UPDATE SET applied_id = excluded.applied_id");
@@ -717,12 +886,20 @@ Status SqliteKeyStore::ApplyChargeLog() {
     st->Bind(1, static_cast<int64_t>(journal_->next_id() - 1));
     ST_RETURN_IF_ERROR(st->Run());
   }
+  if (lanes_staged) ST_RETURN_IF_ERROR(MoveLaneCharges());
   ST_RETURN_IF_ERROR(tx.Commit());
   staged_keys_.clear();  // stored balances changed: read again when next needed
   staged_charges_ = 0;
   staged_as_is_ = true;
   last_apply_ = std::chrono::steady_clock::now();
-  return journal_->Clear();
+  Status released;
+  for (auto& [index, state] : lanes_) {
+    state.moved = state.end;
+    Status st = state.lane->Release(state.moved);
+    if (released.ok()) released = st;
+  }
+  if (journal_staged) ST_RETURN_IF_ERROR(journal_->Clear());
+  return released;
 }
 
 Result<KeySnapshot> SqliteKeyStore::Snapshot(int64_t grants_after) {

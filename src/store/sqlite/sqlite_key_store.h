@@ -16,6 +16,16 @@
 // the last journal record moved, so a crash between that commit and the journal's Clear
 // moves nothing twice. Other processes see staged charges once moved; opening the store
 // moves what a killed process left staged (unless a running process holds the journal).
+// Charge lanes (KeyStoreOptions::charge_lanes, for a serving process whose event loops
+// answer right after a charge is durable against kill -9): ChargeLaneFor(i) gives loop i
+// its own ChargeLane (store/charge_lane.h), segment files `<db>-charges.<i>.<n>` written
+// through a shared memory mapping, with no lock and no system call per charge. The lanes'
+// charges move into the tables with the charge log's (same moments, same transaction),
+// decided again in ledger order (the callers reserved them against the balance first);
+// gw_charge_log_applied holds each lane's moved-up-to position ('lane-<i>'), so a crash
+// between that commit and the deletion of the segments moves nothing twice. Lanes need the
+// charge log's lock (they take it), and opening the store moves what a killed process left
+// in lanes, as for the journal.
 // A committed change (grant, charge) has been
 // written to the WAL file before the commit returns, so it survives kill -9 of the process; with
 // OpenOptions::synchronous_full (the default here; `serve --ledger-sync full`) the WAL is
@@ -36,6 +46,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +56,7 @@
 
 #include "store/charge_block.h"
 #include "store/charge_journal.h"
+#include "store/charge_lane.h"
 #include "store/key_store.h"
 #include "store/sqlite/sqlite_db.h"
 
@@ -58,6 +70,9 @@ struct KeyStoreOptions {
   // this store; on Flush; and when the store closes.
   int64_t apply_after_charges = 4096;
   std::chrono::milliseconds apply_interval{1000};
+  // Give out charge lanes (see above); implies charge_log.
+  bool charge_lanes = false;
+  uint32_t lane_segment_bytes = 4u << 20;
 };
 
 class SqliteKeyStore final : public KeyStore {
@@ -85,8 +100,12 @@ class SqliteKeyStore final : public KeyStore {
   Result<int64_t> ChangeCounter() override;
   Status ForEachLedgerEntry(std::string_view key_id,
                             const std::function<Status(const LedgerEntry&)>& fn) override;
-  // Moves staged charges into the ledger tables (nothing to do without a charge log).
+  // Moves staged charges (charge log and lanes) into the ledger tables.
   Status Flush() override;
+  // Requires KeyStoreOptions::charge_lanes.
+  Result<ChargeLane*> ChargeLaneFor(uint32_t index) override;
+  // The prefix of the charge lanes' segment files for the database at `db_path`.
+  static std::string ChargeLanePrefix(const std::string& db_path);
 
   static constexpr int kCheckpointPages = 1000;
   static constexpr int kInlineCheckpointPages = 8000;
@@ -107,9 +126,18 @@ class SqliteKeyStore final : public KeyStore {
   Status StageCharges(std::span<const ChargeRequest> charges, std::vector<Status>* outcomes);
   Status OpenChargeLog(const std::string& log_path, OpenOptions options);
   void CloseChargeLog();
-  // Moves every staged charge into gw_charge_blocks and gw_keys (one transaction), then
-  // clears the journal.
+  // Moves every staged charge (journal and lanes) into gw_charge_blocks and gw_keys (one
+  // transaction), then clears the journal and releases the lanes' moved segments.
   Status ApplyChargeLog();
+  // ApplyChargeLog's part for the lanes (inside its transaction): the charges of each lane
+  // from its moved position to lane_ends_, decided again in order, and the markers.
+  Status MoveLaneCharges();
+  // At open, with the log's lock held: moves what lanes of a stopped process hold beyond
+  // their markers, deletes their files and notes where new lanes' segments start.
+  Status RecoverLanes();
+  // gw_charge_log_applied's 'lane-<i>' rows: lane -> moved-up-to position.
+  Result<std::map<uint32_t, LanePosition>> LaneMarkers();
+  Status SetLaneMarker(uint32_t lane, LanePosition position);
   struct StagedKey {
     bool loaded = false;
     bool known = false;
@@ -160,6 +188,16 @@ class SqliteKeyStore final : public KeyStore {
   uint64_t stage_calls_ = 0;
   std::vector<PackedCharge> packed_;  // AppendCharges' scratch
   std::string block_;
+  // Charge lanes (charge_lanes): each lane and the position up to which its charges are
+  // in the tables.
+  struct LaneState {
+    std::unique_ptr<ChargeLane> lane;
+    LanePosition moved = 0;
+    LanePosition end = 0;  // ApplyChargeLog's snapshot of lane->end()
+  };
+  std::map<uint32_t, LaneState> lanes_;
+  std::map<uint32_t, uint32_t> next_lane_segment_;  // lane -> first segment a new lane takes
+  std::string db_path_;
 };
 
 }  // namespace soundtrend::store::sqlite

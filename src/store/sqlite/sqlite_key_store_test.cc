@@ -542,6 +542,173 @@ TEST_F(ChargeLogTest, ChargesStayStagedAndAcceptedWhileTheTablesAreLocked) {
   EXPECT_EQ(store_->GetKey("key_a")->balance, 94);
 }
 
+// ---- Charge lanes (KeyStoreOptions::charge_lanes): one ChargeLane per event loop.
+
+class ChargeLaneStoreTest : public ChargeLogTest {
+ protected:
+  Result<std::unique_ptr<SqliteKeyStore>> OpenWithLanes() {
+    KeyStoreOptions o;
+    o.charge_lanes = true;
+    o.lane_segment_bytes = 4096;  // a few dozen charges per segment: segments roll over
+    return SqliteKeyStore::Open(path_, {}, o);
+  }
+  void UseLanes() {
+    store_.reset();
+    auto opened = OpenWithLanes();
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = std::move(opened).value();
+  }
+  static Status Append(ChargeLane* lane, const std::string& request_id, int64_t cost = 2) {
+    return lane->Append({"key_a", request_id, "/v1/tiktok/trending/music", 100, cost});
+  }
+  size_t LaneFiles() {
+    auto found = ChargeLane::FindSegments(SqliteKeyStore::ChargeLanePrefix(path_));
+    EXPECT_TRUE(found.ok());
+    size_t n = 0;
+    for (const auto& [lane, segments] : *found) n += segments.size();
+    return n;
+  }
+  void CreateKeyWith(int64_t credits) {
+    ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());
+    ASSERT_TRUE(store_->ApplyGrant("key_a", "g1", credits, 1).ok());
+  }
+};
+
+TEST_F(ChargeLaneStoreTest, LaneChargesMoveOnReadsInLedgerOrder) {
+  CreateKeyWith(1000);
+  UseLanes();
+  auto lane0 = store_->ChargeLaneFor(0);
+  auto lane1 = store_->ChargeLaneFor(1);
+  ASSERT_TRUE(lane0.ok() && lane1.ok());
+  EXPECT_EQ(*store_->ChargeLaneFor(0), *lane0);  // one lane per index
+  std::vector<std::string> expected = {"g1"};
+  for (int i = 0; i < 200; ++i) {  // lane 0 first, then lane 1: the order of a move
+    ASSERT_TRUE(Append(*lane0, "a" + std::to_string(i)).ok());
+    expected.push_back("a" + std::to_string(i));
+  }
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(Append(*lane1, "b" + std::to_string(i)).ok());
+    expected.push_back("b" + std::to_string(i));
+  }
+  EXPECT_GT(LaneFiles(), 3u);
+  const std::vector<LedgerEntry> ledger = Ledger("key_a");  // the read moves them
+  ASSERT_EQ(ledger.size(), expected.size());
+  for (size_t i = 0; i < ledger.size(); ++i) {
+    EXPECT_EQ(ledger[i].reference, expected[i]);
+    EXPECT_EQ(ledger[i].balance_after, 1000 - 2 * static_cast<int64_t>(i)) << i;
+    if (i > 0) EXPECT_EQ(ledger[i].seq, ledger[i - 1].seq + 1);
+  }
+  EXPECT_EQ(ledger[1].endpoint, "/v1/tiktok/trending/music");
+  auto key = store_->GetKey("key_a");
+  EXPECT_EQ(key->balance, 580);
+  EXPECT_EQ(key->charged_requests, 210);
+  EXPECT_EQ(LaneFiles(), 2u);  // the moved segments are deleted; each lane keeps its current one
+  // Appends go on; Flush moves them too; closing deletes the rest.
+  ASSERT_TRUE(Append(*lane1, "b10").ok());
+  ASSERT_TRUE(store_->Flush().ok());
+  store_.reset();
+  EXPECT_EQ(LaneFiles(), 0u);
+  auto cli = SqliteKeyStore::Open(path_);
+  ASSERT_TRUE(cli.ok());
+  EXPECT_EQ((*cli)->GetKey("key_a")->balance, 578);
+}
+
+TEST_F(ChargeLaneStoreTest, LanesOfAKilledProcessMoveAtTheNextOpenExactlyOnce) {
+  CreateKeyWith(1000);
+  store_.reset();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The child appends, moves part of it, appends more and dies without closing.
+    auto opened = OpenWithLanes();
+    if (!opened.ok()) _exit(2);
+    auto lane0 = (*opened)->ChargeLaneFor(0);
+    auto lane1 = (*opened)->ChargeLaneFor(1);
+    if (!lane0.ok() || !lane1.ok()) _exit(3);
+    for (int i = 0; i < 60; ++i) {
+      if (!Append(*lane0, "a" + std::to_string(i)).ok()) _exit(4);
+    }
+    if (!(*opened)->Flush().ok()) _exit(5);
+    for (int i = 60; i < 130; ++i) {
+      if (!Append(*lane0, "a" + std::to_string(i)).ok()) _exit(6);
+    }
+    if (!Append(*lane1, "b0").ok()) _exit(7);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_GT(LaneFiles(), 0u);
+  auto reopened = SqliteKeyStore::Open(path_);  // as the CLI would open it
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  store_ = std::move(reopened).value();
+  const std::vector<std::string> refs = References("key_a");
+  ASSERT_EQ(refs.size(), 132u);
+  EXPECT_EQ(refs[60], "a59");
+  EXPECT_EQ(refs[130], "a129");
+  EXPECT_EQ(refs[131], "b0");
+  EXPECT_EQ(store_->GetKey("key_a")->balance, 1000 - 2 * 131);
+  EXPECT_EQ(LaneFiles(), 0u);
+  // A serving process after it: its lanes start past the markers and charge on.
+  UseLanes();
+  auto lane0 = store_->ChargeLaneFor(0);
+  ASSERT_TRUE(lane0.ok()) << lane0.status().ToString();
+  ASSERT_TRUE(Append(*lane0, "c0").ok());
+  EXPECT_EQ(References("key_a").back(), "c0");
+}
+
+TEST_F(ChargeLaneStoreTest, ACrashBetweenMovingAndDeletingMovesNothingTwice) {
+  CreateKeyWith(100);
+  UseLanes();
+  auto lane = store_->ChargeLaneFor(0);
+  ASSERT_TRUE(lane.ok());
+  ASSERT_TRUE(Append(*lane, "k1").ok());
+  const std::string segment =
+      ChargeLane::SegmentPath(SqliteKeyStore::ChargeLanePrefix(path_), 0, 1);
+  const std::string copy = segment + "-copy";
+  std::filesystem::copy_file(segment, copy);
+  store_.reset();  // moved, and the file deleted
+  ASSERT_FALSE(std::filesystem::exists(segment));
+  std::filesystem::rename(copy, segment);  // as if the process died before deleting it
+  UseLanes();
+  lane = store_->ChargeLaneFor(0);
+  ASSERT_TRUE(lane.ok()) << lane.status().ToString();
+  ASSERT_TRUE(Append(*lane, "k2").ok());
+  EXPECT_EQ(References("key_a"), (std::vector<std::string>{"g1", "k1", "k2"}));
+  EXPECT_EQ(store_->GetKey("key_a")->balance, 96);
+}
+
+TEST_F(ChargeLaneStoreTest, AChargeThatDoesNotApplyStaysInItsLaneAndIsReported) {
+  CreateKeyWith(3);
+  UseLanes();
+  auto lane = store_->ChargeLaneFor(0);
+  ASSERT_TRUE(lane.ok());
+  ASSERT_TRUE(Append(*lane, "k1").ok());
+  ASSERT_TRUE(Append(*lane, "k2").ok());  // its writer did not reserve it: 1 credit left
+  EXPECT_EQ(store_->Flush().code(), Status::Code::kCorruption);
+  EXPECT_EQ(store_->GetKey("key_a").status().code(), Status::Code::kCorruption);
+  EXPECT_GT(LaneFiles(), 0u);  // nothing lost
+}
+
+TEST_F(ChargeLaneStoreTest, LanesNeedTheChargeLogLock) {
+  EXPECT_EQ(store_->ChargeLaneFor(0).status().code(), Status::Code::kFailedPrecondition);
+  UseLanes();
+  EXPECT_EQ(OpenWithLanes().status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_EQ(OpenLogged().status().code(), Status::Code::kFailedPrecondition);
+  auto lane = store_->ChargeLaneFor(0);
+  ASSERT_TRUE(lane.ok());
+  ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());
+  ASSERT_TRUE(store_->ApplyGrant("key_a", "g1", 10, 1).ok());
+  ASSERT_TRUE(Append(*lane, "k1").ok());
+  {
+    // The CLI opens while the lanes are held, and leaves them to their process.
+    auto cli = SqliteKeyStore::Open(path_);
+    ASSERT_TRUE(cli.ok());
+    EXPECT_EQ((*cli)->GetKey("key_a")->balance, 10);
+  }
+  EXPECT_EQ(store_->GetKey("key_a")->balance, 8);
+}
+
 TEST_F(SqliteKeyStoreTest, WalStaysBoundedWhenCommitsNeverPause) {
   // Commits back to back from one thread: whatever the background checkpointer manages,
   // the WAL restarts: it never grows far past kInlineCheckpointPages (at most what is
