@@ -74,17 +74,19 @@ Status ServeApp::Init() {
   store::sqlite::OpenOptions key_store_options;
   key_store_options.synchronous_full = config_.ledger_sync_full;  // --ledger-sync
   store::sqlite::KeyStoreOptions charge_log_options;
-  // A charging server stages its charges in the database's charge journal, which one
-  // process at a time may hold (a second charging server on the same file fails here).
+  // A charging server stages its charges in the database's charge log, which one process
+  // at a time may hold (a second charging server on the same file fails here). With
+  // synchronous=NORMAL (durable against kill -9) each event loop appends its charges to its
+  // own charge lane and answers at once; with --ledger-sync full the ledger thread stages
+  // them in groups, one fdatasync each.
   charge_log_options.charge_log = config_.charging;
+  charge_log_options.charge_lanes = config_.charging && !config_.ledger_sync_full;
   auto key_store =
       store::sqlite::SqliteKeyStore::Open(config_.db_path, key_store_options, charge_log_options);
   if (!key_store.ok()) return key_store.status();
   gateway::BillingGatewayOptions gateway_options;
   gateway_options.charging = config_.charging;  // --no-charging
-  // With synchronous=NORMAL a commit is a few writes, no fsync: each event loop stores its
-  // round's charges itself (one transaction per loop round), without a thread hand-off.
-  if (!config_.ledger_sync_full) gateway_options.defer_to_loop = http::DeferOnCurrentLoop;
+  if (charge_log_options.charge_lanes) gateway_options.current_lane = http::CurrentLoopIndex;
   auto gw = gateway::BillingGateway::Open(std::move(key_store).value(), clock,
                                           SecureRandom::Instance(), gateway_options);
   if (!gw.ok()) return gw.status();

@@ -133,19 +133,33 @@ Status BillingGateway::ReloadIfChanged(bool* reloaded) {
 }
 
 void BillingGateway::ReloadLoop() {
+  const auto reload_interval = std::chrono::milliseconds(options_.reload_interval_millis);
+  const auto flush_interval =
+      std::min(reload_interval,
+               std::chrono::milliseconds(std::max<int64_t>(1, options_.flush_interval_millis)));
+  auto next_reload = std::chrono::steady_clock::now() + reload_interval;
+  auto next_flush_warning = std::chrono::steady_clock::now();
   std::unique_lock<std::mutex> lock(reload_mutex_);
   while (!reload_stopping_) {
-    reload_cv_.wait_for(lock, std::chrono::milliseconds(options_.reload_interval_millis));
+    reload_cv_.wait_for(lock, flush_interval);
     if (reload_stopping_) break;
     lock.unlock();
-    Status st = ReloadIfChanged();
-    if (!st.ok()) spdlog::warn("gateway: reloading keys failed: {}", st.ToString());
+    Status st;
+    if (std::chrono::steady_clock::now() >= next_reload) {
+      next_reload = std::chrono::steady_clock::now() + reload_interval;
+      st = ReloadIfChanged();
+      if (!st.ok()) spdlog::warn("gateway: reloading keys failed: {}", st.ToString());
+    }
     {
       // Staged charges reach the tables other processes (the CLI) read at least this often.
       std::lock_guard<std::mutex> store_lock(store_mutex_);
       st = store_->Flush();
     }
-    if (!st.ok()) spdlog::warn("gateway: moving staged charges failed: {}", st.ToString());
+    // Retried every flush interval; told once per reload interval.
+    if (!st.ok() && std::chrono::steady_clock::now() >= next_flush_warning) {
+      next_flush_warning = std::chrono::steady_clock::now() + reload_interval;
+      spdlog::warn("gateway: moving staged charges failed: {}", st.ToString());
+    }
     lock.lock();
   }
 }
@@ -239,20 +253,26 @@ int64_t BillingGateway::Balance(const KeyAccount& account) const {
 void BillingGateway::Commit(std::shared_ptr<KeyAccount> account, ChargeInfo charge,
                             std::function<void(Status)> done) {
   if (!options_.charging) return done(Status::Ok());
-  PendingCharge pending{std::move(account), std::move(charge), clock_.NowMicros(), std::move(done)};
-  if (options_.defer_to_loop) {
-    LoopBatch& local = ThisThreadBatch();
-    if (local.owner == this) {  // a flush is already scheduled on this loop
-      local.items.push_back(std::move(pending));
-      return;
+  if (store::ChargeLane* lane = LaneOfThisThread()) {
+    const int64_t now = clock_.NowMicros();
+    Status appended =
+        lane->Append({account->key_id(), charge.request_id, charge.endpoint, now, charge.cost});
+    if (!appended.ok()) {
+      spdlog::error("gateway: charge {} for {} not stored: {}", charge.request_id,
+                    account->key_id(), appended.ToString());
+      Release(*account, charge.cost);
+      return done(std::move(appended));
     }
-    if (local.owner == nullptr && options_.defer_to_loop([this] { FlushLoopBatch(); })) {
-      local.owner = this;
-      local.items.push_back(std::move(pending));
-      return;
+    AccountState& state = account->state();
+    state.charged_requests.fetch_add(1, std::memory_order_relaxed);
+    state.charged_credits.fetch_add(charge.cost, std::memory_order_relaxed);
+    int64_t last = state.last_charge_micros.load(std::memory_order_relaxed);
+    while (last < now && !state.last_charge_micros.compare_exchange_weak(
+                             last, now, std::memory_order_relaxed, std::memory_order_relaxed)) {
     }
-    // Not an event loop (or another gateway's flush is pending here): the ledger thread.
+    return done(Status::Ok());
   }
+  PendingCharge pending{std::move(account), std::move(charge), clock_.NowMicros(), std::move(done)};
   {
     std::lock_guard<std::mutex> lock(queue_mutex_);
     if (!stopping_) {
@@ -267,27 +287,29 @@ void BillingGateway::Commit(std::shared_ptr<KeyAccount> account, ChargeInfo char
   pending.done(Status::FailedPrecondition("gateway is shutting down"));
 }
 
-BillingGateway::LoopBatch& BillingGateway::ThisThreadBatch() {
-  static thread_local LoopBatch batch;
-  return batch;
-}
-
-void BillingGateway::FlushLoopBatch() {
-  LoopBatch& local = ThisThreadBatch();
-  // The loop stores its own round's charges and answers its own connections: handing them
-  // to another loop would cost a cross-thread wake-up per round and per answer. The store
-  // mutex is held for one group commit (a journal append, or a bounded move into the
-  // tables), so another loop waits at most that long.
-  thread_local std::vector<PendingCharge> batch;
-  batch.swap(local.items);
-  local.owner = nullptr;  // charges that `done` callbacks trigger start a new batch
-  thread_local std::vector<Status> outcomes;
-  Status st;
-  {
-    std::lock_guard<std::mutex> lock(store_mutex_);
-    st = StoreLocked(batch, outcomes);
+store::ChargeLane* BillingGateway::LaneOfThisThread() {
+  if (!options_.current_lane || !store_has_lanes_.load(std::memory_order_relaxed)) return nullptr;
+  const std::optional<uint32_t> index = options_.current_lane();
+  if (!index || *index >= kMaxLanes) return nullptr;
+  store::ChargeLane* lane = lanes_[*index].load(std::memory_order_acquire);
+  if (lane != nullptr) return lane;
+  // A loop's first charge: the lane comes from the store (the only time a loop takes the
+  // store mutex for charging).
+  std::lock_guard<std::mutex> lock(store_mutex_);
+  lane = lanes_[*index].load(std::memory_order_relaxed);
+  if (lane != nullptr) return lane;
+  Result<store::ChargeLane*> made = store_->ChargeLaneFor(*index);
+  if (!made.ok()) {
+    if (made.status().code() == Status::Code::kFailedPrecondition) {
+      store_has_lanes_.store(false, std::memory_order_relaxed);
+    } else {
+      spdlog::error("gateway: charge lane {} not available (the ledger thread stores): {}", *index,
+                    made.status().ToString());
+    }
+    return nullptr;
   }
-  Complete(batch, st, outcomes);
+  lanes_[*index].store(*made, std::memory_order_release);
+  return *made;
 }
 
 void BillingGateway::WriterLoop() {

@@ -10,8 +10,8 @@
 // - Commit hands the charge to one ledger writer thread that stores everything queued in
 //   one SQLite transaction (group commit) and only then calls `done`. The store also
 //   refuses any charge that would make the durable balance negative. With
-//   options.defer_to_loop (serve with --ledger-sync normal), the event loop that handled
-//   the requests stores its round's charges itself instead (see the option).
+//   options.current_lane (serve with --ledger-sync normal), an event loop appends the
+//   charge to its own charge lane instead and `done` runs at once (see the option).
 // - Durability (SPEC §6) is the store's: with SQLite WAL, COMMIT returns after the WAL
 //   frames were written to the OS, so a charge whose response was sent survives a crash of
 //   the process (kill -9) with synchronous=NORMAL (`serve --ledger-sync normal`, the
@@ -37,6 +37,7 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -54,17 +55,20 @@
 #include "gateway/gateway.h"
 #include "gateway/key_admin.h"
 #include "gateway/rate_limiter.h"
+#include "store/charge_lane.h"
 #include "store/key_store.h"
 
 namespace soundtrend::gateway {
 
 // State of a key that outlives table versions: balance, limiter, usage counters.
+// The usage totals sit beside the balance: a charge updates them right after its
+// reservation took the balance's cache line.
 struct AccountState {
   std::atomic<int64_t> balance{0};
-  GcraLimiter limiter;
   std::atomic<int64_t> charged_requests{0};
   std::atomic<int64_t> charged_credits{0};
   std::atomic<int64_t> last_charge_micros{0};
+  GcraLimiter limiter;
 };
 
 // One key as the request path sees it: immutable policy + shared mutable state.
@@ -112,18 +116,22 @@ struct BillingGatewayOptions {
   // Period of the background ReloadIfChanged; 0 disables the thread (tests call Reload or
   // ReloadIfChanged themselves).
   int64_t reload_interval_millis = 1000;
+  // The same thread asks the store to move staged charges (KeyStore::Flush) this often
+  // (at least once per reload interval): the charges of a busy second move in small
+  // steps, whose data is still in the CPU caches.
+  int64_t flush_interval_millis = 100;
   // false: successful requests cost 0 and write no ledger entry (see above).
   bool charging = true;
-  // Optional: commit on the caller's event loop instead of the ledger thread. When set,
-  // Commit calls it (on the calling thread) with a flush function; it returns true when it
-  // will run that function later on the calling thread's event loop (serve passes
-  // http::DeferOnCurrentLoop), false on a thread that is not a loop. Every charge Commit
-  // receives on one loop until the flush runs is then stored in one group commit, and
-  // `done` is called there: no thread hand-off, no wake-up per charge. Loops take turns
-  // on the store for the length of one group commit. For a store whose commit is fast (SQLite
-  // synchronous=NORMAL); with synchronous=FULL leave it unset (a loop would wait for each fsync).
-  // Charges from threads where it returns false go to the ledger thread as usual.
-  std::function<bool(std::function<void()>)> defer_to_loop;
+  // Optional: the charge lane of the calling thread (serve passes http::CurrentLoopIndex:
+  // the number of the event loop running it, nullopt on any other thread). When it names
+  // one (below kMaxLanes) and the store gives out charge lanes (KeyStore::ChargeLaneFor),
+  // Commit appends the charge to that lane, durable against the death of the process once
+  // appended, and calls `done` at once on the calling thread: no lock shared with other
+  // loops, no system call, no answer waiting for a group commit. The store moves lane
+  // charges into its tables later (Flush every reload interval, before reads). Only for
+  // durability against kill -9 (synchronous=NORMAL): with --ledger-sync full leave it
+  // unset. Charges from other threads go to the ledger thread.
+  std::function<std::optional<uint32_t>()> current_lane;
 };
 
 class BillingGateway final : public Gateway, public KeyAdmin {
@@ -191,14 +199,9 @@ class BillingGateway final : public Gateway, public KeyAdmin {
   // Completes every charge of `batch` after StoreLocked (no lock held). Clears `batch`.
   void Complete(std::vector<PendingCharge>& batch, const Status& st,
                 const std::vector<Status>& outcomes);
-  // The per-thread batch of charges waiting for this thread's loop flush (defer_to_loop).
-  struct LoopBatch {
-    const BillingGateway* owner = nullptr;  // set while a flush is scheduled
-    std::vector<PendingCharge> items;
-  };
-  static LoopBatch& ThisThreadBatch();
-  // Stores this loop's batch in one group commit (store_mutex_) and completes it.
-  void FlushLoopBatch();
+  // The charge lane of the calling thread (options.current_lane); null when it has none
+  // (the ledger thread then stores its charges).
+  store::ChargeLane* LaneOfThisThread();
   void ReloadLoop();
   void FillHeaders(const KeyAccount& account, const RateDecision& decision,
                    Admission& admission) const;
@@ -229,6 +232,11 @@ class BillingGateway final : public Gateway, public KeyAdmin {
   bool stopping_ = false;
   std::atomic<int64_t> ledger_transactions_{0};
   std::thread writer_;
+
+  // Charge lanes by loop number, from the store at a loop's first charge.
+  static constexpr uint32_t kMaxLanes = 64;
+  std::array<std::atomic<store::ChargeLane*>, kMaxLanes> lanes_{};
+  std::atomic<bool> store_has_lanes_{true};
 
   std::mutex reload_mutex_;
   std::condition_variable reload_cv_;

@@ -40,6 +40,10 @@ class FailingStore final : public store::KeyStore {
     return inner_->AppendCharges(c, out);
   }
   Result<store::KeySnapshot> Snapshot(int64_t after) override { return inner_->Snapshot(after); }
+  Status Flush() override { return inner_->Flush(); }
+  Result<store::ChargeLane*> ChargeLaneFor(uint32_t index) override {
+    return inner_->ChargeLaneFor(index);
+  }
   Result<int64_t> ChangeCounter() override { return inner_->ChangeCounter(); }
   Status ForEachLedgerEntry(std::string_view id,
                             const std::function<Status(const store::LedgerEntry&)>& fn) override {
@@ -68,14 +72,16 @@ class BillingGatewayTest : public ::testing::Test {
 
   void OpenGateway(bool charging = true) {
     gateway_.reset();
-    auto store = store::sqlite::SqliteKeyStore::Open(db_path_);
+    store::sqlite::KeyStoreOptions store_options;
+    store_options.charge_lanes = lanes_;
+    auto store = store::sqlite::SqliteKeyStore::Open(db_path_, {}, store_options);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     auto failing = std::make_unique<FailingStore>(std::move(store).value());
     failing_ = failing.get();
     BillingGatewayOptions options;
     options.reload_interval_millis = 0;
     options.charging = charging;
-    options.defer_to_loop = defer_to_loop_;
+    options.current_lane = current_lane_;
     auto gw = BillingGateway::Open(std::move(failing), clock_, random_, options);
     ASSERT_TRUE(gw.ok()) << gw.status().ToString();
     gateway_ = std::move(gw).value();
@@ -123,7 +129,9 @@ class BillingGatewayTest : public ::testing::Test {
   FakeClock clock_{1'770'000'000'000'000};
   SeededRandom random_{7};
   FailingStore* failing_ = nullptr;
-  std::function<bool(std::function<void()>)> defer_to_loop_;  // set before OpenGateway
+  // Set before OpenGateway.
+  bool lanes_ = false;  // the store gives out charge lanes
+  std::function<std::optional<uint32_t>()> current_lane_;
   std::unique_ptr<BillingGateway> gateway_;
 };
 
@@ -630,58 +638,68 @@ TEST_F(BillingGatewayTest, ReloadIfChangedReReadsOnlyAfterAnotherConnectionCommi
 namespace soundtrend::gateway {
 namespace {
 
-// defer_to_loop (serve --ledger-sync normal): the charges a loop commits before its flush
-// runs are stored by that flush, in one transaction, and only then completed.
-TEST_F(BillingGatewayTest, LoopFlushStoresTheRoundInOneTransactionBeforeDone) {
+// current_lane (serve --ledger-sync normal): a loop's charges go to its own charge lane
+// and are answered at once; the store moves them into the ledger when it is read.
+TEST_F(BillingGatewayTest, LoopChargesGoToTheLoopsLaneAndAreAnsweredAtOnce) {
   bool on_loop = true;
-  std::vector<std::function<void()>> deferred;
-  defer_to_loop_ = [&](std::function<void()> fn) {
-    if (!on_loop) return false;
-    deferred.push_back(std::move(fn));
-    return true;
+  lanes_ = true;
+  current_lane_ = [&]() -> std::optional<uint32_t> {
+    if (!on_loop) return std::nullopt;
+    return 0;
   };
   OpenGateway();
   CreatedKey key = MakeKey(7);
   Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
   std::vector<Status> results;
+  const int64_t transactions = gateway_->ledger_transactions();
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
     gateway_->Commit(a.account, ChargeInfo{"loop-" + std::to_string(i), std::string(kMusic), 2},
                      [&](Status st) { results.push_back(std::move(st)); });
+    ASSERT_EQ(results.size(), static_cast<size_t>(i + 1));  // answered on the calling thread
+    EXPECT_TRUE(results.back().ok()) << results.back().ToString();
   }
-  ASSERT_EQ(deferred.size(), 1u);                   // one flush for the round
-  EXPECT_TRUE(results.empty());                     // nothing answered before it is stored
-  EXPECT_EQ(Ledger(key.record.key_id).size(), 1u);  // the grant only
-  const int64_t transactions = gateway_->ledger_transactions();
-  deferred[0]();
-  ASSERT_EQ(results.size(), 3u);
-  for (const Status& st : results) EXPECT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(gateway_->ledger_transactions(), transactions + 1);
-  EXPECT_EQ(Ledger(key.record.key_id).size(), 4u);
+  EXPECT_EQ(gateway_->ledger_transactions(), transactions);  // no ledger thread involved
+  const AccountView view = gateway_->Describe(*a.account);
+  EXPECT_EQ(view.charged_requests, 3);
+  EXPECT_EQ(view.charged_credits, 6);
+  EXPECT_EQ(view.last_charge_micros, clock_.NowMicros());
+  const auto ledger = Ledger(key.record.key_id);  // moved by the read
+  ASSERT_EQ(ledger.size(), 4u);
+  EXPECT_EQ(ledger[3].reference, "loop-2");
+  EXPECT_EQ(ledger[3].balance_after, 1);
   EXPECT_EQ(gateway_->Balance(*a.account), 1);
 
-  // A failed flush releases the reservations and reports the error.
-  failing_->fail = true;
-  results.clear();
-  ASSERT_FALSE(gateway_->Reserve(*a.account, 2));  // 1 credit left: 402
+  // A charge the lane refuses is not charged: its reservation comes back.
   ASSERT_TRUE(gateway_->GrantCredits(key.record.key_id, "more", 4).ok());
   ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
-  gateway_->Commit(a.account, ChargeInfo{"loop-x", std::string(kMusic), 2},
+  results.clear();
+  gateway_->Commit(a.account, ChargeInfo{std::string(300, 'r'), std::string(kMusic), 2},
                    [&](Status st) { results.push_back(std::move(st)); });
-  ASSERT_EQ(deferred.size(), 2u);
-  deferred[1]();
   ASSERT_EQ(results.size(), 1u);
-  EXPECT_EQ(results[0].code(), Status::Code::kIoError);
+  EXPECT_EQ(results[0].code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(gateway_->Balance(*a.account), 5);
-  failing_->fail = false;
 
-  // Off a loop (defer_to_loop returns false) the ledger thread stores the charge.
+  // Off a loop the ledger thread stores the charge.
   on_loop = false;
   ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
   EXPECT_TRUE(CommitSync(a.account, "thread-1").ok());
-  EXPECT_EQ(deferred.size(), 2u);
+  EXPECT_EQ(gateway_->ledger_transactions(), transactions + 1);
   EXPECT_EQ(Ledger(key.record.key_id).size(), 6u);  // grant, 3 loop charges, grant, 1 charge
   EXPECT_EQ(gateway_->Balance(*a.account), 3);
+}
+
+// A store without lanes: loop charges go to the ledger thread as any others.
+TEST_F(BillingGatewayTest, LoopChargesUseTheLedgerThreadWhenTheStoreHasNoLanes) {
+  current_lane_ = []() -> std::optional<uint32_t> { return 0; };
+  OpenGateway();
+  CreatedKey key = MakeKey(7);
+  Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
+  const int64_t transactions = gateway_->ledger_transactions();
+  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  EXPECT_TRUE(CommitSync(a.account, "r1").ok());
+  EXPECT_EQ(gateway_->ledger_transactions(), transactions + 1);
+  EXPECT_EQ(Ledger(key.record.key_id).size(), 2u);
 }
 
 }  // namespace

@@ -52,6 +52,9 @@ thread_local Loop* current_loop = nullptr;  // the loop this thread runs, if any
 // Everything in a Loop is touched only from its own thread (Stop posts to it).
 struct Loop {
   explicit Loop(uint64_t seed) : ioc(1), sweep(ioc), random(seed) {}
+  // CurrentLoopIndex(): unique in the process.
+  const uint32_t number = next_number.fetch_add(1, std::memory_order_relaxed);
+  static inline std::atomic<uint32_t> next_number{0};
   net::io_context ioc;
   std::optional<Acceptor> acceptor;
   std::unordered_set<Session*> sessions;
@@ -487,11 +490,9 @@ void Server::Wait() {
 
 uint16_t Server::port() const { return impl_->port; }
 
-bool DeferOnCurrentLoop(std::function<void()> fn) {
-  Loop* loop = current_loop;
-  if (loop == nullptr) return false;
-  net::post(loop->ioc, std::move(fn));
-  return true;
+std::optional<uint32_t> CurrentLoopIndex() {
+  if (current_loop == nullptr) return std::nullopt;
+  return current_loop->number;
 }
 
 }  // namespace soundtrend::http

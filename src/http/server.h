@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -50,12 +51,11 @@ struct ServerOptions {
   const Clock* clock = &SystemClock::Instance();  // latency and Date; not owned
 };
 
-// Called from a handler running on one of the server's event loops: queues `fn` to run on
-// that same loop after the handlers that are ready now (and after the loop's next poll for
-// I/O), and returns true. Returns false (and does nothing) on any other thread. Lets a
-// handler's dependency batch the work of one loop round (e.g. one ledger commit for every
-// charge of the round) without another thread.
-bool DeferOnCurrentLoop(std::function<void()> fn);
+// On a thread running one of the event loops of a Server: that loop's number, unique in
+// the process (0, 1, ... over every Server's loops, in creation order), which only that
+// thread ever gets. nullopt on any other thread. Lets a handler's dependency keep state per
+// loop that one thread alone writes (e.g. a charge lane).
+std::optional<uint32_t> CurrentLoopIndex();
 
 class Server {
  public:

@@ -23,11 +23,15 @@ class Dictionary {
   void Clear() {
     index_.clear();
     order_.clear();
+    last_ = 0;
   }
   uint64_t IndexOf(std::string_view s) {
+    // Runs of one key (and one endpoint) are the rule: no hashing for them.
+    if (!order_.empty() && s == order_[last_]) return last_;
     auto [it, inserted] = index_.try_emplace(s, order_.size());
     if (inserted) order_.push_back(s);
-    return it->second;
+    last_ = it->second;
+    return last_;
   }
   void Encode(std::string& out) const {
     PutVarint(out, order_.size());
@@ -37,6 +41,7 @@ class Dictionary {
  private:
   std::unordered_map<std::string_view, uint64_t> index_;
   std::vector<std::string_view> order_;
+  uint64_t last_ = 0;  // the index returned last
 };
 
 constexpr char kHex[] = "0123456789abcdef";

@@ -8,7 +8,8 @@
 // file, so the record survives kill -9 of the process as soon as Append returns (not a
 // power loss: nothing is fsynced; a store that promises that uses ChargeJournal with sync).
 //
-// Record: payload length (u32 LE, never 0), CRC-32 of the payload (u32 LE), payload. A
+// Record: payload length (u32 LE, never 0), CRC-32C of the payload seeded with the
+// segment's number (u32 LE), payload. A
 // segment's unused tail is zeros, so a reader stops at the first length of 0, at a CRC
 // that does not match (a record torn by a crash) or at the segment's end.
 // Payload: key id, endpoint and request id, each as a length byte and the bytes, then the
@@ -72,6 +73,10 @@ class ChargeLane {
       const std::function<Status(LanePosition end, std::string_view payload)>& fn);
   // Decodes a record's payload (views into it). Corruption when it does not decode.
   static Status Decode(std::string_view payload, LaneCharge* out);
+  // The records' checksum: CRC-32C of `data` continuing from `crc` (a segment's number for
+  // a record); with the CPU's instruction when it has one, else the portable code.
+  static uint32_t Crc32c(uint32_t crc, std::string_view data);
+  static uint32_t Crc32cPortable(uint32_t crc, std::string_view data);
 
   // Starts lane `lane` at segment `first_segment` (creating its file: AlreadyExists when it
   // is there).

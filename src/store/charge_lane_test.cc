@@ -208,6 +208,18 @@ TEST_F(ChargeLaneTest, RefusesFieldsLongerThan255BytesAndDecodeRefusesGarbage) {
             Status::Code::kCorruption);
 }
 
+TEST(ChargeLaneChecksumTest, IsCrc32cWithTheCpuOrWithout) {
+  // The standard check value of CRC-32C (iSCSI, RFC 3720): files read the same on any CPU.
+  EXPECT_EQ(ChargeLane::Crc32c(0, "123456789"), 0xE3069283u);
+  EXPECT_EQ(ChargeLane::Crc32cPortable(0, "123456789"), 0xE3069283u);
+  std::string data;
+  for (int i = 0; i < 100; ++i) {
+    data.push_back(static_cast<char>(i * 37));
+    EXPECT_EQ(ChargeLane::Crc32c(7, data), ChargeLane::Crc32cPortable(7, data)) << i;
+  }
+  EXPECT_NE(ChargeLane::Crc32c(7, data), ChargeLane::Crc32c(8, data));  // seeded by segment
+}
+
 // The writer appends while a mover reads up to end() and releases what it read: every
 // charge is seen once, in order, and the released segments are gone.
 TEST_F(ChargeLaneTest, AMoverReadsWhileTheWriterAppends) {

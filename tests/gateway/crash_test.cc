@@ -282,6 +282,19 @@ TEST_F(BinaryTest, CliChangesReachARunningServer) {
   ASSERT_EQ(list.exit_code, 0);
   EXPECT_NE(list.out.find(id_a + "\tactive\t"), std::string::npos) << list.out;
   EXPECT_NE(list.out.find(id_b + "\trevoked\t"), std::string::npos) << list.out;
+  // The running server's charge lanes (`<db>-charges.<loop>.<segment>`) hold charges by
+  // key id, never the key.
+  int lane_files = 0;
+  const std::filesystem::path db_path(db_);
+  for (const auto& entry : std::filesystem::directory_iterator(db_path.parent_path())) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(db_path.filename().string() + "-charges.", 0) != 0) continue;
+    ++lane_files;
+    for (const std::string& k : {key_a, key_b}) {
+      EXPECT_EQ(Bytes(entry.path().string()).find(k.substr(8)), std::string::npos) << name;
+    }
+  }
+  EXPECT_GT(lane_files, 0);
   EXPECT_EQ(server->Stop(SIGTERM), 0);
 
   CommandResult csv = Cli({"ledger", "export", "--key-id", id_a});

@@ -390,34 +390,67 @@ Result<ChargeLane*> SqliteKeyStore::ChargeLaneFor(uint32_t index) {
 }
 
 Status SqliteKeyStore::MoveLaneCharges() {
-  size_t count = 0;
+  // WriteCharges' work without its copies: the charges stay views into the lanes' mappings
+  // (valid until Release, after the commit), keys are found by a short scan from the last
+  // one (a move holds few keys, in long runs), and one block row takes them all.
+  ST_RETURN_IF_ERROR(PrepareChargeStatements());
+  struct KeyTotals {
+    std::string_view key_id;
+    int64_t balance = 0;  // running: after the charges so far
+    int64_t credits = 0;
+    int64_t requests = 0;
+    int64_t last_micros = 0;
+  };
+  std::vector<KeyTotals> keys;
+  size_t last = 0;
+  packed_.clear();
   for (auto& [index, state] : lanes_) {
     if (state.end == state.moved) continue;
     ST_RETURN_IF_ERROR(state.lane->ForEach(state.moved, state.end, [&](std::string_view payload) {
       LaneCharge c;
       ST_RETURN_IF_ERROR(ChargeLane::Decode(payload, &c));
-      if (count == apply_requests_.size()) apply_requests_.emplace_back();
-      ChargeRequest& r = apply_requests_[count++];
-      r.key_id.assign(c.key_id);
-      r.request_id.assign(c.request_id);
-      r.endpoint.assign(c.endpoint);
-      r.cost = c.cost;
-      r.time_micros = c.time_micros;
+      if (keys.empty() || keys[last].key_id != c.key_id) {
+        last = std::find_if(keys.begin(), keys.end(),
+                            [&](const KeyTotals& k) { return k.key_id == c.key_id; }) -
+               keys.begin();
+        if (last == keys.size()) {
+          Result<std::optional<int64_t>> balance = StoredBalance(c.key_id);
+          if (!balance.ok()) return balance.status();
+          if (!balance->has_value()) {
+            return Status::Corruption("a charge lane holds a charge of unknown key " +
+                                      std::string(c.key_id));
+          }
+          keys.push_back({c.key_id, **balance});
+        }
+      }
+      KeyTotals& k = keys[last];
+      if (c.cost <= 0 || k.balance < c.cost) {
+        // The lanes' writers reserve every charge against the balance first: this means a
+        // reservation was wrong. The charges stay in the lanes; reads report it.
+        return Status::Corruption("charge " + std::string(c.request_id) + " of " +
+                                  std::string(c.key_id) + " in a charge lane does not apply");
+      }
+      k.balance -= c.cost;
+      k.credits += c.cost;
+      ++k.requests;
+      k.last_micros = std::max(k.last_micros, c.time_micros);
+      packed_.push_back({c.key_id, c.request_id, c.endpoint, c.time_micros, c.cost, k.balance});
       return Status::Ok();
     }));
   }
-  if (count > 0) {
-    const std::span<const ChargeRequest> requests(apply_requests_.data(), count);
-    std::vector<Status> outcomes;
-    ST_RETURN_IF_ERROR(WriteCharges(requests, &outcomes));
-    for (size_t i = 0; i < outcomes.size(); ++i) {
-      if (!outcomes[i].ok()) {
-        // The lanes' writers reserve every charge against the balance first; this means
-        // that reservation was wrong. The charges stay in the lanes; reads report it.
-        return Status::Corruption("charge " + requests[i].request_id + " of " + requests[i].key_id +
-                                  " in a charge lane does not apply: " + outcomes[i].ToString());
-      }
+  if (!packed_.empty()) {
+    for (const KeyTotals& k : keys) {
+      update_key_->Bind(1, k.balance).Bind(2, k.requests).Bind(3, k.credits);
+      update_key_->Bind(4, k.last_micros).Bind(5, k.key_id);
+      ST_RETURN_IF_ERROR(update_key_->Run());
     }
+    Result<int64_t> first_seq = NextSeq();
+    if (!first_seq.ok()) return first_seq.status();
+    EncodeChargeBlock(packed_, block_);
+    const int64_t last_seq = *first_seq + static_cast<int64_t>(packed_.size()) - 1;
+    packed_.clear();
+    insert_block_->Bind(1, last_seq).Bind(2, *first_seq).BindBlob(3, block_);
+    ST_RETURN_IF_ERROR(insert_block_->Run());
   }
   for (auto& [index, state] : lanes_) {
     if (state.end != state.moved) ST_RETURN_IF_ERROR(SetLaneMarker(index, state.end));
