@@ -1,6 +1,6 @@
 // Gateway micro-benchmarks (not tests): the SQLite ledger's group commit (charges per
-// second by batch size, with and without an fsync per batch), and the request path's
-// Admit + Reserve.
+// second by batch size, with and without an fsync per batch), the charge lanes (append and
+// move), and the request path's Admit + Reserve.
 //
 //   gateway_bench [--dir DIR] [--charges N]      (DIR default /tmp; N default 20000)
 #include <unistd.h>
@@ -80,6 +80,49 @@ bool BenchGroupCommit(const std::string& path, bool synchronous_full, bool charg
   return true;
 }
 
+// A charge lane (what `serve --ledger-sync normal` uses): µs per charge to append (on the
+// event loop) and to move into SQLite (Flush, on the reload thread), by charges per move.
+bool BenchLanes(const std::string& path, int64_t total, int64_t& seq,
+                const gateway::CreatedKey& key) {
+  store::sqlite::OpenOptions open;
+  open.synchronous_full = false;
+  store::sqlite::KeyStoreOptions store_options;
+  store_options.charge_lanes = true;
+  auto store = store::sqlite::SqliteKeyStore::Open(path, open, store_options);
+  if (!store.ok()) {
+    std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
+    return false;
+  }
+  auto lane = (*store)->ChargeLaneFor(0);
+  if (!lane.ok()) return false;
+  FakeClock clock(1'770'000'000'000'000);
+  std::printf("charge lane (append on the loop, move into SQLite by Flush):\n");
+  std::string request_id;
+  for (int64_t per_move : {1000, 10000, 100000}) {
+    double append_s = 0, move_s = 0;
+    for (int64_t done = 0; done < total; done += per_move) {
+      auto start = std::chrono::steady_clock::now();
+      for (int64_t i = 0; i < per_move; ++i) {
+        request_id = "00000000-0000-4000-8000-" + std::to_string(1000000000000 + ++seq);
+        Status st = (*lane)->Append(
+            {key.record.key_id, request_id, "/v1/tiktok/trending/music", clock.NowMicros(), 2});
+        if (!st.ok()) return false;
+      }
+      append_s += Seconds(start);
+      start = std::chrono::steady_clock::now();
+      Status st = (*store)->Flush();
+      if (!st.ok()) {
+        std::fprintf(stderr, "%s\n", st.ToString().c_str());
+        return false;
+      }
+      move_s += Seconds(start);
+    }
+    std::printf("  %6lld charges per move: append %6.3f us/charge, move %6.3f us/charge\n",
+                static_cast<long long>(per_move), append_s / total * 1e6, move_s / total * 1e6);
+  }
+  return true;
+}
+
 int main(int argc, char** argv) {
   std::string dir = "/tmp";
   int64_t total = 20000;
@@ -99,7 +142,8 @@ int main(int argc, char** argv) {
   gateway::CreatedKey key;
   if (!BenchGroupCommit(path, true, false, total, seq, &key) ||
       !BenchGroupCommit(path, false, false, total, seq, &key) ||
-      !BenchGroupCommit(path, false, true, total, seq, &key)) {
+      !BenchGroupCommit(path, false, true, total, seq, &key) ||
+      !BenchLanes(path, total, seq, key)) {
     cleanup();
     return 1;
   }

@@ -133,33 +133,19 @@ Status BillingGateway::ReloadIfChanged(bool* reloaded) {
 }
 
 void BillingGateway::ReloadLoop() {
-  const auto reload_interval = std::chrono::milliseconds(options_.reload_interval_millis);
-  const auto flush_interval =
-      std::min(reload_interval,
-               std::chrono::milliseconds(std::max<int64_t>(1, options_.flush_interval_millis)));
-  auto next_reload = std::chrono::steady_clock::now() + reload_interval;
-  auto next_flush_warning = std::chrono::steady_clock::now();
   std::unique_lock<std::mutex> lock(reload_mutex_);
   while (!reload_stopping_) {
-    reload_cv_.wait_for(lock, flush_interval);
+    reload_cv_.wait_for(lock, std::chrono::milliseconds(options_.reload_interval_millis));
     if (reload_stopping_) break;
     lock.unlock();
-    Status st;
-    if (std::chrono::steady_clock::now() >= next_reload) {
-      next_reload = std::chrono::steady_clock::now() + reload_interval;
-      st = ReloadIfChanged();
-      if (!st.ok()) spdlog::warn("gateway: reloading keys failed: {}", st.ToString());
-    }
+    Status st = ReloadIfChanged();
+    if (!st.ok()) spdlog::warn("gateway: reloading keys failed: {}", st.ToString());
     {
       // Staged charges reach the tables other processes (the CLI) read at least this often.
       std::lock_guard<std::mutex> store_lock(store_mutex_);
       st = store_->Flush();
     }
-    // Retried every flush interval; told once per reload interval.
-    if (!st.ok() && std::chrono::steady_clock::now() >= next_flush_warning) {
-      next_flush_warning = std::chrono::steady_clock::now() + reload_interval;
-      spdlog::warn("gateway: moving staged charges failed: {}", st.ToString());
-    }
+    if (!st.ok()) spdlog::warn("gateway: moving staged charges failed: {}", st.ToString());
     lock.lock();
   }
 }
@@ -253,10 +239,11 @@ int64_t BillingGateway::Balance(const KeyAccount& account) const {
 void BillingGateway::Commit(std::shared_ptr<KeyAccount> account, ChargeInfo charge,
                             std::function<void(Status)> done) {
   if (!options_.charging) return done(Status::Ok());
-  if (store::ChargeLane* lane = LaneOfThisThread()) {
+  if (LaneSlot* slot = LaneOfThisThread()) {
     const int64_t now = clock_.NowMicros();
     Status appended =
-        lane->Append({account->key_id(), charge.request_id, charge.endpoint, now, charge.cost});
+        slot->lane.load(std::memory_order_relaxed)
+            ->Append({account->key_id(), charge.request_id, charge.endpoint, now, charge.cost});
     if (!appended.ok()) {
       spdlog::error("gateway: charge {} for {} not stored: {}", charge.request_id,
                     account->key_id(), appended.ToString());
@@ -270,7 +257,8 @@ void BillingGateway::Commit(std::shared_ptr<KeyAccount> account, ChargeInfo char
     while (last < now && !state.last_charge_micros.compare_exchange_weak(
                              last, now, std::memory_order_relaxed, std::memory_order_relaxed)) {
     }
-    return done(Status::Ok());
+    done(Status::Ok());
+    return MaybeMoveLane(*slot);
   }
   PendingCharge pending{std::move(account), std::move(charge), clock_.NowMicros(), std::move(done)};
   {
@@ -287,17 +275,15 @@ void BillingGateway::Commit(std::shared_ptr<KeyAccount> account, ChargeInfo char
   pending.done(Status::FailedPrecondition("gateway is shutting down"));
 }
 
-store::ChargeLane* BillingGateway::LaneOfThisThread() {
+BillingGateway::LaneSlot* BillingGateway::LaneOfThisThread() {
   if (!options_.current_lane || !store_has_lanes_.load(std::memory_order_relaxed)) return nullptr;
   const std::optional<uint32_t> index = options_.current_lane();
   if (!index || *index >= kMaxLanes) return nullptr;
-  store::ChargeLane* lane = lanes_[*index].load(std::memory_order_acquire);
-  if (lane != nullptr) return lane;
-  // A loop's first charge: the lane comes from the store (the only time a loop takes the
-  // store mutex for charging).
+  LaneSlot& slot = lanes_[*index];
+  if (slot.lane.load(std::memory_order_acquire) != nullptr) return &slot;
+  // A loop's first charge: the lane comes from the store.
   std::lock_guard<std::mutex> lock(store_mutex_);
-  lane = lanes_[*index].load(std::memory_order_relaxed);
-  if (lane != nullptr) return lane;
+  if (slot.lane.load(std::memory_order_relaxed) != nullptr) return &slot;
   Result<store::ChargeLane*> made = store_->ChargeLaneFor(*index);
   if (!made.ok()) {
     if (made.status().code() == Status::Code::kFailedPrecondition) {
@@ -308,8 +294,25 @@ store::ChargeLane* BillingGateway::LaneOfThisThread() {
     }
     return nullptr;
   }
-  lanes_[*index].store(*made, std::memory_order_release);
-  return *made;
+  slot.lane.store(*made, std::memory_order_release);
+  return &slot;
+}
+
+void BillingGateway::MaybeMoveLane(LaneSlot& slot) {
+  if (options_.lane_move_after_charges <= 0 ||
+      ++slot.since_move < options_.lane_move_after_charges) {
+    return;
+  }
+  // Never waits: when another thread has the store, the next charge tries again.
+  std::unique_lock<std::mutex> lock(store_mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) return;
+  slot.since_move = 0;
+  const uint32_t index = static_cast<uint32_t>(&slot - lanes_.data());
+  Status st = store_->TryFlushChargeLane(index);
+  if (!st.ok()) {
+    // Left in the lane: the reload thread's Flush retries and reports it.
+    spdlog::debug("gateway: moving charge lane {} failed: {}", index, st.ToString());
+  }
 }
 
 void BillingGateway::WriterLoop() {

@@ -116,10 +116,6 @@ struct BillingGatewayOptions {
   // Period of the background ReloadIfChanged; 0 disables the thread (tests call Reload or
   // ReloadIfChanged themselves).
   int64_t reload_interval_millis = 1000;
-  // The same thread asks the store to move staged charges (KeyStore::Flush) this often
-  // (at least once per reload interval): the charges of a busy second move in small
-  // steps, whose data is still in the CPU caches.
-  int64_t flush_interval_millis = 100;
   // false: successful requests cost 0 and write no ledger entry (see above).
   bool charging = true;
   // Optional: the charge lane of the calling thread (serve passes http::CurrentLoopIndex:
@@ -132,6 +128,12 @@ struct BillingGatewayOptions {
   // durability against kill -9 (synchronous=NORMAL): with --ledger-sync full leave it
   // unset. Charges from other threads go to the ledger thread.
   std::function<std::optional<uint32_t>()> current_lane;
+  // A loop moves its own lane into the store's tables once it has appended this many
+  // charges since its last move, right after answering, if the store is free at that
+  // moment (try-lock, and KeyStore::TryFlushChargeLane never waits for another process):
+  // the charges are still in that CPU's caches, and no loop ever waits for another. The
+  // reload thread's Flush moves whatever is left every reload interval. 0: only that.
+  int64_t lane_move_after_charges = 1024;
 };
 
 class BillingGateway final : public Gateway, public KeyAdmin {
@@ -180,6 +182,11 @@ class BillingGateway final : public Gateway, public KeyAdmin {
     std::unordered_map<std::string, std::shared_ptr<KeyAccount>> by_hash;
     std::unordered_map<std::string, std::shared_ptr<KeyAccount>> by_id;
   };
+  // A loop's charge lane (lanes_ below).
+  struct alignas(64) LaneSlot {
+    std::atomic<store::ChargeLane*> lane{nullptr};
+    int64_t since_move = 0;  // charges appended since this loop last moved its lane (its own)
+  };
   struct PendingCharge {
     std::shared_ptr<KeyAccount> account;
     ChargeInfo charge;
@@ -199,9 +206,11 @@ class BillingGateway final : public Gateway, public KeyAdmin {
   // Completes every charge of `batch` after StoreLocked (no lock held). Clears `batch`.
   void Complete(std::vector<PendingCharge>& batch, const Status& st,
                 const std::vector<Status>& outcomes);
-  // The charge lane of the calling thread (options.current_lane); null when it has none
-  // (the ledger thread then stores its charges).
-  store::ChargeLane* LaneOfThisThread();
+  // The charge lane slot of the calling thread (options.current_lane) with its lane set;
+  // null when it has none (the ledger thread then stores its charges).
+  LaneSlot* LaneOfThisThread();
+  // After a lane charge: moves the slot's lane if due and the store is free.
+  void MaybeMoveLane(LaneSlot& slot);
   void ReloadLoop();
   void FillHeaders(const KeyAccount& account, const RateDecision& decision,
                    Admission& admission) const;
@@ -235,7 +244,7 @@ class BillingGateway final : public Gateway, public KeyAdmin {
 
   // Charge lanes by loop number, from the store at a loop's first charge.
   static constexpr uint32_t kMaxLanes = 64;
-  std::array<std::atomic<store::ChargeLane*>, kMaxLanes> lanes_{};
+  std::array<LaneSlot, kMaxLanes> lanes_{};
   std::atomic<bool> store_has_lanes_{true};
 
   std::mutex reload_mutex_;

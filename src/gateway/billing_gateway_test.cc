@@ -82,6 +82,7 @@ class BillingGatewayTest : public ::testing::Test {
     options.reload_interval_millis = 0;
     options.charging = charging;
     options.current_lane = current_lane_;
+    options.lane_move_after_charges = lane_move_after_charges_;
     auto gw = BillingGateway::Open(std::move(failing), clock_, random_, options);
     ASSERT_TRUE(gw.ok()) << gw.status().ToString();
     gateway_ = std::move(gw).value();
@@ -132,6 +133,7 @@ class BillingGatewayTest : public ::testing::Test {
   // Set before OpenGateway.
   bool lanes_ = false;  // the store gives out charge lanes
   std::function<std::optional<uint32_t>()> current_lane_;
+  int64_t lane_move_after_charges_ = 0;  // only Flush and reads move lanes
   std::unique_ptr<BillingGateway> gateway_;
 };
 
@@ -687,6 +689,27 @@ TEST_F(BillingGatewayTest, LoopChargesGoToTheLoopsLaneAndAreAnsweredAtOnce) {
   EXPECT_EQ(gateway_->ledger_transactions(), transactions + 1);
   EXPECT_EQ(Ledger(key.record.key_id).size(), 6u);  // grant, 3 loop charges, grant, 1 charge
   EXPECT_EQ(gateway_->Balance(*a.account), 3);
+}
+
+// Every lane_move_after_charges charges a loop moves its own lane into the tables, where
+// other processes see them, without waiting for the reload thread.
+TEST_F(BillingGatewayTest, ALoopMovesItsLaneAfterSoManyCharges) {
+  lanes_ = true;
+  lane_move_after_charges_ = 3;
+  current_lane_ = []() -> std::optional<uint32_t> { return 0; };
+  OpenGateway();
+  CreatedKey key = MakeKey(100);
+  Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
+  auto other = store::sqlite::SqliteKeyStore::Open(db_path_);  // as the CLI would read
+  ASSERT_TRUE(other.ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+    gateway_->Commit(a.account, ChargeInfo{"r" + std::to_string(i), std::string(kMusic), 2},
+                     [](Status st) { EXPECT_TRUE(st.ok()); });
+    const int64_t moved = i < 2 ? 0 : 3;  // the third charge moved the first three
+    EXPECT_EQ((*other)->GetKey(key.record.key_id)->charged_requests, moved) << i;
+  }
+  EXPECT_EQ(Ledger(key.record.key_id).size(), 6u);  // a read through the gateway moves all
 }
 
 // A store without lanes: loop charges go to the ledger thread as any others.

@@ -17,33 +17,6 @@ void PutBytes(std::string& out, std::string_view bytes) {
   out.append(bytes);
 }
 
-// Assigns dense indexes to distinct strings in first-seen order.
-class Dictionary {
- public:
-  void Clear() {
-    index_.clear();
-    order_.clear();
-    last_ = 0;
-  }
-  uint64_t IndexOf(std::string_view s) {
-    // Runs of one key (and one endpoint) are the rule: no hashing for them.
-    if (!order_.empty() && s == order_[last_]) return last_;
-    auto [it, inserted] = index_.try_emplace(s, order_.size());
-    if (inserted) order_.push_back(s);
-    last_ = it->second;
-    return last_;
-  }
-  void Encode(std::string& out) const {
-    PutVarint(out, order_.size());
-    for (std::string_view s : order_) PutBytes(out, s);
-  }
-
- private:
-  std::unordered_map<std::string_view, uint64_t> index_;
-  std::vector<std::string_view> order_;
-  uint64_t last_ = 0;  // the index returned last
-};
-
 constexpr char kHex[] = "0123456789abcdef";
 
 int HexValue(char c) {
@@ -130,30 +103,72 @@ bool ReadHeader(VarintDecoder& d, std::vector<std::string_view>* keys,
 
 }  // namespace
 
-void EncodeChargeBlock(std::span<const PackedCharge> charges, std::string& out) {
-  // Scratch kept per thread: encoding a group allocates nothing once warm.
-  thread_local Dictionary keys;
-  thread_local Dictionary endpoints;
-  thread_local std::string body;
-  keys.Clear();
-  endpoints.Clear();
-  body.clear();
-  int64_t previous_time = 0;
-  for (const PackedCharge& c : charges) {
-    PutVarint(body, keys.IndexOf(c.key_id));
-    PutVarint(body, endpoints.IndexOf(c.endpoint));
-    PutRequestId(body, c.request_id);
-    PutVarint(body, ZigZag(c.time_micros - previous_time));
-    previous_time = c.time_micros;
-    PutVarint(body, static_cast<uint64_t>(c.cost));
-    PutVarint(body, static_cast<uint64_t>(c.balance_after));
+// Assigns dense indexes to distinct strings in first-seen order.
+class ChargeBlockEncoder::Dictionary {
+ public:
+  void Clear() {
+    index_.clear();
+    order_.clear();
+    last_ = 0;
   }
+  uint64_t IndexOf(std::string_view s) {
+    // Runs of one key (and one endpoint) are the rule: no hashing for them.
+    if (!order_.empty() && s == order_[last_]) return last_;
+    auto [it, inserted] = index_.try_emplace(s, order_.size());
+    if (inserted) order_.push_back(s);
+    last_ = it->second;
+    return last_;
+  }
+  void Encode(std::string& out) const {
+    PutVarint(out, order_.size());
+    for (std::string_view s : order_) PutBytes(out, s);
+  }
+
+ private:
+  std::unordered_map<std::string_view, uint64_t> index_;
+  std::vector<std::string_view> order_;
+  uint64_t last_ = 0;  // the index returned last
+};
+
+ChargeBlockEncoder::ChargeBlockEncoder()
+    : keys_(std::make_unique<Dictionary>()), endpoints_(std::make_unique<Dictionary>()) {}
+
+ChargeBlockEncoder::~ChargeBlockEncoder() = default;
+
+void ChargeBlockEncoder::Add(const PackedCharge& c) {
+  PutVarint(body_, keys_->IndexOf(c.key_id));
+  PutVarint(body_, endpoints_->IndexOf(c.endpoint));
+  PutRequestId(body_, c.request_id);
+  PutVarint(body_, ZigZag(c.time_micros - previous_time_));
+  previous_time_ = c.time_micros;
+  PutVarint(body_, static_cast<uint64_t>(c.cost));
+  PutVarint(body_, static_cast<uint64_t>(c.balance_after));
+  ++count_;
+}
+
+void ChargeBlockEncoder::Finish(std::string& out) {
   out.clear();
   PutVarint(out, kVersion);
-  keys.Encode(out);
-  endpoints.Encode(out);
-  PutVarint(out, charges.size());
-  out += body;
+  keys_->Encode(out);
+  endpoints_->Encode(out);
+  PutVarint(out, count_);
+  out += body_;
+  Reset();
+}
+
+void ChargeBlockEncoder::Reset() {
+  keys_->Clear();
+  endpoints_->Clear();
+  body_.clear();
+  count_ = 0;
+  previous_time_ = 0;
+}
+
+void EncodeChargeBlock(std::span<const PackedCharge> charges, std::string& out) {
+  // Kept per thread: encoding a group allocates nothing once warm.
+  thread_local ChargeBlockEncoder encoder;
+  for (const PackedCharge& c : charges) encoder.Add(c);
+  encoder.Finish(out);
 }
 
 Result<int64_t> ChargeBlockCount(std::string_view block) {

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -37,6 +38,29 @@ struct PackedCharge {
 
 // Replaces `out` with the encoding of `charges` (at least one).
 void EncodeChargeBlock(std::span<const PackedCharge> charges, std::string& out);
+
+// The same encoding built one charge at a time, for charges that are not in one array:
+// Add's views must stay valid until Finish. Reusable after Finish; not thread-safe.
+class ChargeBlockEncoder {
+ public:
+  ChargeBlockEncoder();
+  ~ChargeBlockEncoder();
+  void Add(const PackedCharge& charge);
+  size_t size() const { return count_; }
+  // Replaces `out` with the block of every charge added since the last Finish or Reset (at
+  // least one), and starts a new block.
+  void Finish(std::string& out);
+  // Drops what was added since the last Finish.
+  void Reset();
+
+ private:
+  class Dictionary;
+  std::unique_ptr<Dictionary> keys_;
+  std::unique_ptr<Dictionary> endpoints_;
+  std::string body_;
+  size_t count_ = 0;
+  int64_t previous_time_ = 0;
+};
 
 // Calls `fn` with the block's charges as ledger entries, in order, seqs from `first_seq`;
 // only those of `key_id` when it is not empty. Returns Corruption for a block that does

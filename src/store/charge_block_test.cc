@@ -145,5 +145,28 @@ TEST(ChargeBlockTest, MalformedBlocksAreCorruption) {
   EXPECT_EQ(ChargeBlockCount("").status().code(), Status::Code::kCorruption);
 }
 
+TEST(ChargeBlockEncoderTest, OneChargeAtATimeEncodesAsTheArrayAndStartsAfreshAfterFinish) {
+  const std::vector<PackedCharge> first = {
+      {"key_a", "550e8400-e29b-41d4-a716-446655440000", "/v1/x", 100, 2, 8},
+      {"key_b", "text-id", "/v1/y", 90, 2, 6},
+      {"key_a", "550e8400-e29b-41d4-a716-446655440001", "/v1/x", 120, 3, 5}};
+  std::string expected, got;
+  EncodeChargeBlock(first, expected);
+  ChargeBlockEncoder encoder;
+  encoder.Add({"key_z", "dropped", "/v1/z", 1, 1, 1});
+  encoder.Reset();
+  for (const PackedCharge& c : first) encoder.Add(c);
+  EXPECT_EQ(encoder.size(), 3u);
+  encoder.Finish(got);
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(encoder.size(), 0u);
+  // A second block owes nothing to the first (dictionaries and time deltas start again).
+  const std::vector<PackedCharge> second = {{"key_c", "r", "/v1/z", 7, 1, 0}};
+  EncodeChargeBlock(second, expected);
+  encoder.Add(second[0]);
+  encoder.Finish(got);
+  EXPECT_EQ(got, expected);
+}
+
 }  // namespace
 }  // namespace soundtrend::store

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 namespace soundtrend::store {
 namespace {
@@ -204,32 +205,56 @@ Result<std::unique_ptr<ChargeLane>> ChargeLane::Create(std::string prefix, uint3
 
 ChargeLane::~ChargeLane() {
   for (const Segment& s : segments_) ::munmap(s.base, options_.segment_bytes);
+  for (const Segment& s : spares_) ::munmap(s.base, options_.segment_bytes);
 }
 
 Status ChargeLane::StartSegment(uint32_t number) {
   const std::string path = SegmentPath(prefix_, lane_, number);
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) return Status::AlreadyExists("charge lane segment " + path + " exists");
-    return Errno("create charge lane segment " + path);
-  }
-  // Blocks allocated now: a store into the mapping can never hit a full disk (SIGBUS).
-  const int allocated = ::posix_fallocate(fd, 0, options_.segment_bytes);
-  void* base = allocated == 0 ? ::mmap(nullptr, options_.segment_bytes, PROT_READ | PROT_WRITE,
-                                       MAP_SHARED, fd, 0)
-                              : MAP_FAILED;
-  const int saved_errno = allocated != 0 ? allocated : errno;
-  ::close(fd);  // the mapping keeps the file
-  if (base == MAP_FAILED) {
-    ::unlink(path.c_str());
-    errno = saved_errno;
-    return Errno("allocate charge lane segment " + path);
-  }
+  std::optional<Segment> reused;
   {
     std::lock_guard<std::mutex> lock(segments_mutex_);
-    segments_.push_back({number, static_cast<char*>(base)});
+    if (!segments_.empty()) segments_.back().end = offset_;  // the writer leaves it
+    if (!spares_.empty()) {
+      reused = spares_.back();
+      spares_.pop_back();
+    }
   }
-  base_ = static_cast<char*>(base);
+  if (reused) {
+    // A moved segment, still mapped (no page faults, no zeroing): renamed to its new number,
+    // it keeps its old records, which never check under the new number's CRC seed.
+    if (::rename(SegmentPath(prefix_, lane_, reused->number).c_str(), path.c_str()) != 0) {
+      Status st = Errno("reuse charge lane segment " + path);
+      ::munmap(reused->base, options_.segment_bytes);
+      return st;
+    }
+  } else {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      if (errno == EEXIST) return Status::AlreadyExists("charge lane segment " + path + " exists");
+      return Errno("create charge lane segment " + path);
+    }
+    // Blocks allocated now: a store into the mapping can never hit a full disk (SIGBUS).
+    // MAP_POPULATE: the pages are faulted in here, once, not one by one by the appends.
+    const int allocated = ::posix_fallocate(fd, 0, options_.segment_bytes);
+    void* base = allocated == 0 ? ::mmap(nullptr, options_.segment_bytes, PROT_READ | PROT_WRITE,
+                                         MAP_SHARED | MAP_POPULATE, fd, 0)
+                                : MAP_FAILED;
+    const int saved_errno = allocated != 0 ? allocated : errno;
+    ::close(fd);  // the mapping keeps the file
+    if (base == MAP_FAILED) {
+      ::unlink(path.c_str());
+      errno = saved_errno;
+      return Errno("allocate charge lane segment " + path);
+    }
+    reused = Segment{0, static_cast<char*>(base)};
+  }
+  reused->number = number;
+  reused->end = options_.segment_bytes;
+  {
+    std::lock_guard<std::mutex> lock(segments_mutex_);
+    segments_.push_back(*reused);
+  }
+  base_ = reused->base;
   segment_ = number;
   offset_ = 0;
   end_.store(MakeLanePosition(number, 0), std::memory_order_release);
@@ -243,7 +268,8 @@ Status ChargeLane::Append(const LaneCharge& c) {
   }
   const uint32_t length = static_cast<uint32_t>(PayloadBytes(c));
   if (options_.segment_bytes - offset_ < kHeaderBytes + length) {
-    // Whatever is left of this segment stays zeros: readers stop there.
+    // The rest of this segment is not written (zeros, or records of an earlier use that do
+    // not check): readers of the file stop there, ForEach at the segment's recorded end.
     ST_RETURN_IF_ERROR(StartSegment(segment_ + 1));
   }
   char* record = base_ + offset_;
@@ -274,7 +300,7 @@ Status ChargeLane::ForEach(LanePosition from, LanePosition to,
   }
   for (const Segment& s : segments) {
     const uint32_t begin = s.number == LaneSegment(from) ? LaneOffset(from) : 0;
-    const uint32_t stop = s.number == LaneSegment(to) ? LaneOffset(to) : options_.segment_bytes;
+    const uint32_t stop = s.number == LaneSegment(to) ? LaneOffset(to) : s.end;
     ST_RETURN_IF_ERROR(
         WalkRecords(s.number, s.base, options_.segment_bytes, begin, stop, false,
                     [&](uint32_t, std::string_view payload) { return fn(payload); }));
@@ -283,6 +309,7 @@ Status ChargeLane::ForEach(LanePosition from, LanePosition to,
 }
 
 Status ChargeLane::Release(LanePosition upto) {
+  constexpr size_t keep_spares = 2;
   std::vector<Segment> done;
   {
     std::lock_guard<std::mutex> lock(segments_mutex_);
@@ -291,8 +318,19 @@ Status ChargeLane::Release(LanePosition upto) {
     done.assign(segments_.begin(), keep);
     segments_.erase(segments_.begin(), keep);
   }
+  return Drop(done, keep_spares);
+}
+
+Status ChargeLane::Drop(std::vector<Segment>& done, size_t keep_spares) {
   Status st;
   for (const Segment& s : done) {
+    {
+      std::lock_guard<std::mutex> lock(segments_mutex_);
+      if (spares_.size() < keep_spares) {
+        spares_.push_back(s);  // its file keeps its (moved) number until StartSegment renames it
+        continue;
+      }
+    }
     ::munmap(s.base, options_.segment_bytes);
     const std::string path = SegmentPath(prefix_, lane_, s.number);
     if (::unlink(path.c_str()) != 0 && st.ok()) st = Errno("delete " + path);
@@ -301,9 +339,16 @@ Status ChargeLane::Release(LanePosition upto) {
 }
 
 Status ChargeLane::Retire() {
-  const LanePosition after_all = MakeLanePosition(segment_ + 1, 0);
+  std::vector<Segment> all;
+  {
+    std::lock_guard<std::mutex> lock(segments_mutex_);
+    all = std::move(segments_);
+    segments_.clear();
+    all.insert(all.end(), spares_.begin(), spares_.end());
+    spares_.clear();
+  }
   base_ = nullptr;
-  return Release(after_all);
+  return Drop(all, 0);
 }
 
 }  // namespace soundtrend::store

@@ -4,9 +4,11 @@
 //
 // A lane is a series of segment files `<prefix><lane>.<segment>`, each of a fixed size,
 // allocated up front (posix_fallocate: a write can never find the disk full) and mapped
-// shared into memory. Append copies one record into the mapping: the page cache is the
-// file, so the record survives kill -9 of the process as soon as Append returns (not a
-// power loss: nothing is fsynced; a store that promises that uses ChargeJournal with sync).
+// shared into memory; a moved segment is reused as a later one (renamed, its stale records
+// fail the CRC under the new number), so a busy lane cycles through a few warm mappings. Append
+// copies one record into the mapping: the page cache is the file, so the record survives kill -9 of
+// the process as soon as Append returns (not a power loss: nothing is fsynced; a store that
+// promises that uses ChargeJournal with sync).
 //
 // Record: payload length (u32 LE, never 0), CRC-32C of the payload seeded with the
 // segment's number (u32 LE), payload. A
@@ -58,7 +60,7 @@ struct LaneCharge {
 class ChargeLane {
  public:
   struct Options {
-    uint32_t segment_bytes = 4u << 20;  // >= 4096
+    uint32_t segment_bytes = 1u << 20;  // >= 4096
   };
 
   // The file of segment `segment` of lane `lane`.
@@ -99,7 +101,9 @@ class ChargeLane {
   // Release). `from` and `to` are positions this lane returned (a start or an end()).
   Status ForEach(LanePosition from, LanePosition to,
                  const std::function<Status(std::string_view payload)>& fn) const;
-  // Mover: deletes the segments that end before `upto` (their records were moved).
+  // Mover: gives up the segments that end before `upto` (their records were moved): two
+  // stay mapped as spares, which later segments reuse (renamed: no new file, no page
+  // faults); the others are deleted.
   Status Release(LanePosition upto);
   // Mover, once the writer is done: deletes every segment (all moved). The lane can still
   // be destroyed only.
@@ -113,11 +117,15 @@ class ChargeLane {
   struct Segment {
     uint32_t number = 0;
     char* base = nullptr;
+    uint32_t end = 0;  // where its records end, once the writer has left it
   };
   ChargeLane(std::string prefix, uint32_t lane, uint32_t first_segment, Options options)
       : prefix_(std::move(prefix)), lane_(lane), first_segment_(first_segment), options_(options) {}
-  // Creates, allocates and maps segment `number`; makes it the writer's current one.
+  // Makes segment `number` the writer's current one: a spare renamed, or a new file
+  // created, allocated and mapped.
   Status StartSegment(uint32_t number);
+  // Keeps up to `keep_spares` of `done` as spares, unmaps and deletes the others.
+  Status Drop(std::vector<Segment>& done, size_t keep_spares);
 
   const std::string prefix_;
   const uint32_t lane_;
@@ -131,6 +139,8 @@ class ChargeLane {
   // The mapped segments, oldest first. The writer adds, the mover removes (Release).
   mutable std::mutex segments_mutex_;
   std::vector<Segment> segments_;
+  // Moved segments kept mapped for reuse (Release keeps two per lane; Retire deletes them).
+  std::vector<Segment> spares_;
 };
 
 }  // namespace soundtrend::store

@@ -150,6 +150,14 @@ class KeyStore {
     (void)index;
     return Status::FailedPrecondition("this key store has no charge lanes");
   }
+  // Moves lane `index`'s charges (and what else is staged) into the ledger if that can be
+  // done without waiting for another process (its lane's writer calls it, while the data is
+  // still in its CPU's caches); OK without moving when the database is busy (Flush or a
+  // later call moves them). Default: Flush.
+  virtual Status TryFlushChargeLane(uint32_t index) {
+    (void)index;
+    return Flush();
+  }
 };
 
 }  // namespace soundtrend::store

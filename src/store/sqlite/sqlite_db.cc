@@ -109,6 +109,11 @@ Statement& Statement::BindBlob(int index, std::string_view bytes) {
   if (rc != SQLITE_OK) bind_error_ = rc;
   return *this;
 }
+Statement& Statement::BindBlobNoCopy(int index, std::string_view bytes) {
+  int rc = sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_STATIC);
+  if (rc != SQLITE_OK) bind_error_ = rc;
+  return *this;
+}
 Statement& Statement::BindNull(int index) {
   int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK) bind_error_ = rc;

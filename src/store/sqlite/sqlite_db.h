@@ -60,6 +60,9 @@ class Statement {
   Statement& Bind(int index, std::string_view v);  // copied (SQLITE_TRANSIENT)
   Statement& BindNull(int index);
   Statement& BindBlob(int index, std::string_view bytes);  // copied (SQLITE_TRANSIENT)
+  // Not copied (SQLITE_STATIC): `bytes` must stay valid until the statement is reset or
+  // the parameter bound again. For large blobs written once.
+  Statement& BindBlobNoCopy(int index, std::string_view bytes);
   // Bind errors are reported by the next Step.
 
   // Advances: true with a row ready, false when done, or an error.

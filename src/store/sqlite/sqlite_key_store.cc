@@ -248,6 +248,7 @@ Result<std::unique_ptr<SqliteKeyStore>> SqliteKeyStore::Open(const std::string& 
   if (store_options.charge_lanes) store_options.charge_log = true;
   store->store_options_ = store_options;
   store->db_path_ = path;
+  store->busy_timeout_ms_ = options.busy_timeout_ms;
   if (options.read_only || path.empty() || path == ":memory:") return store;
   ST_RETURN_IF_ERROR(store->CreateSchema());
 
@@ -390,9 +391,10 @@ Result<ChargeLane*> SqliteKeyStore::ChargeLaneFor(uint32_t index) {
 }
 
 Status SqliteKeyStore::MoveLaneCharges() {
-  // WriteCharges' work without its copies: the charges stay views into the lanes' mappings
-  // (valid until Release, after the commit), keys are found by a short scan from the last
-  // one (a move holds few keys, in long runs), and one block row takes them all.
+  // WriteCharges' work without its copies: each charge is decided and encoded straight
+  // from the lane's mapping (views valid until Release, after the commit), keys are found
+  // by a short scan from the last one (a move holds few keys, in long runs), and one block
+  // row takes them all.
   ST_RETURN_IF_ERROR(PrepareChargeStatements());
   struct KeyTotals {
     std::string_view key_id;
@@ -403,7 +405,7 @@ Status SqliteKeyStore::MoveLaneCharges() {
   };
   std::vector<KeyTotals> keys;
   size_t last = 0;
-  packed_.clear();
+  lane_encoder_.Reset();  // what a failed move left
   for (auto& [index, state] : lanes_) {
     if (state.end == state.moved) continue;
     ST_RETURN_IF_ERROR(state.lane->ForEach(state.moved, state.end, [&](std::string_view payload) {
@@ -434,11 +436,13 @@ Status SqliteKeyStore::MoveLaneCharges() {
       k.credits += c.cost;
       ++k.requests;
       k.last_micros = std::max(k.last_micros, c.time_micros);
-      packed_.push_back({c.key_id, c.request_id, c.endpoint, c.time_micros, c.cost, k.balance});
+      lane_encoder_.Add({c.key_id, c.request_id, c.endpoint, c.time_micros, c.cost, k.balance});
       return Status::Ok();
     }));
   }
-  if (!packed_.empty()) {
+  if (lane_encoder_.size() > 0) {
+    const int64_t count = static_cast<int64_t>(lane_encoder_.size());
+    lane_encoder_.Finish(block_);
     for (const KeyTotals& k : keys) {
       update_key_->Bind(1, k.balance).Bind(2, k.requests).Bind(3, k.credits);
       update_key_->Bind(4, k.last_micros).Bind(5, k.key_id);
@@ -446,10 +450,8 @@ Status SqliteKeyStore::MoveLaneCharges() {
     }
     Result<int64_t> first_seq = NextSeq();
     if (!first_seq.ok()) return first_seq.status();
-    EncodeChargeBlock(packed_, block_);
-    const int64_t last_seq = *first_seq + static_cast<int64_t>(packed_.size()) - 1;
-    packed_.clear();
-    insert_block_->Bind(1, last_seq).Bind(2, *first_seq).BindBlob(3, block_);
+    // block_ outlives the statement's run (Run resets it).
+    insert_block_->Bind(1, *first_seq + count - 1).Bind(2, *first_seq).BindBlobNoCopy(3, block_);
     ST_RETURN_IF_ERROR(insert_block_->Run());
   }
   for (auto& [index, state] : lanes_) {
@@ -893,12 +895,24 @@ Status SqliteKeyStore::MoveStagedChargesDecidedAgain(int64_t applied_id) {
   return Status::Ok();
 }
 
-Status SqliteKeyStore::ApplyChargeLog() {
+Status SqliteKeyStore::TryFlushChargeLane(uint32_t index) {
+  sqlite3_busy_timeout(db_->handle(), 0);
+  Status st = ApplyChargeLog(index);
+  sqlite3_busy_timeout(db_->handle(), busy_timeout_ms_);
+  if (st.code() == Status::Code::kIoError &&
+      (sqlite3_errcode(db_->handle()) & 0xff) == SQLITE_BUSY) {
+    return Status::Ok();  // another process writes: the next attempt or Flush moves them
+  }
+  return st;
+}
+
+Status SqliteKeyStore::ApplyChargeLog(std::optional<uint32_t> only_lane) {
   if (!journal_) return Status::Ok();
   const bool journal_staged = !journal_->empty();
   bool lanes_staged = false;
   for (auto& [index, state] : lanes_) {
-    state.end = state.lane->end();  // what is appended from now on waits for the next move
+    // What is appended from now on (and lanes not asked for) waits for the next move.
+    state.end = only_lane && *only_lane != index ? state.moved : state.lane->end();
     lanes_staged = lanes_staged || state.end != state.moved;
   }
   if (!journal_staged && !lanes_staged) return Status::Ok();

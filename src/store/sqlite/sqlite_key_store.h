@@ -72,7 +72,7 @@ struct KeyStoreOptions {
   std::chrono::milliseconds apply_interval{1000};
   // Give out charge lanes (see above); implies charge_log.
   bool charge_lanes = false;
-  uint32_t lane_segment_bytes = 4u << 20;
+  uint32_t lane_segment_bytes = 256u << 10;
 };
 
 class SqliteKeyStore final : public KeyStore {
@@ -104,6 +104,8 @@ class SqliteKeyStore final : public KeyStore {
   Status Flush() override;
   // Requires KeyStoreOptions::charge_lanes.
   Result<ChargeLane*> ChargeLaneFor(uint32_t index) override;
+  // With a busy timeout of 0 for its transaction: SQLITE_BUSY is OK, nothing moved.
+  Status TryFlushChargeLane(uint32_t index) override;
   // The prefix of the charge lanes' segment files for the database at `db_path`.
   static std::string ChargeLanePrefix(const std::string& db_path);
 
@@ -128,7 +130,8 @@ class SqliteKeyStore final : public KeyStore {
   void CloseChargeLog();
   // Moves every staged charge (journal and lanes) into gw_charge_blocks and gw_keys (one
   // transaction), then clears the journal and releases the lanes' moved segments.
-  Status ApplyChargeLog();
+  // `only_lane`: move that lane's charges only (and the journal's).
+  Status ApplyChargeLog(std::optional<uint32_t> only_lane = std::nullopt);
   // ApplyChargeLog's part for the lanes (inside its transaction): the charges of each lane
   // from its moved position to lane_ends_, decided again in order, and the markers.
   Status MoveLaneCharges();
@@ -197,7 +200,9 @@ class SqliteKeyStore final : public KeyStore {
   };
   std::map<uint32_t, LaneState> lanes_;
   std::map<uint32_t, uint32_t> next_lane_segment_;  // lane -> first segment a new lane takes
+  ChargeBlockEncoder lane_encoder_;                 // MoveLaneCharges' block
   std::string db_path_;
+  int busy_timeout_ms_ = 0;  // OpenOptions::busy_timeout_ms, restored after TryFlushChargeLane
 };
 
 }  // namespace soundtrend::store::sqlite

@@ -596,13 +596,16 @@ TEST_F(ChargeLaneStoreTest, LaneChargesMoveOnReadsInLedgerOrder) {
   for (size_t i = 0; i < ledger.size(); ++i) {
     EXPECT_EQ(ledger[i].reference, expected[i]);
     EXPECT_EQ(ledger[i].balance_after, 1000 - 2 * static_cast<int64_t>(i)) << i;
-    if (i > 0) EXPECT_EQ(ledger[i].seq, ledger[i - 1].seq + 1);
+    if (i > 0) {
+      EXPECT_EQ(ledger[i].seq, ledger[i - 1].seq + 1);
+    }
   }
   EXPECT_EQ(ledger[1].endpoint, "/v1/tiktok/trending/music");
   auto key = store_->GetKey("key_a");
   EXPECT_EQ(key->balance, 580);
   EXPECT_EQ(key->charged_requests, 210);
-  EXPECT_EQ(LaneFiles(), 2u);  // the moved segments are deleted; each lane keeps its current one
+  // The moved segments are deleted but two spares per lane; each lane keeps its current one.
+  EXPECT_EQ(LaneFiles(), 4u);
   // Appends go on; Flush moves them too; closing deletes the rest.
   ASSERT_TRUE(Append(*lane1, "b10").ok());
   ASSERT_TRUE(store_->Flush().ok());
@@ -688,6 +691,43 @@ TEST_F(ChargeLaneStoreTest, AChargeThatDoesNotApplyStaysInItsLaneAndIsReported) 
   EXPECT_EQ(store_->Flush().code(), Status::Code::kCorruption);
   EXPECT_EQ(store_->GetKey("key_a").status().code(), Status::Code::kCorruption);
   EXPECT_GT(LaneFiles(), 0u);  // nothing lost
+}
+
+TEST_F(ChargeLaneStoreTest, TryFlushMovesOneLaneAndNeverWaitsForAnotherProcess) {
+  CreateKeyWith(100);
+  store_.reset();
+  OpenOptions quick;
+  quick.busy_timeout_ms = 20;
+  KeyStoreOptions o;
+  o.charge_lanes = true;
+  auto opened = SqliteKeyStore::Open(path_, quick, o);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  store_ = std::move(opened).value();
+  auto lane0 = store_->ChargeLaneFor(0);
+  auto lane1 = store_->ChargeLaneFor(1);
+  ASSERT_TRUE(lane0.ok() && lane1.ok());
+  ASSERT_TRUE(Append(*lane0, "a1").ok());
+  ASSERT_TRUE(Append(*lane1, "b1").ok());
+  auto cli = SqliteKeyStore::Open(path_);  // another process's view of the tables
+  ASSERT_TRUE(cli.ok());
+  ASSERT_TRUE(store_->TryFlushChargeLane(0).ok());
+  EXPECT_EQ((*cli)->GetKey("key_a")->balance, 98);  // lane 0's charge only
+  ASSERT_TRUE(Append(*lane0, "a2").ok());
+  {
+    // Another process holds the write lock: no move, no error, no wait for the lock.
+    auto other = Database::Open(path_, {});
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE((*other)->Exec("BEGIN IMMEDIATE").ok());
+    EXPECT_TRUE(store_->TryFlushChargeLane(0).ok());
+    // A plain Flush still waits its busy timeout and reports the lock.
+    EXPECT_FALSE(store_->Flush().ok());
+    ASSERT_TRUE((*other)->Exec("ROLLBACK").ok());
+  }
+  EXPECT_EQ((*cli)->GetKey("key_a")->balance, 98);
+  ASSERT_TRUE(store_->Flush().ok());
+  EXPECT_EQ((*cli)->GetKey("key_a")->balance, 94);
+  // A move takes lane 0 then lane 1.
+  EXPECT_EQ(References("key_a"), (std::vector<std::string>{"g1", "a1", "a2", "b1"}));
 }
 
 TEST_F(ChargeLaneStoreTest, LanesNeedTheChargeLogLock) {
