@@ -12,11 +12,11 @@
 //   refuses any charge that would make the durable balance negative. With
 //   options.current_lane (serve with --ledger-sync normal), an event loop appends the
 //   charge to its own charge lane instead and `done` runs at once (see the option).
-// - Durability (SPEC §6) is the store's: with SQLite WAL, COMMIT returns after the WAL
-//   frames were written to the OS, so a charge whose response was sent survives a crash of
-//   the process (kill -9) with synchronous=NORMAL (`serve --ledger-sync normal`, the
-//   default); synchronous=FULL (`--ledger-sync full`) also fsyncs the WAL per group commit,
-//   so it survives power loss, at the cost of one fdatasync (a few ms here) per commit.
+// - Durability (SPEC §6) is the store's: a charge whose response was sent is in the OS's
+//   hands (a charge lane's shared mapping, the charge journal or SQLite's WAL) and
+//   survives a crash of the process (kill -9) (`serve --ledger-sync normal`, the default);
+//   with `--ledger-sync full` the ledger thread's group commits are also fsynced, so they
+//   survive power loss, at the cost of one fdatasync (a few ms here) per group.
 //
 // Balances: the in-memory balance = the durable balance - reservations not yet committed.
 // It is loaded from the store at Open. Grants made through this object, and grants or key

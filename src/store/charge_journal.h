@@ -1,7 +1,8 @@
 // ChargeJournal: an append-only file where a store stages groups of charges before moving
-// them into its tables in bulk. One Append is one write(2) of one record: cheap enough for
-// an event loop to make per round of requests, where a database transaction costs several
-// syscalls, lock calls and page writes.
+// them into its tables in bulk. One Append is one write(2) of one record (and one
+// fdatasync with Options::sync), where a database transaction costs several syscalls, lock
+// calls and page writes. (Per-loop charges that need only survive kill -9 go to charge
+// lanes instead, store/charge_lane.h: no system call at all.)
 //
 // Record: payload length (u32 LE), CRC-32 of id + payload (u32 LE), id (u64 LE), payload.
 // Ids increase by one per record and keep increasing across Clear and reopen (see
