@@ -286,12 +286,13 @@ BillingGateway::LaneSlot* BillingGateway::LaneOfThisThread() {
   if (slot.lane.load(std::memory_order_relaxed) != nullptr) return &slot;
   Result<store::ChargeLane*> made = store_->ChargeLaneFor(*index);
   if (!made.ok()) {
-    if (made.status().code() == Status::Code::kFailedPrecondition) {
-      store_has_lanes_.store(false, std::memory_order_relaxed);
-    } else {
-      spdlog::error("gateway: charge lane {} not available (the ledger thread stores): {}", *index,
-                    made.status().ToString());
+    // Without lanes (or when one cannot be made, e.g. a full disk) every charge goes to
+    // the ledger thread from now on: slower, as durable.
+    if (made.status().code() != Status::Code::kFailedPrecondition) {
+      spdlog::error("gateway: charge lane {} not available, charges go to the ledger thread: {}",
+                    *index, made.status().ToString());
     }
+    store_has_lanes_.store(false, std::memory_order_relaxed);
     return nullptr;
   }
   slot.lane.store(*made, std::memory_order_release);

@@ -42,8 +42,10 @@ class FailingStore final : public store::KeyStore {
   Result<store::KeySnapshot> Snapshot(int64_t after) override { return inner_->Snapshot(after); }
   Status Flush() override { return inner_->Flush(); }
   Result<store::ChargeLane*> ChargeLaneFor(uint32_t index) override {
+    if (fail_lanes) return Status::IoError("no space left on device");
     return inner_->ChargeLaneFor(index);
   }
+  std::atomic<bool> fail_lanes{false};
   Result<int64_t> ChangeCounter() override { return inner_->ChangeCounter(); }
   Status ForEachLedgerEntry(std::string_view id,
                             const std::function<Status(const store::LedgerEntry&)>& fn) override {
@@ -712,17 +714,24 @@ TEST_F(BillingGatewayTest, ALoopMovesItsLaneAfterSoManyCharges) {
   EXPECT_EQ(Ledger(key.record.key_id).size(), 6u);  // a read through the gateway moves all
 }
 
-// A store without lanes: loop charges go to the ledger thread as any others.
+// A store without lanes, or one that cannot make a lane: loop charges go to the ledger
+// thread as any others.
 TEST_F(BillingGatewayTest, LoopChargesUseTheLedgerThreadWhenTheStoreHasNoLanes) {
   current_lane_ = []() -> std::optional<uint32_t> { return 0; };
-  OpenGateway();
-  CreatedKey key = MakeKey(7);
-  Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
-  const int64_t transactions = gateway_->ledger_transactions();
-  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
-  EXPECT_TRUE(CommitSync(a.account, "r1").ok());
-  EXPECT_EQ(gateway_->ledger_transactions(), transactions + 1);
-  EXPECT_EQ(Ledger(key.record.key_id).size(), 2u);
+  for (bool store_has_lanes : {false, true}) {
+    lanes_ = store_has_lanes;
+    OpenGateway();
+    failing_->fail_lanes = store_has_lanes;  // has them, but making one fails
+    CreatedKey key = MakeKey(7);
+    Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
+    for (int i = 0; i < 2; ++i) {
+      const int64_t transactions = gateway_->ledger_transactions();
+      ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+      EXPECT_TRUE(CommitSync(a.account, "r" + std::to_string(i)).ok());
+      EXPECT_EQ(gateway_->ledger_transactions(), transactions + 1);
+    }
+    EXPECT_EQ(Ledger(key.record.key_id).size(), 3u);
+  }
 }
 
 }  // namespace

@@ -326,22 +326,15 @@ Status SqliteKeyStore::RecoverLanes() {
     const auto marker = markers->find(lane);
     const LanePosition from = marker == markers->end() ? 0 : marker->second;
     for (uint32_t segment : segments) {
-      ST_RETURN_IF_ERROR(
-          ChargeLane::ReadSegmentFile(ChargeLane::SegmentPath(prefix, lane, segment), segment, from,
-                                      [&](LanePosition end, std::string_view payload) {
-                                        LaneCharge c;
-                                        ST_RETURN_IF_ERROR(ChargeLane::Decode(payload, &c));
-                                        if (count == apply_requests_.size())
-                                          apply_requests_.emplace_back();
-                                        ChargeRequest& r = apply_requests_[count++];
-                                        r.key_id.assign(c.key_id);
-                                        r.request_id.assign(c.request_id);
-                                        r.endpoint.assign(c.endpoint);
-                                        r.cost = c.cost;
-                                        r.time_micros = c.time_micros;
-                                        new_markers[lane] = end;
-                                        return Status::Ok();
-                                      }));
+      ST_RETURN_IF_ERROR(ChargeLane::ReadSegmentFile(
+          ChargeLane::SegmentPath(prefix, lane, segment), segment, from,
+          [&](LanePosition end, std::string_view payload) {
+            LaneCharge c;
+            ST_RETURN_IF_ERROR(ChargeLane::Decode(payload, &c));
+            AddApplyRequest(count, c.key_id, c.request_id, c.endpoint, c.cost, c.time_micros);
+            new_markers[lane] = end;
+            return Status::Ok();
+          }));
     }
     uint32_t& next = next_lane_segment_[lane];
     next = std::max(next, segments.back() + 1);
@@ -862,19 +855,25 @@ Result<bool> SqliteKeyStore::MoveStagedBlocksAsIs(uint64_t applied_id) {
   return true;
 }
 
+void SqliteKeyStore::AddApplyRequest(size_t& count, std::string_view key_id,
+                                     std::string_view request_id, std::string_view endpoint,
+                                     int64_t cost, int64_t time_micros) {
+  if (count == apply_requests_.size()) apply_requests_.emplace_back();
+  ChargeRequest& r = apply_requests_[count++];
+  r.key_id.assign(key_id);
+  r.request_id.assign(request_id);
+  r.endpoint.assign(endpoint);
+  r.cost = cost;
+  r.time_micros = time_micros;
+}
+
 Status SqliteKeyStore::MoveStagedChargesDecidedAgain(int64_t applied_id) {
   // apply_requests_ keeps its strings' capacity from one move to the next.
   size_t count = 0;
   ST_RETURN_IF_ERROR(journal_->ForEach([&](uint64_t id, std::string_view block) {
     if (id <= static_cast<uint64_t>(applied_id)) return Status::Ok();
     return ForEachPackedCharge(block, [&](const PackedCharge& c) {
-      if (count == apply_requests_.size()) apply_requests_.emplace_back();
-      ChargeRequest& r = apply_requests_[count++];
-      r.key_id.assign(c.key_id);
-      r.request_id.assign(c.request_id);
-      r.endpoint.assign(c.endpoint);
-      r.cost = c.cost;
-      r.time_micros = c.time_micros;
+      AddApplyRequest(count, c.key_id, c.request_id, c.endpoint, c.cost, c.time_micros);
       return Status::Ok();
     });
   }));

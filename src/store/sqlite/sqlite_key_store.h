@@ -187,7 +187,10 @@ class SqliteKeyStore final : public KeyStore {
   std::chrono::steady_clock::time_point next_apply_attempt_;  // after a failed move
   std::unordered_map<std::string, StagedKey> staged_keys_;
   std::vector<ChargeRequest> apply_requests_;  // ApplyChargeLog's scratch
-  std::string moved_blocks_;                   // MoveStagedBlocksAsIs' scratch
+  // Copies a charge into apply_requests_[count++] (its strings keep their capacity).
+  void AddApplyRequest(size_t& count, std::string_view key_id, std::string_view request_id,
+                       std::string_view endpoint, int64_t cost, int64_t time_micros);
+  std::string moved_blocks_;  // MoveStagedBlocksAsIs' scratch
   uint64_t stage_calls_ = 0;
   std::vector<PackedCharge> packed_;  // AppendCharges' scratch
   std::string block_;
