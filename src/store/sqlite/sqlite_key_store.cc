@@ -302,12 +302,15 @@ Result<std::map<uint32_t, LanePosition>> SqliteKeyStore::LaneMarkers() {
 }
 
 Status SqliteKeyStore::SetLaneMarker(uint32_t lane, LanePosition position) {
-  Result<Statement> st = db_->Prepare(
-      "INSERT INTO gw_charge_log_applied(log_id, applied_id) VALUES (?, ?) "
-      "ON CONFLICT(log_id) DO UPDATE SET applied_id = excluded.applied_id");
-  if (!st.ok()) return st.status();
-  st->Bind(1, LaneLogId(lane)).Bind(2, static_cast<int64_t>(position));
-  return st->Run();
+  if (!set_lane_marker_) {  // prepared once: a loop sets one at every move
+    Result<Statement> st = db_->Prepare(
+        "INSERT INTO gw_charge_log_applied(log_id, applied_id) VALUES (?, ?) "
+        "ON CONFLICT(log_id) DO UPDATE SET applied_id = excluded.applied_id");
+    if (!st.ok()) return st.status();
+    set_lane_marker_ = std::move(st).value();
+  }
+  set_lane_marker_->Bind(1, LaneLogId(lane)).Bind(2, static_cast<int64_t>(position));
+  return set_lane_marker_->Run();
 }
 
 Status SqliteKeyStore::RecoverLanes() {

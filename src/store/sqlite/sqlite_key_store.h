@@ -177,6 +177,7 @@ class SqliteKeyStore final : public KeyStore {
   std::optional<Statement> update_key_;
   std::optional<Statement> insert_block_;
   std::optional<Statement> max_seq_;
+  std::optional<Statement> set_lane_marker_;
   KeyStoreOptions store_options_;
   // The charge log (null without one).
   std::unique_ptr<ChargeJournal> journal_;
