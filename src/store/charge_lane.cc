@@ -138,6 +138,7 @@ Result<std::map<uint32_t, std::vector<uint32_t>>> ChargeLane::FindSegments(
 Status ChargeLane::ReadSegmentFile(
     const std::string& path, uint32_t segment, LanePosition from,
     const std::function<Status(LanePosition end, std::string_view payload)>& fn) {
+  if (LaneSegment(from) > segment) return Status::Ok();  // all of it is before `from`
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Errno("open " + path);
   std::string data;
@@ -156,9 +157,7 @@ Status ChargeLane::ReadSegmentFile(
   ::close(fd);
   if (data.size() > UINT32_MAX)
     return Status::Corruption(path + " is too large for a lane segment");
-  uint32_t offset = 0;
-  if (LaneSegment(from) > segment) return Status::Ok();  // all of it is before `from`
-  if (LaneSegment(from) == segment) offset = LaneOffset(from);
+  const uint32_t offset = LaneSegment(from) == segment ? LaneOffset(from) : 0;
   // Records before `from` are skipped by walking them (a position is a record boundary).
   uint32_t walked = 0;
   Status skipped = WalkRecords(segment, data.data(), static_cast<uint32_t>(data.size()), 0, offset,
