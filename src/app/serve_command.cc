@@ -169,10 +169,11 @@ void AddServeCommand(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--no-charging", flags->no_charging,
                 "successful requests cost 0 (keys and rate limits stay on)");
   cmd->add_option("--ledger-sync", flags->ledger_sync,
-                  "normal: a charge is written to the ledger (SQLite WAL) before its response "
-                  "is sent, so it survives a crash of the process (kill -9); full: also fsynced "
-                  "before the response, so it survives power loss (one fdatasync per group "
-                  "commit, a few ms)")
+                  "normal: a charge is written to the event loop's charge lane (a memory-mapped "
+                  "ledger log, moved into SQLite within a second) before its response is sent, "
+                  "so it survives a crash of the process (kill -9); full: staged in groups and "
+                  "fsynced before the response, so it survives power loss (one fdatasync per "
+                  "group commit, a few ms)")
       ->check(CLI::IsMember({"normal", "full"}))
       ->capture_default_str();
   cmd->callback([&global, flags] {
