@@ -60,7 +60,7 @@ struct LaneCharge {
 class ChargeLane {
  public:
   struct Options {
-    uint32_t segment_bytes = 1u << 20;  // >= 4096
+    uint32_t segment_bytes = 256u << 10;  // >= 4096
   };
 
   // The file of segment `segment` of lane `lane`.

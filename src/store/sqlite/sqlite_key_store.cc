@@ -47,8 +47,8 @@ CREATE TABLE IF NOT EXISTS gw_charge_blocks(
   entries BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS gw_charge_log_applied(
-  log_id TEXT PRIMARY KEY,  -- the journal: 'charges' (<db>-charges), the only one so far
-  applied_id INTEGER NOT NULL
+  log_id TEXT PRIMARY KEY,    -- 'charges' (the journal <db>-charges) or 'lane-<i>'
+  applied_id INTEGER NOT NULL  -- last journal record id moved, or a lane's moved-up-to position
 );
 CREATE UNIQUE INDEX IF NOT EXISTS gw_ledger_grant_id ON gw_ledger(reference) WHERE kind = 'grant';
 CREATE INDEX IF NOT EXISTS gw_ledger_by_key ON gw_ledger(key_id, seq);
@@ -301,16 +301,31 @@ Result<std::map<uint32_t, LanePosition>> SqliteKeyStore::LaneMarkers() {
   return markers;
 }
 
-Status SqliteKeyStore::SetLaneMarker(uint32_t lane, LanePosition position) {
-  if (!set_lane_marker_) {  // prepared once: a loop sets one at every move
+Status SqliteKeyStore::SetLogMarker(std::string_view log_id, int64_t applied) {
+  if (!set_log_marker_) {  // prepared once: a loop sets one at every move
     Result<Statement> st = db_->Prepare(
         "INSERT INTO gw_charge_log_applied(log_id, applied_id) VALUES (?, ?) "
         "ON CONFLICT(log_id) DO UPDATE SET applied_id = excluded.applied_id");
     if (!st.ok()) return st.status();
-    set_lane_marker_ = std::move(st).value();
+    set_log_marker_ = std::move(st).value();
   }
-  set_lane_marker_->Bind(1, LaneLogId(lane)).Bind(2, static_cast<int64_t>(position));
-  return set_lane_marker_->Run();
+  set_log_marker_->Bind(1, log_id).Bind(2, applied);
+  return set_log_marker_->Run();
+}
+
+Status SqliteKeyStore::UpdateKeyTotals(std::string_view key_id, int64_t balance, int64_t requests,
+                                       int64_t credits, int64_t last_micros) {
+  update_key_->Bind(1, balance).Bind(2, requests).Bind(3, credits);
+  update_key_->Bind(4, last_micros).Bind(5, key_id);
+  return update_key_->Run();
+}
+
+Status SqliteKeyStore::InsertChargeBlock(int64_t count, std::string_view block) {
+  Result<int64_t> first_seq = NextSeq();
+  if (!first_seq.ok()) return first_seq.status();
+  // `block` outlives the statement's run (Run resets it).
+  insert_block_->Bind(1, *first_seq + count - 1).Bind(2, *first_seq).BindBlobNoCopy(3, block);
+  return insert_block_->Run();
 }
 
 Status SqliteKeyStore::RecoverLanes() {
@@ -355,7 +370,9 @@ Status SqliteKeyStore::RecoverLanes() {
             " left in a charge lane does not apply: " + outcomes[i].ToString());
       }
     }
-    for (const auto& [lane, end] : new_markers) ST_RETURN_IF_ERROR(SetLaneMarker(lane, end));
+    for (const auto& [lane, end] : new_markers) {
+      ST_RETURN_IF_ERROR(SetLogMarker(LaneLogId(lane), static_cast<int64_t>(end)));
+    }
     ST_RETURN_IF_ERROR(tx.Commit());
   }
   for (const auto& [lane, segments] : *found) {
@@ -440,18 +457,15 @@ Status SqliteKeyStore::MoveLaneCharges() {
     const int64_t count = static_cast<int64_t>(lane_encoder_.size());
     lane_encoder_.Finish(block_);
     for (const KeyTotals& k : keys) {
-      update_key_->Bind(1, k.balance).Bind(2, k.requests).Bind(3, k.credits);
-      update_key_->Bind(4, k.last_micros).Bind(5, k.key_id);
-      ST_RETURN_IF_ERROR(update_key_->Run());
+      ST_RETURN_IF_ERROR(
+          UpdateKeyTotals(k.key_id, k.balance, k.requests, k.credits, k.last_micros));
     }
-    Result<int64_t> first_seq = NextSeq();
-    if (!first_seq.ok()) return first_seq.status();
-    // block_ outlives the statement's run (Run resets it).
-    insert_block_->Bind(1, *first_seq + count - 1).Bind(2, *first_seq).BindBlobNoCopy(3, block_);
-    ST_RETURN_IF_ERROR(insert_block_->Run());
+    ST_RETURN_IF_ERROR(InsertChargeBlock(count, block_));
   }
   for (auto& [index, state] : lanes_) {
-    if (state.end != state.moved) ST_RETURN_IF_ERROR(SetLaneMarker(index, state.end));
+    if (state.end != state.moved) {
+      ST_RETURN_IF_ERROR(SetLogMarker(LaneLogId(index), static_cast<int64_t>(state.end)));
+    }
   }
   return Status::Ok();
 }
@@ -712,14 +726,10 @@ Status SqliteKeyStore::WriteCharges(std::span<const ChargeRequest> charges,
 
   for (const auto& [key_id, k] : keys) {
     if (k.requests == 0) continue;
-    update_key_->Bind(1, k.balance).Bind(2, k.requests).Bind(3, k.credits);
-    update_key_->Bind(4, k.last_micros).Bind(5, key_id);
-    ST_RETURN_IF_ERROR(update_key_->Run());
+    ST_RETURN_IF_ERROR(UpdateKeyTotals(key_id, k.balance, k.requests, k.credits, k.last_micros));
   }
 
   if (!accepted.empty()) {
-    Result<int64_t> first_seq = NextSeq();
-    if (!first_seq.ok()) return first_seq.status();
     packed_.clear();
     for (size_t i : accepted) {
       const ChargeRequest& c = charges[i];
@@ -727,9 +737,7 @@ Status SqliteKeyStore::WriteCharges(std::span<const ChargeRequest> charges,
           {c.key_id, c.request_id, c.endpoint, c.time_micros, c.cost, balance_after[i]});
     }
     EncodeChargeBlock(packed_, block_);
-    const int64_t last_seq = *first_seq + static_cast<int64_t>(accepted.size()) - 1;
-    insert_block_->Bind(1, last_seq).Bind(2, *first_seq).BindBlob(3, block_);
-    ST_RETURN_IF_ERROR(insert_block_->Run());
+    ST_RETURN_IF_ERROR(InsertChargeBlock(static_cast<int64_t>(accepted.size()), block_));
   }
   *outcomes = std::move(results);
   return Status::Ok();
@@ -845,15 +853,11 @@ Result<bool> SqliteKeyStore::MoveStagedBlocksAsIs(uint64_t applied_id) {
     return Status::Corruption("the charge journal holds " + std::to_string(moved) + " charges, " +
                               std::to_string(staged_charges_) + " were staged");
   }
-  Result<int64_t> first_seq = NextSeq();
-  if (!first_seq.ok()) return first_seq.status();
-  insert_block_->Bind(1, *first_seq + moved - 1).Bind(2, *first_seq).BindBlob(3, moved_blocks_);
-  ST_RETURN_IF_ERROR(insert_block_->Run());
+  ST_RETURN_IF_ERROR(InsertChargeBlock(moved, moved_blocks_));
   for (const auto& [key_id, k] : staged_keys_) {
     if (k.staged == 0) continue;
-    update_key_->Bind(1, k.stored_balance - k.staged).Bind(2, k.requests).Bind(3, k.staged);
-    update_key_->Bind(4, k.last_micros).Bind(5, key_id);
-    ST_RETURN_IF_ERROR(update_key_->Run());
+    ST_RETURN_IF_ERROR(
+        UpdateKeyTotals(key_id, k.stored_balance - k.staged, k.requests, k.staged, k.last_micros));
   }
   return true;
 }
@@ -927,13 +931,8 @@ Status SqliteKeyStore::ApplyChargeLog(std::optional<uint32_t> only_lane) {
     Result<bool> as_is = MoveStagedBlocksAsIs(static_cast<uint64_t>(*applied));
     if (!as_is.ok()) return as_is.status();
     if (!*as_is) ST_RETURN_IF_ERROR(MoveStagedChargesDecidedAgain(*applied));
-    Result<Statement> st = db_->Prepare(
-        "INSERT INTO gw_charge_log_applied(log_id, applied_id) VALUES ('charges', ?) "
-        "ON CONFLICT(log_id) DO UPDATE SET applied_id = excluded.applied_id");
-    if (!st.ok()) return st.status();
     // Every record in the journal has moved (next_id is one past the last record's id).
-    st->Bind(1, static_cast<int64_t>(journal_->next_id() - 1));
-    ST_RETURN_IF_ERROR(st->Run());
+    ST_RETURN_IF_ERROR(SetLogMarker("charges", static_cast<int64_t>(journal_->next_id() - 1)));
   }
   if (lanes_staged) ST_RETURN_IF_ERROR(MoveLaneCharges());
   ST_RETURN_IF_ERROR(tx.Commit());

@@ -72,7 +72,7 @@ struct KeyStoreOptions {
   std::chrono::milliseconds apply_interval{1000};
   // Give out charge lanes (see above); implies charge_log.
   bool charge_lanes = false;
-  uint32_t lane_segment_bytes = 256u << 10;
+  uint32_t lane_segment_bytes = ChargeLane::Options{}.segment_bytes;
 };
 
 class SqliteKeyStore final : public KeyStore {
@@ -140,7 +140,14 @@ class SqliteKeyStore final : public KeyStore {
   Status RecoverLanes();
   // gw_charge_log_applied's 'lane-<i>' rows: lane -> moved-up-to position.
   Result<std::map<uint32_t, LanePosition>> LaneMarkers();
-  Status SetLaneMarker(uint32_t lane, LanePosition position);
+  // gw_charge_log_applied: `log_id` ('charges', 'lane-<i>') has moved up to `applied`.
+  Status SetLogMarker(std::string_view log_id, int64_t applied);
+  // Inside a write transaction, with PrepareChargeStatements done: gw_keys' balance and
+  // usage totals of a key after charges; one gw_charge_blocks row for `block` (`count`
+  // charges, the next seqs).
+  Status UpdateKeyTotals(std::string_view key_id, int64_t balance, int64_t requests,
+                         int64_t credits, int64_t last_micros);
+  Status InsertChargeBlock(int64_t count, std::string_view block);
   struct StagedKey {
     bool loaded = false;
     bool known = false;
@@ -177,7 +184,7 @@ class SqliteKeyStore final : public KeyStore {
   std::optional<Statement> update_key_;
   std::optional<Statement> insert_block_;
   std::optional<Statement> max_seq_;
-  std::optional<Statement> set_lane_marker_;
+  std::optional<Statement> set_log_marker_;
   KeyStoreOptions store_options_;
   // The charge log (null without one).
   std::unique_ptr<ChargeJournal> journal_;
