@@ -250,13 +250,7 @@ void BillingGateway::Commit(std::shared_ptr<KeyAccount> account, ChargeInfo char
       Release(*account, charge.cost);
       return done(std::move(appended));
     }
-    AccountState& state = account->state();
-    state.charged_requests.fetch_add(1, std::memory_order_relaxed);
-    state.charged_credits.fetch_add(charge.cost, std::memory_order_relaxed);
-    int64_t last = state.last_charge_micros.load(std::memory_order_relaxed);
-    while (last < now && !state.last_charge_micros.compare_exchange_weak(
-                             last, now, std::memory_order_relaxed, std::memory_order_relaxed)) {
-    }
+    account->state().AddUsage(1, charge.cost, now);
     done(Status::Ok());
     return MaybeMoveLane(*slot);
   }
@@ -368,11 +362,7 @@ void BillingGateway::Complete(std::vector<PendingCharge>& batch, const Status& s
   int64_t run_requests = 0, run_credits = 0, run_last = 0;
   auto flush_run = [&] {
     if (run == nullptr) return;
-    run->charged_requests.fetch_add(run_requests);
-    run->charged_credits.fetch_add(run_credits);
-    int64_t last = run->last_charge_micros.load();
-    while (last < run_last && !run->last_charge_micros.compare_exchange_weak(last, run_last)) {
-    }
+    run->AddUsage(run_requests, run_credits, run_last);
     run = nullptr;
     run_requests = run_credits = run_last = 0;
   };

@@ -69,6 +69,18 @@ struct AccountState {
   std::atomic<int64_t> charged_credits{0};
   std::atomic<int64_t> last_charge_micros{0};
   GcraLimiter limiter;
+
+  // Adds charged requests and credits to the usage totals; last_charge_micros becomes
+  // `time_micros` if that is later. Totals for display: relaxed.
+  void AddUsage(int64_t requests, int64_t credits, int64_t time_micros) {
+    charged_requests.fetch_add(requests, std::memory_order_relaxed);
+    charged_credits.fetch_add(credits, std::memory_order_relaxed);
+    int64_t last = last_charge_micros.load(std::memory_order_relaxed);
+    while (last < time_micros &&
+           !last_charge_micros.compare_exchange_weak(last, time_micros, std::memory_order_relaxed,
+                                                     std::memory_order_relaxed)) {
+    }
+  }
 };
 
 // One key as the request path sees it: immutable policy + shared mutable state.
