@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "common/chart_kind.h"
 #include "common/day.h"
 #include "common/records.h"
 #include "common/regions.h"
@@ -32,7 +33,19 @@ struct EditionRecord {
   RegionId region = 0;
   int period = 7;  // 7, 30 or 120
   Day day = 0;
-  std::vector<uint64_t> top_clip_ids;  // rank order, at most 100
+  std::vector<uint64_t> top_clip_ids;  // rank order, at most 100; empty: no chart that day
+  ChartKind kind = ChartKind::kPopular;
+  // The batch sequence (see ChartStore) of the data the edition was computed from.
+  int64_t data_seq = 0;
+  friend bool operator==(const EditionRecord&, const EditionRecord&) = default;
+};
+
+// The latest batch that changed the daily uses of (region, day).
+struct CellsVersion {
+  RegionId region = 0;
+  Day day = 0;
+  int64_t seq = 0;
+  friend bool operator==(const CellsVersion&, const CellsVersion&) = default;
 };
 
 struct StoreStats {

@@ -361,6 +361,22 @@ TEST_P(ChartStoreSuite, EditionsRoundTripAndSavingAgainReplaces) {
   EXPECT_EQ(StatsOf(*store).editions, 4);
 }
 
+TEST_P(ChartStoreSuite, EditionsAreKeptPerKindWithTheirDataSeq) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  const uint64_t big = 18446744073709551615ull;
+  std::vector<EditionRecord> first = {{R("US"), 7, 100, {3, 1}, ChartKind::kPopular, 4},
+                                      {R("US"), 7, 100, {big, 1}, ChartKind::kSurging, 4},
+                                      {R("US"), 120, 100, {}, ChartKind::kSurging, 4}};
+  ASSERT_TRUE(store->SaveEditions(first).ok());
+  // Saving the surging one again replaces it (and only it), with its new data_seq.
+  std::vector<EditionRecord> second = {{R("US"), 7, 100, {2}, ChartKind::kSurging, 9}};
+  ASSERT_TRUE(store->SaveEditions(second).ok());
+  std::vector<EditionRecord> got = AllEditions(*store);
+  EXPECT_THAT(got, ::testing::UnorderedElementsAre(first[0], second[0], first[2]));
+  EXPECT_EQ(StatsOf(*store).editions, 3);
+}
+
 TEST_P(ChartStoreSuite, DataSurvivesReopen) {
   const uint64_t big = 18446744073709551615ull;
   Batch b = SampleBatch("durable");

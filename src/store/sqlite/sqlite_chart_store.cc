@@ -1,7 +1,6 @@
 #include "store/sqlite/sqlite_chart_store.h"
 
 #include <algorithm>
-#include <charconv>
 #include <deque>
 #include <mutex>
 #include <span>
@@ -50,12 +49,20 @@ CREATE TABLE IF NOT EXISTS batches(
   cells INTEGER NOT NULL,
   videos INTEGER NOT NULL,
   source_records INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS editions(
+-- The chart history, a cache of what the engine computes (see chart_store.h). kind: 0
+-- popular, 1 surging; clip_ids: the top list's ids in rank order, 8 bytes each, little
+-- endian (empty: no chart that day); data_seq: the batch sequence the edition reflects.
+CREATE TABLE IF NOT EXISTS chart_editions(
+  kind INTEGER NOT NULL,
   region TEXT NOT NULL,
   period INTEGER NOT NULL,
   day INTEGER NOT NULL,
-  clip_ids TEXT NOT NULL,
-  PRIMARY KEY(region, period, day)) WITHOUT ROWID;
+  data_seq INTEGER NOT NULL,
+  clip_ids BLOB NOT NULL,
+  PRIMARY KEY(kind, region, period, day)) WITHOUT ROWID;
+-- Stores of earlier versions kept the popular history in `editions`, as published (never
+-- corrected by late data): a stale cache, dropped (the engine computes it again).
+DROP TABLE IF EXISTS editions;
 )sql";
 
 // 64-bit ids are stored with the same bits in SQLite's signed INTEGER.
@@ -275,8 +282,8 @@ class SqliteChartStore final : public ChartStore {
              "INSERT OR REPLACE INTO sounds(clip_id, song_id, title, author, cover, "
              "duration, commercial, promoted) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
     ST_RETURN_IF_ERROR(Prep(upsert_edition_,
-                            "INSERT OR REPLACE INTO editions(region, period, day, clip_ids) "
-                            "VALUES(?1, ?2, ?3, ?4)"));
+                            "INSERT OR REPLACE INTO chart_editions(kind, region, period, day, "
+                            "data_seq, clip_ids) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
     sqlite3* h = db_->handle();
     ST_RETURN_IF_ERROR(count_cell_segments_.Prepare(
         h, "SELECT count(*) FROM cell_segments WHERE day = ?1 AND region = ?2"));
@@ -463,14 +470,14 @@ class SqliteChartStore final : public ChartStore {
     std::string ids;
     for (const EditionRecord& e : editions) {
       ids.clear();
-      for (size_t i = 0; i < e.top_clip_ids.size(); ++i) {
-        if (i) ids += ',';
-        ids += std::to_string(e.top_clip_ids[i]);
-      }
-      upsert_edition_->Bind(1, RegionCode(e.region))
-          .Bind(2, static_cast<int64_t>(e.period))
-          .Bind(3, static_cast<int64_t>(e.day))
-          .Bind(4, std::string_view(ids));
+      for (uint64_t id : e.top_clip_ids)
+        for (int b = 0; b < 8; ++b) ids.push_back(static_cast<char>(id >> (8 * b)));
+      upsert_edition_->Bind(1, static_cast<int64_t>(KindIndex(e.kind)))
+          .Bind(2, RegionCode(e.region))
+          .Bind(3, static_cast<int64_t>(e.period))
+          .Bind(4, static_cast<int64_t>(e.day))
+          .Bind(5, e.data_seq)
+          .BindBlob(6, ids);
       ST_RETURN_IF_ERROR(upsert_edition_->Run());
     }
     return txn.Commit();
@@ -479,30 +486,30 @@ class SqliteChartStore final : public ChartStore {
   Status ForEachEdition(const std::function<Status(const EditionRecord&)>& fn) override {
     std::lock_guard lock(mu_);
     Result<Statement> stmt = db_->Prepare(
-        "SELECT region, period, day, clip_ids FROM editions ORDER BY region, period, day");
+        "SELECT kind, region, period, day, data_seq, clip_ids FROM chart_editions ORDER BY kind, "
+        "region, period, day");
     if (!stmt.ok()) return stmt.status();
     for (;;) {
       Result<bool> row = stmt->Step();
       if (!row.ok()) return row.status();
       if (!*row) return Status::Ok();
       EditionRecord e;
-      Result<RegionId> region = RegionFromDb(stmt->ColumnText(0));
+      const int64_t kind = stmt->ColumnInt(0);
+      if (kind != 0 && kind != 1) return Status::Corruption("stored edition kind is unknown");
+      e.kind = static_cast<ChartKind>(kind);
+      Result<RegionId> region = RegionFromDb(stmt->ColumnText(1));
       if (!region.ok()) return region.status();
       e.region = *region;
-      e.period = static_cast<int>(stmt->ColumnInt(1));
-      e.day = static_cast<Day>(stmt->ColumnInt(2));
-      std::string_view ids = stmt->ColumnText(3);
-      while (!ids.empty()) {
-        size_t comma = ids.find(',');
-        std::string_view item = ids.substr(0, comma);
+      e.period = static_cast<int>(stmt->ColumnInt(2));
+      e.day = static_cast<Day>(stmt->ColumnInt(3));
+      e.data_seq = stmt->ColumnInt(4);
+      const std::string_view ids = stmt->ColumnBlob(5);
+      if (ids.size() % 8 != 0) return Status::Corruption("stored edition clip ids do not decode");
+      e.top_clip_ids.reserve(ids.size() / 8);
+      for (size_t i = 0; i < ids.size(); i += 8) {
         uint64_t id = 0;
-        auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), id);
-        if (ec != std::errc() || end != item.data() + item.size()) {
-          return Status::Corruption("stored edition clip ids do not parse");
-        }
+        for (int b = 0; b < 8; ++b) id |= uint64_t{static_cast<uint8_t>(ids[i + b])} << (8 * b);
         e.top_clip_ids.push_back(id);
-        if (comma == std::string_view::npos) break;
-        ids.remove_prefix(comma + 1);
       }
       ST_RETURN_IF_ERROR(fn(e));
     }
@@ -518,7 +525,7 @@ class SqliteChartStore final : public ChartStore {
     const Query queries[] = {
         {"SELECT count(*) FROM sounds", &stats.sounds},
         {"SELECT count(*) FROM batches", &stats.batches},
-        {"SELECT count(*) FROM editions", &stats.editions},
+        {"SELECT count(*) FROM chart_editions", &stats.editions},
     };
     for (const Query& q : queries) {
       Result<Statement> stmt = db_->Prepare(q.sql);

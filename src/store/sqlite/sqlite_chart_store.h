@@ -2,9 +2,9 @@
 // contracts it keeps).
 //
 // Layout (one file, WAL mode): tables `sounds`, `cell_segments`, `video_segments`,
-// `batches` (id, applied time, record counts) and `editions` (region, period, day ->
-// rank-ordered clip ids). Regions are stored as their two-letter code; 64-bit ids are
-// stored with the same bits (ids above 2^63 read back unchanged).
+// `batches` (id, applied time, record counts) and `chart_editions` (kind, region, period,
+// day -> data_seq and the rank-ordered clip ids, 8 bytes each). Regions are stored as their
+// two-letter code; 64-bit ids are stored with the same bits (ids above 2^63 read back unchanged).
 //
 // Daily uses and videos are stored as segments: one row per (day, region) and batch whose
 // BLOB packs that batch's cells (clip ids ascending, delta-varint; varint uses) or videos
