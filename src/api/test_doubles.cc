@@ -23,8 +23,9 @@ const FakeAccount& Fake(const gateway::KeyAccount& account) {
 
 }  // namespace
 
-FakeEdition::FakeEdition(RegionId region, int period, Day day, std::vector<engine::ChartEntry> all)
-    : region_(region), period_(period), day_(day), all_(std::move(all)) {
+FakeEdition::FakeEdition(RegionId region, int period, Day day, std::vector<engine::ChartEntry> all,
+                         ChartKind kind)
+    : region_(region), period_(period), day_(day), kind_(kind), all_(std::move(all)) {
   top_.assign(all_.begin(), all_.begin() + std::min<size_t>(100, all_.size()));
 }
 
@@ -40,13 +41,21 @@ std::vector<engine::ChartEntry> FakeEdition::Search(std::string_view folded_keyw
 }
 
 void FakeChartSet::Add(std::unique_ptr<FakeEdition> edition) {
-  const auto key = std::make_pair(edition->region(), edition->period());
+  const auto key = std::make_tuple(edition->kind(), edition->region(), edition->period());
   editions_[key] = std::move(edition);
 }
 
-const engine::Edition* FakeChartSet::Find(RegionId region, int period) const {
-  auto it = editions_.find({region, period});
+const engine::Edition* FakeChartSet::Find(RegionId region, int period, ChartKind kind) const {
+  auto it = editions_.find({kind, region, period});
   return it == editions_.end() ? nullptr : it->second.get();
+}
+
+std::shared_ptr<const engine::Edition> FakeChartSet::EditionOf(RegionId region, int period,
+                                                               ChartKind kind, Day day) const {
+  const engine::Edition* edition = day == day_ ? Find(region, period, kind) : nullptr;
+  // Not owned: the set outlives what tests do with it.
+  return edition ? std::shared_ptr<const engine::Edition>(edition, [](const engine::Edition*) {})
+                 : nullptr;
 }
 
 engine::ChartEntry MakeEntry(int rank, std::string title, std::string author, Day day,

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "engine/chart_set.h"
@@ -21,7 +22,9 @@ namespace soundtrend::api::testing {
 // first min(100, size) are the top); Search scans all of them.
 class FakeEdition final : public engine::Edition {
  public:
-  FakeEdition(RegionId region, int period, Day day, std::vector<engine::ChartEntry> all);
+  FakeEdition(RegionId region, int period, Day day, std::vector<engine::ChartEntry> all,
+              ChartKind kind = ChartKind::kPopular);
+  ChartKind kind() const override { return kind_; }
   RegionId region() const override { return region_; }
   int period() const override { return period_; }
   Day day() const override { return day_; }
@@ -33,20 +36,28 @@ class FakeEdition final : public engine::Edition {
   RegionId region_;
   int period_;
   Day day_;
+  ChartKind kind_;
   std::vector<engine::ChartEntry> all_;
   std::vector<engine::ChartEntry> top_;
 };
 
+// Editions of one day only (first_day() == day()); no past editions, no details.
 class FakeChartSet final : public engine::ChartSet {
  public:
   explicit FakeChartSet(Day day) : day_(day) {}
   void Add(std::unique_ptr<FakeEdition> edition);
   Day day() const override { return day_; }
-  const engine::Edition* Find(RegionId region, int period) const override;
+  std::optional<Day> first_day() const override { return day_; }
+  const engine::Edition* Find(RegionId region, int period, ChartKind kind) const override;
+  std::shared_ptr<const engine::Edition> EditionOf(RegionId region, int period, ChartKind kind,
+                                                   Day day) const override;
+  std::optional<engine::SoundDetail> Detail(uint64_t, RegionId, int, Day) const override {
+    return std::nullopt;
+  }
 
  private:
   Day day_;
-  std::map<std::pair<RegionId, int>, std::unique_ptr<FakeEdition>> editions_;
+  std::map<std::tuple<ChartKind, RegionId, int>, std::unique_ptr<FakeEdition>> editions_;
 };
 
 // A deterministic entry: rank `rank`, clip_id 1000 + rank, song_id 5000 + rank.

@@ -45,14 +45,11 @@ class MemoryStore final : public store::ChartStore {
   }
   Status SaveEditions(std::span<const store::EditionRecord> records) override {
     ++save_calls;
-    for (const auto& r : records) editions[{r.region, r.period, r.day}] = r.top_clip_ids;
+    for (const auto& r : records) editions[{r.kind, r.region, r.period, r.day}] = r;
     return Status::Ok();
   }
   Status ForEachEdition(const std::function<Status(const store::EditionRecord&)>& fn) override {
-    for (const auto& [key, top] : editions) {
-      const auto& [region, period, day] = key;
-      ST_RETURN_IF_ERROR(fn({region, period, day, top}));
-    }
+    for (const auto& [key, record] : editions) ST_RETURN_IF_ERROR(fn(record));
     return Status::Ok();
   }
   Result<store::StoreStats> Stats() override { return store::StoreStats{}; }
@@ -60,7 +57,7 @@ class MemoryStore final : public store::ChartStore {
   std::map<uint64_t, SoundRecord> sounds;
   std::map<std::tuple<Day, RegionId, uint64_t>, int64_t> uses;
   std::vector<VideoRecord> videos;
-  std::map<std::tuple<RegionId, int, Day>, std::vector<uint64_t>> editions;
+  std::map<std::tuple<ChartKind, RegionId, int, Day>, store::EditionRecord> editions;
   int save_calls = 0;
 };
 
@@ -97,24 +94,24 @@ TEST(BuildHistoryTest, DefaultAsOfIsTheLatestClosedDayAndASecondRunSavesNothing)
   EXPECT_FALSE(summary->as_of_clamped);
   EXPECT_EQ(summary->days_computed, 9);
   EXPECT_EQ(summary->first_computed_day, kDay - 9);
-  EXPECT_EQ(summary->editions_saved, 9 * 3);
-  EXPECT_EQ(store.editions.size(), 9u * 3);
-  EXPECT_EQ(store.editions.count({kUS, 7, kDay}), 0u);
+  EXPECT_EQ(summary->editions_saved, 9 * 6);  // popular and surging
+  EXPECT_EQ(store.editions.size(), 9u * 6);
+  EXPECT_EQ(store.editions.count({ChartKind::kPopular, kUS, 7, kDay}), 0u);
   EXPECT_EQ(summary->stats.cells, 20);
   // The saved history is what a fresh engine computes.
   ChartEngine engine;
   for (const auto& [key, n] : store.uses)
     engine.AddDailyUses({std::get<2>(key), std::get<1>(key), std::get<0>(key), n});
-  std::map<std::tuple<RegionId, int, Day>, std::vector<uint64_t>> expected;
+  std::map<std::tuple<ChartKind, RegionId, int, Day>, store::EditionRecord> expected;
   for (const auto& r : engine.ComputeHistoryThrough(kDay - 1))
-    expected[{r.region, r.period, r.day}] = r.top_clip_ids;
+    expected[{r.kind, r.region, r.period, r.day}] = r;
   EXPECT_EQ(store.editions, expected);
 
   auto again = BuildHistory(store, {}, clock);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->days_computed, 0);
   EXPECT_EQ(again->editions_saved, 0);
-  EXPECT_EQ(again->editions_loaded, 27);
+  EXPECT_EQ(again->editions_loaded, 54);
   EXPECT_EQ(store.save_calls, 1);
   EXPECT_NE(FormatBuildSummary(*again).find("computed: 0 days"), std::string::npos);
 }
@@ -154,13 +151,13 @@ TEST(BuildHistoryTest, ExplicitAsOfBuildsThroughItAndALaterRunContinues) {
   auto first = BuildHistory(store, {.as_of = kDay - 5}, clock);
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->days_computed, 5);
-  EXPECT_EQ(store.editions.size(), 15u);
+  EXPECT_EQ(store.editions.size(), 30u);
   auto second = BuildHistory(store, {.as_of = kDay}, clock);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->first_computed_day, kDay - 4);
   EXPECT_EQ(second->days_computed, 5);
-  EXPECT_EQ(second->editions_saved, 15);
-  EXPECT_EQ(store.editions.size(), 30u);
+  EXPECT_EQ(second->editions_saved, 30);
+  EXPECT_EQ(store.editions.size(), 60u);
   // Before the data: nothing to do.
   auto before = BuildHistory(store, {.as_of = kDay - 100}, clock);
   ASSERT_TRUE(before.ok());

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cassert>
 #include <functional>
+#include <tuple>
 
 #include "common/text_fold.h"
 #include "engine/chunked_array.h"
 #include "engine/edition_impl.h"
+#include "engine/surging.h"
 
 namespace soundtrend::engine {
 
@@ -53,48 +55,92 @@ class DenseIndexMap {
   size_t size_ = 0;
 };
 
+// The window sums kept per region: the popular windows (P) and the double ones (2P) the
+// surging chart's previous window is derived from. Each contains the one before it.
+constexpr int kWindowCount = 6;
+constexpr std::array<int, kWindowCount> kWindows = {7, 14, 30, 60, 120, 240};
+constexpr int kMaxSpan = 240;
+constexpr int PopularWindow(int period_index) { return 2 * period_index; }
+constexpr int DoubleWindow(int period_index) { return 2 * period_index + 1; }
+
+struct HistoryEntry {
+  TopPtr top;          // null: no chart (empty)
+  int64_t seq = 0;     // data_seq it was computed from (or loaded with)
+  bool known = false;  // false: to be computed
+  bool stale = false;  // known once, invalidated since (top is the old value)
+};
+
 struct RegionState {
   RegionId id = 0;
   DenseIndexMap global_to_local;
   ChunkedArray<uint32_t> local_to_global;
   ChunkedArray<Day> first_use;
+  std::optional<Day> first_day;                   // the region's first day with uses
   std::vector<std::shared_ptr<UsesColumn>> uses;  // index: day - base day
   std::vector<std::shared_ptr<VideoColumn>> videos;
-  std::array<std::vector<int64_t>, 3> sums;  // window sums per period index, by local
-  // Per period, per block of kSumBlock locals: an upper bound of the block's sums (exact
-  // after a rebuild or a scan; only raised by additions, so still an upper bound after
-  // subtractions). Lets the top-100 selection skip blocks without reading them.
-  std::array<std::vector<int64_t>, 3> block_bound;
-  std::array<int64_t, 3> used{};  // per period: locals with a positive sum
+  std::optional<Day> state_day;  // the window sums are those of windows ending here
+  std::array<std::vector<int64_t>, kWindowCount> sums;  // by local
+  // Per popular window, per block of kSumBlock locals: an upper bound of the block's sums
+  // (exact after a rebuild or a scan; only raised by additions, so still an upper bound
+  // after subtractions). Lets the selections skip blocks without reading them.
+  std::array<std::vector<int64_t>, kWindowCount> block_bound;
+  std::array<int64_t, kWindowCount> used{};  // per window: locals with a positive sum
+  std::array<std::vector<HistoryEntry>, kSeriesCount> history;  // index: day - base day
+  // Per series: the days whose top lists a local, sorted.
+  std::array<std::unordered_map<uint32_t, std::vector<Day>>, kSeriesCount> listed_days;
+  std::vector<Day> dirty_days;  // uses changed on these days since history was computed
 
   static constexpr size_t kSumBlock = 256;
-  void AddToSum(int p, uint32_t local, int64_t delta) {
-    int64_t& sum = sums[p][local];
+  static constexpr bool Bounded(int w) { return w % 2 == 0; }
+  void AddToSum(int w, uint32_t local, int64_t delta) {
+    int64_t& sum = sums[w][local];
     const int64_t before = sum;
     sum += delta;
-    used[p] += (sum > 0) - (before > 0);
-    int64_t& bound = block_bound[p][local / kSumBlock];
-    if (sum > bound) bound = sum;
+    used[w] += (sum > 0) - (before > 0);
+    if (Bounded(w)) {
+      int64_t& bound = block_bound[w][local / kSumBlock];
+      if (sum > bound) bound = sum;
+    }
   }
-  // Recomputes the exact bounds and counts of period p from the sums.
-  void RecountPeriod(int p) {
-    const std::vector<int64_t>& values = sums[p];
+  // Recomputes the exact bounds and counts of window w from the sums.
+  void RecountWindow(int w) {
+    const std::vector<int64_t>& values = sums[w];
     int64_t positive = 0;
-    for (size_t b = 0; b < block_bound[p].size(); ++b) {
+    if (!Bounded(w)) {
+      for (int64_t v : values) positive += v > 0;
+      used[w] = positive;
+      return;
+    }
+    for (size_t b = 0; b < block_bound[w].size(); ++b) {
       const size_t end = std::min(values.size(), (b + 1) * kSumBlock);
       int64_t max_value = 0;
       for (size_t i = b * kSumBlock; i < end; ++i) {
         max_value = std::max(max_value, values[i]);
         positive += values[i] > 0;
       }
-      block_bound[p][b] = max_value;
+      block_bound[w][b] = max_value;
     }
-    used[p] = positive;
+    used[w] = positive;
+  }
+  HistoryEntry* Entry(int series, Day day, Day base) {
+    auto& h = history[series];
+    const int64_t i = static_cast<int64_t>(day) - base;
+    return i >= 0 && i < static_cast<int64_t>(h.size()) ? &h[i] : nullptr;
+  }
+  HistoryEntry& MutableEntry(int series, Day day, Day base) {
+    auto& h = history[series];
+    const size_t i = static_cast<size_t>(day - base);
+    if (h.size() <= i) h.resize(i + 1);
+    return h[i];
   }
 };
 
 }  // namespace internal
 
+using internal::HistoryEntry;
+using internal::kSeriesCount;
+using internal::kWindowCount;
+using internal::kWindows;
 using internal::RegionState;
 using internal::SoundInfo;
 using internal::SoundPtr;
@@ -105,17 +151,22 @@ using internal::VideoColumn;
 
 struct ChartEngine::SoundTable {
   ChunkedArray<SoundPtr> table;
+  // Published indexes, brought up to date by SnapshotIndexes.
+  std::shared_ptr<const internal::ClipIndex> clips = std::make_shared<internal::ClipIndex>();
+  std::vector<uint32_t> pending_clips;  // globals added since
+  ChunkedArray<std::shared_ptr<const internal::RegionLocals>> region_locals;
+  std::vector<std::tuple<uint32_t, RegionId, uint32_t>> pending_locals;  // (global, region, local)
 };
 
 namespace {
 
-// Steps of one day beyond which the window sums are rebuilt from the columns instead.
+// Steps of one day beyond which a region's window sums are rebuilt from the columns.
 constexpr Day kMaxIncrementalSteps = 25;
-constexpr size_t kTopSize = 100;
+constexpr size_t kTopSize = internal::kTopSize;
 
 template <typename Column>
-const Column* ColumnAt(const std::vector<std::shared_ptr<Column>>& columns, std::optional<Day> base,
-                       Day day) {
+Column* ColumnAt(const std::vector<std::shared_ptr<Column>>& columns, std::optional<Day> base,
+                 Day day) {
   if (!base || day < *base) return nullptr;
   const size_t index = static_cast<size_t>(day - *base);
   return index < columns.size() ? columns[index].get() : nullptr;
@@ -131,7 +182,6 @@ ChartEngine::ChartEngine() : sounds_(std::make_unique<SoundTable>()) {
     state->first_use.set_fill(internal::kNeverUsed);
     regions_.push_back(std::move(state));
   }
-  history_.resize(kRegionCount * kPeriodCount);
 }
 
 ChartEngine::~ChartEngine() = default;
@@ -144,6 +194,8 @@ uint32_t ChartEngine::GlobalIndex(uint64_t clip_id) {
   auto record = std::make_shared<SoundRecord>();
   record->clip_id = clip_id;
   sounds_->table.PushBack(std::make_shared<SoundInfo>(SoundInfo{std::move(record), "", ""}));
+  sounds_->region_locals.PushBack(nullptr);
+  sounds_->pending_clips.push_back(it->second);
   return it->second;
 }
 
@@ -154,10 +206,12 @@ uint32_t ChartEngine::LocalIndex(RegionState& region, uint32_t global) {
   region.global_to_local.Insert(global, local);
   region.local_to_global.PushBack(global);
   region.first_use.PushBack(internal::kNeverUsed);
-  for (int p = 0; p < kPeriodCount; ++p) {
-    region.sums[p].push_back(0);
-    if (local % RegionState::kSumBlock == 0) region.block_bound[p].push_back(0);
+  for (int w = 0; w < kWindowCount; ++w) {
+    region.sums[w].push_back(0);
+    if (RegionState::Bounded(w) && local % RegionState::kSumBlock == 0)
+      region.block_bound[w].push_back(0);
   }
+  sounds_->pending_locals.emplace_back(global, region.id, local);
   ++region_sound_count_;
   return local;
 }
@@ -171,6 +225,8 @@ void ChartEngine::EnsureDay(Day day) {
     for (auto& region : regions_) {
       if (!region->uses.empty()) region->uses.insert(region->uses.begin(), extra, nullptr);
       if (!region->videos.empty()) region->videos.insert(region->videos.begin(), extra, nullptr);
+      for (auto& h : region->history)
+        if (!h.empty()) h.insert(h.begin(), extra, HistoryEntry{});
     }
     base_day_ = day;
     day_count_ += extra;
@@ -190,6 +246,12 @@ UsesColumn& ChartEngine::MutableUses(RegionState& region, Day day) {
     column = std::make_shared<UsesColumn>(*column);
   }
   return *column;
+}
+
+void ChartEngine::MarkDirty(RegionState& region, Day day) {
+  if (!history_through_ || day > *history_through_) return;
+  if (region.dirty_days.empty() || region.dirty_days.back() != day)
+    region.dirty_days.push_back(day);
 }
 
 void ChartEngine::AddSound(const SoundRecord& sound) {
@@ -212,15 +274,109 @@ void ChartEngine::AddDailyUses(const DailyUses& uses) {
   }
   column.cells.push_back({local, amount});
   if (uses.day < region.first_use[local]) region.first_use.Set(local, uses.day);
+  if (!region.first_day || uses.day < *region.first_day) region.first_day = uses.day;
   if (!first_use_day_ || uses.day < *first_use_day_) first_use_day_ = uses.day;
   if (!last_use_day_ || uses.day > *last_use_day_) last_use_day_ = uses.day;
-  if (state_day_) {
-    for (int p = 0; p < kPeriodCount; ++p) {
-      if (uses.day <= *state_day_ && uses.day > *state_day_ - kPeriods[p])
-        region.AddToSum(p, local, amount);
+  if (region.state_day) {
+    for (int w = 0; w < kWindowCount; ++w) {
+      if (uses.day <= *region.state_day && uses.day > *region.state_day - kWindows[w])
+        region.AddToSum(w, local, amount);
     }
   }
+  MarkDirty(region, uses.day);
   ++data_version_;
+}
+
+void ChartEngine::ReplaceDailyUses(RegionId region_id, Day day, std::span<const DailyUses> uses) {
+  if (region_id >= kRegionCount) return;
+  RegionState& region = *regions_[region_id];
+  NormalizeColumns();
+  auto next = std::make_shared<UsesColumn>();
+  next->cells.reserve(uses.size());
+  for (const DailyUses& u : uses) {
+    if (u.uses <= 0) continue;
+    next->cells.push_back({LocalIndex(region, GlobalIndex(u.clip_id)),
+                           static_cast<uint32_t>(std::min<int64_t>(u.uses, UINT32_MAX))});
+  }
+  next->normalized = false;
+  next->Normalize();
+  const UsesColumn* old = ColumnAt(region.uses, base_day_, day);
+  static const UsesColumn kEmpty;
+  if (old == nullptr) old = &kEmpty;
+  // Walk both (sorted by local): the window sums take the differences; first uses move.
+  bool lost_a_first_use = false;
+  auto apply = [&](uint32_t local, int64_t before, int64_t after) {
+    if (before == after) return;
+    if (region.state_day) {
+      for (int w = 0; w < kWindowCount; ++w) {
+        if (day <= *region.state_day && day > *region.state_day - kWindows[w])
+          region.AddToSum(w, local, after - before);
+      }
+    }
+    if (after > 0 && day < region.first_use[local]) region.first_use.Set(local, day);
+    if (after == 0 && region.first_use[local] == day) lost_a_first_use = true;
+  };
+  size_t i = 0, j = 0;
+  while (i < old->cells.size() || j < next->cells.size()) {
+    if (j == next->cells.size() ||
+        (i < old->cells.size() && old->cells[i].local < next->cells[j].local)) {
+      apply(old->cells[i].local, old->cells[i].uses, 0);
+      ++i;
+    } else if (i == old->cells.size() || next->cells[j].local < old->cells[i].local) {
+      apply(next->cells[j].local, 0, next->cells[j].uses);
+      ++j;
+    } else {
+      apply(old->cells[i].local, old->cells[i].uses, next->cells[j].uses);
+      ++i;
+      ++j;
+    }
+  }
+  const bool was_empty = old->cells.empty();
+  if (next->cells.empty() && was_empty) return;
+  EnsureDay(day);
+  if (region.uses.size() < static_cast<size_t>(day_count_)) region.uses.resize(day_count_);
+  std::shared_ptr<UsesColumn>& slot = region.uses[static_cast<size_t>(day - *base_day_)];
+  const bool now_empty = next->cells.empty();
+  slot = now_empty ? nullptr : std::move(next);
+  if (lost_a_first_use) {
+    // Rare (a store's data only grows): a sound's first use moved later; look it up again.
+    for (uint32_t local = 0; local < region.local_to_global.size(); ++local) {
+      if (region.first_use[local] != day) continue;
+      Day first = internal::kNeverUsed;
+      for (size_t k = 0; k < region.uses.size() && first == internal::kNeverUsed; ++k) {
+        if (region.uses[k] && region.uses[k]->Find(local) > 0) first = *base_day_ + k;
+      }
+      region.first_use.Set(local, first);
+    }
+  }
+  if (!now_empty) {
+    if (!region.first_day || day < *region.first_day) region.first_day = day;
+    if (!first_use_day_ || day < *first_use_day_) first_use_day_ = day;
+    if (!last_use_day_ || day > *last_use_day_) last_use_day_ = day;
+  } else {
+    UpdateUseBounds(region);
+  }
+  MarkDirty(region, day);
+  ++data_version_;
+}
+
+void ChartEngine::UpdateUseBounds(RegionState& region) {
+  auto first_in = [&](const RegionState& r) -> std::optional<Day> {
+    for (size_t k = 0; k < r.uses.size(); ++k)
+      if (r.uses[k]) return *base_day_ + static_cast<Day>(k);
+    return std::nullopt;
+  };
+  region.first_day = first_in(region);
+  first_use_day_.reset();
+  last_use_day_.reset();
+  for (const auto& r : regions_) {
+    for (size_t k = 0; k < r->uses.size(); ++k) {
+      if (!r->uses[k]) continue;
+      const Day d = *base_day_ + static_cast<Day>(k);
+      if (!first_use_day_ || d < *first_use_day_) first_use_day_ = d;
+      if (!last_use_day_ || d > *last_use_day_) last_use_day_ = d;
+    }
+  }
 }
 
 void ChartEngine::AddVideo(const VideoRecord& video) {
@@ -240,6 +396,24 @@ void ChartEngine::AddVideo(const VideoRecord& video) {
     dirty_columns_.push_back({video.region, video.day});
   }
   column->cells.push_back({local, video.video_id, video.views, video.cover});
+  ++data_version_;
+}
+
+void ChartEngine::ReplaceVideos(RegionId region_id, Day day, std::span<const VideoRecord> videos) {
+  if (region_id >= kRegionCount) return;
+  RegionState& region = *regions_[region_id];
+  NormalizeColumns();
+  auto next = std::make_shared<VideoColumn>();
+  for (const VideoRecord& v : videos)
+    next->cells.push_back(
+        {LocalIndex(region, GlobalIndex(v.clip_id)), v.video_id, v.views, v.cover});
+  next->normalized = false;
+  next->Normalize();
+  if (next->cells.empty() && ColumnAt(region.videos, base_day_, day) == nullptr) return;
+  EnsureDay(day);
+  if (region.videos.size() < static_cast<size_t>(day_count_)) region.videos.resize(day_count_);
+  region.videos[static_cast<size_t>(day - *base_day_)] =
+      next->cells.empty() ? nullptr : std::move(next);
   ++data_version_;
 }
 
@@ -267,66 +441,107 @@ void ChartEngine::NormalizeColumns() {
   dirty_columns_.clear();
 }
 
-void ChartEngine::RebuildState(Day day) {
+void ChartEngine::ResolveDirty() {
   for (auto& region_ptr : regions_) {
     RegionState& region = *region_ptr;
-    // The windows are nested (7 in 30 in 120): each period starts from the previous one's
-    // sums and adds only its older days, so every column is read once.
-    for (int p = 0; p < kPeriodCount; ++p) {
-      std::vector<int64_t>& sums = region.sums[p];
-      if (p == 0) {
-        std::fill(sums.begin(), sums.end(), 0);
-      } else {
-        sums = region.sums[p - 1];
-      }
-      const Day newest = p == 0 ? day : day - kPeriods[p - 1];
-      for (Day d = day - kPeriods[p] + 1; d <= newest; ++d) {
-        if (const UsesColumn* column = ColumnAt(region.uses, base_day_, d)) {
-          for (const UseCell& c : column->cells) sums[c.local] += c.uses;
+    if (region.dirty_days.empty()) continue;
+    std::sort(region.dirty_days.begin(), region.dirty_days.end());
+    region.dirty_days.erase(std::unique(region.dirty_days.begin(), region.dirty_days.end()),
+                            region.dirty_days.end());
+    for (int s = 0; s < kSeriesCount; ++s) {
+      const int span = internal::SeriesSpan(s);
+      Day covered_through = INT32_MIN;  // days up to here are already invalidated
+      for (Day x : region.dirty_days) {
+        for (Day d = std::max(x, covered_through + 1); d <= x + span - 1; ++d) {
+          HistoryEntry* entry = region.Entry(s, d, *base_day_);
+          if (entry == nullptr) break;
+          if (entry->known) {
+            entry->known = false;
+            entry->stale = true;
+          }
         }
+        covered_through = std::max(covered_through, x + span - 1);
       }
-      region.RecountPeriod(p);
     }
+    region.dirty_days.clear();
   }
-  state_day_ = day;
 }
 
-void ChartEngine::PositionState(Day day) {
-  if (!state_day_ || *state_day_ > day || day - *state_day_ > kMaxIncrementalSteps) {
-    RebuildState(day);
-    return;
-  }
-  for (Day d = *state_day_ + 1; d <= day; ++d) {
-    for (auto& region_ptr : regions_) {
-      RegionState& region = *region_ptr;
-      const UsesColumn* added = ColumnAt(region.uses, base_day_, d);
-      for (int p = 0; p < kPeriodCount; ++p) {
-        if (added)
-          for (const UseCell& c : added->cells) region.AddToSum(p, c.local, c.uses);
-        if (const UsesColumn* removed = ColumnAt(region.uses, base_day_, d - kPeriods[p])) {
-          for (const UseCell& c : removed->cells) region.AddToSum(p, c.local, -int64_t{c.uses});
+void ChartEngine::InvalidateHistory(std::span<const store::CellsVersion> keys) {
+  if (!base_day_) return;
+  for (const store::CellsVersion& key : keys) {
+    if (key.region >= kRegionCount) continue;
+    RegionState& region = *regions_[key.region];
+    for (int s = 0; s < kSeriesCount; ++s) {
+      const int span = internal::SeriesSpan(s);
+      for (Day d = key.day; d <= key.day + span - 1; ++d) {
+        HistoryEntry* entry = region.Entry(s, d, *base_day_);
+        if (entry == nullptr) break;
+        if (entry->known && entry->seq < key.seq) {
+          entry->known = false;
+          entry->stale = true;
         }
       }
     }
   }
-  state_day_ = day;
+}
+
+void ChartEngine::RebuildState(RegionState& region, Day day) {
+  // The windows are nested (7 in 14 in 30 ... in 240): each starts from the previous one's
+  // sums and adds only its older days, so every column is read once.
+  for (int w = 0; w < kWindowCount; ++w) {
+    std::vector<int64_t>& sums = region.sums[w];
+    if (w == 0) {
+      std::fill(sums.begin(), sums.end(), 0);
+    } else {
+      sums = region.sums[w - 1];
+    }
+    const Day newest = w == 0 ? day : day - kWindows[w - 1];
+    for (Day d = day - kWindows[w] + 1; d <= newest; ++d) {
+      if (const UsesColumn* column = ColumnAt(region.uses, base_day_, d)) {
+        for (const UseCell& c : column->cells) sums[c.local] += c.uses;
+      }
+    }
+    region.RecountWindow(w);
+  }
+  region.state_day = day;
+}
+
+void ChartEngine::PositionState(RegionState& region, Day day) {
+  if (!region.state_day || *region.state_day > day ||
+      day - *region.state_day > kMaxIncrementalSteps) {
+    RebuildState(region, day);
+    return;
+  }
+  for (Day d = *region.state_day + 1; d <= day; ++d) {
+    const UsesColumn* added = ColumnAt(region.uses, base_day_, d);
+    for (int w = 0; w < kWindowCount; ++w) {
+      if (added)
+        for (const UseCell& c : added->cells) region.AddToSum(w, c.local, c.uses);
+      if (const UsesColumn* removed = ColumnAt(region.uses, base_day_, d - kWindows[w])) {
+        for (const UseCell& c : removed->cells) region.AddToSum(w, c.local, -int64_t{c.uses});
+      }
+    }
+  }
+  region.state_day = day;
 }
 
 ChartEngine::Selection ChartEngine::SelectTop(RegionState& region, int period_index, Day day) {
   Selection selection;
-  const std::vector<int64_t>& sums = region.sums[period_index];
+  const int w = internal::PopularWindow(period_index);
+  const std::vector<int64_t>& sums = region.sums[w];
   const size_t count = sums.size();
   const int64_t* values = sums.data();
   // Pass 1: the 100th largest usage (a min-heap of the largest seen), block by block. A
   // block whose bound cannot enter the heap is skipped unread, which after the first blocks
   // is almost every block; a block that is read gets its exact maximum as its new bound.
   constexpr size_t kBlock = RegionState::kSumBlock;
-  std::vector<int64_t>& block_bound = region.block_bound[period_index];
+  std::vector<int64_t>& block_bound = region.block_bound[w];
   const size_t block_count = block_bound.size();
   std::vector<int64_t> heap;
   heap.reserve(kTopSize);
   int64_t entry = 0;  // a value enters the heap when it is larger than this
-  const size_t ranked = static_cast<size_t>(region.used[period_index]);
+  const size_t ranked = static_cast<size_t>(region.used[w]);
   for (size_t b = 0; b < block_count; ++b) {
     if (block_bound[b] <= entry) continue;
     const size_t begin = b * kBlock;
@@ -368,47 +583,79 @@ ChartEngine::Selection ChartEngine::SelectTop(RegionState& region, int period_in
   const size_t n = std::min(kTopSize, candidates.size());
   std::partial_sort(candidates.begin(), candidates.begin() + n, candidates.end());
   selection.locals.reserve(n);
-  selection.usage.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    selection.locals.push_back(candidates[i].local);
-    selection.usage.push_back(candidates[i].usage);
-  }
+  for (size_t i = 0; i < n; ++i) selection.locals.push_back(candidates[i].local);
   return selection;
 }
 
-bool ChartEngine::RecordTop(RegionId region, int period_index, Day day,
-                            std::vector<uint32_t> locals) {
-  History& history = history_[region * kPeriodCount + period_index];
-  auto existing = history.tops.find(day);
-  if (existing == history.tops.end()) {
-    if (locals.empty()) return false;
-  } else {
-    if (existing->second == locals) return false;
-    for (uint32_t local : existing->second) {
-      auto& days = history.listed_days[local];
-      days.erase(std::remove(days.begin(), days.end(), day), days.end());
-      if (days.empty()) history.listed_days.erase(local);
+ChartEngine::Selection ChartEngine::SelectSurging(RegionState& region, int period_index, Day) {
+  Selection selection;
+  const int w = internal::PopularWindow(period_index);
+  const std::vector<int64_t>& window = region.sums[w];
+  const std::vector<int64_t>& doubled = region.sums[internal::DoubleWindow(period_index)];
+  std::vector<int64_t>& block_bound = region.block_bound[w];
+  constexpr size_t kBlock = RegionState::kSumBlock;
+  const size_t count = window.size();
+  // Every sound with u >= 50 (blocks whose bound is below are skipped unread), eligible when
+  // it at least doubled against the previous window.
+  std::vector<SurgingKey> eligible;
+  for (size_t b = 0; b < block_bound.size(); ++b) {
+    if (block_bound[b] < kSurgingMinUses) continue;
+    const size_t end = std::min(count, (b + 1) * kBlock);
+    int64_t max_value = 0;
+    for (size_t i = b * kBlock; i < end; ++i) {
+      const int64_t u = window[i];
+      max_value = std::max(max_value, u);
+      if (u < kSurgingMinUses) continue;
+      const int64_t p = doubled[i] - u;
+      if (!SurgingEligible(u, p)) continue;
+      const uint32_t local = static_cast<uint32_t>(i);
+      eligible.push_back({u, p, clip_ids_[region.local_to_global[local]], local});
     }
+    block_bound[b] = max_value;
+  }
+  selection.ranked_count = eligible.size();
+  const size_t n = std::min(kTopSize, eligible.size());
+  std::partial_sort(eligible.begin(), eligible.begin() + n, eligible.end());
+  selection.locals.reserve(n);
+  for (size_t i = 0; i < n; ++i) selection.locals.push_back(eligible[i].local);
+  return selection;
+}
+
+bool ChartEngine::RecordTop(RegionState& region, int series, Day day,
+                            std::vector<uint32_t> locals) {
+  HistoryEntry& entry = region.MutableEntry(series, day, *base_day_);
+  static const internal::TopList kNone;
+  const internal::TopList& before = entry.top ? *entry.top : kNone;
+  if (before == locals) return false;
+  auto& listed = region.listed_days[series];
+  for (uint32_t local : before) {
+    auto& days = listed[local];
+    days.erase(std::remove(days.begin(), days.end(), day), days.end());
+    if (days.empty()) listed.erase(local);
   }
   for (uint32_t local : locals) {
-    auto& days = history.listed_days[local];
+    auto& days = listed[local];
     days.insert(std::upper_bound(days.begin(), days.end(), day), day);
   }
-  history.tops[day] = std::move(locals);
+  entry.top =
+      locals.empty() ? nullptr : std::make_shared<const internal::TopList>(std::move(locals));
   return true;
 }
 
-store::EditionRecord ChartEngine::ToRecord(RegionId region, int period_index, Day day) const {
+store::EditionRecord ChartEngine::ToRecord(const RegionState& region, int series, Day day) const {
   store::EditionRecord record;
-  record.region = region;
-  record.period = kPeriods[period_index];
+  record.kind = internal::SeriesKind(series);
+  record.region = region.id;
+  record.period = internal::SeriesPeriod(series);
   record.day = day;
-  const History& history = history_[region * kPeriodCount + period_index];
-  auto it = history.tops.find(day);
-  if (it != history.tops.end()) {
-    const RegionState& state = *regions_[region];
-    for (uint32_t local : it->second)
-      record.top_clip_ids.push_back(clip_ids_[state.local_to_global[local]]);
+  const auto& h = region.history[series];
+  const size_t i = static_cast<size_t>(day - *base_day_);
+  if (i < h.size()) {
+    record.data_seq = h[i].seq;
+    if (h[i].top) {
+      for (uint32_t local : *h[i].top)
+        record.top_clip_ids.push_back(clip_ids_[region.local_to_global[local]]);
+    }
   }
   return record;
 }
@@ -417,98 +664,188 @@ void ChartEngine::LoadEdition(const store::EditionRecord& edition) {
   const auto period_index = PeriodIndex(edition.period);
   if (!period_index || edition.region >= kRegionCount) return;
   RegionState& region = *regions_[edition.region];
+  const int series = internal::SeriesIndex(edition.kind, *period_index);
   std::vector<uint32_t> locals;
   for (uint64_t clip : edition.top_clip_ids) {
     if (locals.size() == kTopSize) break;
     locals.push_back(LocalIndex(region, GlobalIndex(clip)));
   }
-  RecordTop(edition.region, *period_index, edition.day, std::move(locals));
+  EnsureDay(edition.day);
+  RecordTop(region, series, edition.day, std::move(locals));
+  HistoryEntry& entry = region.MutableEntry(series, edition.day, *base_day_);
+  entry.known = true;
+  entry.stale = false;
+  entry.seq = edition.data_seq;
   if (!history_through_ || edition.day > *history_through_) history_through_ = edition.day;
   ++data_version_;
 }
 
-std::vector<store::EditionRecord> ChartEngine::ComputeHistoryThrough(Day day) {
+ChartEngine::Selection ChartEngine::ComputeEdition(RegionState& region, int series, Day day,
+                                                   std::vector<store::EditionRecord>& records,
+                                                   HistoryStats* stats) {
+  const int period_index = series % 3;
+  Selection selection = internal::SeriesKind(series) == ChartKind::kPopular
+                            ? SelectTop(region, period_index, day)
+                            : SelectSurging(region, period_index, day);
+  const HistoryEntry before = region.MutableEntry(series, day, *base_day_);
+  const bool changed = RecordTop(region, series, day, selection.locals);
+  HistoryEntry& entry = region.MutableEntry(series, day, *base_day_);
+  entry.known = true;
+  entry.stale = false;
+  // A known edition computed again (Publish recomputes its day) keeps its record unless it
+  // changed.
+  const bool was_known = before.known;
+  if (was_known && !changed) return selection;
+  entry.seq = data_seq_;
+  if (stats) {
+    if (before.stale) {
+      ++stats->recomputed;
+      stats->changed += changed;
+      if (!stats->first_recomputed || day < *stats->first_recomputed) stats->first_recomputed = day;
+      if (!stats->last_recomputed || day > *stats->last_recomputed) stats->last_recomputed = day;
+    } else if (!was_known) {
+      ++stats->computed;
+    } else {
+      ++stats->recomputed;  // differed from its record without a known cause
+      ++stats->changed;
+    }
+  }
+  records.push_back(ToRecord(region, series, day));
+  return selection;
+}
+
+std::vector<store::EditionRecord> ChartEngine::ComputeHistoryThrough(Day day, HistoryStats* stats) {
   std::vector<store::EditionRecord> records;
   NormalizeColumns();
+  ResolveDirty();
   if (!first_use_day_) return records;
-  Day start = *first_use_day_;
-  if (history_through_) start = std::max(start, *history_through_ + 1);
-  for (Day d = start; d <= day; ++d) {
-    PositionState(d);
-    for (auto& region : regions_) {
-      for (int p = 0; p < kPeriodCount; ++p) {
-        Selection selection = SelectTop(*region, p, d);
-        if (RecordTop(region->id, p, d, std::move(selection.locals)))
-          records.push_back(ToRecord(region->id, p, d));
+  for (Day d = *first_use_day_; d <= day; ++d) {
+    for (auto& region_ptr : regions_) {
+      RegionState& region = *region_ptr;
+      if (!region.first_day || d < *region.first_day) continue;
+      bool needed = false;
+      for (int s = 0; s < kSeriesCount && !needed; ++s) {
+        const HistoryEntry* entry = region.Entry(s, d, *base_day_);
+        needed = entry == nullptr || !entry->known;
+      }
+      if (!needed) continue;
+      PositionState(region, d);
+      for (int s = 0; s < kSeriesCount; ++s) {
+        const HistoryEntry* entry = region.Entry(s, d, *base_day_);
+        if (entry == nullptr || !entry->known) ComputeEdition(region, s, d, records, stats);
       }
     }
   }
-  if (day >= start && (!history_through_ || day > *history_through_)) history_through_ = day;
+  if (day >= *first_use_day_ && (!history_through_ || day > *history_through_))
+    history_through_ = day;
   return records;
 }
 
-std::shared_ptr<const ChartSet> ChartEngine::Publish(
-    Day day, std::vector<store::EditionRecord>* new_editions) {
-  NormalizeColumns();
-  auto chart_set = std::make_shared<internal::ChartSetImpl>(day);
-  if (!first_use_day_ || day < *first_use_day_) return chart_set;
-  std::vector<store::EditionRecord> history = ComputeHistoryThrough(day - 1);
-  if (new_editions) {
-    new_editions->insert(new_editions->end(), std::make_move_iterator(history.begin()),
-                         std::make_move_iterator(history.end()));
+void ChartEngine::SnapshotIndexes() {
+  SoundTable& t = *sounds_;
+  if (!t.pending_clips.empty()) {
+    std::vector<std::pair<uint64_t, uint32_t>> added;
+    added.reserve(t.pending_clips.size());
+    for (uint32_t global : t.pending_clips) added.push_back({clip_ids_[global], global});
+    std::sort(added.begin(), added.end());
+    auto next = std::make_shared<internal::ClipIndex>();
+    next->entries.resize(t.clips->entries.size() + added.size());
+    std::merge(t.clips->entries.begin(), t.clips->entries.end(), added.begin(), added.end(),
+               next->entries.begin());
+    t.clips = std::move(next);
+    t.pending_clips.clear();
   }
-  PositionState(day);
-  auto sounds = std::make_shared<const internal::SoundsSnapshot>(sounds_->table.TakeSnapshot());
+  if (!t.pending_locals.empty()) {
+    std::sort(t.pending_locals.begin(), t.pending_locals.end());
+    for (size_t i = 0; i < t.pending_locals.size();) {
+      const uint32_t global = std::get<0>(t.pending_locals[i]);
+      auto next = std::make_shared<internal::RegionLocals>();
+      if (const auto& old = t.region_locals[global]) *next = *old;
+      for (; i < t.pending_locals.size() && std::get<0>(t.pending_locals[i]) == global; ++i)
+        next->push_back({std::get<1>(t.pending_locals[i]), std::get<2>(t.pending_locals[i])});
+      std::sort(next->begin(), next->end(),
+                [](const internal::RegionLocal& a, const internal::RegionLocal& b) {
+                  return a.region < b.region;
+                });
+      t.region_locals.Set(global, std::move(next));
+    }
+    t.pending_locals.clear();
+  }
+}
+
+std::shared_ptr<const ChartSet> ChartEngine::Publish(
+    Day day, std::vector<store::EditionRecord>* new_editions, HistoryStats* stats) {
+  NormalizeColumns();
+  std::vector<store::EditionRecord> records = ComputeHistoryThrough(day - 1, stats);
+  SnapshotIndexes();
+  internal::ChartSetData data;
+  data.day = day;
+  data.first_day = first_use_day_;
+  data.sounds = std::make_shared<const internal::SoundsSnapshot>(sounds_->table.TakeSnapshot());
+  data.clips = sounds_->clips;
+  data.region_locals = sounds_->region_locals.TakeSnapshot();
+  std::array<std::array<Selection, kSeriesCount>, kRegionCount> selections;
+  const bool any_data = first_use_day_ && day >= *first_use_day_;
   for (auto& region_ptr : regions_) {
     RegionState& region = *region_ptr;
-    std::shared_ptr<const internal::RegionSnapshot> snapshot;
-    for (int p = 0; p < kPeriodCount; ++p) {
-      Selection selection = SelectTop(region, p, day);
-      if (RecordTop(region.id, p, day, selection.locals) && new_editions)
-        new_editions->push_back(ToRecord(region.id, p, day));
-      if (selection.locals.empty()) continue;
-      if (!snapshot) {
-        auto s = std::make_shared<internal::RegionSnapshot>();
-        s->region = region.id;
-        s->day = day;
-        for (int i = 0; i < internal::kMaxPeriod; ++i) {
-          const Day d = day - internal::kMaxPeriod + 1 + i;
-          if (base_day_ && d >= *base_day_) {
-            const size_t index = static_cast<size_t>(d - *base_day_);
-            if (index < region.uses.size()) s->uses[i] = region.uses[index];
-            if (index < region.videos.size()) s->videos[i] = region.videos[index];
-          }
-        }
-        s->local_to_global = region.local_to_global.TakeSnapshot();
-        s->first_use = region.first_use.TakeSnapshot();
-        snapshot = std::move(s);
-      }
-      internal::EditionInput input;
-      input.region = snapshot;
-      input.sounds = sounds;
-      input.period = kPeriods[p];
-      input.top_locals = std::move(selection.locals);
-      input.top_usage = std::move(selection.usage);
-      input.ranked_count = selection.ranked_count;
-      const History& history = history_[region.id * kPeriodCount + p];
-      auto previous = history.tops.find(day - kPeriods[p]);
-      if (previous != history.tops.end()) {
-        for (size_t i = 0; i < previous->second.size(); ++i)
-          input.previous_ranks.push_back({previous->second[i], static_cast<int32_t>(i + 1)});
-        std::sort(input.previous_ranks.begin(), input.previous_ranks.end());
-      }
-      for (const auto& [local, days] : history.listed_days) {
-        const auto count = std::upper_bound(days.begin(), days.end(), day) - days.begin();
-        if (count > 0) input.listings.push_back({local, static_cast<int32_t>(count), days.front()});
-      }
-      std::sort(input.listings.begin(), input.listings.end(),
-                [](const internal::ListingInfo& a, const internal::ListingInfo& b) {
-                  return a.local < b.local;
-                });
-      chart_set->Set(region.id, p, std::make_unique<internal::EditionImpl>(std::move(input)));
+    if (!region.first_day) continue;
+    if (any_data && day >= *region.first_day) {
+      PositionState(region, day);
+      for (int s = 0; s < kSeriesCount; ++s)
+        selections[region.id][s] = ComputeEdition(region, s, day, records, stats);
     }
+    auto snapshot = std::make_shared<internal::RegionData>();
+    snapshot->region = region.id;
+    snapshot->base_day = *base_day_;
+    snapshot->uses.assign(region.uses.begin(), region.uses.end());
+    snapshot->videos.assign(region.videos.begin(), region.videos.end());
+    snapshot->local_to_global = region.local_to_global.TakeSnapshot();
+    snapshot->first_use = region.first_use.TakeSnapshot();
+    for (int s = 0; s < kSeriesCount; ++s) {
+      const auto& h = region.history[s];
+      const size_t n = std::min(h.size(), static_cast<size_t>(std::max(0, day - *base_day_ + 1)));
+      snapshot->history[s].reserve(n);
+      for (size_t i = 0; i < n; ++i) snapshot->history[s].push_back(h[i].top);
+    }
+    data.regions[region.id] = std::move(snapshot);
   }
-  if (!history_through_ || day > *history_through_) history_through_ = day;
+  auto chart_set = std::make_shared<internal::ChartSetImpl>(std::move(data));
+  if (any_data) {
+    for (auto& region_ptr : regions_) {
+      RegionState& region = *region_ptr;
+      if (!region.first_day || day < *region.first_day) continue;
+      for (int s = 0; s < kSeriesCount; ++s) {
+        Selection& selection = selections[region.id][s];
+        if (selection.locals.empty()) continue;
+        internal::EditionInput input;
+        input.region = chart_set->region_data(region.id);
+        input.sounds = chart_set->sounds();
+        input.kind = internal::SeriesKind(s);
+        input.period = internal::SeriesPeriod(s);
+        input.day = day;
+        input.ranked_count = selection.ranked_count;
+        std::vector<internal::ListingInfo> listings;
+        listings.reserve(selection.locals.size());
+        for (uint32_t local : selection.locals) {
+          const std::vector<Day>& days = region.listed_days[s].at(local);
+          const auto count = std::upper_bound(days.begin(), days.end(), day) - days.begin();
+          listings.push_back({local, static_cast<int32_t>(count), days.front()});
+        }
+        std::sort(listings.begin(), listings.end(),
+                  [](const internal::ListingInfo& a, const internal::ListingInfo& b) {
+                    return a.local < b.local;
+                  });
+        input.listings = std::move(listings);
+        input.top_locals = std::move(selection.locals);
+        chart_set->Set(s, region.id, std::make_unique<internal::EditionImpl>(std::move(input)));
+      }
+    }
+    if (!history_through_ || day > *history_through_) history_through_ = day;
+  }
+  if (new_editions) {
+    new_editions->insert(new_editions->end(), std::make_move_iterator(records.begin()),
+                         std::make_move_iterator(records.end()));
+  }
   return chart_set;
 }
 

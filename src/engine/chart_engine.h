@@ -1,42 +1,53 @@
-// ChartEngine: computes the SPEC §4 chart editions from usage data, in memory.
+// ChartEngine: computes the SPEC §4 and §8 chart editions from usage data, in memory.
 //
-// Inputs are the same deltas the chart store receives (sounds, daily uses, videos) plus the
-// published chart history (store::EditionRecord). Outputs are immutable ChartSets (every
-// edition of one day, see chart_set.h) and the EditionRecords the store must persist.
+// Inputs are the same deltas the chart store receives (sounds, daily uses, videos), whole
+// (day, region) replacements read back from the store, plus the chart history saved earlier
+// (store::EditionRecord, a cache). Outputs are immutable ChartSets (every edition of one
+// day and the data to answer for any earlier day, see chart_set.h) and the EditionRecords
+// the store should save.
 //
-// Rules implemented (SPEC §4), with the interpretations this file decides:
-// - Edition (region, P, D): window [D-P+1, D]; usage_count = uses in the window; rank by
-//   usage desc, then uses on day D desc, then clip_id asc; only sounds with >= 1 use are
-//   ranked; the chart is the top 100.
-// - Editions exist for every day from the first day with uses ("data begins") on. Editions
-//   of past days are computed (top 100 only) because the fields below depend on them.
-// - Movement compares with the edition of day D-P of the same region and period; a sound
-//   not on its top 100 (or no such edition) is new: type 4, no rank_diff.
-// - on_list_times = number of editions of this region+period with day <= D whose top 100
-//   lists the sound (today's included); 0 for a search hit never listed.
-// - new_to_top_100 = the sound is on no top 100 of this region+period with day < D-P+1
-//   (editions inside the current window, today's included, do not count).
+// Rules implemented (SPEC §4, §8), with the interpretations this file decides:
+// - Popular edition (region, P, D): window [D-P+1, D]; usage_count = uses in the window;
+//   rank by usage desc, then uses on day D desc, then clip_id asc; only sounds with >= 1 use
+//   are ranked; the chart is the top 100.
+// - Surging edition (region, P, D): u = uses in [D-P+1, D], p = uses in [D-2P+1, D-P];
+//   eligible when u >= 50 and u + 10 >= 2 (p + 10); ranked by growth (u + 10) / (p + 10)
+//   desc (exact), then u desc, then clip_id asc; the chart is the first 100 eligible.
+// - Editions exist for every day from the first day with uses ("data begins") on; those of
+//   past days (top 100 only, the "history") are computed because movement, on_list_times,
+//   new_to_top_100 and the §7 history fields depend on them. Each kind has its own history.
+// - Movement compares with the edition of day D-P of the same kind, region and period; a
+//   sound not on its top 100 (or no such edition) is new: type 4, no rank_diff.
+// - on_list_times = number of editions of this kind+region+period with day <= D whose top
+//   100 lists the sound (today's included); 0 for a search hit never listed.
+// - new_to_top_100 = the sound is on no top 100 of this kind+region+period with day <
+//   D-P+1 (editions inside the current window, today's included, do not count).
 // - Trend: see trend.h (P=120 buckets are stamped with their LAST day, as chart_set.h says).
 //   "First use" is the sound's first day with uses in the region over all data.
 // - Related: up to 4 distinct videos of the sound in the region during the window, most
 //   viewed first, ties to the smaller video_id.
 // - Sounds with uses but no catalog record are ranked with a placeholder record (clip_id
 //   set, song_id 0, empty title/author) until their record arrives.
-// - Published history wins over recomputation for past days: a loaded EditionRecord is
-//   kept as it is. Publish(D) always recomputes day D itself from the data; when that
-//   differs from (or is missing in) the history, the history is updated and the record is
-//   returned for saving.
-// - A day up to which history is known (the latest day of any loaded or computed edition)
-//   counts as complete: a region+period without a record for such a day had no chart.
+//
+// History is always what a computation from scratch on the data held gives (SPEC §4 "Late
+// data and corrections"). When uses arrive for (or replace) day X of a region whose
+// history is computed, exactly the editions whose data span holds X are recomputed at the
+// next ComputeHistoryThrough / Publish: popular (P) days X..X+P-1, surging (P) days
+// X..X+2P-1 (later editions' movement, on_list_times and new_to_top_100 are derived from
+// the recomputed top lists when an edition is built, so they follow). Loaded records are a
+// cache: each carries the data_seq of the data it was computed from, and
+// InvalidateHistory drops those that data stored since then affects; a day with no record
+// is computed.
 //
 // Uses for the same (clip, region, day) add up; a later sound record replaces the earlier;
 // videos are kept per (region, clip, day), the 4 most viewed (a repeated video_id keeps its
 // largest views).
 //
 // Performance: sounds get dense indices per region; each (region, day) is an immutable
-// column of (sound, uses) cells; window sums per region and period are kept and slid by
-// one day (add day D, subtract day D-P), so publishing D+1 after D costs two columns per
-// chart plus a scan for the top 100; far jumps rebuild the sums from the columns.
+// column of (sound, uses) cells; window sums per region over 7, 14, 30, 60, 120 and 240 days
+// (the popular windows and, for surging, the double ones: p = sum(2P) - sum(P)) are kept and
+// slid by one day, per region, so publishing D+1 after D costs a few columns per chart plus
+// a scan for the top 100; far jumps rebuild a region's sums from its columns.
 //
 // Thread-safety: a ChartEngine is used by one thread at a time (callers serialize). The
 // ChartSets it returns are immutable, share nothing mutable with the engine and may be read
@@ -48,6 +59,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -77,6 +89,14 @@ struct EngineStats {
   std::optional<Day> history_through;
 };
 
+// What a ComputeHistoryThrough or Publish did to the history (added up over calls).
+struct HistoryStats {
+  int64_t computed = 0;    // editions computed for the first time (no record before)
+  int64_t recomputed = 0;  // editions computed again because their data changed
+  int64_t changed = 0;     // recomputed editions whose top list differs from before
+  std::optional<Day> first_recomputed, last_recomputed;  // days of the recomputed ones
+};
+
 class ChartEngine {
  public:
   ChartEngine();
@@ -89,17 +109,33 @@ class ChartEngine {
   void AddDailyUses(const DailyUses& uses);
   void AddVideo(const VideoRecord& video);
   void AddBatch(const Batch& batch);
-  // Published history, e.g. from ChartStore::ForEachEdition at start-up. Replaces an
-  // edition of the same (region, period, day). Ignores periods other than 7/30/120.
+  // Replaces every use of (region, day) with `uses` (each with that region and day, uses
+  // > 0, a clip at most once), e.g. the cells the store holds for that key now.
+  void ReplaceDailyUses(RegionId region, Day day, std::span<const DailyUses> uses);
+  // Replaces every video of (region, day) with `videos` (each with that region and day).
+  void ReplaceVideos(RegionId region, Day day, std::span<const VideoRecord> videos);
+
+  // Saved history, e.g. from ChartStore::ForEachEdition at start-up: taken as the edition
+  // its data_seq gives (see InvalidateHistory). Replaces an edition of the same key.
+  // Ignores periods other than 7/30/120.
   void LoadEdition(const store::EditionRecord& edition);
+  // The data of `key` (region, day) changed up to batch `seq`: every edition of the region
+  // whose span holds that day and whose data_seq is older is computed again.
+  void InvalidateHistory(std::span<const store::CellsVersion> keys);
+  // The data_seq of the editions computed from now on (the store's batch sequence the
+  // engine's data reflects). Default 0.
+  void set_data_seq(int64_t seq) { data_seq_ = seq; }
+  int64_t data_seq() const { return data_seq_; }
 
-  // Computes the history (top 100 of every region x period) of every day from data begin
-  // through `day` that has none yet; returns the new records to persist.
-  std::vector<store::EditionRecord> ComputeHistoryThrough(Day day);
+  // Computes every edition (top 100 of every kind x region x period) of every day from data
+  // begin through `day` that is missing or affected by changed data; returns their records
+  // to save (new ones and recomputed ones, changed or not, all with data_seq()).
+  std::vector<store::EditionRecord> ComputeHistoryThrough(Day day, HistoryStats* stats = nullptr);
 
-  // The ChartSet of `day` (history before it is computed first). Records new or changed
-  // history (including day `day` itself) are appended to `new_editions` when non-null.
-  std::shared_ptr<const ChartSet> Publish(Day day, std::vector<store::EditionRecord>* new_editions);
+  // The ChartSet of `day` (the history before it is computed first). Records of editions
+  // computed (including day `day`'s own) are appended to `new_editions` when non-null.
+  std::shared_ptr<const ChartSet> Publish(Day day, std::vector<store::EditionRecord>* new_editions,
+                                          HistoryStats* stats = nullptr);
 
   // Increases with every data delta or loaded edition; lets a publisher notice changes.
   uint64_t data_version() const { return data_version_; }
@@ -108,27 +144,33 @@ class ChartEngine {
   EngineStats Stats() const;
 
  private:
-  static constexpr int kPeriodCount = 3;
-  static constexpr int kMaxPeriod = 120;
+  struct Selection {
+    std::vector<uint32_t> locals;  // rank order, at most 100
+    size_t ranked_count = 0;
+  };
 
   uint32_t GlobalIndex(uint64_t clip_id);
   uint32_t LocalIndex(internal::RegionState& region, uint32_t global);
   void EnsureDay(Day day);
   internal::UsesColumn& MutableUses(internal::RegionState& region, Day day);
   void NormalizeColumns();
-  void PositionState(Day day);
-  void RebuildState(Day day);
-  struct Selection {
-    std::vector<uint32_t> locals;  // rank order, at most 100
-    std::vector<int64_t> usage;
-    size_t ranked_count = 0;
-  };
-  // Also tightens the region's block bounds (see RegionState).
+  void MarkDirty(internal::RegionState& region, Day day);
+  void ResolveDirty();
+  void UpdateUseBounds(internal::RegionState& region);
+  void PositionState(internal::RegionState& region, Day day);
+  void RebuildState(internal::RegionState& region, Day day);
+  // Require the region positioned at `day`. Also tighten the region's block bounds.
   Selection SelectTop(internal::RegionState& region, int period_index, Day day);
-  // Records `locals` as the top of (region, period_index, day), replacing any earlier one.
-  // Returns true when the history changed.
-  bool RecordTop(RegionId region, int period_index, Day day, std::vector<uint32_t> locals);
-  store::EditionRecord ToRecord(RegionId region, int period_index, Day day) const;
+  Selection SelectSurging(internal::RegionState& region, int period_index, Day day);
+  // Computes the edition (region, series, day) (the region positioned at `day`), records it
+  // in the history and appends its record.
+  Selection ComputeEdition(internal::RegionState& region, int series, Day day,
+                           std::vector<store::EditionRecord>& records, HistoryStats* stats);
+  // Records `locals` as the top of (region, series, day); true when it differs from the
+  // previous top (none counts as empty).
+  bool RecordTop(internal::RegionState& region, int series, Day day, std::vector<uint32_t> locals);
+  store::EditionRecord ToRecord(const internal::RegionState& region, int series, Day day) const;
+  void SnapshotIndexes();
 
   // Catalog.
   std::unordered_map<uint64_t, uint32_t> clip_to_global_;
@@ -136,25 +178,15 @@ class ChartEngine {
   struct SoundTable;
   std::unique_ptr<SoundTable> sounds_;
 
-  // Per region data and state.
+  // Per region data, window state and history.
   std::vector<std::unique_ptr<internal::RegionState>> regions_;
-  std::optional<Day> base_day_;  // day of column index 0 (same for every region)
+  std::optional<Day> base_day_;  // day of index 0 of every per-day vector (same for all)
   int day_count_ = 0;            // columns per region
   std::optional<Day> first_use_day_, last_use_day_;
   std::vector<std::pair<RegionId, Day>> dirty_columns_;
   int64_t region_sound_count_ = 0;
-
-  // Incremental window sums: valid for windows ending at state_day_.
-  std::optional<Day> state_day_;
-
-  // History per (region, period).
-  struct History {
-    std::map<Day, std::vector<uint32_t>> tops;                   // locals in rank order
-    std::unordered_map<uint32_t, std::vector<Day>> listed_days;  // sorted
-  };
-  std::vector<History> history_;  // index region * 3 + period index
   std::optional<Day> history_through_;
-
+  int64_t data_seq_ = 0;
   uint64_t data_version_ = 0;
 };
 

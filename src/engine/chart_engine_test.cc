@@ -407,8 +407,8 @@ TEST(ChartEngineTest, HistoryRecordsCoverEveryDayAndReloadGivesTheSameCharts) {
   }
   std::vector<store::EditionRecord> records;
   auto set = engine.Publish(kDay, &records);
-  // Every day since data begins (kDay-39), 3 periods, 2 regions.
-  EXPECT_EQ(records.size(), 40u * 3 * 2);
+  // Every day since data begins (kDay-39), 3 periods, 2 kinds, 2 regions.
+  EXPECT_EQ(records.size(), 40u * 3 * 2 * 2);
   for (const auto& r : records) EXPECT_LE(r.top_clip_ids.size(), 100u);
   // A new engine with the same data and the saved history publishes the same charts
   // without recomputing history.
@@ -437,12 +437,13 @@ TEST(ChartEngineTest, HistoryRecordsCoverEveryDayAndReloadGivesTheSameCharts) {
   }
 }
 
-TEST(ChartEngineTest, LoadedHistoryIsKeptAsPublished) {
+TEST(ChartEngineTest, LoadedHistoryIsACacheUntilInvalidated) {
   ChartEngine engine;
   Use(engine, 1, kDay - 7, 5);
   Use(engine, 1, kDay, 5);
   Use(engine, 2, kDay - 7, 9);
-  // The published edition of kDay-7 said: 1 then 2 (e.g. data arrived late since).
+  // Saved records (data_seq 0) say kDay-7 was 1 then 2 and the next days had no chart:
+  // computed before data arrived. Loaded and not invalidated, they are taken as they are.
   engine.LoadEdition({kUS, 7, kDay - 7, {1, 2}});
   for (Day d = kDay - 6; d < kDay; ++d) engine.LoadEdition({kUS, 7, d, {}});
   auto set = engine.Publish(kDay, nullptr);
@@ -450,6 +451,30 @@ TEST(ChartEngineTest, LoadedHistoryIsKeptAsPublished) {
   ASSERT_EQ(Clips(top), (std::vector<uint64_t>{1}));
   EXPECT_EQ(top[0].rank_diff_type, 2);
   EXPECT_EQ(top[0].on_list_times, 2);
+  // The store says kDay-7's uses changed at seq 1, after the records were computed: every
+  // edition whose span holds kDay-7 is computed again from the data.
+  const store::CellsVersion changed{kUS, kDay - 7, 1};
+  engine.InvalidateHistory(std::span(&changed, 1));
+  engine.set_data_seq(1);
+  std::vector<store::EditionRecord> records;
+  HistoryStats stats;
+  auto fixed = engine.Publish(kDay, &records, &stats);
+  const auto& again = MustFind(*fixed, kUS, 7).top();
+  ASSERT_EQ(Clips(again), (std::vector<uint64_t>{1}));
+  EXPECT_EQ(again[0].rank_diff_type, 1);  // rank 2 on kDay-7 (9 > 5)
+  EXPECT_EQ(again[0].rank_diff, 1);
+  EXPECT_EQ(again[0].on_list_times, 8);  // kDay-7..kDay
+  // Every edition (all seq 0) whose span holds kDay-7: popular 7 on kDay-7..kDay-1, and
+  // popular 30/120 and surging 7/30/120 on kDay-7..kDay.
+  EXPECT_EQ(stats.recomputed, 7 + 5 * 8);
+  EXPECT_EQ(stats.changed, 7);  // only the loaded (wrong) ones differ
+  for (const auto& r : records) EXPECT_EQ(r.data_seq, 1);
+  // Records older than the change are invalidated; as new as the change, they are kept.
+  const store::CellsVersion same{kUS, kDay - 7, 1};
+  engine.InvalidateHistory(std::span(&same, 1));
+  HistoryStats none;
+  engine.Publish(kDay, nullptr, &none);
+  EXPECT_EQ(none.recomputed, 0);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// Internal to the engine: the data an edition is built from and the immutable
-// Edition/ChartSet implementations. Not for other modules (they use chart_set.h).
+// Internal to the engine: the immutable data editions are built from (daily columns and
+// the chart history of a region, frozen at publication) and the Edition / ChartSet
+// implementations. Not for other modules (they use chart_set.h).
 #pragma once
 
 #include <array>
@@ -7,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,24 @@ namespace soundtrend::engine::internal {
 
 constexpr int kMaxPeriod = 120;
 constexpr Day kNeverUsed = INT32_MAX;
+constexpr size_t kTopSize = 100;
+
+// A series is the history of one chart kind and period of a region: index kind * 3 +
+// period index (popular 7, 30, 120, then surging 7, 30, 120).
+constexpr int kSeriesCount = 6;
+constexpr int SeriesIndex(ChartKind kind, int period_index) {
+  return KindIndex(kind) * 3 + period_index;
+}
+constexpr ChartKind SeriesKind(int series) {
+  return series < 3 ? ChartKind::kPopular : ChartKind::kSurging;
+}
+constexpr int SeriesPeriod(int series) { return kPeriods[series % 3]; }
+// Days of data an edition reads, ending on its day: P (popular) or 2P (surging: the window
+// and the one before it).
+constexpr int SeriesSpan(int series) {
+  return SeriesKind(series) == ChartKind::kPopular ? SeriesPeriod(series)
+                                                   : 2 * SeriesPeriod(series);
+}
 
 struct SoundInfo {
   std::shared_ptr<const SoundRecord> record;  // never null
@@ -57,18 +77,40 @@ struct VideoColumn {
   void Normalize();
 };
 
-// Everything an edition of one region needs from the engine, frozen at publication.
-struct RegionSnapshot {
+// A top list: locals in rank order, at most 100.
+using TopList = std::vector<uint32_t>;
+using TopPtr = std::shared_ptr<const TopList>;
+
+// Everything editions of one region read, for every day, frozen at publication.
+struct RegionData {
   RegionId region = 0;
-  Day day = 0;
-  // [i] holds day (day - kMaxPeriod + 1 + i); null when there is no data that day.
-  std::array<std::shared_ptr<const UsesColumn>, kMaxPeriod> uses;
-  std::array<std::shared_ptr<const VideoColumn>, kMaxPeriod> videos;
+  Day base_day = 0;                                     // the day of index 0 of every vector below
+  std::vector<std::shared_ptr<const UsesColumn>> uses;  // null: no uses that day
+  std::vector<std::shared_ptr<const VideoColumn>> videos;
   ChunkedArray<uint32_t>::Snapshot local_to_global;
-  ChunkedArray<Day>::Snapshot first_use;
+  ChunkedArray<Day>::Snapshot first_use;  // by local, over all data; kNeverUsed if none
+  std::array<std::vector<TopPtr>, kSeriesCount> history;  // null: no chart that day
+
+  const UsesColumn* Uses(Day day) const {
+    const int64_t i = static_cast<int64_t>(day) - base_day;
+    return i >= 0 && i < static_cast<int64_t>(uses.size()) ? uses[i].get() : nullptr;
+  }
+  const VideoColumn* Videos(Day day) const {
+    const int64_t i = static_cast<int64_t>(day) - base_day;
+    return i >= 0 && i < static_cast<int64_t>(videos.size()) ? videos[i].get() : nullptr;
+  }
+  const TopList* Top(int series, Day day) const {
+    const auto& h = history[series];
+    const int64_t i = static_cast<int64_t>(day) - base_day;
+    return i >= 0 && i < static_cast<int64_t>(h.size()) ? h[i].get() : nullptr;
+  }
+  // The uses of each of `locals` (sorted ascending) on each of the `days` days from
+  // `first`: out[k * days + d]. Each column is walked forward once.
+  void GatherUses(const std::vector<uint32_t>& sorted_locals, Day first, int days,
+                  std::vector<int64_t>& out) const;
 };
 
-// A sound's listing history in one region+period, as of the edition's day.
+// A sound's listing history in one series, as of an edition's day.
 struct ListingInfo {
   uint32_t local;
   int32_t count;  // editions with day <= D that listed it
@@ -76,46 +118,62 @@ struct ListingInfo {
 };
 
 struct EditionInput {
-  std::shared_ptr<const RegionSnapshot> region;
+  std::shared_ptr<const RegionData> region;
   std::shared_ptr<const SoundsSnapshot> sounds;
+  ChartKind kind = ChartKind::kPopular;
   int period = 7;
+  Day day = 0;
   std::vector<uint32_t> top_locals;  // rank order, at most 100
-  std::vector<int64_t> top_usage;
-  size_t ranked_count = 0;
-  std::vector<std::pair<uint32_t, int32_t>> previous_ranks;  // (local, rank) of D-P, by local
-  std::vector<ListingInfo> listings;                         // by local
+  // Known when the engine selected the chart; otherwise computed with the full ranking.
+  std::optional<size_t> ranked_count;
+  // The listings of the top locals, sorted by local (the engine's index); nullopt: derived
+  // from the history.
+  std::optional<std::vector<ListingInfo>> listings;
 };
 
 class EditionImpl final : public Edition {
  public:
   explicit EditionImpl(EditionInput input);
 
+  ChartKind kind() const override { return in_.kind; }
   RegionId region() const override { return in_.region->region; }
   int period() const override { return in_.period; }
-  Day day() const override { return in_.region->day; }
+  Day day() const override { return in_.day; }
   const std::vector<ChartEntry>& top() const override { return top_; }
-  size_t ranked_count() const override { return in_.ranked_count; }
+  size_t ranked_count() const override;
   std::vector<ChartEntry> Search(std::string_view folded_keyword) const override;
   void PrepareSearch() const override;
   bool search_prepared() const override { return full_ready_.load(std::memory_order_acquire); }
   // Times this edition built its full ranking (0 or 1; for tests).
   int full_ranking_builds() const { return full_builds_.load(std::memory_order_relaxed); }
 
+  const RegionData& data() const { return *in_.region; }
+  // The rank of `local` in the full ranking; 0 when it is not ranked.
+  int32_t RankOf(uint32_t local) const;
+  // The entry of `local` as a search hit at `rank` (0: not ranked: usage 0, no trend).
+  ChartEntry EntryOf(uint32_t local, int32_t rank) const;
+
  private:
-  // `window_uses`: the sound's uses on each day of the window (period elements), or null to
-  // look them up in the columns.
-  ChartEntry BuildEntry(uint32_t local, int32_t rank, int64_t usage,
-                        const int64_t* window_uses = nullptr) const;
+  // `window_uses`: the sound's uses on each day of the span (SeriesSpan days, oldest
+  // first), or null to look them up in the columns.
+  ChartEntry BuildEntry(uint32_t local, int32_t rank, const int64_t* span_uses) const;
   void ComputeFullRanking() const;
+  void ComputeListings() const;
+  const ListingInfo* ListingOf(uint32_t local) const;
 
   EditionInput in_;
+  int series_ = 0;
+  int span_ = 0;
+  std::vector<std::pair<uint32_t, int32_t>> previous_ranks_;  // (local, rank) of D-P, by local
   std::vector<ChartEntry> top_;
-  // The full ranking, computed by PrepareSearch (at publication) or else on first search.
+  // Every listed sound's listing (from the history), built on first need.
+  mutable std::once_flag listings_once_;
+  mutable std::vector<ListingInfo> all_listings_;  // by local
+  // The full ranking, computed by PrepareSearch (at publication) or else on first need.
   mutable std::once_flag full_once_;
   mutable std::atomic<bool> full_ready_{false};
   mutable std::atomic<int> full_builds_{0};
   mutable std::vector<uint32_t> full_order_;  // locals in rank order
-  mutable std::vector<int64_t> full_usage_;
   // The folded titles and authors in rank order, as one text scanned by Search: record i is
   // text_[record_start_[i], record_start_[i + 1]) = title '\0' author '\0'; the title is
   // title_size_[i] bytes.
@@ -124,19 +182,57 @@ class EditionImpl final : public Edition {
   mutable std::vector<uint32_t> title_size_;
 };
 
-class ChartSetImpl final : public ChartSet {
- public:
-  explicit ChartSetImpl(Day day) : day_(day) {}
-  Day day() const override { return day_; }
-  const Edition* Find(RegionId region, int period) const override;
-  void Set(RegionId region, int period_index, std::unique_ptr<EditionImpl> edition);
-
- private:
-  Day day_;
-  std::array<std::unique_ptr<EditionImpl>, kRegionCount * 3> editions_;
+// clip_id -> global index, sorted by clip id (immutable once published).
+struct ClipIndex {
+  std::vector<std::pair<uint64_t, uint32_t>> entries;
+  std::optional<uint32_t> Find(uint64_t clip_id) const;
 };
 
-// Rank order: usage desc, then uses on the day desc, then clip_id asc.
+// A sound's dense index in each region where it has one.
+struct RegionLocal {
+  RegionId region;
+  uint32_t local;
+};
+using RegionLocals = std::vector<RegionLocal>;  // sorted by region
+
+struct ChartSetData {
+  Day day = 0;
+  std::optional<Day> first_day;
+  std::shared_ptr<const SoundsSnapshot> sounds;
+  std::shared_ptr<const ClipIndex> clips;
+  // By global index; null: no region yet.
+  ChunkedArray<std::shared_ptr<const RegionLocals>>::Snapshot region_locals;
+  std::array<std::shared_ptr<const RegionData>, kRegionCount> regions;
+};
+
+class ChartSetImpl final : public ChartSet, public std::enable_shared_from_this<ChartSetImpl> {
+ public:
+  explicit ChartSetImpl(ChartSetData data) : data_(std::move(data)) {}
+  Day day() const override { return data_.day; }
+  std::optional<Day> first_day() const override { return data_.first_day; }
+  const Edition* Find(RegionId region, int period, ChartKind kind) const override;
+  std::shared_ptr<const Edition> EditionOf(RegionId region, int period, ChartKind kind,
+                                           Day day) const override;
+  std::optional<SoundDetail> Detail(uint64_t clip_id, RegionId region, int period,
+                                    Day day) const override;
+
+  void Set(int series, RegionId region, std::unique_ptr<EditionImpl> edition);
+  const std::shared_ptr<const RegionData>& region_data(RegionId region) const {
+    return data_.regions[region];
+  }
+  const std::shared_ptr<const SoundsSnapshot>& sounds() const { return data_.sounds; }
+
+ private:
+  // The edition of `day` (published or built now), also when it has no entry; null when
+  // the region has no data at all.
+  std::shared_ptr<const EditionImpl> AnyEditionOf(RegionId region, int period_index, ChartKind kind,
+                                                  Day day) const;
+
+  ChartSetData data_;
+  std::array<std::unique_ptr<EditionImpl>, kRegionCount * kSeriesCount> editions_;
+};
+
+// Popular order: usage desc, then uses on the day desc, then clip_id asc.
 struct RankKey {
   int64_t usage;
   int64_t today;

@@ -42,7 +42,7 @@ TEST(PublisherTest, PublishesWhenADayClosesOrDataArrives) {
   EXPECT_EQ(first->charts->day(), kDay - 1);
   ASSERT_NE(first->charts->Find(kUS, 7), nullptr);
   EXPECT_EQ(first->charts->Find(kUS, 7)->top().size(), 1u);
-  EXPECT_EQ(first->new_editions.size(), 3u);   // kDay-1, 3 periods
+  EXPECT_EQ(first->new_editions.size(), 6u);   // kDay-1, 3 periods x 2 kinds
   EXPECT_FALSE(publisher.Poll().has_value());  // nothing new
 
   clock.AdvanceSeconds(3600);  // 02:00: kDay closes
@@ -50,7 +50,7 @@ TEST(PublisherTest, PublishesWhenADayClosesOrDataArrives) {
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->charts->day(), kDay);
   EXPECT_EQ(second->charts->Find(kUS, 7)->top()[0].sound->clip_id, 2u);
-  EXPECT_EQ(second->new_editions.size(), 3u);
+  EXPECT_EQ(second->new_editions.size(), 6u);
   EXPECT_FALSE(publisher.Poll().has_value());
 
   Batch late;
