@@ -5,13 +5,23 @@
 namespace soundtrend::http {
 
 void Router::Add(std::string method, std::string path, Handler handler, RouteOptions options) {
+  AddRoute(std::move(method), std::move(path), false, std::move(handler), options);
+}
+
+void Router::AddPrefix(std::string method, std::string prefix, Handler handler,
+                       RouteOptions options) {
+  AddRoute(std::move(method), std::move(prefix), true, std::move(handler), options);
+}
+
+void Router::AddRoute(std::string method, std::string path, bool prefix, Handler handler,
+                      RouteOptions options) {
   max_body_limit_ = std::max(max_body_limit_, options.body_limit);
   PathEntry* entry = nullptr;
   for (auto& e : entries_)
-    if (e.path == path) entry = &e;
+    if (e.path == path && e.prefix == prefix) entry = &e;
   if (entry == nullptr) {
-    entries_.push_back(PathEntry{path, {}, {}});
-    paths_.push_back(path);
+    entries_.push_back(PathEntry{path, prefix, {}, {}});
+    paths_.push_back(prefix ? path + "*" : path);
     entry = &entries_.back();
   }
   const size_t index = static_cast<size_t>(entry - entries_.data());
@@ -23,7 +33,7 @@ void Router::Add(std::string method, std::string path, Handler handler, RouteOpt
     }
   }
   entry->routes.push_back(
-      Route{std::move(path), std::move(method), std::move(handler), options, index});
+      Route{std::move(path), std::move(method), std::move(handler), options, index, prefix});
   entry->allow.clear();
   for (const auto& r : entry->routes) {
     if (!entry->allow.empty()) entry->allow += ", ";
@@ -32,9 +42,16 @@ void Router::Add(std::string method, std::string path, Handler handler, RouteOpt
 }
 
 const Router::PathEntry* Router::FindPath(std::string_view path) const {
-  for (const auto& e : entries_)
-    if (e.path == path) return &e;
-  return nullptr;
+  const PathEntry* best_prefix = nullptr;
+  for (const auto& e : entries_) {
+    if (!e.prefix) {
+      if (e.path == path) return &e;
+    } else if (path.starts_with(e.path) &&
+               (best_prefix == nullptr || e.path.size() > best_prefix->path.size())) {
+      best_prefix = &e;
+    }
+  }
+  return best_prefix;
 }
 
 Router::Match Router::Find(std::string_view method, std::string_view path) const {

@@ -1,5 +1,8 @@
-// Exact-path routing: path -> (method -> handler). Built before the server starts and
-// immutable afterwards, so lookups from every event loop need no lock.
+// Routing: path -> (method -> handler), by exact path or by path prefix. Built before the
+// server starts and immutable afterwards, so lookups from every event loop need no lock.
+//
+// A path is matched by its exact route first; when it has none, by the longest prefix
+// route it starts with (AddPrefix), e.g. "/dashboard/" for "/dashboard/assets/app.js".
 #pragma once
 
 #include <cstddef>
@@ -25,7 +28,8 @@ class Router {
     std::string method;
     Handler handler;
     RouteOptions options;
-    size_t index = 0;  // dense index of the path, for per-route metrics
+    size_t index = 0;     // dense index of the path, for per-route metrics
+    bool prefix = false;  // a prefix route (AddPrefix): `path` is the prefix
   };
 
   enum class MatchKind { kFound, kNotFound, kMethodNotAllowed };
@@ -40,6 +44,12 @@ class Router {
   // Registers `handler` for `method` on the exact `path`. Registering the same method and
   // path twice replaces the handler. Not thread-safe: call before the server starts.
   void Add(std::string method, std::string path, Handler handler, RouteOptions options = {});
+  // Registers `handler` for `method` on every path that starts with `prefix` and has no
+  // exact route (the longest matching prefix wins). `prefix` must start and end with '/'
+  // ("/dashboard/"); the handler sees the whole path. Its metrics label is `prefix` + "*".
+  // Same replacement rule and thread-safety as Add.
+  void AddPrefix(std::string method, std::string prefix, Handler handler,
+                 RouteOptions options = {});
 
   // Thread-safe (const).
   Match Find(std::string_view method, std::string_view path) const;
@@ -51,15 +61,19 @@ class Router {
   // applies while it reads a header, before the route is known.
   size_t max_body_limit() const { return max_body_limit_; }
 
-  // Distinct registered paths, in registration order; index = path_index.
+  // Distinct registered paths (prefixes as "PREFIX*"), in registration order;
+  // index = path_index.
   const std::vector<std::string>& paths() const { return paths_; }
 
  private:
   struct PathEntry {
     std::string path;
+    bool prefix = false;
     std::vector<Route> routes;
     std::string allow;  // "GET, POST"
   };
+  void AddRoute(std::string method, std::string path, bool prefix, Handler handler,
+                RouteOptions options);
   const PathEntry* FindPath(std::string_view path) const;
   std::vector<PathEntry> entries_;
   std::vector<std::string> paths_;

@@ -68,5 +68,54 @@ TEST(RouterTest, AddingTheSameRouteTwiceReplacesIt) {
   EXPECT_EQ(m.allow, "");
 }
 
+TEST(RouterTest, PrefixRouteMatchesPathsUnderItAndExactRoutesWin) {
+  int hit = 0;
+  Router router;
+  router.AddPrefix("GET", "/dashboard/", Tagged(&hit, 1));
+  router.Add("GET", "/dashboard/api/session", Tagged(&hit, 2));
+  router.AddPrefix("GET", "/dashboard/api/", Tagged(&hit, 3));
+  auto m = router.Find("GET", "/dashboard/assets/index-abc.js");
+  ASSERT_EQ(m.kind, Router::MatchKind::kFound);
+  m.route->handler(Request{}, nullptr);
+  EXPECT_EQ(hit, 1);
+  EXPECT_TRUE(m.route->prefix);
+  EXPECT_EQ(router.Find("GET", "/dashboard/").path_index, m.path_index);
+  m = router.Find("GET", "/dashboard/api/session");
+  m.route->handler(Request{}, nullptr);
+  EXPECT_EQ(hit, 2);
+  m = router.Find("GET", "/dashboard/api/nope");  // the longest prefix wins
+  m.route->handler(Request{}, nullptr);
+  EXPECT_EQ(hit, 3);
+  // Not under the prefix: "/dashboard" itself, another case, a sibling.
+  EXPECT_EQ(router.Find("GET", "/dashboard").kind, Router::MatchKind::kNotFound);
+  EXPECT_EQ(router.Find("GET", "/Dashboard/x").kind, Router::MatchKind::kNotFound);
+  EXPECT_EQ(router.Find("GET", "/dashboards/x").kind, Router::MatchKind::kNotFound);
+  EXPECT_EQ(router.paths(), (std::vector<std::string>{"/dashboard/*", "/dashboard/api/session",
+                                                      "/dashboard/api/*"}));
+}
+
+TEST(RouterTest, PrefixRouteWithWrongMethodListsItsMethods) {
+  Router router;
+  router.AddPrefix("GET", "/static/", [](const Request&, Respond) {});
+  router.AddPrefix("POST", "/static/", [](const Request&, Respond) {});
+  auto m = router.Find("DELETE", "/static/a/b");
+  EXPECT_EQ(m.kind, Router::MatchKind::kMethodNotAllowed);
+  EXPECT_EQ(m.allow, "GET, POST");
+  EXPECT_EQ(m.path_index, 0u);
+  EXPECT_EQ(router.paths().size(), 1u);
+}
+
+TEST(RouterTest, ExactAndPrefixRoutesOfTheSameStringAreDistinct) {
+  int hit = 0;
+  Router router;
+  router.Add("GET", "/p/", Tagged(&hit, 1));
+  router.AddPrefix("GET", "/p/", Tagged(&hit, 2));
+  router.Find("GET", "/p/").route->handler(Request{}, nullptr);
+  EXPECT_EQ(hit, 1);
+  router.Find("GET", "/p/x").route->handler(Request{}, nullptr);
+  EXPECT_EQ(hit, 2);
+  EXPECT_EQ(router.paths().size(), 2u);
+}
+
 }  // namespace
 }  // namespace soundtrend::http
