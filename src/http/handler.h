@@ -19,7 +19,9 @@ struct Request {
   std::string_view query;   // raw query string without '?', still percent-encoded
   std::string_view body;
   std::string_view request_id;  // uuid, also sent back as X-Request-Id
-  int64_t received_nanos = 0;   // monotonic time the request was read
+  // The TCP peer's address ("127.0.0.1", "::1"); empty when unknown.
+  std::string_view remote_address;
+  int64_t received_nanos = 0;  // monotonic time the request was read
   // Header value by case-insensitive name; empty when absent.
   std::function<std::string_view(std::string_view)> header;
   // Optional (may be null): an empty string that keeps the capacity of the connection's

@@ -35,16 +35,20 @@ void AppendResponseHead(const Response& response, const ResponseHeadFields& fiel
   out.append(reason.data(), reason.size());
   out.append("\r\n");
   AppendHeader(out, "Date", fields.date);
-  AppendHeader(out, "Content-Type", response.content_type);
+  if (!response.content_type.empty()) AppendHeader(out, "Content-Type", response.content_type);
   AppendHeader(out, "X-Request-Id", fields.request_id);
   for (const auto& [name, value] : response.headers) {
     if (name.empty() || HasLineBreak(name) || HasLineBreak(value)) continue;
     AppendHeader(out, name, value);
   }
   if (!fields.keep_alive) out.append("Connection: close\r\n");
-  out.append("Content-Length: ");
-  AppendNumber(out, fields.content_length);
-  out.append("\r\n\r\n");
+  // A 304 or 204 has no body and no Content-Length (RFC 9110 8.6).
+  if (response.status != 304 && response.status != 204) {
+    out.append("Content-Length: ");
+    AppendNumber(out, fields.content_length);
+    out.append("\r\n");
+  }
+  out.append("\r\n");
 }
 
 }  // namespace soundtrend::http

@@ -18,8 +18,9 @@ struct ResponseHeadFields {
 };
 
 // Replaces `out` with "HTTP/1.1 <status> <reason>\r\n", then Date, Content-Type (the
-// response's), X-Request-Id, the response's extra headers in order, Connection: close when
-// not keep-alive, Content-Length, and the blank line. An extra header whose name or value
+// response's, unless empty), X-Request-Id, the response's extra headers in order,
+// Connection: close when not keep-alive, Content-Length (not for 304 and 204, which have no
+// body), and the blank line. An extra header whose name or value
 // holds CR or LF (header injection) is left out.
 void AppendResponseHead(const Response& response, const ResponseHeadFields& fields,
                         std::string& out);

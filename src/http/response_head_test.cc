@@ -23,6 +23,21 @@ TEST(ResponseHeadTest, WritesStatusLineHeadersInOrderAndBlankLine) {
             "\r\n");
 }
 
+TEST(ResponseHeadTest, NotModifiedHasNoContentLengthAndEmptyTypeIsLeftOut) {
+  Response r;
+  r.status = 304;
+  r.content_type = "";
+  r.headers = {{"ETag", "\"x\""}};
+  std::string out;
+  AppendResponseHead(r, {"D", "id", true, 0}, out);
+  EXPECT_EQ(out,
+            "HTTP/1.1 304 Not Modified\r\n"
+            "Date: D\r\n"
+            "X-Request-Id: id\r\n"
+            "ETag: \"x\"\r\n"
+            "\r\n");
+}
+
 TEST(ResponseHeadTest, ClosingResponseSaysSoAndReasonFollowsTheStatus) {
   Response r;
   r.status = 429;

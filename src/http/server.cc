@@ -121,6 +121,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Start() {
     loop_.sessions.insert(this);
+    beast::error_code ec;
+    const auto peer = socket_.remote_endpoint(ec);
+    if (!ec) remote_address_ = peer.address().to_string();
     ReadHeader();
   }
 
@@ -284,6 +287,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request_.query = query_;
     request_.body = msg.body();
     request_.request_id = request_id_;
+    request_.remote_address = remote_address_;
     request_.received_nanos = received_nanos_;
     body_.clear();  // the previous response's, written: its capacity is the handler's to reuse
     request_.body_buffer = &body_;
@@ -373,6 +377,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string body_;
   bool keep_alive_ = false;
   std::string request_id_;
+  std::string remote_address_;  // the peer's, read once per connection
   std::string key_id_;
   int64_t received_nanos_ = 0;
   int status_ = 0;
