@@ -11,9 +11,12 @@
 #include "api/endpoints.h"
 #include "app/serve_publish.h"
 #include "common/random.h"
+#include "dashboard/dashboard_api.h"
+#include "dashboard/site.h"
 #include "gateway/admin_auth.h"
 #include "store/sqlite/sqlite_chart_store.h"
 #include "store/sqlite/sqlite_key_store.h"
+#include "store/sqlite/sqlite_session_store.h"
 
 namespace soundtrend::app {
 
@@ -118,6 +121,29 @@ Status ServeApp::Init() {
     return std::move(*report);
   };
   api::AddAdminIngestRoute(router_, std::move(ingest_deps));
+
+  // The dashboard: its pages (and /docs) from the web build, its API over the sessions.
+  const dashboard::SiteStatus site = dashboard::AddSiteRoutes(router_, config_.web_dir);
+  if (site.built) {
+    spdlog::info("dashboard: {}", site.message);
+  } else {
+    spdlog::warn(
+        "dashboard not built ({}): /dashboard/ answers 503; build it with "
+        "`cd web && npm ci && npm run build`",
+        site.message);
+  }
+  auto session_store = store::sqlite::OpenSqliteSessionStore(config_.db_path);
+  if (!session_store.ok()) return session_store.status();
+  dashboard::DashboardApiDeps dashboard_deps;
+  dashboard_deps.gateway = gateway_;
+  dashboard_deps.key_admin = gateway_;
+  dashboard_deps.admin_auth = admin_auth;
+  dashboard_deps.sessions = std::make_shared<dashboard::SessionManager>(
+      std::move(session_store).value(), clock, SecureRandom::Instance());
+  dashboard_deps.clock = &clock;
+  dashboard::DashboardApiOptions dashboard_options;
+  dashboard_options.secure_cookies = config_.secure_cookies;
+  dashboard::AddDashboardApiRoutes(router_, std::move(dashboard_deps), dashboard_options);
 
   http::ServerOptions server_options = config_.server;
   server_options.host = config_.host;

@@ -51,6 +51,11 @@ struct ServeConfig {
   // true (full): the WAL is also fsynced per group commit, so it survives power loss too
   // (~one fdatasync, a few ms, per group commit).
   bool ledger_sync_full = false;
+  // The dashboard's web build (web/dist: index.html, docs.html, assets/), loaded once at
+  // start; empty or without index.html: /dashboard/ answers 503 saying how to build it.
+  std::string web_dir;
+  // Mark the dashboard's session cookie Secure (set when the service is reached over TLS).
+  bool secure_cookies = false;
   // The per-request log line's logger; null: spdlog's default logger.
   std::shared_ptr<spdlog::logger> access_log;
   // Server limits and timeouts (host, port, threads and access_log above override).
@@ -105,7 +110,7 @@ class ServeApp {
   std::unique_ptr<http::Metrics> metrics_;
   std::unique_ptr<PublishLoop> publish_loop_;
   std::shared_ptr<gateway::BillingGateway> gateway_;
-  http::Router router_;
+  http::Router router_;  // holds the dashboard's worker: destroyed before the gateway
   std::unique_ptr<http::Server> server_;  // last: destroyed first
   bool started_ = false;
 };

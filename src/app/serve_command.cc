@@ -38,6 +38,8 @@ struct ServeFlags {
   int64_t publish_interval_seconds = 60;
   bool no_charging = false;
   std::string ledger_sync = "normal";
+  std::string web_dir = SOUNDTREND_DEFAULT_WEB_DIR;
+  bool secure_cookies = false;
 };
 
 // --host as the numeric address to bind: a numeric address as it is, a name resolved once
@@ -104,6 +106,8 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
   config.charging = !flags.no_charging;
   config.ledger_sync_full = flags.ledger_sync == "full";
   config.access_log = access_log;
+  config.web_dir = flags.web_dir;
+  config.secure_cookies = flags.secure_cookies;
 
   auto app = ServeApp::Open(config);
   if (!app.ok()) {
@@ -176,6 +180,13 @@ void AddServeCommand(CLI::App& app, GlobalOptions& global) {
                   "group commit, a few ms)")
       ->check(CLI::IsMember({"normal", "full"}))
       ->capture_default_str();
+  cmd->add_option("--web-dir", flags->web_dir,
+                  "the dashboard's web build (index.html, docs.html, assets/), loaded at start")
+      ->envname("SOUNDTREND_WEB_DIR")
+      ->capture_default_str();
+  cmd->add_flag("--secure-cookies", flags->secure_cookies,
+                "mark the dashboard's session cookie Secure (the service is reached over TLS; "
+                "also set per request by X-Forwarded-Proto: https)");
   cmd->callback([&global, flags] {
     const int code = RunServe(global, *flags);
     if (code != 0) throw CLI::RuntimeError(code);
