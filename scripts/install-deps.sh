@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-requests nodejs curl
   nginx-light wrk postgresql postgresql-client
+  chromium
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,160 @@
+// The dashboard: who is signed in decides the pages. Customers: overview, charts, sound
+// pages. Operators: keys (and a key's ledger), ingest, health.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { ApiError, currentSession, type Session, setSignedOutHandler, signOut } from "./api";
+import { ErrorNotice, Link, Loading } from "./components";
+import { AdminKey } from "./pages/admin_key";
+import { AdminKeys } from "./pages/admin_keys";
+import { Charts } from "./pages/charts";
+import { Overview } from "./pages/overview";
+import { SignIn } from "./pages/signin";
+import { match, navigate, useLocation } from "./router";
+
+// Features that depend on the server's version: the surging chart (rank_type) and the
+// sound detail endpoint. Both are on once the server has them.
+const FEATURES = { surging: false, soundPages: false };
+
+function homeOf(session: Session): string {
+  return session.kind === "operator" ? "/admin/keys" : "/overview";
+}
+
+const TITLES: Record<string, string> = {
+  "/": "Sign in",
+  "/overview": "Overview",
+  "/charts": "Charts",
+  "/admin/keys": "Keys",
+};
+
+function Header(props: { session: Session | null; path: string; onSignOut: () => void }) {
+  const { session, path } = props;
+  const items: [string, string][] =
+    session === null
+      ? []
+      : session.kind === "customer"
+        ? [
+            ["/overview", "Overview"],
+            ["/charts", "Charts"],
+          ]
+        : [["/admin/keys", "Keys"]];
+  return (
+    <header class="app-header">
+      <div class="app-header-inner">
+        <Link to={session ? homeOf(session) : "/"} class="brand">
+          soundtrend <span>dashboard</span>
+        </Link>
+        {items.length > 0 && (
+          <nav class="main-nav" aria-label="Main">
+            <ul>
+              {items.map(([to, label]) => (
+                <li>
+                  <Link to={to} current={path === to || path.startsWith(`${to}/`)}>
+                    {label}
+                  </Link>
+                </li>
+              ))}
+              <li>
+                <a href="/docs">API reference</a>
+              </li>
+            </ul>
+          </nav>
+        )}
+        {session && (
+          <div class="who">
+            <span>
+              {session.kind === "operator" ? "Operator" : `${session.name ?? "Key"} · `}
+              {session.kind === "customer" && <code>{session.key_id}</code>}
+            </span>
+            <button type="button" class="secondary" onClick={props.onSignOut}>
+              Sign out
+            </button>
+          </div>
+        )}
+      </div>
+    </header>
+  );
+}
+
+export function App() {
+  const location = useLocation();
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [error, setError] = useState<ApiError | null>(null);
+
+  useEffect(() => {
+    setSignedOutHandler(() => {
+      setSession(null);
+      navigate("/", true);
+    });
+    currentSession().then(setSession, (e) => setError(e instanceof ApiError ? e : new ApiError(0, String(e))));
+  }, []);
+
+  const path = location.path;
+  useEffect(() => {
+    if (session === undefined) return;
+    if (session === null && path !== "/") navigate("/", true);
+    if (session && path === "/") navigate(homeOf(session), true);
+    if (session && session.kind === "customer" && path.startsWith("/admin")) navigate("/overview", true);
+    if (session && session.kind === "operator" && !path.startsWith("/admin")) navigate("/admin/keys", true);
+  }, [session, path]);
+
+  const firstPath = useRef(true);
+  useEffect(() => {
+    const title = TITLES[path] ?? (path.startsWith("/admin/keys/") ? "Key" : path.startsWith("/sounds/") ? "Sound" : "Page");
+    document.title = `${title} · soundtrend dashboard`;
+    // After a navigation (not on load), focus moves to the new page's content.
+    if (firstPath.current) firstPath.current = false;
+    else document.getElementById("main")?.focus({ preventScroll: true });
+  }, [path]);
+
+  const doSignOut = async () => {
+    try {
+      await signOut();
+    } finally {
+      setSession(null);
+      navigate("/", true);
+    }
+  };
+
+  let page;
+  if (error) {
+    page = <ErrorNotice error={error} what="the dashboard" retry={() => location && window.location.reload()} />;
+  } else if (session === undefined) {
+    page = <Loading what="the dashboard" />;
+  } else if (session === null) {
+    page = <SignIn onSignedIn={(s) => {
+      setSession(s);
+      navigate(homeOf(s), true);
+    }} />;
+  } else if (session.kind === "customer") {
+    if (path === "/overview") page = <Overview />;
+    else if (path === "/charts") page = <Charts params={location.query} surging={FEATURES.surging} soundPages={FEATURES.soundPages} />;
+    else page = <NotFound home={homeOf(session)} />;
+  } else {
+    const key = match("/admin/keys/:id", path);
+    if (path === "/admin/keys") page = <AdminKeys />;
+    else if (key) page = <AdminKey keyId={key.id} />;
+    else page = <NotFound home={homeOf(session)} />;
+  }
+
+  return (
+    <>
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <Header session={session ?? null} path={path} onSignOut={doSignOut} />
+      <main id="main" tabIndex={-1}>
+        {page}
+      </main>
+    </>
+  );
+}
+
+function NotFound(props: { home: string }) {
+  return (
+    <>
+      <h1>Page not found</h1>
+      <p>
+        <Link to={props.home}>Back to the dashboard</Link>
+      </p>
+    </>
+  );
+}

@@ -1,0 +1,7 @@
+import { render } from "preact";
+import "uplot/dist/uPlot.min.css";
+import "../common/theme.css";
+import "./dashboard.css";
+import { App } from "./app";
+
+render(<App />, document.getElementById("app")!);
