@@ -81,6 +81,23 @@ std::string Metrics::Render() const {
     out += fmt::format("soundtrend_http_request_duration_seconds_count{{route=\"{}\"}} {}\n",
                        labels_[r], cumulative);
   }
+  out +=
+      "# HELP soundtrend_accept_errors_total Failed accept() calls (EMFILE/ENFILE pause "
+      "accepting).\n";
+  out += "# TYPE soundtrend_accept_errors_total counter\n";
+  out += fmt::format("soundtrend_accept_errors_total {}\n", accept_errors());
+  out +=
+      "# HELP soundtrend_body_budget_refusals_total Requests refused with 503: the budget for "
+      "buffered request bodies was spent.\n";
+  out += "# TYPE soundtrend_body_budget_refusals_total counter\n";
+  out += fmt::format("soundtrend_body_budget_refusals_total {}\n", body_budget_refusals());
+  out += "# HELP soundtrend_buffered_body_bytes Request body bytes held in memory now.\n";
+  out += "# TYPE soundtrend_buffered_body_bytes gauge\n";
+  out += fmt::format("soundtrend_buffered_body_bytes {}\n",
+                     buffered_body_bytes_.load(std::memory_order_relaxed));
+  out += "# HELP soundtrend_open_connections Client connections open now.\n";
+  out += "# TYPE soundtrend_open_connections gauge\n";
+  out += fmt::format("soundtrend_open_connections {}\n", open_connections());
   const int64_t built = snapshot_built_micros_.load(std::memory_order_relaxed);
   out +=
       "# HELP soundtrend_snapshot_age_seconds Seconds since the served chart snapshot was "

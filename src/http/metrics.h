@@ -41,6 +41,26 @@ class Metrics {
   // epoch). The gauge soundtrend_snapshot_age_seconds is now - this. Thread-safe.
   void SetSnapshotBuiltMicros(int64_t micros);
 
+  // Server-level counters (thread-safe, lock-free): failed accept() calls; requests
+  // refused with 503 because the process-wide budget for buffered request bodies was spent;
+  // the gauges of body bytes buffered now and of open connections (delta may be negative).
+  void CountAcceptError() { accept_errors_.fetch_add(1, std::memory_order_relaxed); }
+  void CountBodyBudgetRefusal() { body_budget_refusals_.fetch_add(1, std::memory_order_relaxed); }
+  void AddBufferedBodyBytes(int64_t delta) {
+    buffered_body_bytes_.fetch_add(delta, std::memory_order_relaxed);
+  }
+  void AddOpenConnections(int64_t delta) {
+    open_connections_.fetch_add(delta, std::memory_order_relaxed);
+  }
+  int64_t open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
+  uint64_t accept_errors() const { return accept_errors_.load(std::memory_order_relaxed); }
+  int64_t buffered_body_bytes() const {
+    return buffered_body_bytes_.load(std::memory_order_relaxed);
+  }
+  uint64_t body_budget_refusals() const {
+    return body_budget_refusals_.load(std::memory_order_relaxed);
+  }
+
   // Prometheus text exposition format 0.0.4. Thread-safe.
   std::string Render() const;
 
@@ -54,6 +74,10 @@ class Metrics {
   std::unique_ptr<RouteCounters[]> counters_;
   const Clock& clock_;
   std::atomic<int64_t> snapshot_built_micros_{0};
+  std::atomic<uint64_t> accept_errors_{0};
+  std::atomic<uint64_t> body_budget_refusals_{0};
+  std::atomic<int64_t> buffered_body_bytes_{0};
+  std::atomic<int64_t> open_connections_{0};
 };
 
 }  // namespace soundtrend::http

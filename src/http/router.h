@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +21,13 @@ inline constexpr size_t kDefaultBodyLimit = 1 << 20;  // 1 MiB
 struct RouteOptions {
   // Largest request body accepted on this route (413 above it).
   size_t body_limit = kDefaultBodyLimit;
+  // Optional. Called on the event loop once the header is read and the route matched, and
+  // before any byte of the body is read or buffered (e.g. a credentials check, so that a
+  // refused request never costs its body's memory). The Request has every field but `body`
+  // (empty) and `body_buffer` (null). Returns the response to send instead of calling the
+  // handler (the connection is closed after it when a body was announced), or nullopt to
+  // go on. Must not block.
+  std::function<std::optional<Response>(const Request&)> before_body;
 };
 
 class Router {

@@ -47,8 +47,10 @@ TEST(RouterTest, WrongMethodListsAllowedMethods) {
 
 TEST(RouterTest, BodyLimitIsPerRoute) {
   Router router;
+  RouteOptions large;
+  large.body_limit = 256u << 20;
   router.Add(
-      "POST", "/ingest", [](const Request&, Respond) {}, RouteOptions{256u << 20});
+      "POST", "/ingest", [](const Request&, Respond) {}, large);
   router.Add("GET", "/x", [](const Request&, Respond) {});
   EXPECT_EQ(router.BodyLimit("POST", "/ingest"), 256u << 20);
   EXPECT_EQ(router.BodyLimit("GET", "/x"), kDefaultBodyLimit);

@@ -9,9 +9,26 @@
 //
 // Limits: header bytes (431), header count (431), body bytes per route (413), idle time
 // between requests and read/write time per request (the connection is closed). Keep-alive
-// follows HTTP/1.1 rules. A body announced (Content-Length) above the route's limit is
-// refused with 413 before it is read; `Expect: 100-continue` is answered with
-// "100 Continue" otherwise.
+// follows HTTP/1.1 rules. Framing follows RFC 9112 (http/framing.h: Transfer-Encoding,
+// Content-Length, Host, duplicate Authorization, absolute-form targets).
+//
+// Nothing is read of a body before the request is known to be wanted: once the header is
+// read, an unknown path or method (404/405), a framing error (400/501), the route's
+// before_body check (e.g. credentials: RouteOptions), a body announced above the route's
+// limit (413) and a body that would pass the process-wide budget for buffered bodies (503,
+// Retry-After) are answered at once; `Expect: 100-continue` is answered with
+// "100 Continue" only after all of these. A chunked body draws on the budget as it arrives
+// (503 once spent). A refused request's body of known length up to 64 KiB is read and
+// dropped, and the connection stays usable (nginx discards it alike); a larger or chunked
+// one is never read: the connection is closed after the response, the server first
+// reading and discarding what the client still sends for up to linger_timeout (nginx's
+// lingering close), so the client reads the answer, not a reset.
+//
+// Accept: when accept() fails for want of file descriptors or memory (EMFILE, ENFILE,
+// ENOBUFS, ENOMEM), the loop stops accepting for accept_backoff and logs one line per
+// pause; connections it serves already go on. Every failure is counted
+// (soundtrend_accept_errors_total). Other accept errors are retried at once and logged at
+// most once a second.
 //
 // Shutdown (Stop): every loop stops accepting, closes connections that are waiting for a
 // new request, lets in-flight requests finish (their responses carry Connection: close),
@@ -46,9 +63,15 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{30000};  // writing a response
   size_t max_header_bytes = 8 * 1024;
   size_t max_header_count = 100;
+  // Request bodies held in memory, all connections together (see above).
+  size_t max_buffered_body_bytes = size_t{512} << 20;
+  std::chrono::milliseconds accept_backoff{500};   // pause after EMFILE/ENFILE (nginx: 500 ms)
+  std::chrono::milliseconds linger_timeout{2000};  // discard what follows a refused request
   // Where the per-request line goes (info level); null: spdlog's default logger.
   std::shared_ptr<spdlog::logger> access_log;
-  const Clock* clock = &SystemClock::Instance();  // latency and Date; not owned
+  // Latency and the timeouts' deadlines (a FakeClock makes them exact in tests; see
+  // Server::CheckTimeoutsNow); not owned.
+  const Clock* clock = &SystemClock::Instance();
 };
 
 // On a thread running one of the event loops of a Server: that loop's number, unique in
@@ -75,6 +98,11 @@ class Server {
   void Wait();
 
   uint16_t port() const;
+
+  // Closes now, on every loop, the connections past their deadline (what each loop's timer
+  // does every sweep interval), and returns when done. Lets a test with a FakeClock check
+  // a timeout at its boundary without waiting for the timer. Call while running.
+  void CheckTimeoutsNow();
 
  private:
   friend class Session;  // a connection (server.cc)
