@@ -99,6 +99,11 @@ Result<std::vector<QueryParam>> DecodeQuery(std::string_view raw) {
           "percent-encoding");
     }
     if (eq != std::string_view::npos && !DecodeComponent(part.substr(eq + 1), p.value)) {
+      // The name is echoed only when it is text (every message is valid UTF-8).
+      if (!json::IsValidUtf8(p.name)) {
+        return Status::InvalidArgument(
+            "Invalid parameter: query string has a malformed percent-encoding");
+      }
       return Invalid(p.name, "has a malformed percent-encoding");
     }
     params.push_back(std::move(p));

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/json_writer.h"
+
 namespace soundtrend::api {
 namespace {
 
@@ -46,6 +48,14 @@ TEST(DecodeQueryTest, MalformedEscapesAreErrors) {
   EXPECT_FALSE(DecodeQuery("a=%G1").ok());
   EXPECT_EQ(DecodeQuery("page=%zz").status().message(),
             "Invalid parameter: page has a malformed percent-encoding");
+}
+
+TEST(DecodeQueryTest, ANameThatIsNotTextIsNotEchoed) {
+  // Regression (issue 12, defect 5): "?%FF=%zz" put the byte 0xFF into the message.
+  const Status s = DecodeQuery("%FF=%zz").status();
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(json::IsValidUtf8(s.message()));
+  EXPECT_EQ(s.message(), "Invalid parameter: query string has a malformed percent-encoding");
 }
 
 TEST(ParseTrendingQueryTest, EveryDefault) {

@@ -12,9 +12,11 @@
 
 namespace soundtrend::json {
 
-// Appends `s` as a JSON string literal, quotes included. `s` must be valid UTF-8 (the
-// ingest layer validates); control characters, '"' and '\\' are escaped, and U+2028 /
-// U+2029 are escaped so the output is also safe inside JavaScript.
+// Appends `s` as a JSON string literal, quotes included. Control characters, '"' and '\\'
+// are escaped, and U+2028 / U+2029 are escaped so the output is also safe inside
+// JavaScript. The output is always valid UTF-8: a byte of `s` that starts no well-formed
+// sequence (ingest validates stored text; an echoed request byte may be anything) is
+// written as U+FFFD.
 void AppendString(std::string& out, std::string_view s);
 // Appends an integer.
 void AppendInt(std::string& out, int64_t v);
