@@ -147,7 +147,8 @@ void TimeStages(std::string_view data, bool csv, TimeLimits limits, Stages* st) 
     std::string_view text;
     int64_t line = 0, bad = 0;
     bool header = csv;
-    while (*reader.Next(&text, &line)) {
+    bool too_long = false;
+    while (*reader.Next(&text, &line, &too_long)) {
       if (header) {
         csv_parser.emplace(std::move(CsvParser::FromHeader(text, limits)).value());
         header = false;

@@ -28,7 +28,7 @@ struct ByteSource::Sha {
   ~Sha() { EVP_MD_CTX_free(ctx); }
 };
 
-ByteSource::ByteSource() : sha_(std::make_unique<Sha>()) {}
+ByteSource::ByteSource() : sha_(std::make_unique<Sha>()), content_sha_(std::make_unique<Sha>()) {}
 
 ByteSource::~ByteSource() {
   if (file_) std::fclose(file_);
@@ -131,6 +131,7 @@ Result<size_t> ByteSource::Read(char* out, size_t capacity) {
     const uInt in_before = zs_.avail_in, out_before = zs_.avail_out;
     int rc = inflate(&zs_, Z_NO_FLUSH);
     raw_pos_ += in_before - zs_.avail_in;
+    EVP_DigestUpdate(content_sha_->ctx, out + produced, out_before - zs_.avail_out);
     produced += out_before - zs_.avail_out;
     if (rc == Z_STREAM_END) {
       inflating_ = false;
@@ -149,10 +150,16 @@ Result<size_t> ByteSource::Read(char* out, size_t capacity) {
 }
 
 std::string ByteSource::Sha256Hex() const {
+  return gzip_ ? DigestHex(*content_sha_) : DigestHex(*sha_);
+}
+
+std::string ByteSource::RawSha256Hex() const { return DigestHex(*sha_); }
+
+std::string ByteSource::DigestHex(const Sha& sha) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned len = 0;
   EVP_MD_CTX* copy = EVP_MD_CTX_new();
-  EVP_MD_CTX_copy_ex(copy, sha_->ctx);
+  EVP_MD_CTX_copy_ex(copy, sha.ctx);
   EVP_DigestFinal_ex(copy, digest, &len);
   EVP_MD_CTX_free(copy);
   return Hex(digest, len);

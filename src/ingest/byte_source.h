@@ -1,5 +1,6 @@
 // ByteSource: the bytes of one ingest input (a file or a buffer in memory), decompressed
-// when they are gzip, with the SHA-256 of the raw (as stored) bytes computed on the way.
+// when they are gzip, with the SHA-256 of the content (the decompressed bytes, so that the
+// same records hash alike in any encoding) computed on the way.
 //
 // Contracts: gzip is detected by its magic bytes (1f 8b), not by the file name;
 // concatenated gzip members are read in sequence; a truncated or corrupt gzip stream is
@@ -38,8 +39,12 @@ class ByteSource {
   int64_t raw_bytes_read() const { return raw_read_; }
   std::optional<int64_t> raw_size() const { return raw_size_; }
   bool gzip() const { return gzip_; }
-  // Lower-case hex SHA-256 of every raw byte; only meaningful once Read has returned 0.
+  // Lower-case hex SHA-256 of the content: every byte Read returned (the decompressed
+  // bytes of a gzip input). Only meaningful once Read has returned 0.
   std::string Sha256Hex() const;
+  // Lower-case hex SHA-256 of the raw (as stored) bytes: the gzip file itself (batch ids
+  // before issue 12 hashed these). Equals Sha256Hex() for a plain input.
+  std::string RawSha256Hex() const;
 
  private:
   ByteSource();
@@ -61,7 +66,9 @@ class ByteSource {
   bool member_done_ = false;  // the last member ended cleanly
   z_stream zs_{};
   struct Sha;
-  std::unique_ptr<Sha> sha_;
+  static std::string DigestHex(const Sha& sha);
+  std::unique_ptr<Sha> sha_;          // raw bytes
+  std::unique_ptr<Sha> content_sha_;  // decompressed bytes (gzip inputs only)
 };
 
 // Lower-case hex SHA-256 of `data`.

@@ -40,8 +40,9 @@ TEST(ByteSourceTest, GzipIsDetectedByMagicBytesWhateverTheName) {
   ASSERT_TRUE(src.ok());
   EXPECT_TRUE((*src)->gzip());
   EXPECT_EQ(ReadAll(**src, 4096), text);
-  // The id is the hash of the stored (compressed) bytes.
-  EXPECT_EQ((*src)->Sha256Hex(), Sha256Hex(gz));
+  // The id hashes the content, not the stored (compressed) bytes (issue 12, defect 6).
+  EXPECT_EQ((*src)->Sha256Hex(), Sha256Hex(text));
+  EXPECT_EQ((*src)->RawSha256Hex(), Sha256Hex(gz));
 }
 
 TEST(ByteSourceTest, ConcatenatedGzipMembersAreReadInSequence) {
@@ -89,11 +90,12 @@ std::vector<std::pair<int64_t, std::string>> Records(std::string_view data, bool
   std::vector<std::pair<int64_t, std::string>> out;
   std::string_view rec;
   int64_t line;
+  bool too_long = false;
   for (;;) {
-    Result<bool> r = reader.Next(&rec, &line);
+    Result<bool> r = reader.Next(&rec, &line, &too_long);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     if (!r.ok() || !*r) return out;
-    out.emplace_back(line, std::string(rec));
+    out.emplace_back(line, too_long ? "<too long>" : std::string(rec));
   }
 }
 
@@ -113,16 +115,33 @@ TEST(RecordReaderTest, CsvQuotedNewlinesStayInTheRecord) {
   EXPECT_EQ(recs[2].first, 5);
 }
 
-TEST(RecordReaderTest, OverlongRecordIsAnErrorNamingTheLine) {
-  std::string data = "ok\n" + std::string(500, 'x') + "\n";
-  auto src = ByteSource::FromMemory(data);
-  RecordReader reader(*src, {.csv_quotes = false, .block_bytes = 64, .max_record_bytes = 100});
-  std::string_view rec;
-  int64_t line;
-  ASSERT_TRUE(*reader.Next(&rec, &line));
-  Result<bool> r = reader.Next(&rec, &line);
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("line 2"), std::string::npos) << r.status().message();
+TEST(RecordReaderTest, AnOverlongRecordIsOneFlaggedRecordAndReadingGoesOn) {
+  // Regression (issue 12, defect 7): one record over the limit failed the whole input.
+  for (size_t block : {8, 64, 4096}) {
+    SCOPED_TRACE(block);
+    auto recs =
+        Records("ok\n" + std::string(500, 'x') + "\nnext\n" + std::string(101, 'y'), false, block);
+    ASSERT_EQ(recs.size(), 4u);
+    EXPECT_EQ(recs[0], (std::pair<int64_t, std::string>{1, "ok"}));
+    EXPECT_EQ(recs[1], (std::pair<int64_t, std::string>{2, "<too long>"}));
+    EXPECT_EQ(recs[2], (std::pair<int64_t, std::string>{3, "next"}));
+    EXPECT_EQ(recs[3], (std::pair<int64_t, std::string>{4, "<too long>"}));
+  }
+}
+
+TEST(RecordReaderTest, AnOverlongCsvRecordKeepsTheLineCountOfItsQuotedNewlines) {
+  const std::string quoted = "\"" + std::string(150, 'q') + "\n" + std::string(150, 'q') + "\"";
+  auto recs = Records("h\n" + quoted + ",1\nlast\n", true, 16);
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[1], (std::pair<int64_t, std::string>{2, "<too long>"}));
+  EXPECT_EQ(recs[2], (std::pair<int64_t, std::string>{4, "last"}));
+}
+
+TEST(RecordReaderTest, ARecordExactlyAtTheLimitIsKept) {
+  auto recs = Records(std::string(100, 'a') + "\n" + std::string(101, 'b') + "\n", false, 16);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].second, std::string(100, 'a'));
+  EXPECT_EQ(recs[1].second, "<too long>");
 }
 
 }  // namespace

@@ -43,27 +43,44 @@ class RecordScanner {
     RecordReader::Options reader_options;
     reader_options.csv_quotes = format_ != InputFormat::kNdjson;
     RecordReader reader(source_, reader_options);
+    const std::string too_long_reason =
+        "record longer than " + std::to_string(reader_options.max_record_bytes) + " bytes";
     std::string_view text;
     int64_t line = 0;
-    Result<bool> first = reader.Next(&text, &line);
+    bool too_long = false;
+    Result<bool> first = reader.Next(&text, &line, &too_long);
     if (!first.ok()) return first.status();
     if (!*first) return Status::Ok();
+    // A UTF-8 byte order mark before the first record is dropped, in either format.
+    if (!too_long && text.substr(0, 3) == "\xEF\xBB\xBF") {
+      text.remove_prefix(3);
+      while (!too_long && text.empty()) {  // the mark was alone on its line
+        first = reader.Next(&text, &line, &too_long);
+        if (!first.ok()) return first.status();
+        if (!*first) return Status::Ok();
+      }
+    }
     if (format_ == InputFormat::kAuto) {
+      if (too_long) return Status::InvalidArgument("line 1: " + too_long_reason);
       format_ = text.front() == '{' ? InputFormat::kNdjson : InputFormat::kCsv;
     }
     std::optional<CsvParser> csv;
     bool have = true;
     if (format_ == InputFormat::kCsv) {
+      if (too_long) return Status::InvalidArgument("line 1: " + too_long_reason);
       Result<CsvParser> parser = CsvParser::FromHeader(text, limits_);
       if (!parser.ok()) return Status::InvalidArgument("line 1: " + parser.status().message());
       csv.emplace(std::move(parser).value());
-      Result<bool> next = reader.Next(&text, &line);
+      Result<bool> next = reader.Next(&text, &line, &too_long);
       if (!next.ok()) return next.status();
       have = *next;
     }
     int64_t index = 0;
     while (have) {
-      if (!skip(index)) {
+      if (too_long) {
+        // Invalid like any other record (refused, or skipped with skip_invalid).
+        ST_RETURN_IF_ERROR(on_record(index, line, text, false, nullptr, too_long_reason));
+      } else if (!skip(index)) {
         const bool ok =
             csv ? csv->Parse(text, &record_, &reason_) : ndjson_.Parse(text, &record_, &reason_);
         ST_RETURN_IF_ERROR(on_record(index, line, text, ok, &record_, reason_));
@@ -71,7 +88,7 @@ class RecordScanner {
         ST_RETURN_IF_ERROR(on_record(index, line, text, true, nullptr, reason_));
       }
       ++index;
-      Result<bool> next = reader.Next(&text, &line);
+      Result<bool> next = reader.Next(&text, &line, &too_long);
       if (!next.ok()) return next.status();
       have = *next;
     }
@@ -175,6 +192,12 @@ Result<IngestReport> Ingester::Run(const Source& source, InputFormat format) {
 
   Result<bool> done = store_.HasBatch(report.batch_id);
   if (!done.ok()) return done.status();
+  if (!*done && options_.batch_id.empty() && src1.gzip()) {
+    // Before issue 12 the id of a gzip input hashed the compressed bytes: a file applied
+    // under that id is applied already.
+    done = store_.HasBatch("sha256:" + src1.RawSha256Hex());
+    if (!done.ok()) return done.status();
+  }
   if (*done) {
     report.already_applied = true;
     report.batches_already_applied = 1;

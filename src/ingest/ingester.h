@@ -5,9 +5,14 @@
 // - Refused whole: when any record is invalid and skip_invalid is off, nothing is written
 //   and the report lists the first `max_errors_kept` bad records (line + reason) and the
 //   total count. Validation of the whole input always finishes before the first write.
-// - Batch id: options.batch_id, or "sha256:<hex>" of the raw input bytes (the gzip file
-//   itself for .gz). An input whose id is already recorded changes nothing and is
-//   reported as already applied.
+// - Batch id: options.batch_id, or "sha256:<hex>" of the input's content (the
+//   decompressed bytes of a gzip input), so the same records are one batch whether sent
+//   plain or gzip. An input whose id is already recorded changes nothing and is reported
+//   as already applied (so is a gzip input recorded under the hash of its compressed
+//   bytes, the id before issue 12).
+// - Every record is validated alike: one longer than 1 MiB is an invalid record (refused,
+//   or skipped with skip_invalid), not a failure of the input; a UTF-8 byte order mark
+//   before the first record is dropped in NDJSON and CSV.
 // - Bounded memory: an input with at most records_per_batch records is aggregated in
 //   memory and applied as ONE batch with the input's id (atomic). A larger input is
 //   validated in a first pass (hash + errors, no aggregation kept), then re-read and
@@ -92,7 +97,7 @@ class Ingester {
   Ingester(store::ChartStore& store, const Clock& clock, IngestOptions options);
 
   // A non-OK result means an I/O, store or format-level failure (unreadable file, CSV
-  // header, corrupt gzip, over-long record); refusals for invalid records are reports.
+  // header, corrupt gzip); refusals for invalid records are reports.
   Result<IngestReport> IngestFile(const std::string& path, InputFormat format = InputFormat::kAuto);
   // `data` is the whole input (e.g. a request body); `name` names it in messages.
   Result<IngestReport> IngestBuffer(std::string_view name, std::string_view data,

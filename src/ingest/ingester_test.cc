@@ -335,7 +335,9 @@ TEST_F(IngesterTest, CsvAndNdjsonPlainAndGzipFilesGiveTheSameCells) {
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(r->records, 50);
     EXPECT_EQ(r->rejected, 0);
-    EXPECT_EQ(r->batch_id, "sha256:" + Sha256Hex(c.content));
+    const bool gz = c.content.substr(0, 2) == "\x1f\x8b";
+    EXPECT_EQ(r->batch_id,
+              "sha256:" + Sha256Hex(gz ? (c.name[0] == 'c' ? csv : ndjson) : c.content));
     EXPECT_EQ(r->bytes, static_cast<int64_t>(c.content.size()));
     if (reference.empty()) {
       reference = CellsOf(*store);
@@ -345,6 +347,74 @@ TEST_F(IngesterTest, CsvAndNdjsonPlainAndGzipFilesGiveTheSameCells) {
       EXPECT_EQ(CellsOf(*store), reference);
       EXPECT_EQ(VideosOf(*store), reference_videos);
     }
+  }
+}
+
+TEST_F(IngesterTest, TheSameRecordsPlainAndGzipAreOneBatch) {
+  // Regression (issue 12, defect 6): the id hashed the file's bytes, so the gzip copy of an
+  // input counted its records a second time.
+  const std::string data = Uses(50);
+  Ingester ingester(*store_, clock_, {});
+  Result<IngestReport> plain = ingester.IngestFile(dir_.File("uses.ndjson", data));
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->batches_applied, 1);
+  const Cells once = CellsOf(*store_);
+  Result<IngestReport> gz = ingester.IngestFile(dir_.File("uses.ndjson.gz", testing::Gzip(data)));
+  ASSERT_TRUE(gz.ok()) << gz.status().ToString();
+  EXPECT_TRUE(gz->already_applied);
+  EXPECT_EQ(gz->batch_id, plain->batch_id);
+  EXPECT_EQ(CellsOf(*store_), once);
+}
+
+TEST_F(IngesterTest, AGzipInputRecordedUnderItsCompressedHashIsAppliedAlready) {
+  const std::string gz = testing::Gzip(Uses(50));
+  Batch old;  // what a version before issue 12 recorded for this file
+  old.id = "sha256:" + Sha256Hex(gz);
+  ASSERT_TRUE(store_->ApplyBatch(old).ok());
+  Result<IngestReport> r = Ingest(*store_, gz);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->already_applied);
+  EXPECT_TRUE(CellsOf(*store_).empty());
+}
+
+TEST_F(IngesterTest, AnOverlongRecordIsAnInvalidRecord) {
+  // Regression (issue 12, defect 7): one record over 1 MiB failed the whole input, even
+  // with skip_invalid.
+  const std::string big = "{\"type\":\"use\",\"pad\":\"" + std::string(1 << 20, 'x') + "\"}\n";
+  const std::string data = Uses(10) + big + Uses(5, 3);
+  Result<IngestReport> refused = Ingest(*store_, data);
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  EXPECT_TRUE(refused->refused);
+  EXPECT_EQ(refused->records, 16);
+  EXPECT_EQ(refused->rejected, 1);
+  ASSERT_EQ(refused->errors.size(), 1u);
+  EXPECT_EQ(refused->errors[0].line, 11);
+  EXPECT_EQ(refused->errors[0].reason, "record longer than 1048576 bytes");
+  IngestOptions skip;
+  skip.skip_invalid = true;
+  Result<IngestReport> kept = Ingest(*store_, data, skip);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_FALSE(kept->refused);
+  EXPECT_EQ(kept->rejected, 1);
+  int64_t total = 0;
+  for (const auto& [k, v] : CellsOf(*store_)) total += v;
+  EXPECT_EQ(total, 15);
+}
+
+TEST_F(IngesterTest, AByteOrderMarkIsDroppedInNdjsonAndCsvAlike) {
+  // Regression (issue 12, defect 7): NDJSON refused a BOM that CSV accepted.
+  const std::string ndjson = Uses(5);
+  std::string csv = "clip_id,region,time\n";
+  for (int i = 0; i < 5; ++i) csv += "7,US," + std::to_string(kDay0 + i) + "\n";
+  for (auto [data, format] :
+       {std::pair{ndjson, InputFormat::kNdjson}, std::pair{csv, InputFormat::kCsv},
+        std::pair{ndjson, InputFormat::kAuto}, std::pair{csv, InputFormat::kAuto}}) {
+    auto store = Open("bom" + std::to_string(static_cast<int>(format)) + data.substr(0, 1) + ".db");
+    Result<IngestReport> r = Ingest(*store, "\xEF\xBB\xBF" + data, {}, format);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_FALSE(r->refused) << (r->errors.empty() ? "" : r->errors[0].reason);
+    EXPECT_EQ(r->records, 5);
+    EXPECT_EQ(r->rejected, 0);
   }
 }
 

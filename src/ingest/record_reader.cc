@@ -31,26 +31,23 @@ Result<bool> RecordReader::Refill() {
   return true;
 }
 
-size_t RecordReader::FindRecordEnd(int64_t* inner_newlines) {
-  *inner_newlines = 0;
+size_t RecordReader::FindRecordEnd() {
   const char* base = buf_.data();
-  size_t from = pos_;
-  bool in_quotes = false;
+  size_t from = pos_ + scanned_;
   for (;;) {
     const void* nl = std::memchr(base + from, '\n', end_ - from);
-    if (!nl) return std::string_view::npos;
+    if (!nl) {
+      if (options_.csv_quotes) CountQuotes(base + from, base + end_);
+      scanned_ = end_ - pos_;
+      return std::string_view::npos;
+    }
     const size_t at = static_cast<const char*>(nl) - base;
     if (options_.csv_quotes) {
       // RFC 4180: a newline is inside a quoted field iff an odd number of quotes precede
       // it in the record ("" escapes count twice and cancel out).
-      for (const char* q = base + from; q < base + at;) {
-        const void* found = std::memchr(q, '"', base + at - q);
-        if (!found) break;
-        in_quotes = !in_quotes;
-        q = static_cast<const char*>(found) + 1;
-      }
-      if (in_quotes) {
-        ++*inner_newlines;
+      CountQuotes(base + from, base + at);
+      if (in_quotes_) {
+        ++inner_newlines_;
         from = at + 1;
         continue;
       }
@@ -59,34 +56,50 @@ size_t RecordReader::FindRecordEnd(int64_t* inner_newlines) {
   }
 }
 
-Result<bool> RecordReader::Next(std::string_view* record, int64_t* line) {
+void RecordReader::CountQuotes(const char* from, const char* to) {
+  for (const char* q = from; q < to;) {
+    const void* found = std::memchr(q, '"', to - q);
+    if (!found) break;
+    in_quotes_ = !in_quotes_;
+    q = static_cast<const char*>(found) + 1;
+  }
+}
+
+Result<bool> RecordReader::Next(std::string_view* record, int64_t* line, bool* too_long) {
+  *too_long = false;
+  bool skipping = false;  // the record passed max_record_bytes: its bytes are dropped
   for (;;) {
-    int64_t inner = 0;
-    size_t nl = FindRecordEnd(&inner);
+    size_t nl = FindRecordEnd();
     size_t stop;
     if (nl == std::string_view::npos) {
       if (end_ - pos_ > options_.max_record_bytes) {
-        return Status::InvalidArgument("line " + std::to_string(next_line_) +
-                                       ": record longer than " +
-                                       std::to_string(options_.max_record_bytes) + " bytes");
+        // Too long: the rest of it is read and dropped (memory stays bounded) and it is
+        // reported as one invalid record.
+        skipping = true;
+        pos_ = end_;
+        scanned_ = 0;
       }
       Result<bool> more = Refill();
       if (!more.ok()) return more.status();
       if (*more) continue;
-      if (pos_ == end_) return false;
+      if (pos_ == end_ && !skipping) return false;
       stop = end_;  // last record without a final newline
     } else {
       stop = nl;
     }
-    if (stop - pos_ > options_.max_record_bytes) {
-      return Status::InvalidArgument("line " + std::to_string(next_line_) +
-                                     ": record longer than " +
-                                     std::to_string(options_.max_record_bytes) + " bytes");
-    }
     const size_t start = pos_;
     const int64_t start_line = next_line_;
-    next_line_ += 1 + inner;
+    next_line_ += 1 + inner_newlines_;
+    inner_newlines_ = 0;
+    in_quotes_ = false;
+    scanned_ = 0;
     pos_ = (stop == end_) ? end_ : stop + 1;
+    if (skipping || stop - start > options_.max_record_bytes) {
+      *record = std::string_view();
+      *line = start_line;
+      *too_long = true;
+      return true;
+    }
     size_t len = stop - start;
     if (len > 0 && buf_[start + len - 1] == '\r') --len;
     if (len == 0) continue;

@@ -5,8 +5,10 @@
 // Contracts: "\n" and "\r\n" both end a line; empty lines are skipped (they still count
 // for line numbers). Every record handed out is followed in memory by at least
 // kRecordPadding readable bytes (simdjson's padding), and stays valid until the next call.
-// A record longer than max_record_bytes is an error (the input is refused): memory stays
-// bounded by about 2 x (block size + max_record_bytes). Not thread-safe.
+// A record longer than max_record_bytes is read to its end and dropped, and handed out as
+// one record flagged too_long (an invalid record like any other: the caller refuses the
+// input or skips it): memory stays bounded by about 2 x (block size + max_record_bytes).
+// Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -29,15 +31,18 @@ class RecordReader {
   };
   RecordReader(ByteSource& source, Options options);
 
-  // Sets `record` and `line` to the next non-empty record; returns false at the end.
-  Result<bool> Next(std::string_view* record, int64_t* line);
+  // Sets `record` and `line` to the next non-empty record; returns false at the end. For a
+  // record longer than max_record_bytes, `record` is empty and `too_long` true.
+  Result<bool> Next(std::string_view* record, int64_t* line, bool* too_long);
 
  private:
   // Reads more bytes after the unread tail; returns false when the input is exhausted.
   Result<bool> Refill();
   // Position of the newline that ends the record starting at pos_ (npos when not in the
-  // buffer yet); counts the newlines inside quoted fields into `inner_newlines`.
-  size_t FindRecordEnd(int64_t* inner_newlines);
+  // buffer yet). Resumes where the last call stopped (scanned_, in_quotes_) and counts
+  // the newlines inside quoted fields into inner_newlines_.
+  size_t FindRecordEnd();
+  void CountQuotes(const char* from, const char* to);
 
   ByteSource& source_;
   Options options_;
@@ -45,6 +50,10 @@ class RecordReader {
   size_t pos_ = 0, end_ = 0;
   bool eof_ = false;
   int64_t next_line_ = 1;
+  // Scan state of the record that starts at pos_.
+  size_t scanned_ = 0;  // bytes after pos_ already searched
+  bool in_quotes_ = false;
+  int64_t inner_newlines_ = 0;
 };
 
 }  // namespace soundtrend::ingest
