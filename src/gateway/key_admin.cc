@@ -46,7 +46,10 @@ Status ValidateNewKeySpec(const NewKeySpec& spec) {
   if (spec.burst && (*spec.burst < 1 || *spec.burst > kMaxQps * 60)) {
     return Status::InvalidArgument("burst must be between 1 and 6000000");
   }
-  if (spec.credits < 0) return Status::InvalidArgument("credits must be >= 0");
+  if (spec.credits < 0 || spec.credits > store::kMaxCredits) {
+    return Status::InvalidArgument("credits must be between 0 and " +
+                                   std::to_string(store::kMaxCredits));
+  }
   for (const auto& e : spec.endpoints) {
     if (!IsValidEndpoint(e)) {
       return Status::InvalidArgument("endpoints must be paths starting with /v1/: " + e);

@@ -29,7 +29,7 @@ struct NewKeySpec {
   std::string name;                       // required, <= 200 bytes
   int64_t qps_limit = 10;                 // 1 .. 100000
   std::optional<int64_t> burst;           // default: qps_limit (one second worth)
-  int64_t credits = 0;                    // initial grant (>= 0)
+  int64_t credits = 0;                    // initial grant (0 .. store::kMaxCredits)
   std::optional<int64_t> expires_micros;  // refused from this instant on
   std::vector<std::string> endpoints;     // paths starting with "/v1/"; empty = all
 };

@@ -94,6 +94,11 @@ struct ChargeRequest {
   int64_t time_micros = 0;
 };
 
+// The largest balance a key can hold, and so the largest grant: 2^53 - 1, exact as a JSON
+// number in every client. Bounding every balance bounds every running sum of the ledger
+// (each is a balance), so neither can overflow int64 (issue 12, defect 8).
+inline constexpr int64_t kMaxCredits = (int64_t{1} << 53) - 1;
+
 class KeyStore {
  public:
   virtual ~KeyStore() = default;
@@ -110,8 +115,9 @@ class KeyStore {
   virtual Status RevokeKey(std::string_view key_id, int64_t time_micros) = 0;
 
   // Adds `amount` (> 0) credits under `grant_id`. NotFound for an unknown key;
-  // InvalidArgument for amount <= 0; when `grant_id` was applied before with the same key
-  // and amount: {applied=false}; with another key or amount: AlreadyExists.
+  // InvalidArgument for amount <= 0 or > kMaxCredits; FailedPrecondition (nothing changed)
+  // when the balance would pass kMaxCredits; when `grant_id` was applied before with the
+  // same key and amount: {applied=false}; with another key or amount: AlreadyExists.
   virtual Result<GrantResult> ApplyGrant(std::string_view key_id, std::string_view grant_id,
                                          int64_t amount, int64_t time_micros) = 0;
 

@@ -582,6 +582,9 @@ Status SqliteKeyStore::RevokeKey(std::string_view key_id, int64_t time_micros) {
 Result<GrantResult> SqliteKeyStore::ApplyGrant(std::string_view key_id, std::string_view grant_id,
                                                int64_t amount, int64_t time_micros) {
   if (amount <= 0) return Status::InvalidArgument("grant amount must be > 0");
+  if (amount > kMaxCredits) {
+    return Status::InvalidArgument("grant amount must be at most " + std::to_string(kMaxCredits));
+  }
   if (grant_id.empty()) return Status::InvalidArgument("grant id must not be empty");
   ST_RETURN_IF_ERROR(ApplyChargeLog());
   Transaction tx(*db_);
@@ -603,13 +606,21 @@ Result<GrantResult> SqliteKeyStore::ApplyGrant(std::string_view key_id, std::str
     return GrantResult{false, key->balance};
   }
 
-  Result<Statement> update =
-      db_->Prepare("UPDATE gw_keys SET balance = balance + ? WHERE key_id = ? RETURNING balance");
+  Result<Statement> update = db_->Prepare(
+      "UPDATE gw_keys SET balance = balance + ? WHERE key_id = ? AND balance <= ? "
+      "RETURNING balance");
   if (!update.ok()) return update.status();
-  update->Bind(1, amount).Bind(2, key_id);
+  update->Bind(1, amount).Bind(2, key_id).Bind(3, kMaxCredits - amount);
   Result<bool> row = update->Step();
   if (!row.ok()) return row.status();
-  if (!*row) return Status::NotFound("unknown key id: " + std::string(key_id));
+  if (!*row) {
+    Result<KeyRecord> key = GetKey(key_id);
+    if (!key.ok()) return key.status();  // NotFound
+    return Status::FailedPrecondition("the balance would pass " + std::to_string(kMaxCredits) +
+                                      " credits (it is " + std::to_string(key->balance) +
+                                      "; grant at most " +
+                                      std::to_string(kMaxCredits - key->balance) + ")");
+  }
   const int64_t balance = update->ColumnInt(0);
   update->Reset();
 
