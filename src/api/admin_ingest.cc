@@ -229,8 +229,8 @@ http::Handler MakeAdminIngestHandler(AdminIngestDeps deps) {
 }
 
 void AddAdminIngestRoute(http::Router& router, AdminIngestDeps deps) {
-  http::RouteOptions options;
-  options.body_limit = kAdminIngestBodyLimit;
+  // The token is checked before the body (up to 256 MiB) is read.
+  http::RouteOptions options = AdminRouteOptions(deps.auth, kAdminIngestBodyLimit);
   router.Add("POST", std::string(kAdminIngestPath), MakeAdminIngestHandler(std::move(deps)),
              options);
 }

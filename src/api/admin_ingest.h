@@ -8,14 +8,16 @@
 //   Idempotency-Key: ID                           (optional; the query's batch_id wins)
 //   body: NDJSON records
 //
-// The batch id defaults to "sha256:<hex>" of the body as sent. Loading the same batch id
-// again changes nothing and answers applied=false, already_applied=true.
+// The admin token is checked once the header is read, before the body is: a wrong token is
+// answered 401 without reading (or buffering) a byte of it.
+// The batch id defaults to "sha256:<hex>" of the body's content (decompressed when gzip). Loading
+// the same batch id again changes nothing and answers applied=false, already_applied=true.
 // Responses use the SPEC §2 envelope:
 //   200 data {"batch_id","applied","already_applied","records","rejected","sounds","cells",
 //             "videos","errors":[{"line","reason"}]}   (errors: the first 100 rejected)
 //   400 a batch with an invalid record and no skip_invalid: nothing stored; the message
 //       names the first errors and `data` carries the same object as a 200 (applied=false)
-//   400 bad query or a body that is not readable (corrupt gzip, over-long record)
+//   400 bad query or a body that is not readable (corrupt gzip)
 //   401 wrong or missing admin token; 500 storage failure (details in the log only).
 //
 // Threading: the ingest never runs on the HTTP event loop. The handler object owns one

@@ -19,6 +19,10 @@ namespace {
 constexpr std::string_view kAdminUnauthorized = "admin token is invalid";
 constexpr int64_t kDefaultLedgerLimit = 100;
 constexpr int64_t kMaxLedgerLimit = 10000;
+// Credit amounts (store::kMaxCredits = 2^53 - 1).
+constexpr std::string_view kAmountRule = "must be an integer from 1 to 9007199254740991";
+constexpr std::string_view kCreditsRule = "must be an integer from 0 to 9007199254740991";
+static_assert(store::kMaxCredits == 9007199254740991);
 
 int HttpStatusOf(const Status& st) {
   switch (st.code()) {
@@ -27,6 +31,7 @@ int HttpStatusOf(const Status& st) {
     case Status::Code::kNotFound:
       return 404;
     case Status::Code::kAlreadyExists:
+    case Status::Code::kFailedPrecondition:  // e.g. a grant that would pass the largest balance
       return 409;
     default:
       return 500;
@@ -121,11 +126,18 @@ void AppendLedgerJson(std::string& out, const store::LedgerEntry& e) {
   out += '}';
 }
 
-// Parses a JSON object body; nullopt (and *error set) when it is not one.
+// Parses a JSON object body; nullopt when it is not one (*number_out_of_range set when the
+// reason is a number simdjson cannot hold, e.g. an amount past 2^64).
 std::optional<simdjson::dom::object> ParseObject(simdjson::dom::parser& parser,
-                                                 std::string_view body) {
+                                                 std::string_view body,
+                                                 bool* number_out_of_range = nullptr) {
   simdjson::dom::element doc;
-  if (parser.parse(body.data(), body.size()).get(doc)) return std::nullopt;
+  if (const simdjson::error_code e = parser.parse(body.data(), body.size()).get(doc)) {
+    if (number_out_of_range != nullptr) {
+      *number_out_of_range = e == simdjson::NUMBER_ERROR || e == simdjson::NUMBER_OUT_OF_RANGE;
+    }
+    return std::nullopt;
+  }
   simdjson::dom::object obj;
   if (doc.get_object().get(obj)) return std::nullopt;
   return obj;
@@ -180,7 +192,12 @@ http::Handler Guarded(const gateway::AdminAuth& auth, AdminFn fn) {
 
 http::Response CreateKey(gateway::KeyAdmin& admin, const http::Request& request) {
   simdjson::dom::parser parser;
-  std::optional<simdjson::dom::object> obj = ParseObject(parser, request.body);
+  bool out_of_range = false;
+  std::optional<simdjson::dom::object> obj = ParseObject(parser, request.body, &out_of_range);
+  if (!obj && out_of_range) {
+    return BadParameter("body", "has a number out of range (credits: 0 to 9007199254740991)",
+                        request.request_id);
+  }
   if (!obj) return BadParameter("body", "must be a JSON object", request.request_id);
   gateway::NewKeySpec spec;
   std::optional<std::string> name, expires;
@@ -197,7 +214,7 @@ http::Response CreateKey(gateway::KeyAdmin& admin, const http::Request& request)
   }
   spec.burst = burst;
   if (!GetInt(*obj, "credits", &credits)) {
-    return BadParameter("credits", "must be an integer", request.request_id);
+    return BadParameter("credits", kCreditsRule, request.request_id);
   }
   spec.credits = credits.value_or(0);
   if (!GetString(*obj, "expires", &expires)) {
@@ -273,7 +290,9 @@ http::Response RevokeKey(gateway::KeyAdmin& admin, const http::Request& request)
 
 http::Response GrantCredits(gateway::KeyAdmin& admin, const http::Request& request) {
   simdjson::dom::parser parser;
-  std::optional<simdjson::dom::object> obj = ParseObject(parser, request.body);
+  bool out_of_range = false;
+  std::optional<simdjson::dom::object> obj = ParseObject(parser, request.body, &out_of_range);
+  if (!obj && out_of_range) return BadParameter("amount", kAmountRule, request.request_id);
   if (!obj) return BadParameter("body", "must be a JSON object", request.request_id);
   std::optional<std::string> key_id, grant_id;
   std::optional<int64_t> amount;
@@ -284,8 +303,8 @@ http::Response GrantCredits(gateway::KeyAdmin& admin, const http::Request& reque
       grant_id->size() > 200) {
     return BadParameter("grant_id", "is required (1 to 200 characters)", request.request_id);
   }
-  if (!GetInt(*obj, "amount", &amount) || !amount || *amount <= 0) {
-    return BadParameter("amount", "must be an integer > 0", request.request_id);
+  if (!GetInt(*obj, "amount", &amount) || !amount || *amount <= 0 || *amount > store::kMaxCredits) {
+    return BadParameter("amount", kAmountRule, request.request_id);
   }
   Result<store::GrantResult> grant = admin.GrantCredits(*key_id, *grant_id, *amount);
   if (!grant.ok()) return StatusResponse(grant.status(), request.request_id);
@@ -412,21 +431,32 @@ std::vector<GatewayRoute> AdminKeyRoutes(std::shared_ptr<gateway::KeyAdmin> admi
   auto bind = [admin](http::Response (*fn)(gateway::KeyAdmin&, const http::Request&)) {
     return [admin, fn](const http::Request& request) { return fn(*admin, request); };
   };
+  const http::RouteOptions options = AdminRouteOptions(auth, http::kDefaultBodyLimit);
   return {
-      {"POST", "/admin/v1/keys", Guarded(auth, bind(&CreateKey))},
-      {"GET", "/admin/v1/keys", Guarded(auth, bind(&ListKeys))},
-      {"POST", "/admin/v1/keys/revoke", Guarded(auth, bind(&RevokeKey))},
-      {"POST", "/admin/v1/credits/grant", Guarded(auth, bind(&GrantCredits))},
-      {"GET", "/admin/v1/ledger", Guarded(auth, bind(&Ledger))},
-      {"GET", "/admin/v1/ledger.csv", Guarded(auth, bind(&LedgerCsv))},
+      {"POST", "/admin/v1/keys", Guarded(auth, bind(&CreateKey)), options},
+      {"GET", "/admin/v1/keys", Guarded(auth, bind(&ListKeys)), options},
+      {"POST", "/admin/v1/keys/revoke", Guarded(auth, bind(&RevokeKey)), options},
+      {"POST", "/admin/v1/credits/grant", Guarded(auth, bind(&GrantCredits)), options},
+      {"GET", "/admin/v1/ledger", Guarded(auth, bind(&Ledger)), options},
+      {"GET", "/admin/v1/ledger.csv", Guarded(auth, bind(&LedgerCsv)), options},
   };
+}
+
+http::RouteOptions AdminRouteOptions(const gateway::AdminAuth& auth, size_t body_limit) {
+  http::RouteOptions options;
+  options.body_limit = body_limit;
+  options.before_body = [auth](const http::Request& request) -> std::optional<http::Response> {
+    if (auth.IsAuthorized(request.header("Authorization"))) return std::nullopt;
+    return http::ErrorResponse(401, kAdminUnauthorized, request.request_id);
+  };
+  return options;
 }
 
 void AddGatewayRoutes(http::Router& router, std::shared_ptr<gateway::BillingGateway> gateway,
                       gateway::AdminAuth auth) {
   router.Add("GET", std::string(kAccountPath), MakeAccountHandler(gateway));
   for (GatewayRoute& r : AdminKeyRoutes(gateway, std::move(auth))) {
-    router.Add(std::move(r.method), std::move(r.path), std::move(r.handler));
+    router.Add(std::move(r.method), std::move(r.path), std::move(r.handler), std::move(r.options));
   }
 }
 

@@ -35,7 +35,12 @@ struct GatewayRoute {
   std::string method;
   std::string path;
   http::Handler handler;
+  http::RouteOptions options;  // admin routes: AdminRouteOptions
 };
+
+// Route options that check the admin token once the header is read, before any byte of
+// the body is (401 "admin token is invalid"): a refused request costs no body memory.
+http::RouteOptions AdminRouteOptions(const gateway::AdminAuth& auth, size_t body_limit);
 
 // The admin routes above. `admin` is shared by the handlers (thread-safe implementations
 // only, e.g. gateway::BillingGateway).

@@ -186,6 +186,49 @@ TEST_F(GatewayApiTest, GrantsAreIdempotentOverHttp) {
   EXPECT_EQ(Header(account, "X-Credits-Remaining"), "50");
 }
 
+TEST_F(GatewayApiTest, AmountsAreBoundedSoNoBalanceOrLedgerSumOverflows) {
+  // Regression (issue 12, defect 8): 2^63 - 1 saturated the balance while the ledger
+  // recorded the full amount; a larger amount was "body must be a JSON object".
+  auto [key, key_id] = CreateKey(R"({"name":"acme","credits":10})");
+  auto grant = [&, key_id = key_id](std::string amount, std::string id) {
+    return Admin(
+        "POST", "/admin/v1/credits/grant", "",
+        R"({"key_id":")" + key_id + R"(","grant_id":")" + id + R"(","amount":)" + amount + "}");
+  };
+  const std::string rule =
+      "Invalid parameter: amount must be an integer from 1 to 9007199254740991";
+  for (std::string amount : {"9223372036854775807", "9223372036854775808",
+                             "99999999999999999999999", "9007199254740992", "1e30"}) {
+    http::Response r = grant(amount, "big-" + amount);
+    EXPECT_EQ(r.status, 400) << amount;
+    EXPECT_EQ(std::string(Parse(r)["message"].get_string().value()), rule) << amount;
+  }
+  // Exactly up to the largest balance passes; one credit more is refused, nothing changed.
+  http::Response fill = grant(std::to_string(store::kMaxCredits - 10), "fill");
+  ASSERT_EQ(fill.status, 200) << fill.body;
+  EXPECT_EQ(Parse(fill)["data"]["balance"].get_int64().value(), store::kMaxCredits);
+  http::Response over = grant("1", "one-more");
+  EXPECT_EQ(over.status, 409) << over.body;
+  EXPECT_NE(over.body.find("the balance would pass 9007199254740991 credits"), std::string::npos)
+      << over.body;
+  int64_t sum = 0;
+  int64_t entries = 0;
+  ASSERT_TRUE(gateway_
+                  ->ForEachLedgerEntry(key_id,
+                                       [&](const store::LedgerEntry& e) {
+                                         sum += e.amount;
+                                         ++entries;
+                                         EXPECT_EQ(e.balance_after, sum);
+                                         return Status::Ok();
+                                       })
+                  .ok());
+  EXPECT_EQ(entries, 2);
+  EXPECT_EQ(sum, store::kMaxCredits);
+  EXPECT_EQ(
+      Admin("POST", "/admin/v1/keys", "", R"({"name":"x","credits":9007199254740992})").status,
+      400);
+}
+
 TEST_F(GatewayApiTest, LedgerJsonAndCsv) {
   auto [key, key_id] = CreateKey(R"({"name":"acme","credits":20})");
   gateway::Admission a = gateway_->Admit("Bearer " + key, "/v1/tiktok/trending/music");

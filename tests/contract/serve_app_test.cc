@@ -23,6 +23,7 @@
 #include "../gateway/process_util.h"
 #include "app/serve_publish.h"
 #include "common/day.h"
+#include "common/json_writer.h"
 #include "contract_util.h"
 #include "engine/publisher.h"
 #include "store/sqlite/sqlite_chart_store.h"
@@ -318,6 +319,34 @@ TEST_F(ServeAppTest, PostIngestStoresPublishesAndIsIdempotent) {
       client.Request("POST", "/admin/v1/ingest", {{"Authorization", "Bearer " + key}}, body).status,
       401);
   EXPECT_EQ(client.Request("POST", "/admin/v1/ingest", {}, body).status, 401);
+}
+
+TEST_F(ServeAppTest, AWrongAdminTokenIsRefusedBeforeTheIngestBodyIsRead) {
+  // Regression (issue 12, defect 2): the whole body (up to 256 MiB) was read before the
+  // token was checked. Here 200 MiB are announced and none sent: the 401 cannot wait.
+  Open();
+  for (const std::string path : {"/admin/v1/ingest", "/admin/v1/keys", "/admin/v1/credits/grant"}) {
+    TestClient client(port_);
+    client.WriteRaw("POST " + path +
+                    " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\n"
+                    "Content-Length: 209715200\r\n\r\n");
+    Reply r = client.Read();
+    EXPECT_EQ(r.status, 401) << path;
+    EXPECT_FALSE(r.keep_alive) << path;
+  }
+}
+
+TEST_F(ServeAppTest, EveryErrorMessageIsValidUtf8) {
+  // Regression (issue 12, defect 5): a percent-decoded parameter name was echoed as is.
+  Open();
+  const std::string key = CreateKey(100);
+  for (const std::string query : {"%FF=%zz", "%FF%FE=1&page=%G0", "page=%FF", "region=%C3"}) {
+    Reply r = Trending(key, query);
+    EXPECT_EQ(r.status, 400) << query;
+    EXPECT_TRUE(json::IsValidUtf8(r.body)) << query << ": " << r.body;
+    Json json(r.body);
+    CheckEnvelope(r, json);
+  }
 }
 
 TEST_F(ServeAppTest, EveryRouteIsDocumentedInOpenApiAndEveryDocumentedOperationIsRouted) {
