@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -16,6 +17,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -33,7 +35,8 @@ struct ServeFlags {
   std::string host = "127.0.0.1";
   int port = 8080;
   int threads = 0;
-  std::string admin_token;
+  std::string admin_token;       // --admin-token (visible in ps: warned)
+  std::string admin_token_file;  // --admin-token-file
   int64_t lateness_seconds = 7200;
   int64_t publish_interval_seconds = 60;
   bool no_charging = false;
@@ -63,6 +66,45 @@ Result<std::string> ResolveHost(const std::string& host) {
   return chosen->to_string();
 }
 
+// The admin token: --admin-token-file (the file's first line), else --admin-token (warned:
+// every local user sees a command line), else SOUNDTREND_ADMIN_TOKEN, else none. Both
+// flags at once is a usage error.
+Result<std::string> AdminToken(const ServeFlags& flags) {
+  if (!flags.admin_token_file.empty() && !flags.admin_token.empty()) {
+    return Status::InvalidArgument("give --admin-token-file or --admin-token, not both");
+  }
+  if (!flags.admin_token_file.empty()) {
+    std::ifstream in(flags.admin_token_file, std::ios::binary);
+    if (!in) {
+      return Status::InvalidArgument("--admin-token-file " + flags.admin_token_file +
+                                     ": cannot be read");
+    }
+    std::string token;
+    std::getline(in, token);
+    while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t'))
+      token.pop_back();
+    if (token.empty()) {
+      return Status::InvalidArgument("--admin-token-file " + flags.admin_token_file +
+                                     ": the first line is empty");
+    }
+    struct stat st {};
+    if (::stat(flags.admin_token_file.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+      spdlog::warn("--admin-token-file {} is readable by other users (chmod 600 it)",
+                   flags.admin_token_file);
+    }
+    return token;
+  }
+  if (!flags.admin_token.empty()) {
+    spdlog::warn(
+        "--admin-token puts the token on the command line, where every local user can read it "
+        "(ps, /proc); use {} or --admin-token-file instead",
+        gateway::kAdminTokenEnv);
+    return flags.admin_token;
+  }
+  const char* env = std::getenv(std::string(gateway::kAdminTokenEnv).c_str());
+  return std::string(env != nullptr ? env : "");
+}
+
 int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
   // Logs go to stderr: stdout carries only the "listening on" line.
   auto logger = spdlog::stderr_color_mt("soundtrend");
@@ -73,6 +115,12 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
     return 2;
   }
   spdlog::set_level(level);
+
+  const Result<std::string> admin_token = AdminToken(flags);
+  if (!admin_token.ok()) {
+    std::cerr << "serve: " << admin_token.status().message() << "\n";
+    return 2;
+  }
 
   const Result<std::string> host = ResolveHost(flags.host);
   if (!host.ok()) {
@@ -100,7 +148,7 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
   config.host = *host;
   config.port = static_cast<uint16_t>(flags.port);
   config.threads = flags.threads;
-  config.admin_token = flags.admin_token;
+  config.admin_token = *admin_token;
   config.lateness_seconds = flags.lateness_seconds;
   config.publish_interval_seconds = flags.publish_interval_seconds;
   config.charging = !flags.no_charging;
@@ -160,8 +208,11 @@ void AddServeCommand(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--threads", flags->threads, "event loops (default: hardware threads)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--admin-token", flags->admin_token,
-                  "token for /admin/v1/* (admin API disabled when unset)")
-      ->envname(std::string(gateway::kAdminTokenEnv));
+                  "token for /admin/v1/* (admin API disabled when none is given); visible to "
+                  "every local user: prefer the environment variable " +
+                      std::string(gateway::kAdminTokenEnv) + " or --admin-token-file");
+  cmd->add_option("--admin-token-file", flags->admin_token_file,
+                  "file whose first line is the admin token (chmod 600)");
   cmd->add_option("--lateness-seconds", flags->lateness_seconds,
                   "a day is closed this long after its end")
       ->check(CLI::NonNegativeNumber)

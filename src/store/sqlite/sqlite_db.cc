@@ -1,5 +1,11 @@
 #include "store/sqlite/sqlite_db.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
 #include <mutex>
 #include <string>
 
@@ -21,10 +27,28 @@ void DisableMemoryStatistics() {
   std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
 }
 
+// Creates the database file, when absent, readable by its owner alone (0600 whatever the
+// umask): it holds key names, key hashes and the ledger. SQLite gives the files it makes
+// beside it (-wal, -shm, -journal) the database file's mode.
+Status CreatePrivateFile(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) return Status::Ok();
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return Status::Ok();  // an existing file keeps its mode
+    return Status::IoError("create " + path + ": " + std::strerror(errno));
+  }
+  const int rc = ::fchmod(fd, 0600);  // a umask cannot widen it, but keep it exact
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return Status::IoError("chmod " + path + ": " + std::strerror(err));
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenOptions options) {
   DisableMemoryStatistics();
+  if (!options.read_only) ST_RETURN_IF_ERROR(CreatePrivateFile(path));
   sqlite3* db = nullptr;
   const int flags =
       (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |

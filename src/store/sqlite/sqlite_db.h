@@ -29,7 +29,8 @@ struct OpenOptions {
 
 class Database {
  public:
-  // Opens (creating if needed) `path` in WAL mode with foreign keys on.
+  // Opens (creating if needed) `path` in WAL mode with foreign keys on. A file it creates is
+  // 0600 whatever the umask, and so are its -wal and -shm files (SQLite copies the mode).
   static Result<std::unique_ptr<Database>> Open(const std::string& path, OpenOptions options = {});
   ~Database();
   Database(const Database&) = delete;
