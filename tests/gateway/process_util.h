@@ -140,6 +140,7 @@ class ServeProcess {
   ServeProcess& operator=(const ServeProcess&) = delete;
 
   uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
   const std::string& line() const { return line_; }
   // Sends `sig` and waits for the exit; returns the exit code (-1 when killed by a signal).
   int Stop(int sig) {

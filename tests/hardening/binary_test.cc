@@ -1,0 +1,275 @@
+// Issue 12 regressions over the real `soundtrend` binary, where the defects showed: file
+// modes whatever the umask and the admin token's sources (defect 9), bounded credit
+// amounts on the command line (defect 8), batch ids over the content and oversized
+// records through `soundtrend ingest` (defects 6, 7).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "contract/test_client.h"
+#include "gateway/process_util.h"
+#include "ingest/test_util.h"
+
+namespace soundtrend {
+namespace {
+
+using contract::TestClient;
+using testing::Field;
+using testing::RunCommand;
+using testing::ServeProcess;
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+class BinaryTest : public ::testing::Test {
+ protected:
+  testing::CommandResult Run(std::vector<std::string> args) {
+    std::vector<std::string> argv = {SOUNDTREND_BINARY, "--db", db_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::filesystem::remove(err_);
+    testing::CommandResult r = RunCommand(argv, err_);
+    err_text_ = Slurp(err_);
+    return r;
+  }
+  // Creates a key; returns its id.
+  std::string CreateKey(int64_t credits) {
+    testing::CommandResult r =
+        Run({"keys", "create", "--name", "t", "--credits", std::to_string(credits)});
+    EXPECT_EQ(r.exit_code, 0) << r.out << err_text_;
+    key_ = testing::FirstLine(r.out);
+    return Field(r.out, "key_id");
+  }
+  int64_t Now() const {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  std::string UseLine(int i) const {
+    return "{\"type\":\"use\",\"clip_id\":\"7\",\"region\":\"US\",\"time\":" +
+           std::to_string(Now() - 3600 - i) + "}\n";
+  }
+
+  ingest::testing::TempDir dir_;
+  std::string db_ = dir_.path() + "/data/st.db";
+  std::string err_ = dir_.path() + "/stderr.log";
+  std::string err_text_;
+  std::string key_;
+};
+
+// --- defect 9: modes and the admin token ----------------------------------------------
+
+TEST_F(BinaryTest, EveryDatabaseFileIsOwnerOnlyWhateverTheUmask) {
+  const mode_t saved = ::umask(0);  // the widest umask: files would be 0666 / 0644
+  const std::string key_id = CreateKey(10);
+  std::ofstream(dir_.path() + "/uses.ndjson") << UseLine(0);
+  EXPECT_EQ(Run({"ingest", dir_.path() + "/uses.ndjson"}).exit_code, 0) << err_text_;
+  {
+    // A charging server makes the charge lanes and the journal.
+    ServeProcess serve({SOUNDTREND_BINARY, "--db", db_, "serve", "--port", "0", "--threads", "2"},
+                       err_);
+    ASSERT_NE(serve.port(), 0) << Slurp(err_);
+    TestClient client(serve.port());
+    EXPECT_EQ(client.Get("/v1/tiktok/trending/music", key_).status, 200);
+    EXPECT_EQ(serve.Stop(SIGTERM), 0);
+  }
+  ::umask(saved);
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path() + "/data")) {
+    struct stat st {};
+    ASSERT_EQ(::stat(entry.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << entry.path();
+    ++files;
+  }
+  EXPECT_GE(files, 2) << "the database and its charge log at least";
+}
+
+TEST_F(BinaryTest, TheAdminTokenComesFromAFileOrTheEnvironmentAndWarnsOnTheCommandLine) {
+  CreateKey(0);
+  const std::string token_file = dir_.path() + "/admin.token";
+  std::ofstream(token_file) << "file-token-123\n";
+  ::chmod(token_file.c_str(), 0600);
+  auto admin_status = [](uint16_t port, const std::string& token) {
+    TestClient client(port);
+    return client.Request("GET", "/admin/v1/keys", {{"Authorization", "Bearer " + token}}).status;
+  };
+  {
+    ServeProcess serve({SOUNDTREND_BINARY, "--db", db_, "serve", "--port", "0", "--no-charging",
+                        "--admin-token-file", token_file},
+                       err_);
+    ASSERT_NE(serve.port(), 0) << Slurp(err_);
+    EXPECT_EQ(admin_status(serve.port(), "file-token-123"), 200);
+    EXPECT_EQ(admin_status(serve.port(), "file-token-12"), 401);
+    serve.Stop(SIGTERM);
+    EXPECT_EQ(Slurp(err_).find("--admin-token puts the token"), std::string::npos);
+  }
+  {
+    std::filesystem::remove(err_);
+    ::setenv("SOUNDTREND_ADMIN_TOKEN", "env-token-456", 1);
+    ServeProcess serve({SOUNDTREND_BINARY, "--db", db_, "serve", "--port", "0", "--no-charging"},
+                       err_);
+    ::unsetenv("SOUNDTREND_ADMIN_TOKEN");
+    ASSERT_NE(serve.port(), 0) << Slurp(err_);
+    EXPECT_EQ(admin_status(serve.port(), "env-token-456"), 200);
+    serve.Stop(SIGTERM);
+    EXPECT_EQ(Slurp(err_).find("--admin-token puts the token"), std::string::npos);
+  }
+  {
+    std::filesystem::remove(err_);
+    ServeProcess serve({SOUNDTREND_BINARY, "--db", db_, "serve", "--port", "0", "--no-charging",
+                        "--admin-token", "argv-token-789"},
+                       err_);
+    ASSERT_NE(serve.port(), 0) << Slurp(err_);
+    EXPECT_EQ(admin_status(serve.port(), "argv-token-789"), 200);
+    serve.Stop(SIGTERM);
+    EXPECT_NE(Slurp(err_).find("--admin-token puts the token on the command line"),
+              std::string::npos)
+        << Slurp(err_);
+  }
+  // Both at once is a usage error; an empty file is refused.
+  EXPECT_EQ(Run({"serve", "--port", "0", "--admin-token", "a", "--admin-token-file", token_file})
+                .exit_code,
+            2);
+  std::ofstream(dir_.path() + "/empty.token") << "\n";
+  EXPECT_EQ(
+      Run({"serve", "--port", "0", "--admin-token-file", dir_.path() + "/empty.token"}).exit_code,
+      2);
+  EXPECT_NE(err_text_.find("the first line is empty"), std::string::npos) << err_text_;
+}
+
+TEST_F(BinaryTest, TheCommandLineTokenIsHiddenFromOtherProcesses) {
+  CreateKey(0);
+  ServeProcess serve({SOUNDTREND_BINARY, "--db", db_, "serve", "--port", "0", "--no-charging",
+                      "--admin-token=argv-secret-000"},
+                     err_);
+  ASSERT_NE(serve.port(), 0) << Slurp(err_);
+  bool found_process = false;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string cmdline = Slurp(entry.path().string() + "/cmdline");
+    if (cmdline.find(db_) == std::string::npos || cmdline.find("serve") == std::string::npos)
+      continue;
+    found_process = true;
+    EXPECT_EQ(cmdline.find("argv-secret-000"), std::string::npos);
+  }
+  EXPECT_TRUE(found_process);
+  serve.Stop(SIGTERM);
+}
+
+// --- test gap: SIGHUP's effect --------------------------------------------------------
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// Waits (bounded) until `path` holds `times` lines with `text`: the server's own report
+// that it has done something.
+bool WaitForText(const std::string& path, const std::string& text, size_t times = 1) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (Count(Slurp(path), text) >= times) return true;
+    std::this_thread::yield();
+  }
+  return false;
+}
+
+TEST_F(BinaryTest, SighupReloadsChartsAndGrantsWrittenByOtherProcesses) {
+  const std::string key_id = CreateKey(10);
+  const std::string serve_err = dir_.path() + "/serve.log";
+  ServeProcess serve({SOUNDTREND_BINARY, "--db", db_, "serve", "--port", "0", "--threads", "2"},
+                     serve_err);
+  ASSERT_NE(serve.port(), 0) << Slurp(serve_err);
+  ASSERT_EQ(Count(Slurp(serve_err), "published charts of"), 1u) << Slurp(serve_err);
+  TestClient client(serve.port());
+  contract::Reply before = client.Get("/v1/tiktok/trending/music", key_);
+  ASSERT_EQ(before.status, 200) << before.body;
+  EXPECT_NE(before.body.find("\"sound_list\":[]"), std::string::npos) << before.body;
+  // Another process loads a chart day and grants credits while the server runs.
+  const int64_t day_seconds = (Now() / 86400 - 3) * 86400;
+  char day[16];
+  const time_t t = static_cast<time_t>(day_seconds);
+  std::strftime(day, sizeof day, "%Y-%m-%d", std::gmtime(&t));
+  std::ofstream(dir_.path() + "/daily.ndjson")
+      << "{\"type\":\"daily\",\"clip_id\":\"7100000000000000001\",\"region\":\"US\",\"day\":\""
+      << day << "\",\"uses\":42}\n";
+  ASSERT_EQ(Run({"ingest", dir_.path() + "/daily.ndjson"}).exit_code, 0) << err_text_;
+  ASSERT_EQ(Run({"credits", "grant", key_id, "1000", "--grant-id", "hup"}).exit_code, 0)
+      << err_text_;
+  // Not before the signal: the chart data of another process is read on SIGHUP only.
+  EXPECT_NE(client.Get("/v1/tiktok/trending/music", key_).body.find("\"sound_list\":[]"),
+            std::string::npos);
+  ASSERT_EQ(::kill(serve.pid(), SIGHUP), 0);
+  ASSERT_TRUE(WaitForText(serve_err, "SIGHUP: keys and grants reloaded")) << Slurp(serve_err);
+  ASSERT_TRUE(WaitForText(serve_err, "published charts of", 2)) << Slurp(serve_err);
+  contract::Reply after = client.Get("/v1/tiktok/trending/music", key_);
+  ASSERT_EQ(after.status, 200) << after.body;
+  EXPECT_NE(after.body.find("\"clip_id\":\"7100000000000000001\""), std::string::npos)
+      << after.body;
+  EXPECT_NE(after.body.find("\"usage_count\":42"), std::string::npos) << after.body;
+  // 10 + 1000 granted, 2 + 2 + 2 charged by the three 200s.
+  EXPECT_EQ(after.Header("x-credits-remaining"), "1004");
+  EXPECT_EQ(serve.Stop(SIGTERM), 0);
+}
+
+// --- defect 8: bounded amounts on the command line ------------------------------------
+
+TEST_F(BinaryTest, AnOverLargeGrantIsRefusedWithAClearMessageAndTheLedgerAddsUp) {
+  const std::string key_id = CreateKey(10);
+  testing::CommandResult r =
+      Run({"credits", "grant", key_id, "9223372036854775807", "--grant-id", "huge"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(err_text_.find("9007199254740991"), std::string::npos) << err_text_;
+  r = Run({"credits", "grant", key_id, "9007199254740981", "--grant-id", "fill"});
+  EXPECT_EQ(r.exit_code, 0) << err_text_;
+  EXPECT_NE(r.out.find("balance: 9007199254740991"), std::string::npos) << r.out;
+  r = Run({"credits", "grant", key_id, "1", "--grant-id", "one-more"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(err_text_.find("the balance would pass 9007199254740991 credits"), std::string::npos)
+      << err_text_;
+  // The ledger: two grants, each balance_after the running sum.
+  r = Run({"ledger", "show", key_id});
+  ASSERT_EQ(r.exit_code, 0) << err_text_;
+  EXPECT_NE(r.out.find("\t10\t10\t"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\t9007199254740981\t9007199254740991\t"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("one-more"), std::string::npos) << r.out;
+}
+
+// --- defects 6 and 7 through `soundtrend ingest` --------------------------------------
+
+TEST_F(BinaryTest, TheSameRecordsPlainAndGzipAreIngestedOnce) {
+  std::string data;
+  for (int i = 0; i < 20; ++i) data += UseLine(i);
+  std::ofstream(dir_.path() + "/uses.ndjson") << data;
+  std::ofstream(dir_.path() + "/uses.ndjson.gz", std::ios::binary) << ingest::testing::Gzip(data);
+  testing::CommandResult r = Run({"ingest", dir_.path() + "/uses.ndjson"});
+  ASSERT_EQ(r.exit_code, 0) << err_text_;
+  EXPECT_NE(r.out.find("uses.ndjson: applied"), std::string::npos) << r.out;
+  r = Run({"ingest", dir_.path() + "/uses.ndjson.gz"});
+  ASSERT_EQ(r.exit_code, 0) << err_text_;
+  EXPECT_NE(r.out.find("uses.ndjson.gz: already applied"), std::string::npos) << r.out;
+}
+
+TEST_F(BinaryTest, AnOversizedRecordIsSkippedWithSkipInvalidAndListedWithout) {
+  const std::string big = "{\"type\":\"use\",\"pad\":\"" + std::string(2 << 20, 'x') + "\"}\n";
+  std::ofstream(dir_.path() + "/uses.ndjson") << UseLine(0) << big << UseLine(1);
+  testing::CommandResult r = Run({"ingest", dir_.path() + "/uses.ndjson"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(err_text_.find("uses.ndjson:2: record longer than 1048576 bytes"), std::string::npos)
+      << err_text_;
+  r = Run({"ingest", "--skip-invalid", dir_.path() + "/uses.ndjson"});
+  EXPECT_EQ(r.exit_code, 0) << err_text_;
+  EXPECT_NE(r.out.find("uses.ndjson: applied"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace soundtrend
