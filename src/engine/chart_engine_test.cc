@@ -346,6 +346,26 @@ TEST(ChartEngineTest, RelatedVideosAreTheMostViewedOfTheWindow) {
   EXPECT_EQ(MustFind(*set, kUS, 30).top()[0].related[0].item_id, 90u);
 }
 
+TEST(ChartEngineTest, ARepeatedVideoIsOneRelatedVideoWithItsLargestViews) {
+  // Issue 12 test gap: the same video id on several days of the window, and twice on one
+  // day, is one related video (SPEC §3: up to 4 videos), ranked by its largest views.
+  ChartEngine engine;
+  Use(engine, 1, kDay, 10);
+  Use(engine, 1, kDay - 1, 10);
+  engine.AddVideo({50, 1, kUS, kDay, "c50", 100});
+  engine.AddVideo({50, 1, kUS, kDay - 1, "c50", 500});  // the same video, another day
+  engine.AddVideo({60, 1, kUS, kDay, "c60", 300});
+  engine.AddVideo({60, 1, kUS, kDay, "c60", 1});  // again on one day: keeps 300
+  engine.AddVideo({70, 1, kUS, kDay, "c70", 200});
+  engine.AddVideo({80, 1, kUS, kDay - 1, "c80", 10});
+  engine.AddVideo({90, 1, kUS, kDay, "c90", 5});
+  auto set = engine.Publish(kDay, nullptr);
+  const auto& related = MustFind(*set, kUS, 7).top()[0].related;
+  std::vector<uint64_t> ids;
+  for (const RelatedVideo& v : related) ids.push_back(v.item_id);
+  EXPECT_EQ(ids, (std::vector<uint64_t>{50, 60, 70, 80}));
+}
+
 TEST(ChartEngineTest, LaterSoundRecordReplacesAndPlaceholderBeforeCatalog) {
   ChartEngine engine;
   Use(engine, 7, kDay, 1);
