@@ -25,6 +25,16 @@ TEST(JsonWriterTest, EscapesStrings) {
   EXPECT_EQ(Str("a\u2028b"), "\"a\\u2028b\"");
 }
 
+TEST(JsonWriterTest, InvalidUtf8IsWrittenAsReplacementCharacters) {
+  // Regression (issue 12, defect 5): an echoed request byte made the body invalid UTF-8.
+  EXPECT_EQ(Str("\xFF"), "\"\xEF\xBF\xBD\"");
+  EXPECT_EQ(Str("a\xC3"), "\"a\xEF\xBF\xBD\"");                                // truncated sequence
+  EXPECT_EQ(Str("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");                  // overlong
+  EXPECT_EQ(Str("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // surrogate
+  EXPECT_EQ(Str("caf\xC3\xA9 \xF0\x9F\x8E\xB5"), "\"caf\xC3\xA9 \xF0\x9F\x8E\xB5\"");
+  EXPECT_TRUE(IsValidUtf8(Str("\x80\xBF\xF8\xFE\xE2\x80")));
+}
+
 TEST(JsonWriterTest, Hundredths) {
   EXPECT_EQ(Hundredths(100), "1");
   EXPECT_EQ(Hundredths(31), "0.31");
