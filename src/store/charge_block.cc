@@ -1,5 +1,6 @@
 #include "store/charge_block.h"
 
+#include <cstdint>
 #include <unordered_map>
 #include <vector>
 
@@ -194,7 +195,11 @@ Status ForEachPackedCharge(std::string_view block,
       uint64_t key = 0, endpoint = 0, time_delta = 0, cost = 0, balance = 0;
       if (!d.Varint(&key) || key >= keys.size() || !d.Varint(&endpoint) ||
           endpoint >= endpoints.size() || !ReadRequestId(d, uuid_text, &c.request_id) ||
-          !d.Varint(&time_delta) || !d.Varint(&cost) || !d.Varint(&balance)) {
+          !d.Varint(&time_delta) || !d.Varint(&cost) || !d.Varint(&balance) ||
+          // The format's ranges: a cost > 0 and a balance >= 0, both in int64 (a damaged
+          // block must not decode into a negative charge, i.e. credits made up).
+          cost == 0 || cost > static_cast<uint64_t>(INT64_MAX) ||
+          balance > static_cast<uint64_t>(INT64_MAX)) {
         return BadBlock();
       }
       c.key_id = keys[key];

@@ -126,6 +126,24 @@ TEST(ChargeBlockTest, StopsAtTheFirstErrorOfTheCallback) {
   EXPECT_EQ(calls, 1);
 }
 
+TEST(ChargeBlockTest, ACostOrBalanceOutOfRangeIsCorruption) {
+  // Found by fuzz/charge_log_fuzz.cc (issue 12): a cost varint past INT64_MAX decoded into
+  // a negative cost, i.e. a charge that adds credits.
+  for (auto [cost, balance] :
+       {std::pair<int64_t, int64_t>{-1, 5}, {0, 5}, {INT64_MIN, 5}, {2, -1}}) {
+    PackedCharge c;
+    c.key_id = "key_000000000001";
+    c.endpoint = "/v1/x";
+    c.request_id = "r";
+    c.cost = cost;
+    c.balance_after = balance;
+    std::string block;
+    EncodeChargeBlock(std::span<const PackedCharge>(&c, 1), block);
+    const Status st = ForEachPackedCharge(block, [](const PackedCharge&) { return Status::Ok(); });
+    EXPECT_EQ(st.code(), Status::Code::kCorruption) << cost << " " << balance;
+  }
+}
+
 TEST(ChargeBlockTest, MalformedBlocksAreCorruption) {
   const std::vector<PackedCharge> charges = {{"k", "r1", "/e", 1, 2, 4},
                                              {"k", "r2", "/e", 2, 2, 2}};
