@@ -1,6 +1,7 @@
-// Gateway micro-benchmarks (not tests): the SQLite ledger's group commit (charges per
-// second by batch size, with and without an fsync per batch), the charge lanes (append and
-// move), and the request path's Admit + Reserve.
+// Gateway micro-benchmarks (not tests): the SQLite key store's charge blocks (charges per
+// second by block size, with and without an fsync per block), the ledger's journal (groups
+// appended, moved every 4,096 charges), its charge lanes (append and move), and the request
+// path's Admit + Reserve.
 //
 //   gateway_bench [--dir DIR] [--charges N]      (DIR default /tmp; N default 20000)
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "gateway/billing_gateway.h"
+#include "ledger/ledger.h"
 #include "store/sqlite/sqlite_key_store.h"
 
 using namespace soundtrend;
@@ -27,16 +29,15 @@ double Seconds(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-// Charges per second by group size, with the WAL fsynced at each commit (FULL, `serve
-// --ledger-sync full`) or not (NORMAL, the default). Creates the
-// bench key in `*created` on the first call; false on error.
-bool BenchGroupCommit(const std::string& path, bool synchronous_full, bool charge_log,
-                      int64_t total, int64_t& seq, gateway::CreatedKey* created) {
+// Charges per second by group size: each group applied to the store as one block (its own
+// transaction; the WAL fsynced at each commit with FULL), or, with `journal`, appended to
+// the ledger's journal (one write(2), no sync) and moved into the store every 4,096 charges.
+// Creates the bench key in `*created` on the first call; false on error.
+bool BenchGroupCommit(const std::string& path, bool synchronous_full, bool journal, int64_t total,
+                      int64_t& seq, gateway::CreatedKey* created) {
   store::sqlite::OpenOptions open;
   open.synchronous_full = synchronous_full;
-  store::sqlite::KeyStoreOptions store_options;
-  store_options.charge_log = charge_log;
-  auto store = store::sqlite::SqliteKeyStore::Open(path, open, store_options);
+  auto store = store::sqlite::SqliteKeyStore::Open(path, open);
   if (!store.ok()) {
     std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
     return false;
@@ -54,25 +55,36 @@ bool BenchGroupCommit(const std::string& path, bool synchronous_full, bool charg
     if (!key.ok()) return false;
     *created = std::move(key).value();
   }
-  std::printf("ledger group commit (AppendCharges, synchronous=%s%s):\n",
-              synchronous_full ? "FULL" : "NORMAL", charge_log ? ", charge log" : "");
-  for (int batch : {1, 16, 64, 256, 1024}) {  // charges per AppendCharges
+  ledger::LedgerOptions ledger_options;
+  if (journal) ledger_options.log_path = ledger::LogPathBeside(path);
+  auto ledger = ledger::Ledger::Open(**store, ledger_options);
+  if (!ledger.ok()) {
+    std::fprintf(stderr, "%s\n", ledger.status().ToString().c_str());
+    return false;
+  }
+  std::printf("ledger groups (%s, synchronous=%s):\n",
+              journal ? "journal, moved every 4096 charges" : "one block per group",
+              synchronous_full ? "FULL" : "NORMAL");
+  for (int batch : {1, 16, 64, 256, 1024}) {  // charges per group
     const int64_t n = batch == 1 && synchronous_full ? std::min<int64_t>(total, 500) : total;
-    std::vector<store::ChargeRequest> charges(batch);
-    std::vector<Status> outcomes;
+    std::vector<std::string> request_ids(batch);
+    std::vector<store::ChargeView> charges(batch);
     auto start = std::chrono::steady_clock::now();
     for (int64_t done = 0; done < n; done += batch) {
-      for (auto& c : charges) {
-        c = {created->record.key_id,
-             "00000000-0000-4000-8000-" + std::to_string(1000000000000 + ++seq),
-             "/v1/tiktok/trending/music", 2, clock.NowMicros()};
+      for (int i = 0; i < batch; ++i) {
+        request_ids[i] = "00000000-0000-4000-8000-" + std::to_string(1000000000000 + ++seq);
+        charges[i] = {created->record.key_id, request_ids[i], "/v1/tiktok/trending/music",
+                      clock.NowMicros(), 2};
       }
-      Status st = (*store)->AppendCharges(charges, &outcomes);
+      Status st = (*ledger)->AppendGroup(charges);
+      if (st.ok() && (*ledger)->journal_charges() >= 4096) st = (*ledger)->MoveAll();
       if (!st.ok()) {
         std::fprintf(stderr, "%s\n", st.ToString().c_str());
         return false;
       }
     }
+    Status st = (*ledger)->MoveAll();
+    if (!st.ok()) return false;
     const double s = Seconds(start);
     std::printf("  batch %5d: %9.0f charges/s  %8.2f us/charge  %7.3f ms/batch\n", batch, n / s,
                 s / n * 1e6, s / (n / batch) * 1e3);
@@ -81,22 +93,24 @@ bool BenchGroupCommit(const std::string& path, bool synchronous_full, bool charg
 }
 
 // A charge lane (what `serve --ledger-sync normal` uses): µs per charge to append (on the
-// event loop) and to move into SQLite (Flush, on the reload thread), by charges per move.
+// event loop) and to move into SQLite (Ledger::MoveAll), by charges per move.
 bool BenchLanes(const std::string& path, int64_t total, int64_t& seq,
                 const gateway::CreatedKey& key) {
   store::sqlite::OpenOptions open;
   open.synchronous_full = false;
-  store::sqlite::KeyStoreOptions store_options;
-  store_options.charge_lanes = true;
-  auto store = store::sqlite::SqliteKeyStore::Open(path, open, store_options);
+  auto store = store::sqlite::SqliteKeyStore::Open(path, open);
   if (!store.ok()) {
     std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
     return false;
   }
-  auto lane = (*store)->ChargeLaneFor(0);
+  ledger::LedgerOptions ledger_options;
+  ledger_options.log_path = ledger::LogPathBeside(path);
+  auto ledger = ledger::Ledger::Open(**store, ledger_options);
+  if (!ledger.ok()) return false;
+  auto lane = (*ledger)->Lane(0);
   if (!lane.ok()) return false;
   FakeClock clock(1'770'000'000'000'000);
-  std::printf("charge lane (append on the loop, move into SQLite by Flush):\n");
+  std::printf("charge lane (append on the loop, move into SQLite by Ledger::MoveAll):\n");
   std::string request_id;
   for (int64_t per_move : {1000, 10000, 100000}) {
     double append_s = 0, move_s = 0;
@@ -110,7 +124,7 @@ bool BenchLanes(const std::string& path, int64_t total, int64_t& seq,
       }
       append_s += Seconds(start);
       start = std::chrono::steady_clock::now();
-      Status st = (*store)->Flush();
+      Status st = (*ledger)->MoveAll();
       if (!st.ok()) {
         std::fprintf(stderr, "%s\n", st.ToString().c_str());
         return false;
@@ -150,10 +164,13 @@ int main(int argc, char** argv) {
   SeededRandom random(1);
 
   auto reopened = store::sqlite::SqliteKeyStore::Open(path);
+  if (!reopened.ok()) return 1;
+  auto ledger = ledger::Ledger::Open(**reopened, {});
+  if (!ledger.ok()) return 1;
   gateway::BillingGatewayOptions options;
   options.reload_interval_millis = 0;
-  auto gw = gateway::BillingGateway::Open(std::move(reopened).value(), SystemClock::Instance(),
-                                          random, options);
+  auto gw = gateway::BillingGateway::Open(std::move(reopened).value(), std::move(ledger).value(),
+                                          SystemClock::Instance(), random, options);
   if (!gw.ok()) return 1;
   const std::string auth = "Bearer " + key.api_key;
   const int64_t n = 2'000'000;

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "api/account.h"
+#include "ledger/ledger.h"
 #include "store/sqlite/sqlite_key_store.h"
 
 namespace soundtrend::api {
@@ -28,7 +29,10 @@ class GatewayApiTest : public ::testing::Test {
     ASSERT_TRUE(store.ok());
     gateway::BillingGatewayOptions options;
     options.reload_interval_millis = 0;
-    auto gw = gateway::BillingGateway::Open(std::move(store).value(), clock_, random_, options);
+    auto ledger = ledger::Ledger::Open(**store, {});  // no logs: each charge group applied at once
+    ASSERT_TRUE(ledger.ok());
+    auto gw = gateway::BillingGateway::Open(std::move(store).value(), std::move(ledger).value(),
+                                            clock_, random_, options);
     ASSERT_TRUE(gw.ok());
     gateway_ = std::shared_ptr<gateway::BillingGateway>(std::move(gw).value());
     for (auto& r : AdminKeyRoutes(gateway_, gateway::AdminAuth(kAdminToken))) {

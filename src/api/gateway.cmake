@@ -6,7 +6,7 @@ st_library(api_gateway
 
 st_test(api_gateway_test
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/admin_keys_test.cc
-  DEPS st_api_gateway simdjson::simdjson)
+  DEPS st_api_gateway st_store_ledger simdjson::simdjson)
 
 # The soundtrend binary links st_api; make it carry these endpoints too (st_api is defined
 # after this file is included, hence the deferred call).

@@ -29,6 +29,7 @@
 #include "common/day.h"
 #include "common/random.h"
 #include "gateway/key_admin.h"
+#include "ledger/ledger.h"
 #include "store/sqlite/sqlite_key_store.h"
 
 namespace soundtrend::app {
@@ -52,6 +53,15 @@ std::unique_ptr<store::KeyStore> OpenStore(const GlobalOptions& global, std::str
   auto store = store::sqlite::SqliteKeyStore::Open(global.db_path);
   if (!store.ok()) {
     Fail(command, "cannot open " + global.db_path + ": " + store.status().ToString(), 1);
+  }
+  // Charges a killed server left in the ledger's logs, unless a running server holds them
+  // (its charges then reach the database within its reload interval).
+  ledger::LedgerOptions ledger_options;
+  ledger_options.log_path = ledger::LogPathBeside(global.db_path);
+  const Status recovered = ledger::Ledger::RecoverIfUnowned(**store, ledger_options);
+  if (!recovered.ok()) {
+    Fail(command,
+         "cannot move the charges left beside " + global.db_path + ": " + recovered.ToString(), 1);
   }
   return std::move(store).value();
 }

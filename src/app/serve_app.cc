@@ -14,6 +14,7 @@
 #include "dashboard/dashboard_api.h"
 #include "dashboard/site.h"
 #include "gateway/admin_auth.h"
+#include "ledger/ledger.h"
 #include "store/sqlite/sqlite_chart_store.h"
 #include "store/sqlite/sqlite_key_store.h"
 #include "store/sqlite/sqlite_session_store.h"
@@ -76,21 +77,32 @@ Status ServeApp::Init() {
   // Keys and ledger.
   store::sqlite::OpenOptions key_store_options;
   key_store_options.synchronous_full = config_.ledger_sync_full;  // --ledger-sync
-  store::sqlite::KeyStoreOptions charge_log_options;
-  // A charging server stages its charges in the database's charge log, which one process
-  // at a time may hold (a second charging server on the same file fails here). With
-  // synchronous=NORMAL (durable against kill -9) each event loop appends its charges to its
-  // own charge lane and answers at once; with --ledger-sync full the ledger thread stages
-  // them in groups, one fdatasync each.
-  charge_log_options.charge_log = config_.charging;
-  charge_log_options.charge_lanes = config_.charging && !config_.ledger_sync_full;
-  auto key_store =
-      store::sqlite::SqliteKeyStore::Open(config_.db_path, key_store_options, charge_log_options);
+  auto key_store = store::sqlite::SqliteKeyStore::Open(config_.db_path, key_store_options);
   if (!key_store.ok()) return key_store.status();
+  // A charging server makes each charge durable in the ledger's logs beside the database,
+  // which one process at a time may hold (a second charging server on the same file fails
+  // here). With --ledger-sync normal (durable against kill -9) each event loop appends its
+  // charges to its own charge lane and answers at once; with --ledger-sync full the ledger
+  // thread appends them to the journal in groups, one fdatasync each. A server that does not
+  // charge only moves what a killed one left, when no process holds the logs.
+  ledger::LedgerOptions ledger_options;
+  ledger_options.log_path = ledger::LogPathBeside(config_.db_path);
+  ledger_options.sync = config_.ledger_sync_full;
+  ledger_options.lanes = !config_.ledger_sync_full;
+  std::unique_ptr<ledger::Ledger> ledger;
+  if (config_.charging) {
+    auto opened = ledger::Ledger::Open(**key_store, ledger_options);
+    if (!opened.ok()) return opened.status();
+    ledger = std::move(opened).value();
+  } else {
+    ST_RETURN_IF_ERROR(ledger::Ledger::RecoverIfUnowned(**key_store, ledger_options));
+  }
   gateway::BillingGatewayOptions gateway_options;
   gateway_options.charging = config_.charging;  // --no-charging
-  if (charge_log_options.charge_lanes) gateway_options.current_lane = http::CurrentLoopIndex;
-  auto gw = gateway::BillingGateway::Open(std::move(key_store).value(), clock,
+  if (config_.charging && ledger_options.lanes) {
+    gateway_options.current_lane = http::CurrentLoopIndex;
+  }
+  auto gw = gateway::BillingGateway::Open(std::move(key_store).value(), std::move(ledger), clock,
                                           SecureRandom::Instance(), gateway_options);
   if (!gw.ok()) return gw.status();
   gateway_ = std::shared_ptr<gateway::BillingGateway>(std::move(gw).value());

@@ -27,11 +27,14 @@ class Status {
     kIoError,     // disk, database, socket
     kCorruption,  // stored data that does not parse
     kInternal,
+    kUnavailable,  // cannot be done now without waiting (busy, unreachable): try again later
   };
 
   Status() = default;
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string msg) { return {Code::kInvalidArgument, std::move(msg)}; }
+  static Status InvalidArgument(std::string msg) {
+    return {Code::kInvalidArgument, std::move(msg)};
+  }
   static Status NotFound(std::string msg) { return {Code::kNotFound, std::move(msg)}; }
   static Status AlreadyExists(std::string msg) { return {Code::kAlreadyExists, std::move(msg)}; }
   static Status FailedPrecondition(std::string msg) {
@@ -40,13 +43,16 @@ class Status {
   static Status ResourceExhausted(std::string msg) {
     return {Code::kResourceExhausted, std::move(msg)};
   }
-  static Status Unauthenticated(std::string msg) { return {Code::kUnauthenticated, std::move(msg)}; }
+  static Status Unauthenticated(std::string msg) {
+    return {Code::kUnauthenticated, std::move(msg)};
+  }
   static Status PermissionDenied(std::string msg) {
     return {Code::kPermissionDenied, std::move(msg)};
   }
   static Status IoError(std::string msg) { return {Code::kIoError, std::move(msg)}; }
   static Status Corruption(std::string msg) { return {Code::kCorruption, std::move(msg)}; }
   static Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
+  static Status Unavailable(std::string msg) { return {Code::kUnavailable, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -69,7 +75,7 @@ std::string_view CodeName(Status::Code code);
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(runtime/explicit)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(runtime/explicit)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(runtime/explicit)
     assert(!status_.ok());
   }
@@ -92,8 +98,8 @@ class Result {
 }  // namespace soundtrend
 
 // Returns early from the enclosing function when `expr` (a Status) is not OK.
-#define ST_RETURN_IF_ERROR(expr)                 \
-  do {                                           \
-    ::soundtrend::Status st_status_ = (expr);    \
-    if (!st_status_.ok()) return st_status_;     \
+#define ST_RETURN_IF_ERROR(expr)              \
+  do {                                        \
+    ::soundtrend::Status st_status_ = (expr); \
+    if (!st_status_.ok()) return st_status_;  \
   } while (0)

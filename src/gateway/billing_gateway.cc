@@ -26,19 +26,26 @@ bool KeyAccount::AllowsEndpoint(std::string_view endpoint) const {
   return std::find(endpoints_.begin(), endpoints_.end(), endpoint) != endpoints_.end();
 }
 
-BillingGateway::BillingGateway(std::unique_ptr<store::KeyStore> store, const Clock& clock,
+BillingGateway::BillingGateway(std::unique_ptr<store::KeyStore> store,
+                               std::unique_ptr<ledger::Ledger> ledger, const Clock& clock,
                                RandomSource& random, BillingGatewayOptions options)
     : store_(std::move(store)),
+      ledger_(std::move(ledger)),
       clock_(clock),
       random_(random),
       options_(options),
       manager_(*store_, clock, random) {}
 
 Result<std::unique_ptr<BillingGateway>> BillingGateway::Open(std::unique_ptr<store::KeyStore> store,
+                                                             std::unique_ptr<ledger::Ledger> ledger,
                                                              const Clock& clock,
                                                              RandomSource& random,
                                                              BillingGatewayOptions options) {
-  std::unique_ptr<BillingGateway> gw(new BillingGateway(std::move(store), clock, random, options));
+  if (options.charging && ledger == nullptr) {
+    return Status::InvalidArgument("a charging gateway needs a ledger");
+  }
+  std::unique_ptr<BillingGateway> gw(
+      new BillingGateway(std::move(store), std::move(ledger), clock, random, options));
   {
     std::lock_guard<std::mutex> lock(gw->store_mutex_);
     ST_RETURN_IF_ERROR(gw->ReloadLocked());
@@ -63,9 +70,13 @@ BillingGateway::~BillingGateway() {
   }
   queue_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  ledger_.reset();  // moves what is left, before the store closes
 }
 
+Status BillingGateway::MoveLedger() { return ledger_ ? ledger_->MoveAll() : Status::Ok(); }
+
 Status BillingGateway::ReloadLocked() {
+  ST_RETURN_IF_ERROR(MoveLedger());
   // Read the counter first: a change committed after this read moves it again, so the next
   // ReloadIfChanged re-reads even if this Snapshot already saw that change.
   Result<int64_t> counter = store_->ChangeCounter();
@@ -140,12 +151,10 @@ void BillingGateway::ReloadLoop() {
     lock.unlock();
     Status st = ReloadIfChanged();
     if (!st.ok()) spdlog::warn("gateway: reloading keys failed: {}", st.ToString());
-    {
-      // Staged charges reach the tables other processes (the CLI) read at least this often.
-      std::lock_guard<std::mutex> store_lock(store_mutex_);
-      st = store_->Flush();
-    }
-    if (!st.ok()) spdlog::warn("gateway: moving staged charges failed: {}", st.ToString());
+    // The ledger's charges reach the store other processes (the CLI) read at least this
+    // often.
+    st = MoveLedger();
+    if (!st.ok()) spdlog::warn("gateway: moving the ledger's charges failed: {}", st.ToString());
     lock.lock();
   }
 }
@@ -270,15 +279,14 @@ void BillingGateway::Commit(std::shared_ptr<KeyAccount> account, ChargeInfo char
 }
 
 BillingGateway::LaneSlot* BillingGateway::LaneOfThisThread() {
-  if (!options_.current_lane || !store_has_lanes_.load(std::memory_order_relaxed)) return nullptr;
+  if (!options_.current_lane || !ledger_has_lanes_.load(std::memory_order_relaxed)) return nullptr;
   const std::optional<uint32_t> index = options_.current_lane();
   if (!index || *index >= kMaxLanes) return nullptr;
   LaneSlot& slot = lanes_[*index];
-  if (slot.lane.load(std::memory_order_acquire) != nullptr) return &slot;
-  // A loop's first charge: the lane comes from the store.
-  std::lock_guard<std::mutex> lock(store_mutex_);
+  // Only this loop's thread ever gets this index: it alone reads and sets the slot's lane.
   if (slot.lane.load(std::memory_order_relaxed) != nullptr) return &slot;
-  Result<store::ChargeLane*> made = store_->ChargeLaneFor(*index);
+  // A loop's first charge: the lane comes from the ledger.
+  Result<ledger::ChargeLane*> made = ledger_->Lane(*index);
   if (!made.ok()) {
     // Without lanes (or when one cannot be made, e.g. a full disk) every charge goes to
     // the ledger thread from now on: slower, as durable.
@@ -286,10 +294,10 @@ BillingGateway::LaneSlot* BillingGateway::LaneOfThisThread() {
       spdlog::error("gateway: charge lane {} not available, charges go to the ledger thread: {}",
                     *index, made.status().ToString());
     }
-    store_has_lanes_.store(false, std::memory_order_relaxed);
+    ledger_has_lanes_.store(false, std::memory_order_relaxed);
     return nullptr;
   }
-  slot.lane.store(*made, std::memory_order_release);
+  slot.lane.store(*made, std::memory_order_relaxed);
   return &slot;
 }
 
@@ -298,14 +306,12 @@ void BillingGateway::MaybeMoveLane(LaneSlot& slot) {
       ++slot.since_move < options_.lane_move_after_charges) {
     return;
   }
-  // Never waits: when another thread has the store, the next charge tries again.
-  std::unique_lock<std::mutex> lock(store_mutex_, std::try_to_lock);
-  if (!lock.owns_lock()) return;
+  // Never waits: when the ledger or the store is busy, the reload thread's move takes them.
   slot.since_move = 0;
   const uint32_t index = static_cast<uint32_t>(&slot - lanes_.data());
-  Status st = store_->TryFlushChargeLane(index);
+  Status st = ledger_->TryMoveLane(index);
   if (!st.ok()) {
-    // Left in the lane: the reload thread's Flush retries and reports it.
+    // Left in the lane: the reload thread's move retries and reports it.
     spdlog::debug("gateway: moving charge lane {} failed: {}", index, st.ToString());
   }
 }
@@ -324,70 +330,50 @@ void BillingGateway::WriterLoop() {
 }
 
 void BillingGateway::CommitBatch(std::vector<PendingCharge>& batch) {
-  std::vector<Status> outcomes;
-  Status st;
-  {
-    std::lock_guard<std::mutex> lock(store_mutex_);
-    st = StoreLocked(batch, outcomes);
+  // Reused: a steady stream of charges allocates nothing here.
+  thread_local std::vector<store::ChargeView> views;
+  views.clear();
+  for (const PendingCharge& p : batch) {
+    views.push_back({p.account->key_id(), p.charge.request_id, p.charge.endpoint, p.time_micros,
+                     p.charge.cost});
   }
-  Complete(batch, st, outcomes);
-}
-
-Status BillingGateway::StoreLocked(const std::vector<PendingCharge>& batch,
-                                   std::vector<Status>& outcomes) {
-  // Reused, element strings included: assigning into them keeps their capacity, so a
-  // steady stream of charges allocates nothing here.
-  thread_local std::vector<store::ChargeRequest> requests;
-  if (requests.size() < batch.size()) requests.resize(batch.size());
-  for (size_t i = 0; i < batch.size(); ++i) {
-    const PendingCharge& p = batch[i];
-    store::ChargeRequest& r = requests[i];
-    r.key_id.assign(p.account->key_id());
-    r.request_id.assign(p.charge.request_id);
-    r.endpoint.assign(p.charge.endpoint);
-    r.cost = p.charge.cost;
-    r.time_micros = p.time_micros;
+  Status st = ledger_->AppendGroup(views);
+  if (st.ok()) {
+    ledger_transactions_.fetch_add(1);
+    // Usage totals: one update per run of charges of the same key (a batch is usually one
+    // key's), not three contended atomic operations per charge.
+    AccountState* run = nullptr;
+    int64_t run_requests = 0, run_credits = 0, run_last = 0;
+    auto flush_run = [&] {
+      if (run == nullptr) return;
+      run->AddUsage(run_requests, run_credits, run_last);
+      run = nullptr;
+      run_requests = run_credits = run_last = 0;
+    };
+    for (PendingCharge& p : batch) {
+      AccountState& state = p.account->state();
+      if (&state != run) flush_run();
+      run = &state;
+      ++run_requests;
+      run_credits += p.charge.cost;
+      run_last = std::max(run_last, p.time_micros);
+    }
+    flush_run();
   }
-  Status st = store_->AppendCharges(
-      std::span<const store::ChargeRequest>(requests.data(), batch.size()), &outcomes);
-  if (st.ok()) ledger_transactions_.fetch_add(1);
-  return st;
-}
-
-void BillingGateway::Complete(std::vector<PendingCharge>& batch, const Status& st,
-                              const std::vector<Status>& outcomes) {
-  // Usage totals: one update per run of charges of the same key (a batch is usually one
-  // key's), not three contended atomic operations per charge.
-  AccountState* run = nullptr;
-  int64_t run_requests = 0, run_credits = 0, run_last = 0;
-  auto flush_run = [&] {
-    if (run == nullptr) return;
-    run->AddUsage(run_requests, run_credits, run_last);
-    run = nullptr;
-    run_requests = run_credits = run_last = 0;
-  };
-  for (size_t i = 0; i < batch.size(); ++i) {
-    PendingCharge& p = batch[i];
-    if (!(st.ok() ? outcomes[i] : st).ok()) continue;
-    AccountState& state = p.account->state();
-    if (&state != run) flush_run();
-    run = &state;
-    ++run_requests;
-    run_credits += p.charge.cost;
-    run_last = std::max(run_last, p.time_micros);
-  }
-  flush_run();
-  for (size_t i = 0; i < batch.size(); ++i) {
-    PendingCharge& p = batch[i];
-    Status result = st.ok() ? outcomes[i] : st;
-    if (!result.ok()) {
+  for (PendingCharge& p : batch) {
+    if (!st.ok()) {
       spdlog::error("gateway: charge {} for {} not stored: {}", p.charge.request_id,
-                    p.account->key_id(), result.ToString());
+                    p.account->key_id(), st.ToString());
       Release(*p.account, p.charge.cost);
     }
-    p.done(std::move(result));
+    p.done(st);
   }
   batch.clear();
+  if (st.ok() && ledger_->journal_charges() >= options_.journal_move_after_charges) {
+    // Durable already: an error leaves them in the journal; the next move retries it.
+    st = ledger_->MoveAll();
+    if (!st.ok()) spdlog::warn("gateway: moving the journal failed: {}", st.ToString());
+  }
 }
 
 AccountView BillingGateway::Describe(const KeyAccount& account) const {
@@ -407,6 +393,7 @@ AccountView BillingGateway::Describe(const KeyAccount& account) const {
 
 Result<CreatedKey> BillingGateway::CreateKey(const NewKeySpec& spec) {
   std::lock_guard<std::mutex> lock(store_mutex_);
+  ST_RETURN_IF_ERROR(MoveLedger());
   Result<CreatedKey> created = manager_.CreateKey(spec);
   if (!created.ok()) return created;
   spdlog::info("gateway: created key {} ({})", created->record.key_id, created->record.name);
@@ -416,16 +403,19 @@ Result<CreatedKey> BillingGateway::CreateKey(const NewKeySpec& spec) {
 
 Result<std::vector<store::KeyRecord>> BillingGateway::ListKeys() {
   std::lock_guard<std::mutex> lock(store_mutex_);
+  ST_RETURN_IF_ERROR(MoveLedger());
   return manager_.ListKeys();
 }
 
 Result<store::KeyRecord> BillingGateway::GetKey(std::string_view key_id) {
   std::lock_guard<std::mutex> lock(store_mutex_);
+  ST_RETURN_IF_ERROR(MoveLedger());
   return manager_.GetKey(key_id);
 }
 
 Status BillingGateway::RevokeKey(std::string_view key_id) {
   std::lock_guard<std::mutex> lock(store_mutex_);
+  ST_RETURN_IF_ERROR(MoveLedger());
   ST_RETURN_IF_ERROR(manager_.RevokeKey(key_id));
   spdlog::info("gateway: revoked key {}", key_id);
   return ReloadLocked();
@@ -434,6 +424,7 @@ Status BillingGateway::RevokeKey(std::string_view key_id) {
 Result<store::GrantResult> BillingGateway::GrantCredits(std::string_view key_id,
                                                         std::string_view grant_id, int64_t amount) {
   std::lock_guard<std::mutex> lock(store_mutex_);
+  ST_RETURN_IF_ERROR(MoveLedger());
   Result<store::GrantResult> grant = manager_.GrantCredits(key_id, grant_id, amount);
   if (!grant.ok()) return grant;
   ST_RETURN_IF_ERROR(ReloadLocked());
@@ -443,6 +434,7 @@ Result<store::GrantResult> BillingGateway::GrantCredits(std::string_view key_id,
 Status BillingGateway::ForEachLedgerEntry(
     std::string_view key_id, const std::function<Status(const store::LedgerEntry&)>& fn) {
   std::lock_guard<std::mutex> lock(store_mutex_);
+  ST_RETURN_IF_ERROR(MoveLedger());
   return manager_.ForEachLedgerEntry(key_id, fn);
 }
 

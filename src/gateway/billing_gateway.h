@@ -7,24 +7,27 @@
 //   exact key matches. A table is replaced, never modified, when keys change.
 // - Each key has its own atomics: the balance (Reserve is a CAS loop that never lets it go
 //   below zero) and the GCRA rate limiter.
-// - Commit hands the charge to one ledger writer thread that stores everything queued in
-//   one SQLite transaction (group commit) and only then calls `done`. The store also
-//   refuses any charge that would make the durable balance negative. With
-//   options.current_lane (serve with --ledger-sync normal), an event loop appends the
-//   charge to its own charge lane instead and `done` runs at once (see the option).
-// - Durability (SPEC §6) is the store's: a charge whose response was sent is in the OS's
-//   hands (a charge lane's shared mapping, the charge journal or SQLite's WAL) and
-//   survives a crash of the process (kill -9) (`serve --ledger-sync normal`, the default);
-//   with `--ledger-sync full` the ledger thread's group commits are also fsynced, so they
-//   survive power loss, at the cost of one fdatasync (a few ms here) per group.
+// - Commit makes the charge durable in the ledger (ledger/ledger.h) before `done` runs: on
+//   an event loop with options.current_lane, in the loop's own charge lane, and `done` runs
+//   at once (see the option); from any other thread, through one ledger writer thread that
+//   appends everything queued as one journal group (group commit), then calls `done`. The
+//   ledger moves the charges into the store in blocks; the store refuses any block that
+//   would make a durable balance negative.
+// - Durability (SPEC §6) is the ledger's: a charge whose response was sent is in the OS's
+//   hands (a charge lane's shared mapping or the charge journal) and survives a crash of
+//   the process (kill -9) (`serve --ledger-sync normal`, the default); with `--ledger-sync
+//   full` the journal groups are also fsynced, so they survive power loss, at the cost of
+//   one fdatasync (a few ms here) per group.
 //
 // Balances: the in-memory balance = the durable balance - reservations not yet committed.
 // It is loaded from the store at Open. Grants made through this object, and grants or key
 // changes made by other processes on the same database (the CLI), are picked up by Reload:
 // it runs after every admin change made here, and ReloadIfChanged runs every
 // `reload_interval_millis` (default 1 s) on a background thread, off the request path: it
-// asks the store's cheap change counter (SQLite PRAGMA data_version) and re-reads keys and
-// new grants only when another connection or process committed since the last look. So a
+// asks the store's cheap change counter (KeyStore::ChangeCounter) and re-reads keys and
+// new grants only when another connection or process committed since the last look; the
+// same thread moves the ledger's charges into the store (Ledger::MoveAll), which every
+// admin read and change through this object also does first. So a
 // key created, revoked or credited with `soundtrend keys|credits` while the server runs is
 // seen within about a second; a revocation through this object (admin API) is immediate.
 // Every grant reaches the in-memory balance exactly once (ledger sequence watermark).
@@ -32,7 +35,8 @@
 // Charging switch (options.charging = false, `serve --no-charging`): keys, expiry,
 // permissions and rate limits work exactly as with charging on, but a successful request
 // costs 0: Reserve always succeeds without touching the balance, Release does nothing, and
-// Commit calls `done(OK)` at once (on the calling thread) without writing to the ledger.
+// Commit calls `done(OK)` at once (on the calling thread) without writing to the ledger
+// (the gateway then needs no ledger).
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
@@ -55,7 +59,7 @@
 #include "gateway/gateway.h"
 #include "gateway/key_admin.h"
 #include "gateway/rate_limiter.h"
-#include "store/charge_lane.h"
+#include "ledger/ledger.h"
 #include "store/key_store.h"
 
 namespace soundtrend::gateway {
@@ -132,30 +136,36 @@ struct BillingGatewayOptions {
   bool charging = true;
   // Optional: the charge lane of the calling thread (serve passes http::CurrentLoopIndex:
   // the number of the event loop running it, nullopt on any other thread). When it names
-  // one (below kMaxLanes) and the store gives out charge lanes (KeyStore::ChargeLaneFor),
-  // Commit appends the charge to that lane, durable against the death of the process once
+  // one (below kMaxLanes) and the ledger gives out charge lanes (Ledger::Lane), Commit
+  // appends the charge to that lane, durable against the death of the process once
   // appended, and calls `done` at once on the calling thread: no lock shared with other
-  // loops, no system call, no answer waiting for a group commit. The store moves lane
-  // charges into its tables later (Flush every reload interval, before reads). Only for
-  // durability against kill -9 (synchronous=NORMAL): with --ledger-sync full leave it
-  // unset. Charges from other threads go to the ledger thread.
+  // loops, no system call, no answer waiting for a group commit. The ledger moves lane
+  // charges into the store later (every reload interval, before admin reads). Only for
+  // durability against kill -9: with --ledger-sync full leave it unset. Charges from other
+  // threads go to the ledger thread.
   std::function<std::optional<uint32_t>()> current_lane;
-  // A loop moves its own lane into the store's tables once it has appended this many
-  // charges since its last move, right after answering, if the store is free at that
-  // moment (try-lock, and KeyStore::TryFlushChargeLane never waits for another process):
-  // the charges are still in that CPU's caches, and no loop ever waits for another. The
-  // reload thread's Flush moves whatever is left every reload interval. 0: only that.
+  // A loop moves its own lane into the store once it has appended this many charges since
+  // its last move, right after answering, if the ledger and the store are free at that
+  // moment (Ledger::TryMoveLane never waits): the charges are still in that CPU's caches,
+  // and no loop ever waits for another. The reload thread moves whatever is left every
+  // reload interval. 0: only that (a store behind a network round trip: the loops never
+  // wait on one).
   int64_t lane_move_after_charges = 1024;
+  // The ledger thread moves its journal into the store once this many charges wait there.
+  int64_t journal_move_after_charges = 4096;
 };
 
 class BillingGateway final : public Gateway, public KeyAdmin {
  public:
-  // Loads every key and balance from `store` and starts the ledger writer. `store` is used
-  // only by this object from now on (it serializes access); all references must outlive it.
+  // Loads every key and balance from `store` and starts the ledger writer. `ledger` (over
+  // `store`) is required when options.charging; the gateway owns both from now on. All
+  // references must outlive it.
   static Result<std::unique_ptr<BillingGateway>> Open(std::unique_ptr<store::KeyStore> store,
+                                                      std::unique_ptr<ledger::Ledger> ledger,
                                                       const Clock& clock, RandomSource& random,
                                                       BillingGatewayOptions options = {});
-  // Drains the ledger queue (every pending Commit completes) and stops the threads.
+  // Drains the ledger queue (every pending Commit completes), stops the threads, and
+  // closes the ledger (moving its charges) before the store.
   ~BillingGateway() override;
 
   // gateway::Gateway
@@ -186,7 +196,7 @@ class BillingGateway final : public Gateway, public KeyAdmin {
   // Number of reloads that re-read the store (Open's included), for tests and metrics.
   int64_t reloads() const { return reloads_.load(); }
 
-  // Number of SQLite transactions the ledger writer has committed (for benchmarks).
+  // Number of groups the ledger writer thread has appended (for tests and benchmarks).
   int64_t ledger_transactions() const { return ledger_transactions_.load(); }
 
  private:
@@ -196,7 +206,7 @@ class BillingGateway final : public Gateway, public KeyAdmin {
   };
   // A loop's charge lane (lanes_ below).
   struct alignas(64) LaneSlot {
-    std::atomic<store::ChargeLane*> lane{nullptr};
+    std::atomic<ledger::ChargeLane*> lane{nullptr};
     int64_t since_move = 0;  // charges appended since this loop last moved its lane (its own)
   };
   struct PendingCharge {
@@ -206,33 +216,32 @@ class BillingGateway final : public Gateway, public KeyAdmin {
     std::function<void(Status)> done;
   };
 
-  BillingGateway(std::unique_ptr<store::KeyStore> store, const Clock& clock, RandomSource& random,
-                 BillingGatewayOptions options);
+  BillingGateway(std::unique_ptr<store::KeyStore> store, std::unique_ptr<ledger::Ledger> ledger,
+                 const Clock& clock, RandomSource& random, BillingGatewayOptions options);
   Status ReloadLocked();  // store_mutex_ held
   void WriterLoop();
-  // Stores `batch` in one transaction and completes every charge (done called, failed
-  // reservations released). Clears `batch`.
+  // Appends `batch` to the ledger as one group and completes every charge (done called,
+  // reservations released when it failed). Clears `batch`.
   void CommitBatch(std::vector<PendingCharge>& batch);
-  // AppendCharges for `batch`; store_mutex_ held.
-  Status StoreLocked(const std::vector<PendingCharge>& batch, std::vector<Status>& outcomes);
-  // Completes every charge of `batch` after StoreLocked (no lock held). Clears `batch`.
-  void Complete(std::vector<PendingCharge>& batch, const Status& st,
-                const std::vector<Status>& outcomes);
+  // Moves the ledger's charges into the store before an admin read or change (no-op
+  // without a ledger).
+  Status MoveLedger();
   // The charge lane slot of the calling thread (options.current_lane) with its lane set;
   // null when it has none (the ledger thread then stores its charges).
   LaneSlot* LaneOfThisThread();
-  // After a lane charge: moves the slot's lane if due and the store is free.
+  // After a lane charge: moves the slot's lane if due and the ledger and store are free.
   void MaybeMoveLane(LaneSlot& slot);
   void ReloadLoop();
   void FillHeaders(const KeyAccount& account, const RateDecision& decision,
                    Admission& admission) const;
 
   std::unique_ptr<store::KeyStore> store_;
+  std::unique_ptr<ledger::Ledger> ledger_;  // over store_; null when not charging
   const Clock& clock_;
   RandomSource& random_;
   BillingGatewayOptions options_;
 
-  // Serializes every use of store_ and the fields below it.
+  // Serializes reloads and admin changes (the fields below it).
   std::mutex store_mutex_;
   KeyManager manager_;
   std::unordered_map<std::string, std::shared_ptr<AccountState>> states_;
@@ -254,10 +263,10 @@ class BillingGateway final : public Gateway, public KeyAdmin {
   std::atomic<int64_t> ledger_transactions_{0};
   std::thread writer_;
 
-  // Charge lanes by loop number, from the store at a loop's first charge.
+  // Charge lanes by loop number, from the ledger at a loop's first charge.
   static constexpr uint32_t kMaxLanes = 64;
   std::array<LaneSlot, kMaxLanes> lanes_{};
-  std::atomic<bool> store_has_lanes_{true};
+  std::atomic<bool> ledger_has_lanes_{true};
 
   std::mutex reload_mutex_;
   std::condition_variable reload_cv_;

@@ -22,7 +22,7 @@ namespace {
 
 constexpr std::string_view kMusic = "/v1/tiktok/trending/music";
 
-// Delegates to a real store; AppendCharges fails while `fail` is set.
+// Delegates to a real store; ApplyChargeBlock fails while `fail` is set.
 class FailingStore final : public store::KeyStore {
  public:
   explicit FailingStore(std::unique_ptr<store::KeyStore> inner) : inner_(std::move(inner)) {}
@@ -35,17 +35,16 @@ class FailingStore final : public store::KeyStore {
                                         int64_t t) override {
     return inner_->ApplyGrant(id, g, a, t);
   }
-  Status AppendCharges(std::span<const store::ChargeRequest> c, std::vector<Status>* out) override {
+  Status ApplyChargeBlock(std::span<const store::ChargeView> charges,
+                          std::span<const store::LogMarker> markers,
+                          const store::ApplyOptions& options) override {
     if (fail) return Status::IoError("disk on fire");
-    return inner_->AppendCharges(c, out);
+    return inner_->ApplyChargeBlock(charges, markers, options);
+  }
+  Result<std::vector<store::LogMarker>> LogMarkers(std::string_view prefix) override {
+    return inner_->LogMarkers(prefix);
   }
   Result<store::KeySnapshot> Snapshot(int64_t after) override { return inner_->Snapshot(after); }
-  Status Flush() override { return inner_->Flush(); }
-  Result<store::ChargeLane*> ChargeLaneFor(uint32_t index) override {
-    if (fail_lanes) return Status::IoError("no space left on device");
-    return inner_->ChargeLaneFor(index);
-  }
-  std::atomic<bool> fail_lanes{false};
   Result<int64_t> ChangeCounter() override { return inner_->ChangeCounter(); }
   Status ForEachLedgerEntry(std::string_view id,
                             const std::function<Status(const store::LedgerEntry&)>& fn) override {
@@ -74,18 +73,23 @@ class BillingGatewayTest : public ::testing::Test {
 
   void OpenGateway(bool charging = true) {
     gateway_.reset();
-    store::sqlite::KeyStoreOptions store_options;
-    store_options.charge_lanes = lanes_;
-    auto store = store::sqlite::SqliteKeyStore::Open(db_path_, {}, store_options);
+    auto store = store::sqlite::SqliteKeyStore::Open(db_path_);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     auto failing = std::make_unique<FailingStore>(std::move(store).value());
     failing_ = failing.get();
+    // Without lanes the ledger has no logs: its writer thread applies each group to the
+    // store at once (where `fail` can refuse it).
+    ledger::LedgerOptions ledger_options;
+    if (lanes_) ledger_options.log_path = ledger::LogPathBeside(db_path_);
+    auto ledger = ledger::Ledger::Open(*failing, ledger_options);
+    ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
     BillingGatewayOptions options;
     options.reload_interval_millis = 0;
     options.charging = charging;
     options.current_lane = current_lane_;
     options.lane_move_after_charges = lane_move_after_charges_;
-    auto gw = BillingGateway::Open(std::move(failing), clock_, random_, options);
+    auto gw = BillingGateway::Open(std::move(failing), std::move(ledger).value(), clock_, random_,
+                                   options);
     ASSERT_TRUE(gw.ok()) << gw.status().ToString();
     gateway_ = std::move(gw).value();
   }
@@ -133,9 +137,9 @@ class BillingGatewayTest : public ::testing::Test {
   SeededRandom random_{7};
   FailingStore* failing_ = nullptr;
   // Set before OpenGateway.
-  bool lanes_ = false;  // the store gives out charge lanes
+  bool lanes_ = false;  // the ledger has logs and gives out charge lanes
   std::function<std::optional<uint32_t>()> current_lane_;
-  int64_t lane_move_after_charges_ = 0;  // only Flush and reads move lanes
+  int64_t lane_move_after_charges_ = 0;  // only reads and the reload thread move lanes
   std::unique_ptr<BillingGateway> gateway_;
 };
 
@@ -714,14 +718,17 @@ TEST_F(BillingGatewayTest, ALoopMovesItsLaneAfterSoManyCharges) {
   EXPECT_EQ(Ledger(key.record.key_id).size(), 6u);  // a read through the gateway moves all
 }
 
-// A store without lanes, or one that cannot make a lane: loop charges go to the ledger
+// A ledger without lanes, or one that cannot make a lane: loop charges go to the ledger
 // thread as any others.
-TEST_F(BillingGatewayTest, LoopChargesUseTheLedgerThreadWhenTheStoreHasNoLanes) {
+TEST_F(BillingGatewayTest, LoopChargesUseTheLedgerThreadWhenTheLedgerHasNoLanes) {
   current_lane_ = []() -> std::optional<uint32_t> { return 0; };
-  for (bool store_has_lanes : {false, true}) {
-    lanes_ = store_has_lanes;
+  for (bool ledger_has_lanes : {false, true}) {
+    lanes_ = ledger_has_lanes;
     OpenGateway();
-    failing_->fail_lanes = store_has_lanes;  // has them, but making one fails
+    if (ledger_has_lanes) {
+      // It has them, but making one fails: its first segment's file is in the way.
+      std::ofstream(ledger::LogPathBeside(db_path_) + ".0.1") << "in the way";
+    }
     CreatedKey key = MakeKey(7);
     Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
     for (int i = 0; i < 2; ++i) {

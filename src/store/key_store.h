@@ -1,18 +1,21 @@
-// KeyStore: durable storage of API keys and their credit ledger (SPEC §6). SQLite now
-// (store/sqlite/sqlite_key_store.h), other databases later.
+// KeyStore: durable storage of API keys, grants and the credit ledger (SPEC §6). Every
+// implementation passes store/key_store_suite.h. Implementations live side by side under
+// store/sqlite/, store/postgres/; only app/ names one.
 //
 // Contracts:
 // - A key is stored only as the hex SHA-256 of its text, never in clear.
 // - The balance of a key is never negative (enforced by the store itself, not only by its
-//   callers): a charge that would make it negative is refused.
+//   callers): a block of charges that would make one negative is refused whole.
 // - The ledger is append-only. Every change of a balance writes exactly one ledger entry
 //   carrying the balance after it, in the same transaction as the balance.
 // - Grants are idempotent: a grant id is recorded once in the whole store; applying it
 //   again changes nothing.
-// - AppendCharges stores a whole group in ONE group commit (a transaction, or one record of
-//   a staging journal; one fsync with synchronous=FULL): on return with OK every accepted
-//   charge is durable.
-// Implementations are safe to call from one thread at a time unless they say otherwise.
+// - ApplyChargeBlock is the one way charges get in: a block of charges, in order, with the
+//   log markers of whoever moved them there (ledger/ledger.h), all in one transaction.
+//   Charges are decided before they get here (the gateway reserves them in memory and the
+//   ledger makes them durable in its own logs first): the store only orders them, assigns
+//   seqs and balances, and refuses a block that would break the balance rule.
+// Implementations are safe to call from several threads (they serialize calls).
 #pragma once
 
 #include <cstdint>
@@ -27,8 +30,6 @@
 
 namespace soundtrend::store {
 
-class ChargeLane;  // store/charge_lane.h
-
 struct KeyRecord {
   std::string key_id;    // public id, "key_" + 12 base62 characters
   std::string key_hash;  // lowercase hex SHA-256 of the key text (64 characters)
@@ -41,7 +42,7 @@ struct KeyRecord {
   std::optional<int64_t> expires_micros;  // the key is refused from this instant on
   std::optional<int64_t> revoked_micros;  // set once revoked
   int64_t balance = 0;                    // credits, durable balance
-  // Usage totals, maintained by AppendCharges in the same transaction as the balance.
+  // Usage totals, maintained by ApplyChargeBlock in the same transaction as the balance.
   int64_t charged_requests = 0;
   int64_t charged_credits = 0;
   int64_t last_charge_micros = 0;  // 0 when never charged
@@ -86,12 +87,26 @@ struct KeySnapshot {
   std::vector<LedgerEntry> new_grants;
 };
 
-struct ChargeRequest {
-  std::string key_id;
-  std::string request_id;
-  std::string endpoint;
-  int64_t cost = 0;  // > 0
+// One charge to apply: views, valid during the call that takes it.
+struct ChargeView {
+  std::string_view key_id;
+  std::string_view request_id;
+  std::string_view endpoint;
   int64_t time_micros = 0;
+  int64_t cost = 0;  // > 0
+};
+
+// How far a log of charges (a ledger's journal or one of its lanes, ledger/ledger.h) has
+// been moved into the store: an id its owner chooses and a position in its own terms.
+struct LogMarker {
+  std::string log_id;
+  int64_t position = 0;
+};
+
+struct ApplyOptions {
+  // false: when the block cannot be applied at once (the store is busy with another writer,
+  // another process holds the database), Unavailable with nothing applied, never a wait.
+  bool wait = true;
 };
 
 // The largest balance a key can hold, and so the largest grant: 2^53 - 1, exact as a JSON
@@ -121,49 +136,33 @@ class KeyStore {
   virtual Result<GrantResult> ApplyGrant(std::string_view key_id, std::string_view grant_id,
                                          int64_t amount, int64_t time_micros) = 0;
 
-  // Stores a group of charges in one transaction. On OK, `outcomes` has one Status per
-  // charge: OK (charged, in the ledger), NotFound (unknown key) or ResourceExhausted
-  // (balance below the cost; nothing charged). A non-OK return means nothing was stored.
-  virtual Status AppendCharges(std::span<const ChargeRequest> charges,
-                               std::vector<Status>* outcomes) = 0;
+  // Applies `charges` in order, in ONE transaction together with `markers` (each set to
+  // its position, replacing an earlier one of the same id): every charge takes the next
+  // seq, its balance_after is its key's balance right after it, and the key's balance and
+  // usage totals (charged_requests, charged_credits, last_charge_micros = the latest time)
+  // change with it. All or nothing: FailedPrecondition, with nothing written, when a
+  // charge names an unknown key, has a cost <= 0 or would take a balance below zero. An
+  // empty `charges` only sets the markers. Unavailable (nothing written) only with
+  // options.wait = false, when it would have to wait.
+  virtual Status ApplyChargeBlock(std::span<const ChargeView> charges,
+                                  std::span<const LogMarker> markers,
+                                  const ApplyOptions& options = {}) = 0;
+  // Every marker whose log id starts with `prefix`, in log id order.
+  virtual Result<std::vector<LogMarker>> LogMarkers(std::string_view prefix) = 0;
 
   // Reads every key and, for reloading, the grants appended after `grants_after`.
   virtual Result<KeySnapshot> Snapshot(int64_t grants_after) = 0;
 
   // A cheap change detector for reloading: a value that differs from the previous call's
   // when another connection or process may have changed the stored data since then (it
-  // need not change for this store's own writes). SQLite: PRAGMA data_version. The
-  // default (-1, "unknown") makes callers reload every time.
+  // need not change for this store's own writes). The default (-1, "unknown") makes
+  // callers reload every time.
   virtual Result<int64_t> ChangeCounter() { return int64_t{-1}; }
 
   // Ledger entries in seq order; all keys when `key_id` is empty. `fn` may stop the scan
-  // by returning a non-OK status, which is returned.
+  // by returning a non-OK status, which is returned. `fn` must not call the store.
   virtual Status ForEachLedgerEntry(std::string_view key_id,
                                     const std::function<Status(const LedgerEntry&)>& fn) = 0;
-
-  // A store may keep accepted charges durable in a staging area first (see the SQLite
-  // store's charge log); its own readers always see them. Flush moves them to where other
-  // processes reading the same database see them too. Default: nothing staged.
-  virtual Status Flush() { return Status::Ok(); }
-
-  // Charge lane `index` (store/charge_lane.h), created at the first call: a log that one
-  // thread appends charges to directly, without calling this store (no lock, no system
-  // call), for a store that stages charges. The lane stays owned by the store; its charges
-  // are moved into the ledger like other staged charges (Flush, before reads, at close),
-  // decided again there in ledger order: the caller must only append charges it has
-  // already reserved against the balance. FailedPrecondition when the store has no lanes.
-  virtual Result<ChargeLane*> ChargeLaneFor(uint32_t index) {
-    (void)index;
-    return Status::FailedPrecondition("this key store has no charge lanes");
-  }
-  // Moves lane `index`'s charges (and what else is staged) into the ledger if that can be
-  // done without waiting for another process (its lane's writer calls it, while the data is
-  // still in its CPU's caches); OK without moving when the database is busy (Flush or a
-  // later call moves them). Default: Flush.
-  virtual Status TryFlushChargeLane(uint32_t index) {
-    (void)index;
-    return Flush();
-  }
 };
 
 }  // namespace soundtrend::store

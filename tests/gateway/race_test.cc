@@ -32,6 +32,7 @@
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "ledger/ledger.h"
 #include "store/sqlite/sqlite_key_store.h"
 
 namespace soundtrend::gateway {
@@ -46,12 +47,20 @@ class RealStack {
  public:
   explicit RealStack(const std::string& db_path, int threads = 2)
       : metrics_(SystemClock::Instance()) {
-    auto store = store::sqlite::SqliteKeyStore::Open(db_path);
+    store::sqlite::OpenOptions store_options;
+    store_options.synchronous_full = false;  // as serve --ledger-sync normal
+    auto store = store::sqlite::SqliteKeyStore::Open(db_path, store_options);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
+    // As `serve`: each event loop appends its charges to its own charge lane.
+    ledger::LedgerOptions ledger_options;
+    ledger_options.log_path = ledger::LogPathBeside(db_path);
+    auto ledger = ledger::Ledger::Open(**store, ledger_options);
+    EXPECT_TRUE(ledger.ok()) << ledger.status().ToString();
     BillingGatewayOptions options;
     options.reload_interval_millis = 0;
-    auto gw = BillingGateway::Open(std::move(store).value(), SystemClock::Instance(),
-                                   SecureRandom::Instance(), options);
+    options.current_lane = http::CurrentLoopIndex;
+    auto gw = BillingGateway::Open(std::move(store).value(), std::move(ledger).value(),
+                                   SystemClock::Instance(), SecureRandom::Instance(), options);
     EXPECT_TRUE(gw.ok()) << gw.status().ToString();
     gateway = std::shared_ptr<BillingGateway>(std::move(gw).value());
     snapshots_.Publish(api::ServingSnapshot::Build(api::testing::MakeDemoChartSet(20500), 1));

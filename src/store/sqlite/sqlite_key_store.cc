@@ -2,15 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <condition_variable>
-#include <filesystem>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
 #include <utility>
-
-#include "store/charge_block.h"
 
 namespace soundtrend::store::sqlite {
 namespace {
@@ -47,8 +42,8 @@ CREATE TABLE IF NOT EXISTS gw_charge_blocks(
   entries BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS gw_charge_log_applied(
-  log_id TEXT PRIMARY KEY,    -- 'charges' (the journal <db>-charges) or 'lane-<i>'
-  applied_id INTEGER NOT NULL  -- last journal record id moved, or a lane's moved-up-to position
+  log_id TEXT PRIMARY KEY,    -- a ledger log: 'charges' (its journal) or 'lane-<i>' (ledger/ledger.h)
+  applied_id INTEGER NOT NULL  -- how far that log has moved into the tables (its position)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS gw_ledger_grant_id ON gw_ledger(reference) WHERE kind = 'grant';
 CREATE INDEX IF NOT EXISTS gw_ledger_by_key ON gw_ledger(key_id, seq);
@@ -217,24 +212,14 @@ SqliteKeyStore::SqliteKeyStore(std::unique_ptr<Database> db,
     : checkpointer_(std::move(checkpointer)), db_(std::move(db)) {}
 
 // Members go in reverse order: statements, the connections, then the checkpointer.
-SqliteKeyStore::~SqliteKeyStore() {
-  // Best effort: what stays staged (an error) moves at the next open.
-  if (journal_ && ApplyChargeLog().ok()) {
-    for (auto& [index, state] : lanes_) {
-      // Nothing can be appended any more (the store is going): files of a fully moved
-      // lane are not needed.
-      if (state.lane->end() == state.moved) state.lane->Retire().ok();
-    }
-  }
-}
+SqliteKeyStore::~SqliteKeyStore() = default;
 
 int64_t SqliteKeyStore::BackgroundCheckpoints() const {
   return checkpointer_ ? checkpointer_->background_checkpoints() : 0;
 }
 
 Result<std::unique_ptr<SqliteKeyStore>> SqliteKeyStore::Open(const std::string& path,
-                                                             OpenOptions options,
-                                                             KeyStoreOptions store_options) {
+                                                             OpenOptions options) {
   Result<std::unique_ptr<Database>> db = Database::Open(path, options);
   if (!db.ok()) return db.status();
   std::unique_ptr<Checkpointer> checkpointer;
@@ -245,268 +230,34 @@ Result<std::unique_ptr<SqliteKeyStore>> SqliteKeyStore::Open(const std::string& 
   }
   std::unique_ptr<SqliteKeyStore> store(
       new SqliteKeyStore(std::move(db).value(), std::move(checkpointer)));
-  if (store_options.charge_lanes) store_options.charge_log = true;
-  store->store_options_ = store_options;
-  store->db_path_ = path;
   store->busy_timeout_ms_ = options.busy_timeout_ms;
-  if (options.read_only || path.empty() || path == ":memory:") return store;
+  if (options.read_only) return store;
   ST_RETURN_IF_ERROR(store->CreateSchema());
-
-  const std::string log_path = ChargeLogPath(path);
-  if (store_options.charge_log) {
-    ST_RETURN_IF_ERROR(store->OpenChargeLog(log_path, options));
-    ST_RETURN_IF_ERROR(store->ApplyChargeLog());  // what a crashed process staged
-    ST_RETURN_IF_ERROR(store->RecoverLanes());
-  } else if (std::filesystem::exists(log_path)) {
-    // Staged by a serving process that stopped before moving them (killed): move them
-    // now, unless a serving process holds the log (its charges then show up within its
-    // apply interval).
-    if (store->OpenChargeLog(log_path, options).ok()) {  // else a server holds it
-      Status applied = store->ApplyChargeLog();
-      if (applied.ok()) applied = store->RecoverLanes();
-      store->CloseChargeLog();
-      ST_RETURN_IF_ERROR(applied);
-    }
-  }
   return store;
 }
 
-std::string SqliteKeyStore::ChargeLogPath(const std::string& db_path) {
-  return db_path + "-charges";
-}
-
-std::string SqliteKeyStore::ChargeLanePrefix(const std::string& db_path) {
-  return db_path + "-charges.";
-}
-
-namespace {
-std::string LaneLogId(uint32_t lane) { return "lane-" + std::to_string(lane); }
-}  // namespace
-
-Result<std::map<uint32_t, LanePosition>> SqliteKeyStore::LaneMarkers() {
+Result<std::vector<LogMarker>> SqliteKeyStore::LogMarkers(std::string_view prefix) {
+  std::lock_guard lock(mutex_);
+  // substr compares exactly (LIKE would need the prefix's '%' and '_' escaped).
   Result<Statement> st = db_->Prepare(
-      "SELECT log_id, applied_id FROM gw_charge_log_applied WHERE log_id LIKE 'lane-%'");
+      "SELECT log_id, applied_id FROM gw_charge_log_applied "
+      "WHERE substr(log_id, 1, length(?1)) = ?1 ORDER BY log_id");
   if (!st.ok()) return st.status();
-  std::map<uint32_t, LanePosition> markers;
+  st->Bind(1, prefix);
+  std::vector<LogMarker> markers;
   for (;;) {
     Result<bool> row = st->Step();
     if (!row.ok()) return row.status();
     if (!*row) break;
-    const std::string_view id = st->ColumnText(0);
-    uint32_t lane = 0;
-    auto [end, ec] = std::from_chars(id.data() + 5, id.data() + id.size(), lane);
-    if (ec != std::errc() || end != id.data() + id.size()) continue;
-    markers[lane] = static_cast<LanePosition>(st->ColumnInt(1));
+    markers.push_back({std::string(st->ColumnText(0)), st->ColumnInt(1)});
   }
   return markers;
-}
-
-Status SqliteKeyStore::SetLogMarker(std::string_view log_id, int64_t applied) {
-  if (!set_log_marker_) {  // prepared once: a loop sets one at every move
-    Result<Statement> st = db_->Prepare(
-        "INSERT INTO gw_charge_log_applied(log_id, applied_id) VALUES (?, ?) "
-        "ON CONFLICT(log_id) DO UPDATE SET applied_id = excluded.applied_id");
-    if (!st.ok()) return st.status();
-    set_log_marker_ = std::move(st).value();
-  }
-  set_log_marker_->Bind(1, log_id).Bind(2, applied);
-  return set_log_marker_->Run();
-}
-
-Status SqliteKeyStore::UpdateKeyTotals(std::string_view key_id, int64_t balance, int64_t requests,
-                                       int64_t credits, int64_t last_micros) {
-  update_key_->Bind(1, balance).Bind(2, requests).Bind(3, credits);
-  update_key_->Bind(4, last_micros).Bind(5, key_id);
-  return update_key_->Run();
-}
-
-Status SqliteKeyStore::InsertChargeBlock(int64_t count, std::string_view block) {
-  Result<int64_t> first_seq = NextSeq();
-  if (!first_seq.ok()) return first_seq.status();
-  // `block` outlives the statement's run (Run resets it).
-  insert_block_->Bind(1, *first_seq + count - 1).Bind(2, *first_seq).BindBlobNoCopy(3, block);
-  return insert_block_->Run();
-}
-
-Status SqliteKeyStore::RecoverLanes() {
-  const std::string prefix = ChargeLanePrefix(db_path_);
-  Result<std::map<uint32_t, std::vector<uint32_t>>> found = ChargeLane::FindSegments(prefix);
-  if (!found.ok()) return found.status();
-  Result<std::map<uint32_t, LanePosition>> markers = LaneMarkers();
-  if (!markers.ok()) return markers.status();
-  for (const auto& [lane, marker] : *markers) next_lane_segment_[lane] = LaneSegment(marker) + 1;
-  if (found->empty()) return Status::Ok();
-
-  // Every charge beyond its lane's marker, lane by lane, in one transaction.
-  size_t count = 0;
-  std::map<uint32_t, LanePosition> new_markers;
-  for (const auto& [lane, segments] : *found) {
-    const auto marker = markers->find(lane);
-    const LanePosition from = marker == markers->end() ? 0 : marker->second;
-    for (uint32_t segment : segments) {
-      ST_RETURN_IF_ERROR(ChargeLane::ReadSegmentFile(
-          ChargeLane::SegmentPath(prefix, lane, segment), segment, from,
-          [&](LanePosition end, std::string_view payload) {
-            LaneCharge c;
-            ST_RETURN_IF_ERROR(ChargeLane::Decode(payload, &c));
-            AddApplyRequest(count, c.key_id, c.request_id, c.endpoint, c.cost, c.time_micros);
-            new_markers[lane] = end;
-            return Status::Ok();
-          }));
-    }
-    uint32_t& next = next_lane_segment_[lane];
-    next = std::max(next, segments.back() + 1);
-  }
-  if (count > 0) {
-    Transaction tx(*db_);
-    ST_RETURN_IF_ERROR(tx.status());
-    std::vector<Status> outcomes;
-    const std::span<const ChargeRequest> requests(apply_requests_.data(), count);
-    ST_RETURN_IF_ERROR(WriteCharges(requests, &outcomes));
-    for (size_t i = 0; i < outcomes.size(); ++i) {
-      if (!outcomes[i].ok()) {
-        return Status::Corruption(
-            "charge " + requests[i].request_id + " of " + requests[i].key_id +
-            " left in a charge lane does not apply: " + outcomes[i].ToString());
-      }
-    }
-    for (const auto& [lane, end] : new_markers) {
-      ST_RETURN_IF_ERROR(SetLogMarker(LaneLogId(lane), static_cast<int64_t>(end)));
-    }
-    ST_RETURN_IF_ERROR(tx.Commit());
-  }
-  for (const auto& [lane, segments] : *found) {
-    for (uint32_t segment : segments) {
-      std::error_code ec;
-      std::filesystem::remove(ChargeLane::SegmentPath(prefix, lane, segment), ec);
-      if (ec) return Status::IoError("delete a moved charge lane segment: " + ec.message());
-    }
-  }
-  return Status::Ok();
-}
-
-Result<ChargeLane*> SqliteKeyStore::ChargeLaneFor(uint32_t index) {
-  if (!store_options_.charge_lanes || !journal_) {
-    return Status::FailedPrecondition("this key store was opened without charge lanes");
-  }
-  auto it = lanes_.find(index);
-  if (it != lanes_.end()) return it->second.lane.get();
-  auto next = next_lane_segment_.find(index);
-  const uint32_t first_segment = next == next_lane_segment_.end() ? 1 : next->second;
-  Result<std::unique_ptr<ChargeLane>> lane = ChargeLane::Create(
-      ChargeLanePrefix(db_path_), index, first_segment, {store_options_.lane_segment_bytes});
-  if (!lane.ok()) return lane.status();
-  LaneState& state = lanes_[index];
-  state.lane = std::move(lane).value();
-  state.moved = state.end = state.lane->start();
-  next_lane_segment_.erase(index);
-  return state.lane.get();
-}
-
-Status SqliteKeyStore::MoveLaneCharges() {
-  // WriteCharges' work without its copies: each charge is decided and encoded straight
-  // from the lane's mapping (views valid until Release, after the commit), keys are found
-  // by a short scan from the last one (a move holds few keys, in long runs), and one block
-  // row takes them all.
-  ST_RETURN_IF_ERROR(PrepareChargeStatements());
-  struct KeyTotals {
-    std::string_view key_id;
-    int64_t balance = 0;  // running: after the charges so far
-    int64_t credits = 0;
-    int64_t requests = 0;
-    int64_t last_micros = 0;
-  };
-  std::vector<KeyTotals> keys;
-  size_t last = 0;
-  lane_encoder_.Reset();  // what a failed move left
-  for (auto& [index, state] : lanes_) {
-    if (state.end == state.moved) continue;
-    ST_RETURN_IF_ERROR(state.lane->ForEach(state.moved, state.end, [&](std::string_view payload) {
-      LaneCharge c;
-      ST_RETURN_IF_ERROR(ChargeLane::Decode(payload, &c));
-      if (keys.empty() || keys[last].key_id != c.key_id) {
-        last = std::find_if(keys.begin(), keys.end(),
-                            [&](const KeyTotals& k) { return k.key_id == c.key_id; }) -
-               keys.begin();
-        if (last == keys.size()) {
-          Result<std::optional<int64_t>> balance = StoredBalance(c.key_id);
-          if (!balance.ok()) return balance.status();
-          if (!balance->has_value()) {
-            return Status::Corruption("a charge lane holds a charge of unknown key " +
-                                      std::string(c.key_id));
-          }
-          keys.push_back({c.key_id, **balance});
-        }
-      }
-      KeyTotals& k = keys[last];
-      if (c.cost <= 0 || k.balance < c.cost) {
-        // The lanes' writers reserve every charge against the balance first: this means a
-        // reservation was wrong. The charges stay in the lanes; reads report it.
-        return Status::Corruption("charge " + std::string(c.request_id) + " of " +
-                                  std::string(c.key_id) + " in a charge lane does not apply");
-      }
-      k.balance -= c.cost;
-      k.credits += c.cost;
-      ++k.requests;
-      k.last_micros = std::max(k.last_micros, c.time_micros);
-      lane_encoder_.Add({c.key_id, c.request_id, c.endpoint, c.time_micros, c.cost, k.balance});
-      return Status::Ok();
-    }));
-  }
-  if (lane_encoder_.size() > 0) {
-    const int64_t count = static_cast<int64_t>(lane_encoder_.size());
-    lane_encoder_.Finish(block_);
-    for (const KeyTotals& k : keys) {
-      ST_RETURN_IF_ERROR(
-          UpdateKeyTotals(k.key_id, k.balance, k.requests, k.credits, k.last_micros));
-    }
-    ST_RETURN_IF_ERROR(InsertChargeBlock(count, block_));
-  }
-  for (auto& [index, state] : lanes_) {
-    if (state.end != state.moved) {
-      ST_RETURN_IF_ERROR(SetLogMarker(LaneLogId(index), static_cast<int64_t>(state.end)));
-    }
-  }
-  return Status::Ok();
-}
-
-Result<int64_t> SqliteKeyStore::AppliedJournalId() {
-  Result<Statement> st =
-      db_->Prepare("SELECT applied_id FROM gw_charge_log_applied WHERE log_id = 'charges'");
-  if (!st.ok()) return st.status();
-  Result<bool> row = st->Step();
-  if (!row.ok()) return row.status();
-  return *row ? st->ColumnInt(0) : int64_t{0};
-}
-
-Status SqliteKeyStore::OpenChargeLog(const std::string& log_path, OpenOptions options) {
-  Result<int64_t> applied = AppliedJournalId();
-  if (!applied.ok()) return applied.status();
-  ChargeJournal::Options journal_options;
-  journal_options.sync = options.synchronous_full;
-  Result<std::unique_ptr<ChargeJournal>> journal =
-      ChargeJournal::Open(log_path, journal_options, static_cast<uint64_t>(*applied) + 1);
-  if (journal.status().code() == Status::Code::kFailedPrecondition) {
-    return Status::FailedPrecondition(journal.status().message() +
-                                      " (is another `soundtrend serve` using this database?)");
-  }
-  if (!journal.ok()) return journal.status();
-  journal_ = std::move(journal).value();
-  // Records left by a killed process: their balances are not this process's to vouch for.
-  staged_as_is_ = journal_->empty();
-  last_apply_ = std::chrono::steady_clock::now();
-  return Status::Ok();
-}
-
-void SqliteKeyStore::CloseChargeLog() {
-  journal_.reset();
-  staged_keys_.clear();
-  staged_charges_ = 0;
 }
 
 Status SqliteKeyStore::CreateSchema() { return db_->Exec(kSchema); }
 
 Status SqliteKeyStore::CreateKey(const KeyRecord& key) {
+  std::lock_guard lock(mutex_);
   if (key.balance != 0) {
     return Status::InvalidArgument("a new key starts with balance 0; grant credits instead");
   }
@@ -557,7 +308,7 @@ Result<std::vector<KeyRecord>> SqliteKeyStore::ReadKeys(std::optional<std::strin
 }
 
 Result<KeyRecord> SqliteKeyStore::GetKey(std::string_view key_id) {
-  ST_RETURN_IF_ERROR(ApplyChargeLog());
+  std::lock_guard lock(mutex_);
   Result<std::vector<KeyRecord>> keys = ReadKeys(key_id);
   if (!keys.ok()) return keys.status();
   if (keys->empty()) return Status::NotFound("unknown key id: " + std::string(key_id));
@@ -565,11 +316,12 @@ Result<KeyRecord> SqliteKeyStore::GetKey(std::string_view key_id) {
 }
 
 Result<std::vector<KeyRecord>> SqliteKeyStore::ListKeys() {
-  ST_RETURN_IF_ERROR(ApplyChargeLog());
+  std::lock_guard lock(mutex_);
   return ReadKeys(std::nullopt);
 }
 
 Status SqliteKeyStore::RevokeKey(std::string_view key_id, int64_t time_micros) {
+  std::lock_guard lock(mutex_);
   Result<Statement> st = db_->Prepare(
       "UPDATE gw_keys SET revoked_micros = coalesce(revoked_micros, ?) WHERE key_id = ?");
   if (!st.ok()) return st.status();
@@ -586,7 +338,7 @@ Result<GrantResult> SqliteKeyStore::ApplyGrant(std::string_view key_id, std::str
     return Status::InvalidArgument("grant amount must be at most " + std::to_string(kMaxCredits));
   }
   if (grant_id.empty()) return Status::InvalidArgument("grant id must not be empty");
-  ST_RETURN_IF_ERROR(ApplyChargeLog());
+  std::lock_guard lock(mutex_);
   Transaction tx(*db_);
   ST_RETURN_IF_ERROR(tx.status());
 
@@ -601,9 +353,9 @@ Result<GrantResult> SqliteKeyStore::ApplyGrant(std::string_view key_id, std::str
       return Status::AlreadyExists("grant id " + std::string(grant_id) +
                                    " was already used for another key or amount");
     }
-    Result<KeyRecord> key = GetKey(key_id);
-    if (!key.ok()) return key.status();
-    return GrantResult{false, key->balance};
+    Result<std::optional<int64_t>> balance = StoredBalance(key_id);
+    if (!balance.ok()) return balance.status();
+    return GrantResult{false, balance->value_or(0)};
   }
 
   Result<Statement> update = db_->Prepare(
@@ -614,12 +366,14 @@ Result<GrantResult> SqliteKeyStore::ApplyGrant(std::string_view key_id, std::str
   Result<bool> row = update->Step();
   if (!row.ok()) return row.status();
   if (!*row) {
-    Result<KeyRecord> key = GetKey(key_id);
-    if (!key.ok()) return key.status();  // NotFound
+    update->Reset();
+    Result<std::optional<int64_t>> current = StoredBalance(key_id);  // the mutex is held
+    if (!current.ok()) return current.status();
+    if (!current->has_value()) return Status::NotFound("unknown key id: " + std::string(key_id));
     return Status::FailedPrecondition("the balance would pass " + std::to_string(kMaxCredits) +
-                                      " credits (it is " + std::to_string(key->balance) +
+                                      " credits (it is " + std::to_string(**current) +
                                       "; grant at most " +
-                                      std::to_string(kMaxCredits - key->balance) + ")");
+                                      std::to_string(kMaxCredits - **current) + ")");
   }
   const int64_t balance = update->ColumnInt(0);
   update->Reset();
@@ -635,19 +389,6 @@ Result<GrantResult> SqliteKeyStore::ApplyGrant(std::string_view key_id, std::str
   ST_RETURN_IF_ERROR(insert->Run());
   ST_RETURN_IF_ERROR(tx.Commit());
   return GrantResult{true, balance};
-}
-
-Status SqliteKeyStore::AppendCharges(std::span<const ChargeRequest> charges,
-                                     std::vector<Status>* outcomes) {
-  outcomes->clear();
-  if (charges.empty()) return Status::Ok();
-  if (journal_) return StageCharges(charges, outcomes);
-  Transaction tx(*db_);
-  ST_RETURN_IF_ERROR(tx.status());
-  ST_RETURN_IF_ERROR(WriteCharges(charges, outcomes));
-  Status committed = tx.Commit();
-  if (!committed.ok()) outcomes->clear();
-  return committed;
 }
 
 Status SqliteKeyStore::PrepareChargeStatements() {
@@ -670,6 +411,13 @@ Status SqliteKeyStore::PrepareChargeStatements() {
     if (!st.ok()) return st.status();
     insert_block_ = std::move(st).value();
   }
+  if (!set_log_marker_) {
+    Result<Statement> st = db_->Prepare(
+        "INSERT INTO gw_charge_log_applied(log_id, applied_id) VALUES (?, ?) "
+        "ON CONFLICT(log_id) DO UPDATE SET applied_id = excluded.applied_id");
+    if (!st.ok()) return st.status();
+    set_log_marker_ = std::move(st).value();
+  }
   return Status::Ok();
 }
 
@@ -684,285 +432,102 @@ Result<std::optional<int64_t>> SqliteKeyStore::StoredBalance(std::string_view ke
   return balance;
 }
 
-Status SqliteKeyStore::WriteCharges(std::span<const ChargeRequest> charges,
-                                    std::vector<Status>* outcomes) {
-  // The work per charge is kept small: each key's balance is read once, the charges are
-  // decided in memory in batch order, each key is updated once, and the accepted charges go
-  // into the ledger as ONE charge block row (store/charge_block.h) whose entries take the
-  // next seqs. All inside one IMMEDIATE transaction, so nothing else writes
-  // between the read and the update; CHECK(balance >= 0) guards the result anyway.
-  ST_RETURN_IF_ERROR(PrepareChargeStatements());
+Status SqliteKeyStore::ApplyChargeBlock(std::span<const ChargeView> charges,
+                                        std::span<const LogMarker> markers,
+                                        const ApplyOptions& options) {
+  if (charges.empty() && markers.empty()) return Status::Ok();
+  std::unique_lock lock(mutex_, std::defer_lock);
+  if (options.wait) {
+    lock.lock();
+  } else if (!lock.try_lock()) {
+    return Status::Unavailable("the key store is busy");
+  }
+  if (!options.wait) sqlite3_busy_timeout(db_->handle(), 0);
+  Status st;
+  {
+    Transaction tx(*db_);
+    st = tx.status();
+    if (st.ok()) st = WriteChargeBlock(charges, markers);
+    if (st.ok()) st = tx.Commit();
+  }
+  if (!options.wait) {
+    sqlite3_busy_timeout(db_->handle(), busy_timeout_ms_);
+    if (st.code() == Status::Code::kIoError &&
+        (sqlite3_errcode(db_->handle()) & 0xff) == SQLITE_BUSY) {
+      return Status::Unavailable("another connection is writing the database");
+    }
+  }
+  return st;
+}
 
+Status SqliteKeyStore::WriteChargeBlock(std::span<const ChargeView> charges,
+                                        std::span<const LogMarker> markers) {
+  // The work per charge is kept small: each key's balance is read once (a block holds few
+  // keys, in long runs: found by a short scan from the last one), the charges are decided
+  // and encoded in order, each key is updated once, and the block goes into the ledger as
+  // ONE gw_charge_blocks row whose entries take the next seqs. All inside one IMMEDIATE
+  // transaction, so nothing else writes between the read and the update; CHECK(balance >= 0)
+  // guards the result anyway.
+  ST_RETURN_IF_ERROR(PrepareChargeStatements());
   struct KeyTotals {
-    bool known = false;
-    int64_t balance = 0;  // running: after the charges accepted so far
+    std::string_view key_id;
+    int64_t balance = 0;  // running: after the charges so far
     int64_t credits = 0;
     int64_t requests = 0;
     int64_t last_micros = 0;
   };
-  std::unordered_map<std::string_view, KeyTotals> keys;
-  std::vector<Status> results(charges.size());
-  std::vector<int64_t> balance_after(charges.size(), 0);
-  std::vector<size_t> accepted;
-  accepted.reserve(charges.size());
-  for (size_t i = 0; i < charges.size(); ++i) {
-    const ChargeRequest& c = charges[i];
-    if (c.cost <= 0) {
-      results[i] = Status::InvalidArgument("charge cost must be > 0");
-      continue;
+  std::vector<KeyTotals> keys;
+  size_t last = 0;
+  encoder_.Reset();  // what a failed block left
+  for (const ChargeView& c : charges) {
+    if (keys.empty() || keys[last].key_id != c.key_id) {
+      last = std::find_if(keys.begin(), keys.end(),
+                          [&](const KeyTotals& k) { return k.key_id == c.key_id; }) -
+             keys.begin();
+      if (last == keys.size()) {
+        Result<std::optional<int64_t>> balance = StoredBalance(c.key_id);
+        if (!balance.ok()) return balance.status();
+        if (!balance->has_value()) {
+          return Status::FailedPrecondition("a charge of unknown key " + std::string(c.key_id));
+        }
+        keys.push_back({c.key_id, **balance});
+      }
     }
-    auto [it, inserted] = keys.try_emplace(c.key_id);
-    KeyTotals& k = it->second;
-    if (inserted) {
-      Result<std::optional<int64_t>> balance = StoredBalance(c.key_id);
-      if (!balance.ok()) return balance.status();
-      k.known = balance->has_value();
-      k.balance = balance->value_or(0);
-    }
-    if (!k.known) {
-      results[i] = Status::NotFound("unknown key id: " + c.key_id);
-      continue;
-    }
-    if (k.balance < c.cost) {
-      results[i] = Status::ResourceExhausted("balance below the cost");
-      continue;
+    KeyTotals& k = keys[last];
+    if (c.cost <= 0 || k.balance < c.cost) {
+      return Status::FailedPrecondition("charge " + std::string(c.request_id) + " of " +
+                                        std::string(c.key_id) +
+                                        (c.cost <= 0 ? " has no cost" : " exceeds the balance"));
     }
     k.balance -= c.cost;
     k.credits += c.cost;
     ++k.requests;
     k.last_micros = std::max(k.last_micros, c.time_micros);
-    balance_after[i] = k.balance;
-    accepted.push_back(i);
+    encoder_.Add({c.key_id, c.request_id, c.endpoint, c.time_micros, c.cost, k.balance});
   }
-
-  for (const auto& [key_id, k] : keys) {
-    if (k.requests == 0) continue;
-    ST_RETURN_IF_ERROR(UpdateKeyTotals(key_id, k.balance, k.requests, k.credits, k.last_micros));
+  if (encoder_.size() > 0) {
+    const int64_t count = static_cast<int64_t>(encoder_.size());
+    encoder_.Finish(block_);
+    for (const KeyTotals& k : keys) {
+      update_key_->Bind(1, k.balance).Bind(2, k.requests).Bind(3, k.credits);
+      update_key_->Bind(4, k.last_micros).Bind(5, k.key_id);
+      ST_RETURN_IF_ERROR(update_key_->Run());
+    }
+    Result<int64_t> first_seq = NextSeq();
+    if (!first_seq.ok()) return first_seq.status();
+    // block_ outlives the statement's run (Run resets it).
+    insert_block_->Bind(1, *first_seq + count - 1).Bind(2, *first_seq).BindBlobNoCopy(3, block_);
+    ST_RETURN_IF_ERROR(insert_block_->Run());
   }
-
-  if (!accepted.empty()) {
-    packed_.clear();
-    for (size_t i : accepted) {
-      const ChargeRequest& c = charges[i];
-      packed_.push_back(
-          {c.key_id, c.request_id, c.endpoint, c.time_micros, c.cost, balance_after[i]});
-    }
-    EncodeChargeBlock(packed_, block_);
-    ST_RETURN_IF_ERROR(InsertChargeBlock(static_cast<int64_t>(accepted.size()), block_));
-  }
-  *outcomes = std::move(results);
-  return Status::Ok();
-}
-
-Status SqliteKeyStore::LoadStagedKey(const std::string& key_id, StagedKey& key) {
-  Result<std::optional<int64_t>> stored = StoredBalance(key_id);
-  if (!stored.ok()) return stored.status();
-  const int64_t balance = stored->value_or(0);
-  // Another process changed the balance under staged charges: their stored balance_after
-  // values no longer follow the ledger's order; the next move recomputes them.
-  if (key.staged > 0 && balance != key.stored_balance) staged_as_is_ = false;
-  key.loaded = true;
-  key.known = stored->has_value();
-  key.stored_balance = balance;
-  return Status::Ok();
-}
-
-Status SqliteKeyStore::StageCharges(std::span<const ChargeRequest> charges,
-                                    std::vector<Status>* outcomes) {
-  // Decided in memory: a key's balance is its stored balance (read once per apply cycle,
-  // again when it looks short: grants made by other processes only add to it) minus what
-  // is staged. This process holds the log, so no other one charges meanwhile.
-  std::vector<Status> results(charges.size());
-  packed_.clear();
-  ++stage_calls_;
-  for (size_t i = 0; i < charges.size(); ++i) {
-    const ChargeRequest& c = charges[i];
-    if (c.cost <= 0) {
-      results[i] = Status::InvalidArgument("charge cost must be > 0");
-      continue;
-    }
-    StagedKey& k = staged_keys_[c.key_id];
-    if (!k.loaded || ((!k.known || k.stored_balance - k.staged < c.cost) &&
-                      k.refreshed_in_call != stage_calls_)) {
-      Status loaded = LoadStagedKey(c.key_id, k);
-      if (!loaded.ok()) {
-        UnstagePacked();
-        return loaded;
-      }
-      k.refreshed_in_call = stage_calls_;
-    }
-    if (!k.known) {
-      results[i] = Status::NotFound("unknown key id: " + c.key_id);
-      continue;
-    }
-    if (k.stored_balance - k.staged < c.cost) {
-      results[i] = Status::ResourceExhausted("balance below the cost");
-      continue;
-    }
-    k.staged += c.cost;
-    ++k.requests;
-    k.last_micros = std::max(k.last_micros, c.time_micros);
-    packed_.push_back(
-        {c.key_id, c.request_id, c.endpoint, c.time_micros, c.cost, k.stored_balance - k.staged});
-  }
-  if (!packed_.empty()) {
-    EncodeChargeBlock(packed_, block_);
-    Result<uint64_t> appended = journal_->Append(block_);
-    if (!appended.ok()) {
-      UnstagePacked();
-      return appended.status();
-    }
-    staged_charges_ += static_cast<int64_t>(packed_.size());
-  }
-  *outcomes = std::move(results);
-  const auto now = std::chrono::steady_clock::now();
-  if (now >= next_apply_attempt_ && (staged_charges_ >= store_options_.apply_after_charges ||
-                                     now - last_apply_ >= store_options_.apply_interval)) {
-    // The charges are durable in the journal already: an error here leaves them staged;
-    // every read and Flush retries and reports it, and this path waits an interval.
-    if (!ApplyChargeLog().ok()) next_apply_attempt_ = now + store_options_.apply_interval;
+  for (const LogMarker& m : markers) {
+    set_log_marker_->Bind(1, m.log_id).Bind(2, m.position);
+    ST_RETURN_IF_ERROR(set_log_marker_->Run());
   }
   return Status::Ok();
-}
-
-void SqliteKeyStore::UnstagePacked() {
-  for (const PackedCharge& p : packed_) {
-    StagedKey& k = staged_keys_[std::string(p.key_id)];
-    k.staged -= p.cost;
-    --k.requests;
-  }
-  packed_.clear();
-  staged_as_is_ = false;  // last_micros may be ahead: let the move recount from the journal
-}
-
-Status SqliteKeyStore::Flush() { return ApplyChargeLog(); }
-
-Result<bool> SqliteKeyStore::MoveStagedBlocksAsIs(uint64_t applied_id) {
-  // Only charges this process staged (not a killed one's), against balances nobody else
-  // changed since: then the staged blocks already hold the ledger's balance_after values
-  // and go in unchanged, as one row, with the next seqs.
-  if (!staged_as_is_ || staged_charges_ == 0) return false;
-  ST_RETURN_IF_ERROR(PrepareChargeStatements());
-  for (const auto& [key_id, k] : staged_keys_) {
-    if (k.staged == 0) continue;
-    Result<std::optional<int64_t>> stored = StoredBalance(key_id);
-    if (!stored.ok()) return stored.status();
-    if (*stored != k.stored_balance) return false;
-  }
-  // One row for the whole move: the records' groups back to back (store/charge_block.h).
-  moved_blocks_.clear();
-  int64_t moved = 0;
-  ST_RETURN_IF_ERROR(journal_->ForEach([&](uint64_t id, std::string_view block) {
-    if (id <= applied_id) return Status::Ok();
-    Result<int64_t> n = ChargeBlockCount(block);
-    if (!n.ok()) return n.status();
-    moved += *n;
-    moved_blocks_.append(block);
-    return Status::Ok();
-  }));
-  if (moved != staged_charges_) {
-    return Status::Corruption("the charge journal holds " + std::to_string(moved) + " charges, " +
-                              std::to_string(staged_charges_) + " were staged");
-  }
-  ST_RETURN_IF_ERROR(InsertChargeBlock(moved, moved_blocks_));
-  for (const auto& [key_id, k] : staged_keys_) {
-    if (k.staged == 0) continue;
-    ST_RETURN_IF_ERROR(
-        UpdateKeyTotals(key_id, k.stored_balance - k.staged, k.requests, k.staged, k.last_micros));
-  }
-  return true;
-}
-
-void SqliteKeyStore::AddApplyRequest(size_t& count, std::string_view key_id,
-                                     std::string_view request_id, std::string_view endpoint,
-                                     int64_t cost, int64_t time_micros) {
-  if (count == apply_requests_.size()) apply_requests_.emplace_back();
-  ChargeRequest& r = apply_requests_[count++];
-  r.key_id.assign(key_id);
-  r.request_id.assign(request_id);
-  r.endpoint.assign(endpoint);
-  r.cost = cost;
-  r.time_micros = time_micros;
-}
-
-Status SqliteKeyStore::MoveStagedChargesDecidedAgain(int64_t applied_id) {
-  // apply_requests_ keeps its strings' capacity from one move to the next.
-  size_t count = 0;
-  ST_RETURN_IF_ERROR(journal_->ForEach([&](uint64_t id, std::string_view block) {
-    if (id <= static_cast<uint64_t>(applied_id)) return Status::Ok();
-    return ForEachPackedCharge(block, [&](const PackedCharge& c) {
-      AddApplyRequest(count, c.key_id, c.request_id, c.endpoint, c.cost, c.time_micros);
-      return Status::Ok();
-    });
-  }));
-  if (count > 0) {
-    const std::span<const ChargeRequest> requests(apply_requests_.data(), count);
-    std::vector<Status> outcomes;
-    ST_RETURN_IF_ERROR(WriteCharges(requests, &outcomes));
-    for (size_t i = 0; i < outcomes.size(); ++i) {
-      if (!outcomes[i].ok()) {
-        // Cannot happen while this process alone charges (StageCharges decided against
-        // the same balances); the charges stay staged and every read reports it.
-        return Status::Corruption("staged charge " + requests[i].request_id + " of " +
-                                  requests[i].key_id +
-                                  " does not apply: " + outcomes[i].ToString());
-      }
-    }
-  }
-  return Status::Ok();
-}
-
-Status SqliteKeyStore::TryFlushChargeLane(uint32_t index) {
-  sqlite3_busy_timeout(db_->handle(), 0);
-  Status st = ApplyChargeLog(index);
-  sqlite3_busy_timeout(db_->handle(), busy_timeout_ms_);
-  if (st.code() == Status::Code::kIoError &&
-      (sqlite3_errcode(db_->handle()) & 0xff) == SQLITE_BUSY) {
-    return Status::Ok();  // another process writes: the next attempt or Flush moves them
-  }
-  return st;
-}
-
-Status SqliteKeyStore::ApplyChargeLog(std::optional<uint32_t> only_lane) {
-  if (!journal_) return Status::Ok();
-  const bool journal_staged = !journal_->empty();
-  bool lanes_staged = false;
-  for (auto& [index, state] : lanes_) {
-    // What is appended from now on (and lanes not asked for) waits for the next move.
-    state.end = only_lane && *only_lane != index ? state.moved : state.lane->end();
-    lanes_staged = lanes_staged || state.end != state.moved;
-  }
-  if (!journal_staged && !lanes_staged) return Status::Ok();
-  Transaction tx(*db_);
-  ST_RETURN_IF_ERROR(tx.status());
-  if (journal_staged) {
-    // Records moved before a crash that came before the journal's Clear are skipped.
-    Result<int64_t> applied = AppliedJournalId();
-    if (!applied.ok()) return applied.status();
-    Result<bool> as_is = MoveStagedBlocksAsIs(static_cast<uint64_t>(*applied));
-    if (!as_is.ok()) return as_is.status();
-    if (!*as_is) ST_RETURN_IF_ERROR(MoveStagedChargesDecidedAgain(*applied));
-    // Every record in the journal has moved (next_id is one past the last record's id).
-    ST_RETURN_IF_ERROR(SetLogMarker("charges", static_cast<int64_t>(journal_->next_id() - 1)));
-  }
-  if (lanes_staged) ST_RETURN_IF_ERROR(MoveLaneCharges());
-  ST_RETURN_IF_ERROR(tx.Commit());
-  staged_keys_.clear();  // stored balances changed: read again when next needed
-  staged_charges_ = 0;
-  staged_as_is_ = true;
-  last_apply_ = std::chrono::steady_clock::now();
-  Status released;
-  for (auto& [index, state] : lanes_) {
-    state.moved = state.end;
-    Status st = state.lane->Release(state.moved);
-    if (released.ok()) released = st;
-  }
-  if (journal_staged) ST_RETURN_IF_ERROR(journal_->Clear());
-  return released;
 }
 
 Result<KeySnapshot> SqliteKeyStore::Snapshot(int64_t grants_after) {
-  ST_RETURN_IF_ERROR(ApplyChargeLog());
+  std::lock_guard lock(mutex_);
   ReadTransaction rt(*db_);
   ST_RETURN_IF_ERROR(rt.status());
   KeySnapshot snap;
@@ -990,6 +555,7 @@ Result<KeySnapshot> SqliteKeyStore::Snapshot(int64_t grants_after) {
 }
 
 Result<int64_t> SqliteKeyStore::ChangeCounter() {
+  std::lock_guard lock(mutex_);
   Result<Statement> st = db_->Prepare("PRAGMA data_version");
   if (!st.ok()) return st.status();
   Result<bool> row = st->Step();
@@ -1016,7 +582,7 @@ Result<int64_t> SqliteKeyStore::NextSeq() {
 
 Status SqliteKeyStore::ForEachLedgerEntry(std::string_view key_id,
                                           const std::function<Status(const LedgerEntry&)>& fn) {
-  ST_RETURN_IF_ERROR(ApplyChargeLog());
+  std::lock_guard lock(mutex_);
   // Rows of gw_ledger and the charges of gw_charge_blocks, merged by seq. A block's seqs
   // were taken in one transaction, so no row falls inside a block's range: a block is
   // emitted whole once every row before its first seq is. Blocks are scanned whole

@@ -1,4 +1,4 @@
-#include "store/charge_lane.h"
+#include "ledger/charge_lane.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-namespace soundtrend::store {
+namespace soundtrend::ledger {
 namespace {
 
 struct Charge {
@@ -284,4 +284,4 @@ TEST_F(ChargeLaneTest, ReusedSegmentsNeverShowTheirOldRecords) {
 }
 
 }  // namespace
-}  // namespace soundtrend::store
+}  // namespace soundtrend::ledger

@@ -1,4 +1,4 @@
-#include "store/charge_journal.h"
+#include "ledger/charge_journal.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace soundtrend::store {
+namespace soundtrend::ledger {
 namespace {
 
 constexpr size_t kHeaderBytes = 4 + 4 + 8;
@@ -153,4 +153,4 @@ Status ChargeJournal::Clear() {
   return Status::Ok();
 }
 
-}  // namespace soundtrend::store
+}  // namespace soundtrend::ledger

@@ -1,4 +1,4 @@
-#include "store/charge_journal.h"
+#include "ledger/charge_journal.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <fstream>
 #include <vector>
 
-namespace soundtrend::store {
+namespace soundtrend::ledger {
 namespace {
 
 class ChargeJournalTest : public ::testing::Test {
@@ -110,4 +110,4 @@ TEST_F(ChargeJournalTest, SyncedAppendsWork) {
 }
 
 }  // namespace
-}  // namespace soundtrend::store
+}  // namespace soundtrend::ledger

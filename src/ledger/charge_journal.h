@@ -29,7 +29,7 @@
 
 #include "common/status.h"
 
-namespace soundtrend::store {
+namespace soundtrend::ledger {
 
 class ChargeJournal {
  public:
@@ -70,4 +70,4 @@ class ChargeJournal {
   size_t bytes_cut_ = 0;
 };
 
-}  // namespace soundtrend::store
+}  // namespace soundtrend::ledger

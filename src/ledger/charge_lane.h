@@ -36,9 +36,8 @@
 #include <vector>
 
 #include "common/status.h"
-#include "store/key_store.h"
 
-namespace soundtrend::store {
+namespace soundtrend::ledger {
 
 using LanePosition = uint64_t;
 
@@ -143,4 +142,4 @@ class ChargeLane {
   std::vector<Segment> spares_;
 };
 
-}  // namespace soundtrend::store
+}  // namespace soundtrend::ledger

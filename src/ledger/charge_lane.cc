@@ -1,4 +1,4 @@
-#include "store/charge_lane.h"
+#include "ledger/charge_lane.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <optional>
 
-namespace soundtrend::store {
+namespace soundtrend::ledger {
 namespace {
 
 constexpr uint32_t kHeaderBytes = 4 + 4;
@@ -350,4 +350,4 @@ Status ChargeLane::Retire() {
   return Drop(all, 0);
 }
 
-}  // namespace soundtrend::store
+}  // namespace soundtrend::ledger
