@@ -372,8 +372,8 @@ Result<GrantResult> SqliteKeyStore::ApplyGrant(std::string_view key_id, std::str
     if (!current->has_value()) return Status::NotFound("unknown key id: " + std::string(key_id));
     return Status::FailedPrecondition("the balance would pass " + std::to_string(kMaxCredits) +
                                       " credits (it is " + std::to_string(**current) +
-                                      "; grant at most " +
-                                      std::to_string(kMaxCredits - **current) + ")");
+                                      "; grant at most " + std::to_string(kMaxCredits - **current) +
+                                      ")");
   }
   const int64_t balance = update->ColumnInt(0);
   update->Reset();

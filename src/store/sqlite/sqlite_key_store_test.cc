@@ -8,8 +8,20 @@
 #include <string>
 #include <vector>
 
+#include "store/key_store_suite.h"
+
 namespace soundtrend::store::sqlite {
 namespace {
+
+Result<std::unique_ptr<KeyStore>> OpenForSuite(const std::string& path) {
+  auto store = SqliteKeyStore::Open(path);
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<KeyStore>(std::move(store).value());
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, KeyStoreSuite,
+                         ::testing::Values(KeyStoreSuiteParam{"sqlite", OpenForSuite, {}}),
+                         KeyStoreSuiteName);
 
 Status ApplyOne(KeyStore& store, const std::string& key_id, const std::string& request_id,
                 int64_t cost, int64_t time_micros) {
