@@ -7,15 +7,17 @@ function(st_library name)
 endfunction()
 
 # st_test(NAME SOURCES ... DEPS ...): a GoogleTest binary registered with CTest.
-# Tests carry the label "unit" unless LABELS says otherwise.
+# Tests carry the label "unit" unless LABELS says otherwise; PROPERTIES adds CTest
+# properties (name value ...) to every test of the binary.
 function(st_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS;PROPERTIES" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)
   endif()
-  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" ${ARG_PROPERTIES}
+                       DISCOVERY_TIMEOUT 60)
 endfunction()
 
 # st_embed_files(NAME BASE_DIR DIR FILES f1 f2 ...): a library `st_embed_NAME` that holds

@@ -2,16 +2,20 @@
 # page's Python/JavaScript examples run against it (label `examples`). Owner: serve.
 set(ST_CONTRACT_DIR ${CMAKE_CURRENT_SOURCE_DIR}/contract)
 
+# Both record their exchanges for the OpenAPI check (tests/openapi.cmake).
+set(ST_EXCHANGE_DIR ${CMAKE_BINARY_DIR}/openapi_exchanges)
+set(ST_RECORD_EXCHANGES ENVIRONMENT "ST_EXCHANGE_DIR=${ST_EXCHANGE_DIR}"
+    FIXTURES_REQUIRED openapi_exchange_dir FIXTURES_SETUP openapi_exchanges)
 st_test(contract_test
   SOURCES ${ST_CONTRACT_DIR}/trending_contract_test.cc ${ST_CONTRACT_DIR}/service_contract_test.cc
   DEPS st_api st_api_test_doubles st_http simdjson::simdjson spdlog::spdlog
-  LABELS contract)
+  LABELS contract PROPERTIES ${ST_RECORD_EXCHANGES})
 
 # The real wiring (SQLite, engine, gateway) in-process, and the binary as a process.
 st_test(serve_app_test
   SOURCES ${ST_CONTRACT_DIR}/serve_app_test.cc
   DEPS st_serve simdjson::simdjson spdlog::spdlog
-  LABELS contract)
+  LABELS contract PROPERTIES ${ST_RECORD_EXCHANGES})
 target_compile_definitions(serve_app_test PRIVATE SOUNDTREND_BINARY="$<TARGET_FILE:soundtrend>")
 add_dependencies(serve_app_test soundtrend)
 

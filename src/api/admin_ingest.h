@@ -12,7 +12,7 @@
 // answered 401 without reading (or buffering) a byte of it.
 // The batch id defaults to "sha256:<hex>" of the body's content (decompressed when gzip). Loading
 // the same batch id again changes nothing and answers applied=false, already_applied=true.
-// Responses use the SPEC §2 envelope:
+// Responses use the docs/api.md §2 envelope:
 //   200 data {"batch_id","applied","already_applied","records","rejected","sounds","cells",
 //             "videos","errors":[{"line","reason"}]}   (errors: the first 100 rejected)
 //   400 a batch with an invalid record and no skip_invalid: nothing stored; the message

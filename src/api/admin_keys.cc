@@ -80,7 +80,7 @@ void AppendStringArray(std::string& out, const std::vector<std::string>& items) 
 }
 
 // A key as the admin API shows it: never the hash, never the key.
-void AppendKeyJson(std::string& out, const store::KeyRecord& k) {
+void AppendKeyJsonImpl(std::string& out, const store::KeyRecord& k) {
   out += "{\"key_id\":";
   json::AppendString(out, k.key_id);
   out += ",\"name\":";
@@ -106,7 +106,7 @@ void AppendKeyJson(std::string& out, const store::KeyRecord& k) {
   out += '}';
 }
 
-void AppendLedgerJson(std::string& out, const store::LedgerEntry& e) {
+void AppendLedgerJsonImpl(std::string& out, const store::LedgerEntry& e) {
   out += "{\"seq\":";
   json::AppendInt(out, e.seq);
   out += ",\"time\":";
@@ -177,6 +177,25 @@ std::optional<int64_t> ParseExpiry(std::string_view s) {
   return std::nullopt;
 }
 
+// A field of `obj` that is not in `known`: the first one, or nullopt. Misspelled fields are
+// refused rather than ignored ({"credit":20} would otherwise make a key with 0 credits).
+std::optional<http::Response> UnknownField(const simdjson::dom::object& obj,
+                                           std::initializer_list<std::string_view> known,
+                                           std::string_view request_id) {
+  for (auto [name, value] : obj) {
+    bool found = false;
+    for (std::string_view k : known) found |= k == name;
+    if (found) continue;
+    std::string list;
+    for (std::string_view k : known) {
+      if (!list.empty()) list += ", ";
+      list += k;
+    }
+    return BadParameter(name, "is not a known field (known: " + list + ")", request_id);
+  }
+  return std::nullopt;
+}
+
 using AdminFn = std::function<http::Response(const http::Request&)>;
 
 // Wraps `fn` with the admin token check.
@@ -199,6 +218,10 @@ http::Response CreateKey(gateway::KeyAdmin& admin, const http::Request& request)
                         request.request_id);
   }
   if (!obj) return BadParameter("body", "must be a JSON object", request.request_id);
+  if (auto unknown = UnknownField(*obj, {"name", "credits", "qps", "burst", "expires", "endpoints"},
+                                  request.request_id)) {
+    return std::move(*unknown);
+  }
   gateway::NewKeySpec spec;
   std::optional<std::string> name, expires;
   std::optional<int64_t> qps, burst, credits;
@@ -217,8 +240,11 @@ http::Response CreateKey(gateway::KeyAdmin& admin, const http::Request& request)
     return BadParameter("credits", kCreditsRule, request.request_id);
   }
   spec.credits = credits.value_or(0);
-  if (!GetString(*obj, "expires", &expires)) {
-    return BadParameter("expires", "must be a string", request.request_id);
+  std::optional<int64_t> expires_seconds;
+  if (GetInt(*obj, "expires", &expires_seconds) && expires_seconds) {
+    expires = std::to_string(*expires_seconds);
+  } else if (!GetString(*obj, "expires", &expires)) {
+    return BadParameter("expires", "must be YYYY-MM-DD or unix seconds", request.request_id);
   }
   if (expires) {
     spec.expires_micros = ParseExpiry(*expires);
@@ -247,7 +273,7 @@ http::Response CreateKey(gateway::KeyAdmin& admin, const http::Request& request)
   data += ",\"key_id\":";
   json::AppendString(data, created->record.key_id);
   data += ",\"details\":";
-  AppendKeyJson(data, created->record);
+  AppendKeyJsonImpl(data, created->record);
   data += '}';
   return GatewaySuccessResponse(std::move(data), request.request_id);
 }
@@ -258,7 +284,7 @@ http::Response ListKeys(gateway::KeyAdmin& admin, const http::Request& request) 
   std::string data = "{\"keys\":[";
   for (size_t i = 0; i < keys->size(); ++i) {
     if (i) data += ',';
-    AppendKeyJson(data, (*keys)[i]);
+    AppendKeyJsonImpl(data, (*keys)[i]);
   }
   data += "]}";
   return GatewaySuccessResponse(std::move(data), request.request_id);
@@ -276,6 +302,10 @@ std::optional<std::string> KeyIdOf(const std::optional<simdjson::dom::object>& o
 http::Response RevokeKey(gateway::KeyAdmin& admin, const http::Request& request) {
   simdjson::dom::parser parser;
   std::optional<simdjson::dom::object> obj = ParseObject(parser, request.body);
+  if (obj) {
+    if (auto unknown = UnknownField(*obj, {"key_id"}, request.request_id))
+      return std::move(*unknown);
+  }
   std::optional<std::string> key_id = KeyIdOf(obj, request);
   if (!key_id || !gateway::IsValidKeyId(*key_id)) {
     return BadParameter("key_id", "must be a key id (key_ + 12 characters)", request.request_id);
@@ -294,6 +324,9 @@ http::Response GrantCredits(gateway::KeyAdmin& admin, const http::Request& reque
   std::optional<simdjson::dom::object> obj = ParseObject(parser, request.body, &out_of_range);
   if (!obj && out_of_range) return BadParameter("amount", kAmountRule, request.request_id);
   if (!obj) return BadParameter("body", "must be a JSON object", request.request_id);
+  if (auto unknown = UnknownField(*obj, {"key_id", "amount", "grant_id"}, request.request_id)) {
+    return std::move(*unknown);
+  }
   std::optional<std::string> key_id, grant_id;
   std::optional<int64_t> amount;
   if (!GetString(*obj, "key_id", &key_id) || !key_id || !gateway::IsValidKeyId(*key_id)) {
@@ -349,7 +382,7 @@ http::Response Ledger(gateway::KeyAdmin& admin, const http::Request& request) {
   for (const auto& e : latest) {
     if (!first) data += ',';
     first = false;
-    AppendLedgerJson(data, e);
+    AppendLedgerJsonImpl(data, e);
   }
   data += "]}";
   return GatewaySuccessResponse(std::move(data), request.request_id);
@@ -399,6 +432,12 @@ std::string PercentDecode(std::string_view s) {
 }
 
 }  // namespace
+
+void AppendKeyJson(std::string& out, const store::KeyRecord& key) { AppendKeyJsonImpl(out, key); }
+
+void AppendLedgerJson(std::string& out, const store::LedgerEntry& entry) {
+  AppendLedgerJsonImpl(out, entry);
+}
 
 http::Response GatewaySuccessResponse(std::string data_json, std::string_view request_id) {
   http::Response r;

@@ -1,4 +1,4 @@
-// The admin HTTP API for keys, credits and the ledger (SPEC §6), over gateway::KeyAdmin.
+// The admin HTTP API for keys, credits and the ledger (docs/api.md §6), over gateway::KeyAdmin.
 // Every route requires the admin token (gateway::AdminAuth); a customer key is refused.
 //
 //   POST /admin/v1/keys            {"name","qps"?,"burst"?,"credits"?,"expires"?,"endpoints"?}
@@ -12,7 +12,7 @@
 //   GET  /admin/v1/ledger.csv[?key_id=K]     -> text/csv, every entry (all keys when no K)
 //
 // `expires` is "YYYY-MM-DD" (the key is refused from 00:00 UTC that day) or unix seconds.
-// Responses use the SPEC §2 envelope; errors: 401 wrong/missing admin token, 400 bad
+// Responses use the docs/api.md §2 envelope; errors: 401 wrong/missing admin token, 400 bad
 // input ("Invalid parameter: <name> <rule>"), 404 unknown key, 409 grant id reused with
 // another key or amount, 500 storage failure.
 #pragma once
@@ -50,6 +50,14 @@ std::vector<GatewayRoute> AdminKeyRoutes(std::shared_ptr<gateway::KeyAdmin> admi
 // Registers GET /v1/account (account.h) and every admin route above on `router`.
 void AddGatewayRoutes(http::Router& router, std::shared_ptr<gateway::BillingGateway> gateway,
                       gateway::AdminAuth auth);
+
+// A key as the admin API and `soundtrend keys ... --json` show it (never the key, never its
+// hash): {"key_id","name","qps","burst","endpoints","balance","created_at","expires_at",
+// "revoked_at","charged_requests","credits_used"} (OpenAPI schema KeyRecord).
+void AppendKeyJson(std::string& out, const store::KeyRecord& key);
+// A ledger entry: {"seq","time","key_id","kind","reference","endpoint","amount",
+// "balance_after"} (OpenAPI schema LedgerEntry).
+void AppendLedgerJson(std::string& out, const store::LedgerEntry& entry);
 
 // A success envelope: {"code":0,"message":"success","data":<data_json>,"requestId":...}.
 http::Response GatewaySuccessResponse(std::string data_json, std::string_view request_id);

@@ -156,6 +156,32 @@ TEST_F(GatewayApiTest, CreateValidatesInput) {
   EXPECT_EQ(Admin("POST", "/admin/v1/keys", "", R"({"name":"a","qps":0})").status, 400);
   EXPECT_EQ(Admin("POST", "/admin/v1/keys", "", R"({"name":"a","expires":"2030-13-01"})").status,
             400);
+  // Strict: a misspelled field, an unknown endpoint, an expiry in the past.
+  http::Response misspelled = Admin("POST", "/admin/v1/keys", "", R"({"name":"a","credit":20})");
+  EXPECT_EQ(misspelled.status, 400);
+  EXPECT_EQ(std::string(Parse(misspelled)["message"].get_string().value()),
+            "Invalid parameter: credit is not a known field (known: name, credits, qps, burst, "
+            "expires, endpoints)");
+  http::Response nope =
+      Admin("POST", "/admin/v1/keys", "", R"({"name":"a","endpoints":["/v1/nope"]})");
+  EXPECT_EQ(nope.status, 400);
+  EXPECT_NE(std::string(Parse(nope)["message"].get_string().value())
+                .find("endpoints: /v1/nope is not a customer endpoint"),
+            std::string::npos);
+  http::Response past =
+      Admin("POST", "/admin/v1/keys", "", R"({"name":"a","expires":"2020-01-01"})");
+  EXPECT_EQ(past.status, 400);
+  EXPECT_NE(std::string(Parse(past)["message"].get_string().value()).find("is not in the future"),
+            std::string::npos);
+  EXPECT_EQ(Admin("POST", "/admin/v1/keys", "", R"({"name":"a","expires":4102444800})").status,
+            200);  // unix seconds as a number (2100-01-01)
+  EXPECT_EQ(Admin("POST", "/admin/v1/credits/grant", "",
+                  R"({"key_id":"key_000000000000","amount":5,"grant_id":"g","note":"x"})")
+                .status,
+            400);
+  EXPECT_EQ(
+      Admin("POST", "/admin/v1/keys/revoke", "", R"({"key_id":"key_000000000000","why":1})").status,
+      400);
   http::Response r = Admin("POST", "/admin/v1/keys", "", R"({"name":"a","endpoints":["/x"]})");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(std::string(Parse(r)["message"].get_string().value()).rfind("Invalid parameter: ", 0),

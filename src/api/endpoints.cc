@@ -1,22 +1,42 @@
 #include "api/endpoints.h"
 
+#include <simdjson.h>
+
 #include "api/openapi.h"
 #include "api/trending_music.h"
+#include "common/gzip.h"
 #include "common/json_writer.h"
 #include "common/regions.h"
+#include "common/version.h"
 #include "http/error.h"
 
 namespace soundtrend::api {
 
 namespace {
 
+// A body made once; gzip-compressed once too when it is large enough to gain from it, and
+// sent compressed to clients that accept gzip.
 http::Handler StaticDocument(std::string content_type, std::string body) {
-  auto shared = std::make_shared<const std::string>(std::move(body));
-  return [content_type = std::move(content_type), shared](const http::Request&,
+  struct Bodies {
+    std::string plain;
+    std::string gzipped;  // empty: not worth it
+  };
+  auto shared = std::make_shared<Bodies>();
+  shared->plain = std::move(body);
+  if (shared->plain.size() >= 1024) shared->gzipped = gzip::Compress(shared->plain, 9);
+  return [content_type = std::move(content_type), shared](const http::Request& request,
                                                           http::Respond respond) {
     http::Response r;
     r.content_type = content_type;
-    r.body = *shared;
+    if (!shared->gzipped.empty()) {
+      r.headers.emplace_back("Vary", "Accept-Encoding");
+      if (request.header && gzip::AcceptsGzip(request.header("Accept-Encoding"))) {
+        r.body = shared->gzipped;
+        r.headers.emplace_back("Content-Encoding", "gzip");
+        return respond(std::move(r));
+      }
+    }
+    r.body = shared->plain;
     respond(std::move(r));
   };
 }
@@ -64,6 +84,50 @@ http::Handler MakeHealthHandler(const SnapshotHolder& snapshots) {
   };
 }
 
+http::Handler MakeReadinessHandler(const SnapshotHolder& snapshots,
+                                   std::function<bool()> stores_ready) {
+  return [&snapshots, stores_ready = std::move(stores_ready)](const http::Request&,
+                                                              http::Respond respond) {
+    const std::shared_ptr<const ServingSnapshot>& snapshot = snapshots.Current();
+    const engine::ChartSet* charts = snapshot->charts();
+    const bool published = charts != nullptr && snapshot->has_entries();
+    const bool stores = !stores_ready || stores_ready();
+    const bool ready = published && stores;
+    http::Response r;
+    r.status = ready ? 200 : 503;
+    r.body = "{\"ready\":";
+    json::AppendBool(r.body, ready);
+    r.body += ",\"charts_published\":";
+    json::AppendBool(r.body, published);
+    r.body += stores ? ",\"stores\":\"ok\"" : ",\"stores\":\"unavailable\"";
+    r.body += ",\"snapshot_day\":";
+    if (charts != nullptr) {
+      json::AppendString(r.body, FormatDay(charts->day()));
+    } else {
+      r.body += "null";
+    }
+    r.body += '}';
+    respond(std::move(r));
+  };
+}
+
+http::Handler MakeVersionHandler() {
+  std::string api_version = "unknown";
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string_view v;
+  if (parser.parse(simdjson::padded_string(OpenApiDocument())).get(doc) == simdjson::SUCCESS &&
+      doc["info"]["version"].get(v) == simdjson::SUCCESS) {
+    api_version = std::string(v);
+  }
+  std::string body = "{\"name\":\"soundtrend\",\"version\":";
+  json::AppendString(body, kVersion);
+  body += ",\"api_version\":";
+  json::AppendString(body, api_version);
+  body += '}';
+  return StaticDocument("application/json", std::move(body));
+}
+
 http::Handler MakeMetricsHandler(const http::Metrics& metrics) {
   return [&metrics](const http::Request&, http::Respond respond) {
     http::Response r;
@@ -94,6 +158,8 @@ void AddServingRoutes(http::Router& router, const ServingDependencies& deps) {
              MakeTrendingMusicHandler(deps.gateway, *deps.snapshots));
   router.Add("GET", "/v1/tiktok/regions", MakeRegionsHandler());
   router.Add("GET", "/healthz", MakeHealthHandler(*deps.snapshots));
+  router.Add("GET", "/readyz", MakeReadinessHandler(*deps.snapshots, deps.stores_ready));
+  router.Add("GET", "/version", MakeVersionHandler());
   if (deps.metrics != nullptr) router.Add("GET", "/metrics", MakeMetricsHandler(*deps.metrics));
   router.Add("GET", "/openapi.json", MakeOpenApiHandler());
   router.Add("GET", "/docs", MakeDocsHandler());

@@ -1,4 +1,4 @@
-// What every keyed endpoint answers for the gateway's part of a request (SPEC §2, §6): the
+// What every keyed endpoint answers for the gateway's part of a request (docs/api.md §2, §6): the
 // messages of refused admissions and the headers of authenticated responses.
 #pragma once
 
@@ -9,7 +9,7 @@
 
 namespace soundtrend::api {
 
-// The SPEC §2 messages.
+// The docs/api.md §2 messages.
 inline constexpr std::string_view kMsgKeyNull = "apiKey is null";
 inline constexpr std::string_view kMsgKeyInvalid = "apiKey is invalid";
 inline constexpr std::string_view kMsgQuota = "apiKey quota is not enough";

@@ -5,7 +5,14 @@
 #include <algorithm>
 #include <vector>
 
+#include "embedded/openapi.h"
+
 namespace soundtrend::api {
+
+std::string_view OpenApiDocument() {
+  const EmbeddedFile* file = embedded::openapi::Find("openapi.json");
+  return file != nullptr ? file->data : std::string_view("{}");
+}
 
 namespace {
 

@@ -5,6 +5,8 @@
 
 #include <set>
 
+#include "common/version.h"
+
 namespace soundtrend::api {
 namespace {
 
@@ -18,10 +20,48 @@ TEST(OpenApiTest, DocumentIsValidJsonOpenApi31) {
   object paths = doc["paths"];
   std::set<std::string> listed;
   for (auto [path, item] : paths) listed.insert(std::string(path));
-  for (const char* p : {"/v1/tiktok/trending/music", "/v1/tiktok/regions", "/healthz", "/metrics",
-                        "/openapi.json", "/docs", "/llms.txt"}) {
+  for (const char* p : {"/v1/tiktok/trending/music", "/v1/tiktok/regions", "/healthz", "/readyz",
+                        "/version", "/metrics", "/openapi.json", "/docs", "/llms.txt"}) {
     EXPECT_TRUE(listed.count(p)) << p;
   }
+  // The document's version is the build's; its server is relative (right for whichever
+  // host and port serve it).
+  EXPECT_EQ(std::string_view(doc["info"]["version"]), kVersion);
+  EXPECT_EQ(std::string_view(doc["servers"].at(0)["url"]), "/");
+}
+
+// Every operation carries examples in curl, Python and JavaScript, and every response it
+// lists has a sample body (in the media type, or in the component it refers to).
+TEST(OpenApiTest, EveryOperationHasCodeSamplesAndEveryResponseAnExample) {
+  simdjson::dom::parser parser;
+  element doc = parser.parse(simdjson::padded_string(OpenApiDocument()));
+  int operations = 0;
+  for (auto [path, item] : object(doc["paths"])) {
+    for (auto [method, op] : object(item)) {
+      SCOPED_TRACE(std::string(method) + " " + std::string(path));
+      ++operations;
+      std::set<std::string> langs;
+      for (element sample : op["x-codeSamples"].get_array()) {
+        langs.insert(std::string(std::string_view(sample["lang"])));
+        EXPECT_FALSE(std::string_view(sample["source"]).empty());
+      }
+      EXPECT_EQ(langs, (std::set<std::string>{"curl", "Python", "JavaScript"}));
+      for (auto [status, response] : object(op["responses"])) {
+        SCOPED_TRACE(std::string(status));
+        element r = response;
+        std::string_view ref;
+        if (r["$ref"].get(ref) == simdjson::SUCCESS) {
+          r = doc.at_pointer(std::string(ref.substr(1)));
+        }
+        object content;
+        ASSERT_EQ(r["content"].get(content), simdjson::SUCCESS);
+        for (auto [media, spec] : content) {
+          EXPECT_EQ(spec["example"].error(), simdjson::SUCCESS) << media;
+        }
+      }
+    }
+  }
+  EXPECT_GE(operations, 16);
 }
 
 // Every object schema in components declares its properties (no `properties: {}`), and
@@ -41,7 +81,7 @@ TEST(OpenApiTest, SchemasAreReal) {
       EXPECT_TRUE(typed) << name << "." << prop_name;
     }
   }
-  // The sound item lists every SPEC §3 field.
+  // The sound item lists every docs/api.md §3 field.
   object sound = doc["components"]["schemas"]["Sound"]["properties"];
   EXPECT_EQ(sound.size(), 19u);
 }
@@ -79,8 +119,10 @@ TEST(OpenApiTest, LlmsTxtListsOperations) {
   ASSERT_TRUE(text.ok());
   EXPECT_NE(text->find("- GET /v1/tiktok/trending/music: Trending Music (auth: apiKey)"),
             std::string::npos);
-  EXPECT_NE(text->find("`period` (query, string (\"7\", \"30\", \"120\"), default \"7\")"),
-            std::string::npos)
+  EXPECT_NE(
+      text->find("`period` (query, string, default \"7\"): Chart window in days: `7`, `30` or "
+                 "`120`."),
+      std::string::npos)
       << *text;
   // Admin operations show their required parameters and JSON body fields.
   EXPECT_NE(text->find("- POST /admin/v1/credits/grant: Grant credits (auth: adminToken)"),

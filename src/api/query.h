@@ -1,4 +1,4 @@
-// Query-string parsing for the trending-music endpoint (SPEC §1). Pure functions: no I/O,
+// Query-string parsing for the trending-music endpoint (docs/api.md §1). Pure functions: no I/O,
 // no state, thread-safe.
 #pragma once
 
@@ -39,7 +39,7 @@ struct TrendingQuery {
   bool commercial_music = false;
 };
 
-// SPEC §1 with every default. Errors are InvalidArgument with the exact client-facing
+// docs/api.md §1 with every default. Errors are InvalidArgument with the exact client-facing
 // message "Invalid parameter: <name> <rule>". Unknown parameters are ignored; a known
 // parameter given twice, or whose decoded value is not UTF-8, is an error.
 Result<TrendingQuery> ParseTrendingQuery(std::string_view raw_query);

@@ -1,4 +1,4 @@
-// JSON rendering of chart entries (SPEC §3). Pure functions, thread-safe.
+// JSON rendering of chart entries (docs/api.md §3). Pure functions, thread-safe.
 #pragma once
 
 #include <string>
@@ -17,7 +17,7 @@ std::string UrlSlug(std::string_view title);
 // "https://www.tiktok.com/music/x-<clip_id>".
 std::string SoundLink(uint64_t clip_id);
 
-// Appends one `sound_list` item: every SPEC §3 field with its JSON type, in the reference
+// Appends one `sound_list` item: every docs/api.md §3 field with its JSON type, in the reference
 // example's (alphabetical) order, ids as digit strings, `related_items` null when empty,
 // `on_list_times` null when unknown, trend values with at most two decimals.
 void AppendSoundJson(std::string& out, const engine::ChartEntry& entry,

@@ -9,6 +9,8 @@ namespace soundtrend::api {
 namespace {
 
 constexpr size_t kPeriodCount = kPeriods.size();
+// zlib level of the items' deflate pieces (made once per edition, at publication).
+constexpr int kGzipLevel = 6;
 
 size_t FilterIndex(bool new_to_top_100, bool commercial) {
   return (new_to_top_100 ? 2 : 0) + (commercial ? 1 : 0);
@@ -18,7 +20,7 @@ bool Matches(const engine::ChartEntry& e, bool new_to_top_100, bool commercial) 
   return (!new_to_top_100 || e.new_to_top_100) && (!commercial || e.sound->commercial);
 }
 
-// The page [offset, offset + count) of a list of `total` items, SPEC §3 pagination.
+// The page [offset, offset + count) of a list of `total` items, docs/api.md §3 pagination.
 struct Page {
   size_t offset = 0;
   size_t count = 0;
@@ -71,6 +73,7 @@ std::shared_ptr<const ServingSnapshot> ServingSnapshot::Build(
       if (f.edition == nullptr) continue;
       const auto& top = f.edition->top();
       const size_t n = std::min<size_t>(top.size(), 100);
+      s->has_entries_ |= n > 0;
       f.offsets.reserve(n + 1);
       f.blob.reserve(n * 1200);
       for (size_t i = 0; i < n; ++i) {
@@ -78,6 +81,12 @@ std::shared_ptr<const ServingSnapshot> ServingSnapshot::Build(
         AppendSoundJson(f.blob, top[i], RegionCode(region), /*is_search=*/false);
       }
       f.offsets.push_back(static_cast<uint32_t>(f.blob.size()));
+      f.deflated.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        f.deflated.push_back(gzip::Deflate(
+            std::string_view(f.blob).substr(f.offsets[i], f.offsets[i + 1] - f.offsets[i]),
+            kGzipLevel));
+      }
       for (size_t combo = 1; combo < 4; ++combo) {
         for (size_t i = 0; i < n; ++i) {
           if (Matches(top[i], combo & 2, combo & 1))
@@ -118,23 +127,63 @@ void ServingSnapshot::AnswerTrending(const TrendingQuery& q, std::string_view re
     return;
   }
 
-  const size_t combo = FilterIndex(q.new_to_top_100, q.commercial_music);
-  const size_t all = f.offsets.empty() ? 0 : f.offsets.size() - 1;
-  const size_t total = combo == 0 ? all : f.matching[combo].size();
-  const Page page = Paginate(q.page, q.limit, total);
+  const PagePlan plan = Plan(q);
+  const EditionFragments& fr = *plan.fragments;
   size_t bytes = 0;
-  for (size_t i = 0; i < page.count; ++i) {
-    const size_t pos = combo == 0 ? page.offset + i : f.matching[combo][page.offset + i];
-    bytes += f.offsets[pos + 1] - f.offsets[pos] + 1;
+  for (size_t i = 0; i < plan.count; ++i) {
+    const size_t pos = plan.Position(i);
+    bytes += fr.offsets[pos + 1] - fr.offsets[pos] + 1;
   }
   out.reserve(out.size() + 256 + bytes);
-  AppendEnvelopeHead(out, q, total, page.has_more);
-  for (size_t i = 0; i < page.count; ++i) {
-    const size_t pos = combo == 0 ? page.offset + i : f.matching[combo][page.offset + i];
+  AppendEnvelopeHead(out, q, plan.total, plan.has_more);
+  for (size_t i = 0; i < plan.count; ++i) {
+    const size_t pos = plan.Position(i);
     if (i > 0) out.push_back(',');
-    out.append(f.blob, f.offsets[pos], f.offsets[pos + 1] - f.offsets[pos]);
+    out.append(fr.blob, fr.offsets[pos], fr.offsets[pos + 1] - fr.offsets[pos]);
   }
   AppendEnvelopeTail(out, request_id);
+}
+
+size_t ServingSnapshot::PagePlan::Position(size_t i) const {
+  return combo == 0 ? offset + i : fragments->matching[combo][offset + i];
+}
+
+ServingSnapshot::PagePlan ServingSnapshot::Plan(const TrendingQuery& q) const {
+  PagePlan plan;
+  plan.fragments = &Find(q.region, q.period);
+  const EditionFragments& f = *plan.fragments;
+  plan.combo = FilterIndex(q.new_to_top_100, q.commercial_music);
+  const size_t all = f.offsets.empty() ? 0 : f.offsets.size() - 1;
+  plan.total = plan.combo == 0 ? all : f.matching[plan.combo].size();
+  const Page page = Paginate(q.page, q.limit, plan.total);
+  plan.offset = page.offset;
+  plan.count = page.count;
+  plan.has_more = page.has_more;
+  return plan;
+}
+
+bool ServingSnapshot::AnswerTrendingGzip(const TrendingQuery& q, std::string_view request_id,
+                                         std::string& out) const {
+  if (q.search_keyword) return false;
+  const PagePlan plan = Plan(q);
+  const EditionFragments& f = *plan.fragments;
+  size_t bytes = 64;
+  for (size_t i = 0; i < plan.count; ++i) bytes += f.deflated[plan.Position(i)].deflated.size() + 6;
+  out.reserve(out.size() + 256 + bytes);
+  std::string text;  // the per-request bytes
+  text.reserve(160);
+  AppendEnvelopeHead(text, q, plan.total, plan.has_more);
+  gzip::GzipBuilder gz(out);
+  gz.AddStored(text);
+  for (size_t i = 0; i < plan.count; ++i) {
+    if (i > 0) gz.AddStored(",");
+    gz.AddPiece(f.deflated[plan.Position(i)]);
+  }
+  text.clear();
+  AppendEnvelopeTail(text, request_id);
+  gz.AddStored(text);
+  gz.Finish();
+  return true;
 }
 
 namespace {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "api/query.h"
+#include "common/gzip.h"
 #include "engine/chart_set.h"
 
 namespace soundtrend::api {
@@ -33,26 +34,48 @@ class ServingSnapshot {
   static std::shared_ptr<const ServingSnapshot> Build(
       std::shared_ptr<const engine::ChartSet> charts, int64_t built_micros);
 
-  // Appends the complete HTTP 200 body (SPEC §2/§3 envelope) answering `query`.
+  // Appends the complete HTTP 200 body (docs/api.md §2/§3 envelope) answering `query`.
   void AnswerTrending(const TrendingQuery& query, std::string_view request_id,
                       std::string& out) const;
+  // The same body gzip-compressed (one gzip member), appended to `out`, built from the
+  // items' deflate pieces made at Build and the per-request bytes (pagination, commas,
+  // requestId) as stored blocks: nothing is compressed per request. False (nothing
+  // appended) for a search request, whose items are rendered per request: the caller sends
+  // AnswerTrending's body uncompressed then.
+  bool AnswerTrendingGzip(const TrendingQuery& query, std::string_view request_id,
+                          std::string& out) const;
 
   const engine::ChartSet* charts() const { return charts_.get(); }
   int64_t built_micros() const { return built_micros_; }
+  // True when some edition lists at least one sound (/readyz: charts are published, not an
+  // empty set from an empty database).
+  bool has_entries() const { return has_entries_; }
 
  private:
   struct EditionFragments {
     const engine::Edition* edition = nullptr;
     std::string blob;               // the rendered items, back to back
     std::vector<uint32_t> offsets;  // item i = blob[offsets[i], offsets[i+1])
+    std::vector<gzip::DeflatePiece> deflated;  // item i, compressed on its own
     // Positions matching each filter combination, index = new_to_top_100*2 + commercial.
     std::array<std::vector<uint8_t>, 4> matching;
   };
   ServingSnapshot() = default;
   const EditionFragments& Find(RegionId region, int period) const;
+  // The positions (into an edition's items) of the page `query` asks for, and the envelope.
+  struct PagePlan {
+    const EditionFragments* fragments = nullptr;
+    size_t total = 0;
+    size_t offset = 0, count = 0;
+    bool has_more = false;
+    size_t combo = 0;
+    size_t Position(size_t i) const;
+  };
+  PagePlan Plan(const TrendingQuery& query) const;
 
   std::shared_ptr<const engine::ChartSet> charts_;
   int64_t built_micros_ = 0;
+  bool has_entries_ = false;
   std::vector<EditionFragments> editions_;  // kRegionCount * kPeriods.size()
 };
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/query.h"
+#include "common/gzip.h"
 #include "http/error.h"
 
 namespace soundtrend::api {
@@ -33,7 +34,16 @@ http::Handler MakeTrendingMusicHandler(std::shared_ptr<gateway::Gateway> gateway
     if (request.body_buffer != nullptr) ok.body.swap(*request.body_buffer);  // reuse its memory
     ok.body.clear();
     try {
-      snapshots.Current()->AnswerTrending(*query, request.request_id, ok.body);
+      // gzip when the client takes it (docs/api.md §13): assembled from the edition's
+      // precompressed items; a search page is rendered per request and sent as it is.
+      const ServingSnapshot& snapshot = *snapshots.Current();
+      if (request.header && gzip::AcceptsGzip(request.header("Accept-Encoding")) &&
+          snapshot.AnswerTrendingGzip(*query, request.request_id, ok.body)) {
+        ok.headers.emplace_back("Content-Encoding", "gzip");
+      } else {
+        snapshot.AnswerTrending(*query, request.request_id, ok.body);
+      }
+      ok.headers.emplace_back("Vary", "Accept-Encoding");
     } catch (const std::exception& e) {
       gateway.Release(*admission.account, kTrendingMusicCost);
       spdlog::error("trending music render failed: {} request_id={}", e.what(), request.request_id);

@@ -1,4 +1,4 @@
-// GET /v1/tiktok/trending/music (SPEC §1-§3, §6): the paid endpoint.
+// GET /v1/tiktok/trending/music (docs/api.md §1-§3, §6): the paid endpoint.
 //
 // Order (gateway/gateway.h): Admit (401 / 403 / 429) -> parse the query (400) ->
 // Reserve (402) -> render from the current snapshot -> Commit (durable charge) -> respond.

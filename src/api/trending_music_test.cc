@@ -51,7 +51,7 @@ class TrendingMusicHandlerTest : public ::testing::Test {
   static std::string Message(const http::Response& r) {
     simdjson::dom::parser parser;
     simdjson::dom::element doc = parser.parse(r.body);
-    // SPEC §2: success is HTTP 200 with "code":0; an error's code equals its HTTP status.
+    // docs/api.md §2: success is HTTP 200 with "code":0; an error's code equals its HTTP status.
     EXPECT_EQ(int64_t(doc["code"]), r.status == 200 ? 0 : r.status);
     EXPECT_EQ(std::string_view(doc["requestId"]), "rid-42");
     return std::string(std::string_view(doc["message"]));

@@ -60,7 +60,7 @@ void RunDemo(const DemoCommandOptions& o) {
     if (code.empty()) continue;
     auto region = FindRegion(code);
     if (!region) {
-      std::fprintf(stderr, "demo: unknown region '%s' (see SPEC §5)\n", code.c_str());
+      std::fprintf(stderr, "demo: unknown region '%s' (see docs/api.md §5)\n", code.c_str());
       throw CLI::RuntimeError(2);
     }
     options.regions.push_back(*region);

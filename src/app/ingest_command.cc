@@ -3,9 +3,13 @@
 // chunked batch when large), exactly once (see ingest/ingester.h).
 //
 // Output: a progress line on stderr when stderr is a terminal; one summary line per file
-// and a total on stdout. A refused file lists "FILE:LINE: reason" (the first 100) on
-// stderr. Exit 0 when every file was applied or already applied, 1 when one was refused
-// or failed (the others are still loaded), 2 for usage errors.
+// and a total on stdout (--json: one JSON object instead, {"files":[{"file","outcome",
+// "batch_id","records","rejected","sounds","cells","videos","batches_applied",
+// "batches_already_applied","seconds","error"}...],"total":{...}}). A refused file lists
+// "FILE:LINE: reason" (the first 100) on stderr. Exit 0 when every file was applied or
+// already applied; 1 when one was refused, failed, or had no valid record to apply (every
+// record invalid under --skip-invalid, or none at all: nothing applied; the other files are
+// still loaded); 2 for usage errors. A new database is created (and said so) when missing.
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,6 +22,7 @@
 #include <vector>
 
 #include "app/commands.h"
+#include "app/database.h"
 #include "common/clock.h"
 #include "common/json_writer.h"
 #include "ingest/ingester.h"
@@ -33,7 +38,30 @@ struct IngestCommandOptions {
   std::string format = "auto";
   int64_t records_per_batch = 1'000'000;
   std::vector<std::string> files;
+  bool json = false;
 };
+
+// One file's outcome for --json.
+void AppendReportJson(std::string& out, const ingest::IngestReport& r, double seconds) {
+  out += "\"records\":";
+  json::AppendInt(out, r.records);
+  out += ",\"rejected\":";
+  json::AppendInt(out, r.rejected);
+  out += ",\"sounds\":";
+  json::AppendInt(out, r.sounds);
+  out += ",\"cells\":";
+  json::AppendInt(out, r.cells);
+  out += ",\"videos\":";
+  json::AppendInt(out, r.videos);
+  out += ",\"batches_applied\":";
+  json::AppendInt(out, r.batches_applied);
+  out += ",\"batches_already_applied\":";
+  json::AppendInt(out, r.batches_already_applied);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", seconds);
+  out += ",\"seconds\":";
+  out += buf;
+}
 
 using Seconds = std::chrono::duration<double>;
 
@@ -156,15 +184,18 @@ void RunIngest(const GlobalOptions& global, const IngestCommandOptions& o) {
     std::fprintf(stderr, "ingest: --batch-id names one batch; give exactly one FILE with it\n");
     throw CLI::RuntimeError(2);
   }
-  const std::filesystem::path db(global.db_path);
-  std::error_code ec;
-  if (db.has_parent_path()) std::filesystem::create_directories(db.parent_path(), ec);
+  const Result<DbCheck> check = CheckDatabase(global.db_path, DbAccess::kCreate);
+  if (!check.ok()) {
+    std::fprintf(stderr, "ingest: %s\n", check.status().message().c_str());
+    throw CLI::RuntimeError(check.status().code() == Status::Code::kInvalidArgument ? 2 : 1);
+  }
   auto store = store::OpenSqliteChartStore(global.db_path);
   if (!store.ok()) {
     std::fprintf(stderr, "ingest: cannot open %s: %s\n", global.db_path.c_str(),
                  store.status().ToString().c_str());
     throw CLI::RuntimeError(1);
   }
+  ReportCreated("ingest", global.db_path, *check);
   std::unique_ptr<FILE, int (*)(FILE*)> rejects_file(nullptr, &std::fclose);
   std::unique_ptr<RejectsWriter> rejects;
   if (!o.rejects_path.empty()) {
@@ -191,6 +222,33 @@ void RunIngest(const GlobalOptions& global, const IngestCommandOptions& o) {
 
   ingest::IngestReport total;
   int failed = 0, done = 0;
+  std::string json_files;  // --json: the "files" array's items
+  auto json_file = [&](const std::string& file, std::string_view outcome,
+                       const ingest::IngestReport* r, double seconds, std::string_view error) {
+    if (!o.json) return;
+    if (!json_files.empty()) json_files += ',';
+    json_files += "{\"file\":";
+    json::AppendString(json_files, json::IsValidUtf8(file) ? file : "<not UTF-8>");
+    json_files += ",\"outcome\":";
+    json::AppendString(json_files, outcome);
+    json_files += ",\"batch_id\":";
+    if (r != nullptr && !r->batch_id.empty()) {
+      json::AppendString(json_files, r->batch_id);
+    } else {
+      json_files += "null";
+    }
+    json_files += ',';
+    AppendReportJson(json_files, r != nullptr ? *r : ingest::IngestReport{}, seconds);
+    json_files += ",\"error\":";
+    if (error.empty()) {
+      json_files += "null";
+    } else {
+      json::AppendString(json_files, json::IsValidUtf8(error) ? error : "<not UTF-8>");
+    }
+    json_files += '}';
+  };
+  // Text lines go to stdout unless --json (then stdout holds the JSON document alone).
+  FILE* text_out = o.json ? stderr : stdout;
   const auto start_all = std::chrono::steady_clock::now();
   for (const std::string& file : o.files) {
     const auto start = std::chrono::steady_clock::now();
@@ -200,7 +258,8 @@ void RunIngest(const GlobalOptions& global, const IngestCommandOptions& o) {
     if (!r.ok()) {
       ++failed;
       std::fprintf(stderr, "%s: failed: %s\n", file.c_str(), r.status().message().c_str());
-      std::printf("%s: failed\n", file.c_str());
+      if (!o.json) std::printf("%s: failed\n", file.c_str());
+      json_file(file, "failed", nullptr, seconds, r.status().message());
       continue;
     }
     total.records += r->records;
@@ -222,19 +281,43 @@ void RunIngest(const GlobalOptions& global, const IngestCommandOptions& o) {
           "to load the valid ones)\n",
           file.c_str(), Thousands(r->rejected).c_str(), r->rejected == 1 ? "" : "s",
           r->errors.size() < static_cast<size_t>(r->rejected) ? " (first 100 listed)" : "");
-      std::printf("%s: refused: %s\n", file.c_str(), Counts(*r, seconds).c_str());
+      std::fprintf(text_out, "%s: refused: %s\n", file.c_str(), Counts(*r, seconds).c_str());
+      json_file(file, "refused", &*r, seconds, "invalid records");
+      continue;
+    }
+    if (!r->already_applied && r->records - r->rejected <= 0) {
+      // Nothing to apply: every record invalid (--skip-invalid), or no record at all.
+      ++failed;
+      std::fprintf(stderr, "%s: nothing applied: %s\n", file.c_str(),
+                   r->records == 0 ? "no records" : "every record is invalid");
+      std::fprintf(text_out, "%s: nothing applied: %s\n", file.c_str(),
+                   Counts(*r, seconds).c_str());
+      json_file(file, "nothing_applied", &*r, seconds,
+                r->records == 0 ? "no records" : "every record is invalid");
       continue;
     }
     ++done;
-    std::printf("%s: %s (batch %s): %s\n", file.c_str(),
-                r->already_applied ? "already applied" : "applied", r->batch_id.c_str(),
-                Counts(*r, seconds).c_str());
-    std::fflush(stdout);
+    std::fprintf(text_out, "%s: %s (batch %s): %s\n", file.c_str(),
+                 r->already_applied ? "already applied" : "applied", r->batch_id.c_str(),
+                 Counts(*r, seconds).c_str());
+    json_file(file, r->already_applied ? "already_applied" : "applied", &*r, seconds, "");
+    std::fflush(text_out);
   }
   const double seconds = Seconds(std::chrono::steady_clock::now() - start_all).count();
-  std::printf("total: %d file%s loaded, %d refused or failed: %s\n", done, done == 1 ? "" : "s",
-              failed, Counts(total, seconds).c_str());
-  std::fflush(stdout);
+  std::fprintf(text_out, "total: %d file%s loaded, %d refused or failed: %s\n", done,
+               done == 1 ? "" : "s", failed, Counts(total, seconds).c_str());
+  std::fflush(text_out);
+  if (o.json) {
+    std::string out = "{\"files\":[" + json_files + "],\"total\":{\"loaded\":";
+    json::AppendInt(out, done);
+    out += ",\"refused_or_failed\":";
+    json::AppendInt(out, failed);
+    out += ',';
+    AppendReportJson(out, total, seconds);
+    out += "}}\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+  }
   if (rejects_file) {
     const bool bad = rejects->failed() || std::fflush(rejects_file.get()) != 0;
     if (bad) {
@@ -263,6 +346,9 @@ void AddIngestCommand(CLI::App& app, GlobalOptions& global) {
                   "Inputs with more records are applied in chunks of this many")
       ->check(CLI::PositiveNumber)
       ->group("");  // hidden: for tests and tuning
+  cmd->add_flag(
+      "--json", options->json,
+      "Print one JSON document with every file's outcome on stdout (text goes to stderr)");
   cmd->add_option("FILE", options->files, "Input files")->required();
   cmd->callback([&global, options] { RunIngest(global, *options); });
 }

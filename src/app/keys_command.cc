@@ -1,15 +1,19 @@
-// Key and credit management from the command line (SPEC §6, /work/notes/cli.md):
+// Key and credit management from the command line (docs/api.md §6, /work/notes/cli.md):
 //
 //   soundtrend keys create --name NAME [--credits N] [--qps Q] [--burst B]
-//                          [--expires YYYY-MM-DD] [--endpoints LIST]
+//                          [--expires YYYY-MM-DD] [--endpoints LIST] [--json]
 //       Prints the new key ALONE on stdout line 1 (shown once; only its SHA-256 is
 //       stored), then "field: value" lines (key_id, name, credits, qps, burst, endpoints,
-//       expires).
-//   soundtrend keys list                     one line per key (tab-separated, header first)
-//   soundtrend keys revoke KEY_ID
-//   soundtrend credits grant KEY_ID AMOUNT --grant-id ID     (idempotent by ID)
-//   soundtrend ledger show KEY_ID [--limit N]                the latest N entries (default 100)
+//       expires). --json: one object {"key","key_id","details":{...}} instead.
+//   soundtrend keys list [--json]            one line per key (tab-separated, header first)
+//   soundtrend keys revoke KEY_ID [--json]
+//   soundtrend credits grant KEY_ID AMOUNT --grant-id ID [--json]   (idempotent by ID)
+//   soundtrend ledger show KEY_ID [--limit N] [--json]      the latest N entries (default 100)
 //   soundtrend ledger export [--key-id K] [--out FILE]       RFC 4180 CSV, every entry
+//
+// --json prints what the admin API's `data` holds for the same operation (the OpenAPI
+// schemas KeyRecord, LedgerEntry...), one JSON document on stdout. Every command but
+// `keys create` refuses a database that does not exist (app/database.h).
 //
 // They work on the database directly (gateway::KeyManager over the SQLite key store), also
 // while `soundtrend serve` runs on the same file: the server notices the change through
@@ -24,9 +28,12 @@
 #include <string>
 #include <vector>
 
+#include "api/admin_keys.h"
 #include "app/commands.h"
+#include "app/database.h"
 #include "common/clock.h"
 #include "common/day.h"
+#include "common/json_writer.h"
 #include "common/random.h"
 #include "gateway/key_admin.h"
 #include "ledger/ledger.h"
@@ -46,10 +53,10 @@ namespace {
   Fail(command, status.message(), status.code() == Status::Code::kInvalidArgument ? 2 : 1);
 }
 
-std::unique_ptr<store::KeyStore> OpenStore(const GlobalOptions& global, std::string_view command) {
-  const std::filesystem::path db(global.db_path);
-  std::error_code ec;
-  if (db.has_parent_path()) std::filesystem::create_directories(db.parent_path(), ec);
+std::unique_ptr<store::KeyStore> OpenStore(const GlobalOptions& global, std::string_view command,
+                                           DbAccess access = DbAccess::kExisting) {
+  Result<DbCheck> check = CheckDatabase(global.db_path, access);
+  if (!check.ok()) FailWith(command, check.status());
   auto store = store::sqlite::SqliteKeyStore::Open(global.db_path);
   if (!store.ok()) {
     Fail(command, "cannot open " + global.db_path + ": " + store.status().ToString(), 1);
@@ -63,7 +70,14 @@ std::unique_ptr<store::KeyStore> OpenStore(const GlobalOptions& global, std::str
     Fail(command,
          "cannot move the charges left beside " + global.db_path + ": " + recovered.ToString(), 1);
   }
+  ReportCreated(command, global.db_path, *check);
   return std::move(store).value();
+}
+
+void PrintJson(const std::string& json) {
+  std::fwrite(json.data(), 1, json.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
 }
 
 std::string JoinEndpoints(const std::vector<std::string>& endpoints) {
@@ -109,6 +123,7 @@ struct CreateOptions {
   std::optional<int64_t> burst;
   std::string expires;
   std::string endpoints;
+  bool json = false;
 };
 
 void RunCreate(const GlobalOptions& global, const CreateOptions& o) {
@@ -124,14 +139,26 @@ void RunCreate(const GlobalOptions& global, const CreateOptions& o) {
     if (!day) Fail(kCmd, "--expires must be YYYY-MM-DD, got '" + o.expires + "'", 2);
     spec.expires_micros = DayStartUnixSeconds(*day) * 1'000'000;
   }
-  Status valid = gateway::ValidateNewKeySpec(spec);
-  if (!valid.ok()) FailWith(kCmd, valid);
+  Status valid = gateway::ValidateNewKeySpec(spec, SystemClock::Instance().NowMicros());
+  if (!valid.ok()) FailWith(kCmd, Status::InvalidArgument("--" + valid.message()));
 
-  auto store = OpenStore(global, kCmd);
+  auto store = OpenStore(global, kCmd, DbAccess::kCreate);
   gateway::KeyManager manager(*store, SystemClock::Instance(), SecureRandom::Instance());
   Result<gateway::CreatedKey> created = manager.CreateKey(spec);
   if (!created.ok()) FailWith(kCmd, created.status());
   const store::KeyRecord& r = created->record;
+  if (o.json) {
+    std::string out = "{\"key\":";
+    json::AppendString(out, created->api_key);
+    out += ",\"key_id\":";
+    json::AppendString(out, r.key_id);
+    out += ",\"details\":";
+    api::AppendKeyJson(out, r);
+    out += '}';
+    PrintJson(out);
+    std::fprintf(stderr, "keys create: the key above is shown once; only its SHA-256 is stored.\n");
+    return;
+  }
   std::printf("%s\n", created->api_key.c_str());
   std::printf("key_id: %s\n", r.key_id.c_str());
   std::printf("name: %s\n", r.name.c_str());
@@ -148,11 +175,20 @@ void RunCreate(const GlobalOptions& global, const CreateOptions& o) {
 
 // --- keys list / revoke --------------------------------------------------------------
 
-void RunList(const GlobalOptions& global) {
+void RunList(const GlobalOptions& global, bool as_json) {
   constexpr std::string_view kCmd = "keys list";
   auto store = OpenStore(global, kCmd);
   Result<std::vector<store::KeyRecord>> keys = store->ListKeys();
   if (!keys.ok()) FailWith(kCmd, keys.status());
+  if (as_json) {
+    std::string out = "{\"keys\":[";
+    for (size_t i = 0; i < keys->size(); ++i) {
+      if (i) out += ',';
+      api::AppendKeyJson(out, (*keys)[i]);
+    }
+    out += "]}";
+    return PrintJson(out);
+  }
   const int64_t now = SystemClock::Instance().NowMicros();
   std::printf(
       "key_id\tstatus\tbalance\tqps\tburst\tcharged_requests\tendpoints\tcreated\texpires\t"
@@ -168,12 +204,18 @@ void RunList(const GlobalOptions& global) {
   std::fflush(stdout);
 }
 
-void RunRevoke(const GlobalOptions& global, const std::string& key_id) {
+void RunRevoke(const GlobalOptions& global, const std::string& key_id, bool as_json) {
   constexpr std::string_view kCmd = "keys revoke";
   auto store = OpenStore(global, kCmd);
   gateway::KeyManager manager(*store, SystemClock::Instance(), SecureRandom::Instance());
   Status st = manager.RevokeKey(key_id);
   if (!st.ok()) FailWith(kCmd, st);
+  if (as_json) {
+    std::string out = "{\"key_id\":";
+    json::AppendString(out, key_id);
+    out += ",\"revoked\":true}";
+    return PrintJson(out);
+  }
   std::printf("revoked %s\n", key_id.c_str());
   std::fflush(stdout);
 }
@@ -184,6 +226,7 @@ struct GrantOptions {
   std::string key_id;
   int64_t amount = 0;
   std::string grant_id;
+  bool json = false;
 };
 
 void RunGrant(const GlobalOptions& global, const GrantOptions& o) {
@@ -193,6 +236,18 @@ void RunGrant(const GlobalOptions& global, const GrantOptions& o) {
   gateway::KeyManager manager(*store, SystemClock::Instance(), SecureRandom::Instance());
   Result<store::GrantResult> grant = manager.GrantCredits(o.key_id, o.grant_id, o.amount);
   if (!grant.ok()) FailWith(kCmd, grant.status());
+  if (o.json) {
+    std::string out = "{\"key_id\":";
+    json::AppendString(out, o.key_id);
+    out += ",\"grant_id\":";
+    json::AppendString(out, o.grant_id);
+    out += ",\"applied\":";
+    json::AppendBool(out, grant->applied);
+    out += ",\"balance\":";
+    json::AppendInt(out, grant->balance_after);
+    out += '}';
+    return PrintJson(out);
+  }
   if (grant->applied) {
     std::printf("granted %lld credits to %s (grant %s); balance: %lld\n",
                 static_cast<long long>(o.amount), o.key_id.c_str(), o.grant_id.c_str(),
@@ -206,7 +261,8 @@ void RunGrant(const GlobalOptions& global, const GrantOptions& o) {
 
 // --- ledger show / export ------------------------------------------------------------
 
-void RunLedgerShow(const GlobalOptions& global, const std::string& key_id, int64_t limit) {
+void RunLedgerShow(const GlobalOptions& global, const std::string& key_id, int64_t limit,
+                   bool as_json) {
   constexpr std::string_view kCmd = "ledger show";
   auto store = OpenStore(global, kCmd);
   gateway::KeyManager manager(*store, SystemClock::Instance(), SecureRandom::Instance());
@@ -221,6 +277,25 @@ void RunLedgerShow(const GlobalOptions& global, const std::string& key_id, int64
     return Status::Ok();
   });
   if (!st.ok()) FailWith(kCmd, st);
+  if (as_json) {
+    std::string out = "{\"key_id\":";
+    json::AppendString(out, key->key_id);
+    out += ",\"name\":";
+    json::AppendString(out, key->name);
+    out += ",\"balance\":";
+    json::AppendInt(out, key->balance);
+    out += ",\"total\":";
+    json::AppendInt(out, total);
+    out += ",\"entries\":[";
+    bool first = true;
+    for (const store::LedgerEntry& e : latest) {
+      if (!first) out += ',';
+      first = false;
+      api::AppendLedgerJson(out, e);
+    }
+    out += "]}";
+    return PrintJson(out);
+  }
   std::printf("%s (%s): balance %lld, %lld ledger entries, showing the latest %zu\n",
               key->key_id.c_str(), key->name.c_str(), static_cast<long long>(key->balance),
               static_cast<long long>(total), latest.size());
@@ -282,6 +357,8 @@ void RunLedgerExport(const GlobalOptions& global, const std::string& key_id,
 }  // namespace
 
 void AddKeysCommands(CLI::App& app, GlobalOptions& global) {
+  constexpr const char* kJsonHelp =
+      "Print one JSON document (the admin API's data) instead of text";
   // keys
   auto* keys = app.add_subcommand("keys", "Create, list and revoke API keys");
   keys->require_subcommand(1);
@@ -300,17 +377,23 @@ void AddKeysCommands(CLI::App& app, GlobalOptions& global) {
   c->add_option("--expires", create->expires,
                 "The key is refused from 00:00 UTC of this day (YYYY-MM-DD)");
   c->add_option("--endpoints", create->endpoints,
-                "Comma-separated paths the key may call (default: all customer endpoints)");
+                "Comma-separated customer endpoints the key may call (default: all of them: "
+                "/v1/tiktok/trending/music, /v1/tiktok/regions, /v1/account)");
+  c->add_flag("--json", create->json, kJsonHelp);
   c->callback([&global, create] { RunCreate(global, *create); });
 
+  auto list_json = std::make_shared<bool>(false);
   auto* l = keys->add_subcommand("list", "List keys (never the keys themselves)");
-  l->callback([&global] { RunList(global); });
+  l->add_flag("--json", *list_json, kJsonHelp);
+  l->callback([&global, list_json] { RunList(global, *list_json); });
 
   auto revoke_id = std::make_shared<std::string>();
+  auto revoke_json = std::make_shared<bool>(false);
   auto* r =
       keys->add_subcommand("revoke", "Revoke a key (a running server refuses it within ~1 s)");
   r->add_option("KEY_ID", *revoke_id, "key_...")->required();
-  r->callback([&global, revoke_id] { RunRevoke(global, *revoke_id); });
+  r->add_flag("--json", *revoke_json, kJsonHelp);
+  r->callback([&global, revoke_id, revoke_json] { RunRevoke(global, *revoke_id, *revoke_json); });
 
   // credits
   auto* credits = app.add_subcommand("credits", "Grant credits");
@@ -322,6 +405,7 @@ void AddKeysCommands(CLI::App& app, GlobalOptions& global) {
   g->add_option("--grant-id", grant->grant_id,
                 "Unique id of this grant (e.g. an invoice number); the same id adds once")
       ->required();
+  g->add_flag("--json", grant->json, kJsonHelp);
   g->callback([&global, grant] { RunGrant(global, *grant); });
 
   // ledger
@@ -330,6 +414,7 @@ void AddKeysCommands(CLI::App& app, GlobalOptions& global) {
   struct ShowOptions {
     std::string key_id;
     int64_t limit = 100;
+    bool json = false;
   };
   auto show = std::make_shared<ShowOptions>();
   auto* s = ledger->add_subcommand("show", "The latest ledger entries of a key");
@@ -337,7 +422,8 @@ void AddKeysCommands(CLI::App& app, GlobalOptions& global) {
   s->add_option("--limit", show->limit, "How many entries")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  s->callback([&global, show] { RunLedgerShow(global, show->key_id, show->limit); });
+  s->add_flag("--json", show->json, kJsonHelp);
+  s->callback([&global, show] { RunLedgerShow(global, show->key_id, show->limit, show->json); });
 
   struct ExportOptions {
     std::string key_id;

@@ -2,10 +2,13 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstring>
+#include <iostream>
 #include <string>
 #include <vector>
 
 #include "app/commands.h"
+#include "app/logging.h"
+#include "common/version.h"
 
 namespace {
 
@@ -28,22 +31,50 @@ void HideAdminToken(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  namespace app_ns = soundtrend::app;
   CLI::App app{"soundtrend: trending-music charts and the API that serves them"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "soundtrend 0.1.0");
-  soundtrend::app::GlobalOptions global;
+  app.set_version_flag("--version", "soundtrend " + std::string(soundtrend::kVersion));
+  // A configuration file (TOML): global options at the top, a subcommand's in its section
+  // ([serve], [keys.create], ...), same names as the flags without the dashes. Flags given
+  // on the command line win over the file, the file over the environment. An unknown
+  // setting is an error (exit 2), as an unknown flag is.
+  app.set_config("--config", "", "Read options from this TOML file (see deploy/soundtrend.toml)")
+      ->envname("SOUNDTREND_CONFIG");
+  app.allow_config_extras(false);
+  app.footer(
+      "Exit codes: 0 done (also: nothing to change, e.g. a grant or batch applied before); 1 "
+      "refused or failed (no database at --db, unknown key, invalid input file, nothing "
+      "applied by ingest, storage error); 2 usage error (unknown or malformed flag, setting "
+      "or value, --config problem). Options may come from --config FILE (TOML): flags win "
+      "over the file, the file over the environment.");
+  app_ns::GlobalOptions global;
   app.add_option("--db", global.db_path, "SQLite database file")
       ->envname("SOUNDTREND_DB")
       ->capture_default_str();
-  app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error")
+  std::vector<std::string> levels(std::begin(app_ns::kLogLevels), std::end(app_ns::kLogLevels));
+  app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error, critical, off")
       ->envname("SOUNDTREND_LOG_LEVEL")
+      ->check(CLI::IsMember(levels))
       ->capture_default_str();
+  std::vector<std::string> formats(std::begin(app_ns::kLogFormats), std::end(app_ns::kLogFormats));
+  app.add_option("--log-format", global.log_format,
+                 "serve's logs: text, or json (one object per line, with the request's query "
+                 "string and client address)")
+      ->envname("SOUNDTREND_LOG_FORMAT")
+      ->check(CLI::IsMember(formats))
+      ->capture_default_str();
+  app.add_option("--log-file", global.log_file,
+                 "serve's logs go to this file (reopened on SIGUSR1, for logrotate) instead of "
+                 "stderr")
+      ->envname("SOUNDTREND_LOG_FILE");
 
   soundtrend::app::AddServeCommand(app, global);
   soundtrend::app::AddIngestCommand(app, global);
   soundtrend::app::AddBuildCommand(app, global);
   soundtrend::app::AddDemoCommand(app, global);
   soundtrend::app::AddKeysCommands(app, global);
+  soundtrend::app::AddBackupCommand(app, global);
 
   // CLI contract: usage errors exit 2 (not CLI11's own codes, e.g. 106 or 109); --help and
   // --version exit 0; a command's own outcome travels as CLI::RuntimeError(code).
@@ -61,6 +92,10 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::ConfigError& e) {
+    // "INI was not able to parse serve.prot": an unknown or malformed setting in --config.
+    std::cerr << "soundtrend: --config: " << e.what() << " (unknown setting or bad value)\n";
+    return 2;
   } catch (const CLI::ParseError& e) {
     app.exit(e);  // prints the message and the usage hint on stderr
     return 2;

@@ -9,10 +9,12 @@
 #include "api/admin_ingest.h"
 #include "api/admin_keys.h"
 #include "api/endpoints.h"
+#include "app/readiness.h"
 #include "app/serve_publish.h"
 #include "common/random.h"
 #include "dashboard/dashboard_api.h"
 #include "dashboard/site.h"
+#include "common/version.h"
 #include "gateway/admin_auth.h"
 #include "ledger/ledger.h"
 #include "store/sqlite/sqlite_chart_store.h"
@@ -108,8 +110,23 @@ Status ServeApp::Init() {
   gateway_ = std::shared_ptr<gateway::BillingGateway>(std::move(gw).value());
   if (!config_.charging) spdlog::warn("charging is off: successful requests cost 0 credits");
 
+  // Readiness (/readyz): each store answers a cheap read, checked once a second off the
+  // request path. The chart store is busy (not down) while an ingest holds it.
+  std::vector<ReadinessMonitor::Probe> probes;
+  probes.push_back({"chart store", [this]() -> Status {
+                      std::unique_lock lock(store_mutex_, std::try_to_lock);
+                      if (!lock.owns_lock()) return Status();
+                      Result<bool> has = chart_store_->HasBatch("readyz-probe");
+                      return has.ok() ? Status() : has.status();
+                    }});
+  probes.push_back({"key store", [this] { return gateway_->ReloadIfChanged(); }});
+  readiness_ = std::make_unique<ReadinessMonitor>(std::move(probes));
+  readiness_->CheckOnce();
+
   // Routes.
-  api::AddServingRoutes(router_, {gateway_, &snapshots_, metrics_.get()});
+  api::ServingDependencies serving{gateway_, &snapshots_, metrics_.get()};
+  serving.stores_ready = [monitor = readiness_.get()] { return monitor->stores_ok(); };
+  api::AddServingRoutes(router_, serving);
   gateway::AdminAuth admin_auth(config_.admin_token);
   if (!admin_auth.enabled()) spdlog::info("admin API disabled (no admin token)");
   api::AddGatewayRoutes(router_, gateway_, admin_auth);
@@ -164,6 +181,9 @@ Status ServeApp::Init() {
                                ? config_.threads
                                : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   server_options.access_log = config_.access_log;
+  server_options.access_log_json = config_.access_log_json;
+  server_options.server_name = std::string(kServerName);
+  server_options.cors = http::CorsPolicy(config_.cors_origins);
   server_options.clock = &clock;
   server_ = std::make_unique<http::Server>(server_options, router_, metrics_.get());
   return Status();
@@ -174,6 +194,7 @@ Result<uint16_t> ServeApp::Start() {
   if (!port.ok()) return port;
   started_ = true;
   publish_loop_->Start(std::chrono::seconds(config_.publish_interval_seconds));
+  readiness_->Start(std::chrono::seconds(1));
   return port;
 }
 
@@ -184,6 +205,7 @@ void ServeApp::Stop() {
 void ServeApp::Wait() {
   if (started_) server_->Wait();
   publish_loop_->Stop();
+  readiness_->Stop();
 }
 
 Status ServeApp::ReloadCharts() {

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "api/snapshot.h"
 #include "common/clock.h"
@@ -35,6 +36,7 @@ class logger;
 namespace soundtrend::app {
 
 class PublishLoop;
+class ReadinessMonitor;
 
 struct ServeConfig {
   std::string db_path = "data/soundtrend.db";  // parent directory created if missing
@@ -47,7 +49,7 @@ struct ServeConfig {
   // false: keys, permissions and rate limits stay on, successful requests cost 0.
   bool charging = true;
   // `serve --ledger-sync`: false (normal, default): a committed charge is in the OS (WAL
-  // written) before its response is sent, so it survives a process crash (kill -9, SPEC §6);
+  // written) before its response is sent, so it survives a process crash (kill -9, docs/api.md §6);
   // true (full): the WAL is also fsynced per group commit, so it survives power loss too
   // (~one fdatasync, a few ms, per group commit).
   bool ledger_sync_full = false;
@@ -56,8 +58,12 @@ struct ServeConfig {
   std::string web_dir;
   // Mark the dashboard's session cookie Secure (set when the service is reached over TLS).
   bool secure_cookies = false;
-  // The per-request log line's logger; null: spdlog's default logger.
+  // The per-request log line's logger; null: spdlog's default logger. access_log_json:
+  // the line is a JSON object (http::ServerOptions::access_log_json).
   std::shared_ptr<spdlog::logger> access_log;
+  bool access_log_json = false;
+  // Browser origins allowed by CORS (docs/api.md §13); empty: none.
+  std::vector<std::string> cors_origins;
   // Server limits and timeouts (host, port, threads and access_log above override).
   http::ServerOptions server;
   const Clock* clock = &SystemClock::Instance();  // not owned
@@ -96,6 +102,7 @@ class ServeApp {
   PublishLoop& publish_loop() { return *publish_loop_; }
   const http::Metrics& metrics() const { return *metrics_; }
   const http::Router& router() const { return router_; }
+  ReadinessMonitor& readiness() { return *readiness_; }
 
  private:
   explicit ServeApp(const ServeConfig& config);
@@ -110,6 +117,7 @@ class ServeApp {
   std::unique_ptr<http::Metrics> metrics_;
   std::unique_ptr<PublishLoop> publish_loop_;
   std::shared_ptr<gateway::BillingGateway> gateway_;
+  std::unique_ptr<ReadinessMonitor> readiness_;  // /readyz: the stores answer
   http::Router router_;  // holds the dashboard's worker: destroyed before the gateway
   std::unique_ptr<http::Server> server_;  // last: destroyed first
   bool started_ = false;

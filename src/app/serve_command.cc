@@ -1,13 +1,14 @@
 // soundtrend serve (see /work/notes/cli.md and serve_app.h).
 //
-// Signals: SIGTERM, SIGINT and SIGHUP are blocked in every thread (the mask is set before
-// any thread starts and inherited), and the main thread waits for them with sigwait, so
-// they are handled as ordinary code. SIGTERM/SIGINT: ServeApp::Stop, then Wait (in-flight
+// Signals: SIGTERM, SIGINT, SIGHUP and SIGUSR1 are blocked in every thread (the mask is set
+// before any thread starts and inherited), and the main thread waits for them with sigwait,
+// so they are handled as ordinary code. SIGTERM/SIGINT: ServeApp::Stop, then Wait (in-flight
 // requests finish), then exit 0. SIGHUP: re-read keys and grants now (changes made with
 // `soundtrend keys|credits` are otherwise seen within the gateway's reload interval) and
 // reload the chart data from the store (data loaded by `soundtrend ingest` meanwhile).
+// SIGUSR1: write out the buffered log lines, then reopen --log-file (logrotate's
+// postrotate; app/logging.h).
 #include <signal.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,6 +25,8 @@
 
 #include "app/buffered_log_sink.h"
 #include "app/commands.h"
+#include "app/database.h"
+#include "app/logging.h"
 #include "app/serve_app.h"
 #include "gateway/admin_auth.h"
 
@@ -43,6 +46,7 @@ struct ServeFlags {
   std::string ledger_sync = "normal";
   std::string web_dir = SOUNDTREND_DEFAULT_WEB_DIR;
   bool secure_cookies = false;
+  std::vector<std::string> cors_origins;
 };
 
 // --host as the numeric address to bind: a numeric address as it is, a name resolved once
@@ -106,15 +110,21 @@ Result<std::string> AdminToken(const ServeFlags& flags) {
 }
 
 int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
-  // Logs go to stderr: stdout carries only the "listening on" line.
-  auto logger = spdlog::stderr_color_mt("soundtrend");
-  spdlog::set_default_logger(logger);
-  const auto level = spdlog::level::from_str(global.log_level);
-  if (level == spdlog::level::off && global.log_level != "off") {
-    std::cerr << "serve: unknown --log-level " << global.log_level << "\n";
-    return 2;
+  // Logs go to stderr or --log-file: stdout carries only the "listening on" line.
+  auto log_file = LogFile::Open(global.log_file);
+  if (!log_file.ok()) {
+    std::cerr << "serve: " << log_file.status().message() << "\n";
+    return 1;
   }
-  spdlog::set_level(level);
+  const bool json_logs = global.log_format == "json";
+  auto format = [json_logs](spdlog::logger& logger) {
+    if (json_logs) {
+      logger.set_formatter(MakeJsonLogFormatter());
+    } else {
+      logger.set_pattern(kTextLogPattern, spdlog::pattern_time_type::utc);
+    }
+  };
+  const spdlog::level::level_enum level = spdlog::level::from_str(global.log_level);
 
   const Result<std::string> admin_token = AdminToken(flags);
   if (!admin_token.ok()) {
@@ -133,15 +143,33 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  // The per-request lines: same format and stream, but buffered per event loop and written
-  // in blocks (BufferedFdSink), so requests share no lock and make no write() per line.
-  // Written out after the server stopped. Created after the signal mask: its flusher
-  // thread inherits it.
-  auto access_log = std::make_shared<spdlog::logger>(
-      "soundtrend", std::make_shared<BufferedFdSink>(STDERR_FILENO));
+  // Both loggers write through BufferedFdSink (created after the signal mask: its flusher
+  // thread inherits it). The per-request lines are buffered per event loop and written in
+  // blocks, so requests share no lock and make no write() per line; warnings and errors
+  // are written at once. Everything is written out when the server stops.
+  const int log_fd = (*log_file)->fd();
+  auto logger =
+      std::make_shared<spdlog::logger>("soundtrend", std::make_shared<BufferedFdSink>(log_fd));
+  format(*logger);
+  logger->set_level(level);
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+  auto access_log =
+      std::make_shared<spdlog::logger>("access", std::make_shared<BufferedFdSink>(log_fd));
+  format(*access_log);
   access_log->set_level(level);
+
+  // A missing database is created (serve then loads data over POST /admin/v1/ingest), and
+  // said so: a mistyped --db shows here rather than as empty charts.
+  const Result<DbCheck> db_check = CheckDatabase(global.db_path, DbAccess::kCreate);
+  if (!db_check.ok()) {
+    std::cerr << "serve: " << db_check.status().message() << "\n";
+    return db_check.status().code() == Status::Code::kInvalidArgument ? 2 : 1;
+  }
+  if (db_check->created) spdlog::warn("created a new database at {}", global.db_path);
 
   ServeConfig config;
   config.db_path = global.db_path;
@@ -156,6 +184,8 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
   config.access_log = access_log;
   config.web_dir = flags.web_dir;
   config.secure_cookies = flags.secure_cookies;
+  config.access_log_json = json_logs;
+  config.cors_origins = flags.cors_origins;
 
   auto app = ServeApp::Open(config);
   if (!app.ok()) {
@@ -173,7 +203,19 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
   std::fflush(stdout);
 
   int received = 0;
-  while (sigwait(&signals, &received) == 0 && received == SIGHUP) {
+  while (sigwait(&signals, &received) == 0 && (received == SIGHUP || received == SIGUSR1)) {
+    if (received == SIGUSR1) {
+      // Lines logged so far go to the old file, later ones to the new.
+      access_log->flush();
+      logger->flush();
+      const Status reopened = (*log_file)->Reopen();
+      if (reopened.ok()) {
+        spdlog::info("SIGUSR1: log file reopened");
+      } else {
+        spdlog::error("SIGUSR1: {}", reopened.ToString());
+      }
+      continue;
+    }
     const Status reloaded = (*app)->billing_gateway().Reload();
     if (reloaded.ok()) {
       spdlog::info("SIGHUP: keys and grants reloaded");
@@ -190,6 +232,7 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
   app->reset();  // drains the ledger queue
   access_log->flush();
   spdlog::info("stopped");
+  logger->flush();
   return 0;
 }
 
@@ -238,6 +281,19 @@ void AddServeCommand(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--secure-cookies", flags->secure_cookies,
                 "mark the dashboard's session cookie Secure (the service is reached over TLS; "
                 "also set per request by X-Forwarded-Proto: https)");
+  cmd->add_option("--cors-origin", flags->cors_origins,
+                  "A browser origin allowed to call the API (CORS), e.g. https://app.example.com; "
+                  "repeat for several, \"*\" for any (default: none)")
+      ->check([](const std::string& origin) -> std::string {
+        if (origin == "*") return "";
+        const size_t scheme = origin.find("://");
+        if ((origin.rfind("http://", 0) != 0 && origin.rfind("https://", 0) != 0) ||
+            origin.size() <= scheme + 3 || origin.back() == '/' ||
+            origin.find('/', scheme + 3) != std::string::npos) {
+          return "must be scheme://host[:port] (no path), e.g. https://app.example.com";
+        }
+        return "";
+      });
   cmd->callback([&global, flags] {
     const int code = RunServe(global, *flags);
     if (code != 0) throw CLI::RuntimeError(code);

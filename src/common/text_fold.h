@@ -1,4 +1,4 @@
-// Search folding (SPEC §4): case-insensitive and accent-insensitive matching.
+// Search folding (docs/api.md §4): case-insensitive and accent-insensitive matching.
 //
 // Uses ICU (Debian's libicu): canonical decomposition (NFD), removal of combining marks,
 // full case folding. "Beyoncé" and "BEYONCE" both fold to "beyonce".

@@ -1,4 +1,4 @@
-// ChartEngine: computes the SPEC §4 and §8 chart editions from usage data, in memory.
+// ChartEngine: computes the docs/api.md §4 and §8 chart editions from usage data, in memory.
 //
 // Inputs are the same deltas the chart store receives (sounds, daily uses, videos), whole
 // (day, region) replacements read back from the store, plus the chart history saved earlier
@@ -6,7 +6,7 @@
 // day and the data to answer for any earlier day, see chart_set.h) and the EditionRecords
 // the store should save.
 //
-// Rules implemented (SPEC §4, §8), with the interpretations this file decides:
+// Rules implemented (docs/api.md §4, §8), with the interpretations this file decides:
 // - Popular edition (region, P, D): window [D-P+1, D]; usage_count = uses in the window;
 //   rank by usage desc, then uses on day D desc, then clip_id asc; only sounds with >= 1 use
 //   are ranked; the chart is the top 100.

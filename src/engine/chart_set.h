@@ -24,7 +24,7 @@ namespace soundtrend::engine {
 
 struct TrendPoint {
   int64_t time = 0;    // unix seconds at 00:00 UTC of the point's day (P=120: bucket's last day)
-  int hundredths = 0;  // value * 100, 0..100, rounded half away from zero (SPEC §4)
+  int hundredths = 0;  // value * 100, 0..100, rounded half away from zero (docs/api.md §4)
   friend bool operator==(const TrendPoint&, const TrendPoint&) = default;
 };
 
@@ -34,7 +34,7 @@ struct RelatedVideo {
   friend bool operator==(const RelatedVideo&, const RelatedVideo&) = default;
 };
 
-// One sound's line in an edition, every field of SPEC §3 that is not a constant of the
+// One sound's line in an edition, every field of docs/api.md §3 that is not a constant of the
 // request (country_code, is_search) or derivable from the sound (link, url_title).
 struct ChartEntry {
   std::shared_ptr<const SoundRecord> sound;  // never null
@@ -63,7 +63,7 @@ class Edition {
   // Popular: sounds with at least one use in the window (all of them are ranked).
   // Surging: eligible sounds (all of them are ranked). May build the full ranking.
   virtual size_t ranked_count() const = 0;
-  // SPEC §4 search: every ranked sound whose folded title or author contains
+  // docs/api.md §4 search: every ranked sound whose folded title or author contains
   // `folded_keyword` (already passed through FoldForSearch), in rank order, with every
   // field filled. Thread-safe.
   virtual std::vector<ChartEntry> Search(std::string_view folded_keyword) const = 0;

@@ -1,4 +1,4 @@
-// SPEC §4 trend lines, as a pure function of one sound's daily uses in a window.
+// docs/api.md §4 trend lines, as a pure function of one sound's daily uses in a window.
 #pragma once
 
 #include <cstdint>

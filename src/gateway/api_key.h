@@ -1,4 +1,4 @@
-// API key text, hashing and the Authorization header (SPEC §6).
+// API key text, hashing and the Authorization header (docs/api.md §6).
 //
 // A key is "sk_live_" + 40 base62 characters (238 bits of entropy), shown once at creation.
 // Only HashApiKey(key) is ever stored or compared; the key itself is never logged.

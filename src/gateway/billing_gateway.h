@@ -1,5 +1,5 @@
 // BillingGateway: the gateway of the running server (gateway::Gateway for the request path,
-// KeyAdmin for the admin API). SPEC §2 and §6.
+// KeyAdmin for the admin API). docs/api.md §2 and §6.
 //
 // Request path (no global lock, no disk except Commit):
 // - Keys live in an immutable table (hash -> account) published through one atomic
@@ -13,7 +13,7 @@
 //   appends everything queued as one journal group (group commit), then calls `done`. The
 //   ledger moves the charges into the store in blocks; the store refuses any block that
 //   would make a durable balance negative.
-// - Durability (SPEC §6) is the ledger's: a charge whose response was sent is in the OS's
+// - Durability (docs/api.md §6) is the ledger's: a charge whose response was sent is in the OS's
 //   hands (a charge lane's shared mapping or the charge journal) and survives a crash of
 //   the process (kill -9) (`serve --ledger-sync normal`, the default); with `--ledger-sync
 //   full` the journal groups are also fsynced, so they survive power loss, at the cost of

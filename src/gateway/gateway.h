@@ -1,5 +1,5 @@
 // The gateway seen from the request path: authentication, permission, rate limit and
-// credits (SPEC §2, §6). Every call here is in-memory and non-blocking except Commit,
+// credits (docs/api.md §2, §6). Every call here is in-memory and non-blocking except Commit,
 // which completes asynchronously once the charge is durable.
 //
 // Order of checks on a paid endpoint (documented in the README):

@@ -11,14 +11,19 @@ namespace {
 constexpr int64_t kMaxQps = 100000;
 constexpr size_t kMaxNameBytes = 200;
 
-bool IsValidEndpoint(std::string_view e) {
-  if (e.size() < 5 || e.size() > 200 || e.substr(0, 4) != "/v1/") return false;
-  for (char c : e) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '/' || c == '_' || c == '-' || c == '.';
-    if (!ok) return false;
+bool IsCustomerEndpoint(std::string_view e) {
+  for (std::string_view known : kCustomerEndpoints)
+    if (e == known) return true;
+  return false;
+}
+
+std::string CustomerEndpointList() {
+  std::string out;
+  for (std::string_view known : kCustomerEndpoints) {
+    if (!out.empty()) out += ", ";
+    out += known;
   }
-  return true;
+  return out;
 }
 
 void AppendCsvField(std::string& out, std::string_view s) {
@@ -36,7 +41,7 @@ void AppendCsvField(std::string& out, std::string_view s) {
 
 }  // namespace
 
-Status ValidateNewKeySpec(const NewKeySpec& spec) {
+Status ValidateNewKeySpec(const NewKeySpec& spec, std::optional<int64_t> now_micros) {
   if (spec.name.empty() || spec.name.size() > kMaxNameBytes) {
     return Status::InvalidArgument("name must be 1 to 200 bytes");
   }
@@ -51,15 +56,20 @@ Status ValidateNewKeySpec(const NewKeySpec& spec) {
                                    std::to_string(store::kMaxCredits));
   }
   for (const auto& e : spec.endpoints) {
-    if (!IsValidEndpoint(e)) {
-      return Status::InvalidArgument("endpoints must be paths starting with /v1/: " + e);
+    if (!IsCustomerEndpoint(e)) {
+      return Status::InvalidArgument("endpoints: " + e + " is not a customer endpoint (one of " +
+                                     CustomerEndpointList() + ")");
     }
+  }
+  if (now_micros && spec.expires_micros && *spec.expires_micros <= *now_micros) {
+    return Status::InvalidArgument("expires " + FormatTimeMicros(*spec.expires_micros) +
+                                   " is not in the future (the key would be refused at once)");
   }
   return Status::Ok();
 }
 
 Result<CreatedKey> KeyManager::CreateKey(const NewKeySpec& spec) {
-  ST_RETURN_IF_ERROR(ValidateNewKeySpec(spec));
+  ST_RETURN_IF_ERROR(ValidateNewKeySpec(spec, clock_.NowMicros()));
   CreatedKey created;
   created.api_key = GenerateApiKey(random_);
   store::KeyRecord& r = created.record;

@@ -31,7 +31,7 @@ struct NewKeySpec {
   std::optional<int64_t> burst;           // default: qps_limit (one second worth)
   int64_t credits = 0;                    // initial grant (0 .. store::kMaxCredits)
   std::optional<int64_t> expires_micros;  // refused from this instant on
-  std::vector<std::string> endpoints;     // paths starting with "/v1/"; empty = all
+  std::vector<std::string> endpoints;     // of kCustomerEndpoints; empty = all
 };
 
 struct CreatedKey {
@@ -58,8 +58,10 @@ class KeyAdmin {
                                     const std::function<Status(const store::LedgerEntry&)>& fn) = 0;
 };
 
-// Validates `spec`: OK or InvalidArgument naming the field and the rule.
-Status ValidateNewKeySpec(const NewKeySpec& spec);
+// Validates `spec`: OK or InvalidArgument naming the field and the rule ("endpoints:
+// /v1/nope is not a customer endpoint (one of ...)"). With `now_micros`, an expiry at or
+// before it is refused too (the key would be refused from the start).
+Status ValidateNewKeySpec(const NewKeySpec& spec, std::optional<int64_t> now_micros = std::nullopt);
 
 class KeyManager final : public KeyAdmin {
  public:

@@ -74,7 +74,19 @@ TEST_F(KeyManagerTest, ValidatesSpec) {
   spec.qps_limit = 10;
   spec.endpoints = {"/admin/v1/keys"};
   EXPECT_EQ(manager_->CreateKey(spec).status().code(), Status::Code::kInvalidArgument);
+  spec.endpoints = {"/v1/nope"};  // looks like one, is not one
+  Status unknown = manager_->CreateKey(spec).status();
+  EXPECT_EQ(unknown.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(unknown.message(),
+            "endpoints: /v1/nope is not a customer endpoint (one of /v1/tiktok/trending/music, "
+            "/v1/tiktok/regions, /v1/account)");
   spec.endpoints = {"/v1/tiktok/trending/music"};
+  spec.expires_micros = 1;  // 1970: in the past
+  Status past = manager_->CreateKey(spec).status();
+  EXPECT_EQ(past.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(past.message().rfind("expires 1970-01-01T00:00:00.000001Z is not in the future", 0), 0u)
+      << past.message();
+  spec.expires_micros.reset();
   spec.credits = -1;
   EXPECT_EQ(manager_->CreateKey(spec).status().code(), Status::Code::kInvalidArgument);
   spec.credits = 0;

@@ -1,4 +1,4 @@
-// The one place where an error becomes an HTTP response (SPEC §2 envelope).
+// The one place where an error becomes an HTTP response (docs/api.md §2 envelope).
 //
 // Every error the service sends, from the server itself (404, 405, 413, 431, 500) or from
 // a handler (400, 401, 402, 403, 429), is built here, so the envelope is always
@@ -22,7 +22,7 @@ std::string ErrorBody(int status, std::string_view message, std::string_view req
 Response ErrorResponse(int status, std::string_view message, std::string_view request_id);
 
 // The canonical message for a status the server produces on its own (404, 405, 408,
-// 413, 431, 500...). Handlers pass their own, SPEC-given messages instead.
+// 413, 431, 500...). Handlers pass their own, contract-given messages (docs/api.md §2) instead.
 std::string_view DefaultMessage(int status);
 
 }  // namespace soundtrend::http

@@ -35,6 +35,7 @@ void AppendResponseHead(const Response& response, const ResponseHeadFields& fiel
   out.append(reason.data(), reason.size());
   out.append("\r\n");
   AppendHeader(out, "Date", fields.date);
+  if (!fields.server.empty()) AppendHeader(out, "Server", fields.server);
   if (!response.content_type.empty()) AppendHeader(out, "Content-Type", response.content_type);
   AppendHeader(out, "X-Request-Id", fields.request_id);
   for (const auto& [name, value] : response.headers) {

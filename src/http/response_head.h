@@ -15,9 +15,11 @@ struct ResponseHeadFields {
   std::string_view request_id;  // X-Request-Id
   bool keep_alive = true;       // false: "Connection: close"
   size_t content_length = 0;    // of the body a GET would carry (also for HEAD)
+  std::string_view server;      // the Server header's value; empty: no Server header
 };
 
-// Replaces `out` with "HTTP/1.1 <status> <reason>\r\n", then Date, Content-Type (the
+// Replaces `out` with "HTTP/1.1 <status> <reason>\r\n", then Date, Server (when
+// set), Content-Type (the
 // response's, unless empty), X-Request-Id, the response's extra headers in order,
 // Connection: close when not keep-alive, Content-Length (not for 304 and 204, which have no
 // body), and the blank line. An extra header whose name or value

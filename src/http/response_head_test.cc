@@ -43,10 +43,11 @@ TEST(ResponseHeadTest, ClosingResponseSaysSoAndReasonFollowsTheStatus) {
   r.status = 429;
   r.content_type = "text/plain";
   std::string out;
-  AppendResponseHead(r, {"D", "id", false, 0}, out);
+  AppendResponseHead(r, {"D", "id", false, 0, "soundtrend/9.9.9"}, out);
   EXPECT_EQ(out,
             "HTTP/1.1 429 Too Many Requests\r\n"
             "Date: D\r\n"
+            "Server: soundtrend/9.9.9\r\n"
             "Content-Type: text/plain\r\n"
             "X-Request-Id: id\r\n"
             "Connection: close\r\n"

@@ -35,10 +35,14 @@ void Router::AddRoute(std::string method, std::string path, bool prefix, Handler
   entry->routes.push_back(
       Route{std::move(path), std::move(method), std::move(handler), options, index, prefix});
   entry->allow.clear();
+  bool has_get = false, has_head = false;
   for (const auto& r : entry->routes) {
     if (!entry->allow.empty()) entry->allow += ", ";
     entry->allow += r.method;
+    has_get |= r.method == "GET";
+    has_head |= r.method == "HEAD";
   }
+  if (has_get && !has_head) entry->allow += ", HEAD";
 }
 
 const Router::PathEntry* Router::FindPath(std::string_view path) const {
@@ -59,12 +63,19 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
   const PathEntry* e = FindPath(path);
   if (e == nullptr) return m;
   m.path_index = static_cast<size_t>(e - entries_.data());
+  const Route* get = nullptr;
   for (const auto& r : e->routes) {
     if (r.method == method) {
       m.kind = MatchKind::kFound;
       m.route = &r;
       return m;
     }
+    if (r.method == "GET") get = &r;
+  }
+  if (method == "HEAD" && get != nullptr) {
+    m.kind = MatchKind::kFound;
+    m.route = get;
+    return m;
   }
   m.kind = MatchKind::kMethodNotAllowed;
   m.allow = e->allow;

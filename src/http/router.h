@@ -3,6 +3,10 @@
 //
 // A path is matched by its exact route first; when it has none, by the longest prefix
 // route it starts with (AddPrefix), e.g. "/dashboard/" for "/dashboard/assets/app.js".
+//
+// HEAD: a path with a GET route and no HEAD route of its own answers HEAD with the GET
+// handler (the server sends the headers and no body, RFC 9110 9.3.2); Allow lists HEAD
+// beside GET.
 #pragma once
 
 #include <cstddef>

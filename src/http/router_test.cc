@@ -41,8 +41,28 @@ TEST(RouterTest, WrongMethodListsAllowedMethods) {
   router.Add("DELETE", "/k", [](const Request&, Respond) {});
   auto m = router.Find("PUT", "/k");
   EXPECT_EQ(m.kind, Router::MatchKind::kMethodNotAllowed);
-  EXPECT_EQ(m.allow, "GET, DELETE");
+  EXPECT_EQ(m.allow, "GET, DELETE, HEAD");
   EXPECT_EQ(m.path_index, 0u);
+}
+
+TEST(RouterTest, HeadUsesTheGetRouteUnlessItHasItsOwn) {
+  int hit = 0;
+  Router router;
+  router.Add("GET", "/a", Tagged(&hit, 1));
+  router.Add("POST", "/p", Tagged(&hit, 2));
+  auto head = router.Find("HEAD", "/a");
+  ASSERT_EQ(head.kind, Router::MatchKind::kFound);
+  head.route->handler(Request{}, nullptr);
+  EXPECT_EQ(hit, 1);
+  // A path without GET has no HEAD either.
+  auto post_only = router.Find("HEAD", "/p");
+  EXPECT_EQ(post_only.kind, Router::MatchKind::kMethodNotAllowed);
+  EXPECT_EQ(post_only.allow, "POST");
+  // A HEAD route of its own wins.
+  router.Add("HEAD", "/a", Tagged(&hit, 3));
+  router.Find("HEAD", "/a").route->handler(Request{}, nullptr);
+  EXPECT_EQ(hit, 3);
+  EXPECT_EQ(router.Find("PUT", "/a").allow, "GET, HEAD");
 }
 
 TEST(RouterTest, BodyLimitIsPerRoute) {

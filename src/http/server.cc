@@ -18,6 +18,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/json_writer.h"
 #include "common/random.h"
 #include "http/error.h"
 #include "http/framing.h"
@@ -156,8 +157,15 @@ class Session : public std::enable_shared_from_this<Session> {
   void Start() {
     loop_.sessions.insert(this);
     beast::error_code ec;
-    const auto peer = socket_.remote_endpoint(ec);
-    if (!ec) remote_address_ = peer.address().to_string();
+    const tcp::endpoint peer = socket_.remote_endpoint(ec);
+    if (!ec) {
+      remote_address_ = peer.address().to_string();
+      client_ = peer.address().is_v6() ? "[" + remote_address_ + "]" : remote_address_;
+      client_ += ':';
+      client_ += std::to_string(peer.port());
+    } else {
+      client_ = "-";
+    }
     ReadHeader();
     // Counted once its first deadline is set (a test waits for the count, then moves a
     // fake clock).
@@ -295,6 +303,15 @@ class Session : public std::enable_shared_from_this<Session> {
     match_ = server_.router.Find(ToView(msg.method_string()), path_);
     const bool has_body = !parser_->is_done();
     // From here on a refusal is decided before any byte of the body is read (Refuse).
+    if (server_.options.cors.enabled()) origin_ = ToView(msg[bhttp::field::origin]);
+    if (match_.kind == Router::MatchKind::kMethodNotAllowed &&
+        CorsPolicy::IsPreflight(ToView(msg.method_string()),
+                                ToView(msg[bhttp::field::access_control_request_method]))) {
+      Response r = server_.options.cors.Preflight(ToView(msg[bhttp::field::origin]), match_.allow,
+                                                  request_id_);
+      origin_ = {};  // the preflight carries its own CORS headers
+      return Refuse(std::move(r), has_body);
+    }
     if (match_.kind != Router::MatchKind::kFound) {
       Response r = ErrorResponse(
           match_.kind == Router::MatchKind::kNotFound ? 404 : 405,
@@ -461,13 +478,18 @@ class Session : public std::enable_shared_from_this<Session> {
   void Send(Response r) {
     if (state_ == State::kClosed) return;
     state_ = State::kWriting;
+    if (!origin_.empty() && server_.options.cors.Allows(origin_)) {
+      server_.options.cors.AddResponseHeaders(origin_, r);
+    }
     status_ = r.status;
     key_id_ = std::move(r.key_id);
     keep_alive_ = !force_close_ && !loop_.draining && parser_ && parser_->is_done() &&
                   parser_->get().keep_alive();
     const bool head_request = parser_ && parser_->get().method() == bhttp::verb::head;
     // A response to HEAD has the headers a GET would have and no body (RFC 9110 9.3.2).
-    AppendResponseHead(r, {loop_.Date(), request_id_, keep_alive_, r.body.size()}, head_);
+    AppendResponseHead(
+        r, {loop_.Date(), request_id_, keep_alive_, r.body.size(), server_.options.server_name},
+        head_);
     body_ = std::move(r.body);
     if (head_request) body_.clear();
     SetDeadline(server_.options.write_timeout);
@@ -484,10 +506,47 @@ class Session : public std::enable_shared_from_this<Session> {
         match_.path_index == Router::kUnmatched ? static_cast<size_t>(-1) : match_.path_index;
     if (server_.metrics != nullptr) server_.metrics->Record(route_index, status_, latency);
     std::string_view method = parser_ ? ToView(parser_->get().method_string()) : "-";
-    server_.Log().info(
-        "request method={} path={} status={} latency_us={} request_id={} key_id={}{}",
-        method.empty() ? "-" : method, path_.empty() ? "-" : path_, status_, latency / 1000,
-        request_id_, key_id_.empty() ? "-" : key_id_, ec ? " write_error=" + ec.message() : "");
+    spdlog::logger& log = server_.Log();
+    if (log.should_log(spdlog::level::info)) {
+      if (method.empty()) method = "-";
+      if (server_.options.access_log_json) {
+        std::string line;
+        line.reserve(256 + query_.size());
+        line += "{\"event\":\"request\",\"method\":";
+        json::AppendString(line, json::IsValidUtf8(method) ? method : "-");
+        line += ",\"path\":";
+        json::AppendString(line, json::IsValidUtf8(path_) ? path_ : "<not UTF-8>");
+        line += ",\"query\":";
+        json::AppendString(line, json::IsValidUtf8(query_) ? query_ : "<not UTF-8>");
+        line += ",\"status\":";
+        json::AppendInt(line, status_);
+        line += ",\"latency_us\":";
+        json::AppendInt(line, latency / 1000);
+        line += ",\"request_id\":";
+        json::AppendString(line, request_id_);
+        line += ",\"key_id\":";
+        if (key_id_.empty()) {
+          line += "null";
+        } else {
+          json::AppendString(line, key_id_);
+        }
+        line += ",\"client\":";
+        json::AppendString(line, client_);
+        if (ec) {
+          line += ",\"write_error\":";
+          json::AppendString(line, ec.message());
+        }
+        line += '}';
+        log.info("{}", line);
+      } else {
+        log.info(
+            "request method={} path={} query={} status={} latency_us={} request_id={} key_id={} "
+            "client={}{}",
+            method, path_.empty() ? "-" : path_, query_.empty() ? "-" : query_, status_,
+            latency / 1000, request_id_, key_id_.empty() ? "-" : key_id_, client_,
+            ec ? " write_error=" + ec.message() : "");
+      }
+    }
     // The request's body (and its share of the budget) is no longer needed.
     ReleaseBody();
     if (ec || !keep_alive_) {
@@ -503,6 +562,7 @@ class Session : public std::enable_shared_from_this<Session> {
     received_nanos_ = 0;
     path_ = {};
     query_ = {};
+    origin_ = {};
     match_ = {};
     request_ = {};
     if (loop_.draining) return Close();
@@ -556,6 +616,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string request_id_;
   std::string remote_address_;  // the peer's, read once per connection
   std::string key_id_;
+  std::string client_;  // "address:port" of the peer, for the access log
   int64_t received_nanos_ = 0;
   int status_ = 0;
   bool force_close_ = false;
@@ -568,6 +629,7 @@ class Session : public std::enable_shared_from_this<Session> {
       };
   std::string_view path_;
   std::string_view query_;
+  std::string_view origin_;  // the request's Origin when CORS is on (views the parser's header)
   Router::Match match_;
   Request request_;
 };

@@ -45,6 +45,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "http/cors.h"
 #include "http/metrics.h"
 #include "http/router.h"
 
@@ -67,8 +68,19 @@ struct ServerOptions {
   size_t max_buffered_body_bytes = size_t{512} << 20;
   std::chrono::milliseconds accept_backoff{500};   // pause after EMFILE/ENFILE (nginx: 500 ms)
   std::chrono::milliseconds linger_timeout{2000};  // discard what follows a refused request
-  // Where the per-request line goes (info level); null: spdlog's default logger.
+  // The Server header every response carries (e.g. "soundtrend/0.1.0"); empty: none.
+  std::string server_name;
+  // Browser origins allowed to read responses (http/cors.h); none by default. The server
+  // answers their preflights itself and adds the CORS headers to their responses.
+  CorsPolicy cors;
+  // Where the per-request line goes (info level); null: spdlog's default logger. The line
+  // has the method, path, raw query string, status, latency, request id, key id (never the
+  // key) and the client's address: as text ("request method=GET path=/x query=a=1 ...
+  // client=127.0.0.1:5000"), or with access_log_json as one JSON object
+  // ({"event":"request","method":...,"client":"127.0.0.1:5000"}) for a JSON formatter to
+  // merge into its line (app/logging.h).
   std::shared_ptr<spdlog::logger> access_log;
+  bool access_log_json = false;
   // Latency and the timeouts' deadlines (a FakeClock makes them exact in tests; see
   // Server::CheckTimeoutsNow); not owned.
   const Clock* clock = &SystemClock::Instance();

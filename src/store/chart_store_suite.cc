@@ -294,8 +294,8 @@ TEST_P(ChartStoreSuite, InvalidRecordMidBatchChangesNothing) {
 TEST_P(ChartStoreSuite, ForEachDailyUsesIsOrderedByDayRegionClip) {
   auto store = Open();
   ASSERT_TRUE(store);
-  // Region ids follow SPEC order (AU before AT) which is not alphabetical; clip ids above
-  // 2^63 must sort as unsigned numbers.
+  // Region ids follow the docs/api.md §5 order (AU before AT) which is not alphabetical; clip ids
+  // above 2^63 must sort as unsigned numbers.
   const uint64_t big = 18000000000000000000ull;
   Batch b;
   b.id = "order";

@@ -1,4 +1,4 @@
-// KeyStore: durable storage of API keys, grants and the credit ledger (SPEC §6). Every
+// KeyStore: durable storage of API keys, grants and the credit ledger (docs/api.md §6). Every
 // implementation passes store/key_store_suite.h. Implementations live side by side under
 // store/sqlite/, store/postgres/; only app/ names one.
 //

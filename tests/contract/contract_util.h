@@ -1,4 +1,4 @@
-// Helpers shared by the contract tests: JSON parsing of replies and the SPEC §2 envelope
+// Helpers shared by the contract tests: JSON parsing of replies and the docs/api.md §2 envelope
 // checks every response must pass.
 #pragma once
 
@@ -58,7 +58,7 @@ inline bool IsDigits(std::string_view s) {
   return true;
 }
 
-// SPEC §2 for any JSON response: Content-Type, X-Request-Id == body requestId (a uuid),
+// docs/api.md §2 for any JSON response: Content-Type, X-Request-Id == body requestId (a uuid),
 // `code` = 0 with HTTP 200 or = the HTTP status, and `data` null on errors. Returns the
 // message.
 inline std::string CheckEnvelope(const Reply& reply, const Json& json) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 #include <spdlog/sinks/ostream_sink.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -45,27 +46,46 @@ TEST_F(ServiceContractTest, WrongMethodIs405EnvelopeWithAllow) {
     EXPECT_EQ(r.status, 405);
     Json json(r.body);
     CheckEnvelope(r, json);
-    EXPECT_EQ(r.Header("allow"), "GET");
+    EXPECT_EQ(r.Header("allow"), "GET, HEAD");
   }
 }
 
 TEST_F(ServiceContractTest, HeadGetsHeadersAndNoBody) {
-  // HEAD is not routed (405, Allow: GET), and the reply carries no body, so the connection
-  // stays usable.
-  Reply next;
-  {
-    TestClient raw(stack_.port);
-    raw.WriteRaw(
-        "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-    Reply head = raw.ReadHeadResponse();
-    EXPECT_EQ(head.status, 405);
-    EXPECT_EQ(head.Header("allow"), "GET");
-    EXPECT_NE(head.Header("content-length"), "0");
+  // Every GET route answers HEAD: the status and headers a GET gets (Content-Length of the
+  // GET's body), no body, so the pipelined GET after it still parses.
+  for (const char* target : {"/healthz", "/v1/tiktok/regions", "/openapi.json", "/docs",
+                             "/llms.txt", "/metrics", "/v1/tiktok/trending/music?limit=3"}) {
+    SCOPED_TRACE(target);
+    const std::string auth = std::string("Authorization: Bearer ") + kKey + "\r\n";
+    Reply get = client_.Request("GET", target, {{"Authorization", std::string("Bearer ") + kKey}});
+    Reply head, next;
+    {
+      TestClient raw(stack_.port);
+      raw.WriteRaw(std::string("HEAD ") + target + " HTTP/1.1\r\nHost: x\r\n" + auth +
+                   "\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+      head = raw.ReadHeadResponse();
+      next = raw.Read();  // the pipelined GET: parses only if HEAD sent no body
+    }
+    EXPECT_EQ(head.status, 200);
+    EXPECT_EQ(head.status, get.status);
     EXPECT_TRUE(head.body.empty());
-    next = raw.Read();  // the pipelined GET: parses only if HEAD sent no body
+    EXPECT_EQ(head.Header("content-type"), get.Header("content-type"));
+    if (std::string_view(target).find("trending") != std::string_view::npos) {
+      // A keyed request: the gateway's headers too. Bodies carry the request id: same size.
+      EXPECT_EQ(head.Header("content-length"), std::to_string(get.body.size()));
+      EXPECT_NE(head.Header("x-credits-remaining"), "<absent>");
+    } else if (std::string_view(target) != "/metrics") {  // metrics move between the two
+      EXPECT_EQ(head.Header("content-length"), std::to_string(get.body.size()));
+    } else {
+      EXPECT_NE(head.Header("content-length"), "0");
+    }
+    EXPECT_EQ(next.status, 200);
+    EXPECT_NE(next.body.find("\"status\":\"ok\""), std::string::npos);
   }
-  EXPECT_EQ(next.status, 200);
-  EXPECT_NE(next.body.find("\"status\":\"ok\""), std::string::npos);
+  // A route without GET has no HEAD: 405 listing what it has.
+  Reply r = client_.Request("PUT", "/healthz");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.Header("allow"), "GET, HEAD");
 }
 
 TEST_F(ServiceContractTest, RegionsListsTheSeventyOneCodesFreeOfCharge) {
@@ -358,7 +378,7 @@ TEST(HttpBodyTest, ExpectContinueAndAnnouncedBodyLimit) {
   auto port = server.Start();
   ASSERT_TRUE(port.ok());
   {
-    TestClient client(*port);
+    TestClient client(*port, /*record=*/false);  // the test's own routes
     client.WriteRaw(
         "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
     EXPECT_EQ(client.Read().status, 100);  // sent before the body
@@ -371,7 +391,7 @@ TEST(HttpBodyTest, ExpectContinueAndAnnouncedBodyLimit) {
     EXPECT_EQ(at_limit.status, 200);
   }
   {
-    TestClient client(*port);
+    TestClient client(*port, /*record=*/false);  // the test's own routes
     client.WriteRaw(
         "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 17\r\nExpect: 100-continue\r\n\r\n");
     Reply r = client.Read();  // no 100: refused at once
@@ -381,7 +401,7 @@ TEST(HttpBodyTest, ExpectContinueAndAnnouncedBodyLimit) {
     EXPECT_TRUE(client.ServerClosed());
   }
   {
-    TestClient client(*port);
+    TestClient client(*port, /*record=*/false);  // the test's own routes
     Reply r = client.Request("POST", "/big", {}, std::string(2 << 20, 'b'));  // > 1 MiB
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body, std::to_string(2 << 20));
@@ -390,12 +410,13 @@ TEST(HttpBodyTest, ExpectContinueAndAnnouncedBodyLimit) {
     EXPECT_EQ(small_again.status, 413);
   }
   {
-    TestClient client(*port);
+    TestClient client(*port, /*record=*/false);  // the test's own routes
     client.WriteRaw("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 3145729\r\n\r\n");
     EXPECT_EQ(client.Read().status, 413);
   }
   {
-    TestClient client(*port);  // chunked: bounded by the route's limit while reading
+    TestClient client(*port,
+                      /*record=*/false);  // chunked: bounded by the route's limit while reading
     client.WriteRaw(
         "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
         "10\r\naaaaaaaaaaaaaaaa\r\n10\r\naaaaaaaaaaaaaaaa\r\n0\r\n\r\n");
@@ -414,7 +435,7 @@ TEST(AccessLogTest, OneLinePerRequestWithKeyIdNeverTheKey) {
   api::SnapshotHolder snapshots;
   snapshots.Publish(api::ServingSnapshot::Build(api::testing::MakeDemoChartSet(kChartDay), 1));
   http::Router router;
-  api::AddServingRoutes(router, {gw, &snapshots, nullptr});
+  api::AddServingRoutes(router, {gw, &snapshots, nullptr, {}});
   http::ServerOptions options;
   options.access_log = logger;
   http::Server server(options, router, nullptr);
@@ -431,8 +452,11 @@ TEST(AccessLogTest, OneLinePerRequestWithKeyIdNeverTheKey) {
   logger->flush();
   const std::string text = log.str();
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;
-  EXPECT_NE(text.find("method=GET path=/v1/tiktok/trending/music status=200"), std::string::npos)
+  EXPECT_NE(text.find("method=GET path=/v1/tiktok/trending/music query=limit=1 status=200"),
+            std::string::npos)
       << text;
+  EXPECT_NE(text.find("query=period=5 status=400"), std::string::npos) << text;
+  EXPECT_NE(text.find("client=127.0.0.1:"), std::string::npos) << text;
   EXPECT_NE(text.find("status=400"), std::string::npos) << text;
   EXPECT_NE(text.find("request_id=" + ok_id), std::string::npos) << text;
   EXPECT_NE(text.find("request_id=" + bad_id), std::string::npos) << text;
@@ -440,6 +464,140 @@ TEST(AccessLogTest, OneLinePerRequestWithKeyIdNeverTheKey) {
   EXPECT_NE(text.find("latency_us="), std::string::npos) << text;
   EXPECT_EQ(text.find(kKey), std::string::npos) << "the key must never be logged";
   EXPECT_EQ(text.find("sk_live_"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace soundtrend::contract
+
+namespace soundtrend::contract {
+namespace {
+
+std::string Gunzip(const std::string& data) {
+  z_stream z{};
+  if (inflateInit2(&z, 16 + 15) != Z_OK) return "<inflateInit2 failed>";
+  std::string out(4 << 20, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = inflate(&z, Z_FINISH);
+  const bool whole = rc == Z_STREAM_END && z.avail_in == 0;
+  out.resize(out.size() - z.avail_out);
+  inflateEnd(&z);
+  return whole ? out : "<not one whole gzip member>";
+}
+
+std::string ReplaceRequestId(std::string body, const std::string& id) {
+  const size_t at = body.find(id);
+  if (at != std::string::npos) body.replace(at, id.size(), "<id>");
+  return body;
+}
+
+TEST_F(ServiceContractTest, GzipBodiesDecompressToTheIdenticalJson) {
+  const std::vector<std::pair<std::string, std::string>> gzip = {
+      {"Authorization", std::string("Bearer ") + kKey}, {"Accept-Encoding", "gzip, br"}};
+  const std::vector<std::pair<std::string, std::string>> plain = {
+      {"Authorization", std::string("Bearer ") + kKey}};
+  for (const char* target :
+       {"/v1/tiktok/trending/music", "/v1/tiktok/trending/music?limit=1",
+        "/v1/tiktok/trending/music?page=3&limit=7&commercial_music=TRUE",
+        "/v1/tiktok/trending/music?new_to_top_100=true&commercial_music=true&limit=20",
+        "/v1/tiktok/trending/music?page=99", "/v1/tiktok/trending/music?region=gb&period=30",
+        "/v1/tiktok/trending/music?region=JP", "/openapi.json", "/docs", "/llms.txt"}) {
+    SCOPED_TRACE(target);
+    Reply z = client_.Request("GET", target, gzip);
+    Reply p = client_.Request("GET", target, plain);
+    ASSERT_EQ(z.status, 200) << z.body;
+    ASSERT_EQ(p.status, 200);
+    EXPECT_EQ(z.Header("content-encoding"), "gzip");
+    EXPECT_EQ(z.Header("vary"), "Accept-Encoding");
+    EXPECT_EQ(p.Header("content-encoding"), "<absent>");
+    EXPECT_EQ(p.Header("vary"), "Accept-Encoding");
+    EXPECT_EQ(z.Header("content-length"), std::to_string(z.body.size()));
+    const std::string unzipped = Gunzip(z.body);
+    EXPECT_EQ(ReplaceRequestId(unzipped, z.Header("x-request-id")),
+              ReplaceRequestId(p.body, p.Header("x-request-id")));
+    if (p.body.size() > 4096) EXPECT_LT(z.body.size() * 2, p.body.size());
+  }
+  // A search page is rendered per request: sent as it is. gzip;q=0 is a refusal.
+  Reply search = client_.Request("GET", "/v1/tiktok/trending/music?search_keyword=song", gzip);
+  EXPECT_EQ(search.status, 200);
+  EXPECT_EQ(search.Header("content-encoding"), "<absent>");
+  Reply refused = client_.Request(
+      "GET", "/v1/tiktok/trending/music",
+      {{"Authorization", std::string("Bearer ") + kKey}, {"Accept-Encoding", "gzip;q=0"}});
+  EXPECT_EQ(refused.Header("content-encoding"), "<absent>");
+  // An error is small: never compressed.
+  Reply error = client_.Request("GET", "/v1/tiktok/trending/music?period=5", gzip);
+  EXPECT_EQ(error.status, 400);
+  EXPECT_EQ(error.Header("content-encoding"), "<absent>");
+}
+
+TEST(CorsContractTest, PreflightsAndHeadersForAllowedOriginsOnly) {
+  http::ServerOptions options;
+  options.cors = http::CorsPolicy({"https://app.example"});
+  ServingStack stack(MakeFakeGateway(), 1, options);
+  TestClient client(stack.port);
+  const std::string auth = std::string("Bearer ") + kKey;
+  Reply pre = client.Request("OPTIONS", "/v1/tiktok/trending/music",
+                             {{"Origin", "https://app.example"},
+                              {"Access-Control-Request-Method", "GET"},
+                              {"Access-Control-Request-Headers", "authorization"}});
+  EXPECT_EQ(pre.status, 204);
+  EXPECT_EQ(pre.Header("access-control-allow-origin"), "https://app.example");
+  EXPECT_EQ(pre.Header("access-control-allow-methods"), "GET, HEAD");
+  EXPECT_NE(pre.Header("access-control-allow-headers").find("Authorization"), std::string::npos);
+  EXPECT_EQ(pre.Header("access-control-max-age"), "600");
+  EXPECT_TRUE(pre.body.empty());
+
+  Reply get = client.Request("GET", "/v1/tiktok/trending/music?limit=1",
+                             {{"Origin", "https://app.example"}, {"Authorization", auth}});
+  EXPECT_EQ(get.status, 200);
+  EXPECT_EQ(get.Header("access-control-allow-origin"), "https://app.example");
+  EXPECT_NE(get.Header("access-control-expose-headers").find("X-Credits-Remaining"),
+            std::string::npos);
+  // Errors carry them too (a browser can read the envelope).
+  Reply bad = client.Request("GET", "/v1/tiktok/trending/music?period=5",
+                             {{"Origin", "https://app.example"}, {"Authorization", auth}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.Header("access-control-allow-origin"), "https://app.example");
+
+  // Another origin: no CORS header, its preflight refused.
+  Reply other = client.Request("GET", "/v1/tiktok/trending/music?limit=1",
+                               {{"Origin", "https://evil.example"}, {"Authorization", auth}});
+  EXPECT_EQ(other.status, 200);
+  EXPECT_EQ(other.Header("access-control-allow-origin"), "<absent>");
+  Reply refused = client.Request(
+      "OPTIONS", "/v1/tiktok/trending/music",
+      {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "GET"}});
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(refused.Header("access-control-allow-origin"), "<absent>");
+  EXPECT_EQ(
+      client
+          .Request("OPTIONS", "/nope",
+                   {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "GET"}})
+          .status,
+      404);
+}
+
+TEST_F(ServiceContractTest, NoCorsByDefault) {
+  Reply pre = client_.Request(
+      "OPTIONS", "/v1/tiktok/trending/music",
+      {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "GET"}});
+  EXPECT_EQ(pre.status, 403);
+  EXPECT_EQ(pre.Header("access-control-allow-origin"), "<absent>");
+  Reply get = client_.Request("GET", "/v1/tiktok/regions", {{"Origin", "https://app.example"}});
+  EXPECT_EQ(get.status, 200);
+  EXPECT_EQ(get.Header("access-control-allow-origin"), "<absent>");
+}
+
+TEST_F(ServiceContractTest, ReadyzVersionAndServerHeader) {
+  Reply ready = client_.Get("/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_NE(ready.body.find("\"ready\":true"), std::string::npos);
+  Reply version = client_.Get("/version");
+  EXPECT_EQ(version.status, 200);
+  EXPECT_NE(version.body.find("\"name\":\"soundtrend\""), std::string::npos);
 }
 
 }  // namespace

@@ -29,7 +29,7 @@ struct ServingStack {
                         http::ServerOptions options = {})
       : gateway(std::move(gw)), metrics(SystemClock::Instance()) {
     snapshots.Publish(api::ServingSnapshot::Build(api::testing::MakeDemoChartSet(kChartDay), 1));
-    api::AddServingRoutes(router, {gateway, &snapshots, &metrics});
+    api::AddServingRoutes(router, {gateway, &snapshots, &metrics, {}});
     options.threads = threads;
     options.access_log = std::make_shared<spdlog::logger>(
         "contract", std::make_shared<spdlog::sinks::null_sink_mt>());

@@ -1,4 +1,4 @@
-// GET /v1/tiktok/trending/music over a real socket (SPEC §1-§3, §6 ordering): defaults,
+// GET /v1/tiktok/trending/music over a real socket (docs/api.md §1-§3, §6 ordering): defaults,
 // every 400 rule, pagination, filters, search, JSON types, request ids.
 //
 // Data: api::testing::MakeDemoChartSet — US/7 has 130 ranked sounds (top 100 listed),
@@ -260,7 +260,7 @@ TEST_F(TrendingContractTest, SearchIsCaseAndAccentInsensitiveOverTheWholeRanking
   EXPECT_GT(PageOf(Get("search_keyword=song")).total, 100);
 }
 
-// SPEC §3: every field with its JSON type, on every item of every page.
+// docs/api.md §3: every field with its JSON type, on every item of every page.
 void CheckItem(simdjson::dom::element item, bool is_search, std::string_view region) {
   using simdjson::dom::element_type;
   static const std::set<std::string> kFields = {

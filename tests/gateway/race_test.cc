@@ -64,7 +64,7 @@ class RealStack {
     EXPECT_TRUE(gw.ok()) << gw.status().ToString();
     gateway = std::shared_ptr<BillingGateway>(std::move(gw).value());
     snapshots_.Publish(api::ServingSnapshot::Build(api::testing::MakeDemoChartSet(20500), 1));
-    api::AddServingRoutes(router_, {gateway, &snapshots_, &metrics_});
+    api::AddServingRoutes(router_, {gateway, &snapshots_, &metrics_, {}});
     api::AddGatewayRoutes(router_, gateway, AdminAuth(kAdminToken));
     http::ServerOptions server_options;
     server_options.threads = threads;
