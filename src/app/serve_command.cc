@@ -126,12 +126,6 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
   };
   const spdlog::level::level_enum level = spdlog::level::from_str(global.log_level);
 
-  const Result<std::string> admin_token = AdminToken(flags);
-  if (!admin_token.ok()) {
-    std::cerr << "serve: " << admin_token.status().message() << "\n";
-    return 2;
-  }
-
   const Result<std::string> host = ResolveHost(flags.host);
   if (!host.ok()) {
     std::cerr << "serve: " << host.status().message() << "\n";
@@ -161,6 +155,14 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
       std::make_shared<spdlog::logger>("access", std::make_shared<BufferedFdSink>(log_fd));
   format(*access_log);
   access_log->set_level(level);
+
+  // After the logger: its warnings (the token on the command line) go to the log, never to
+  // stdout, which carries only the "listening on" line.
+  const Result<std::string> admin_token = AdminToken(flags);
+  if (!admin_token.ok()) {
+    std::cerr << "serve: " << admin_token.status().message() << "\n";
+    return 2;
+  }
 
   // A missing database is created (serve then loads data over POST /admin/v1/ingest), and
   // said so: a mistyped --db shows here rather than as empty charts.

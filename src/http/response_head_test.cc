@@ -11,7 +11,7 @@ TEST(ResponseHeadTest, WritesStatusLineHeadersInOrderAndBlankLine) {
   r.content_type = "application/json";
   r.headers = {{"RateLimit-Policy", "\"default\";q=10;w=1"}, {"X-Credits-Remaining", "98"}};
   std::string out = "stale bytes";
-  AppendResponseHead(r, {"Sun, 29 Nov 2026 18:00:00 GMT", "abc-123", true, 19007}, out);
+  AppendResponseHead(r, {"Sun, 29 Nov 2026 18:00:00 GMT", "abc-123", true, 19007, ""}, out);
   EXPECT_EQ(out,
             "HTTP/1.1 200 OK\r\n"
             "Date: Sun, 29 Nov 2026 18:00:00 GMT\r\n"
@@ -29,7 +29,7 @@ TEST(ResponseHeadTest, NotModifiedHasNoContentLengthAndEmptyTypeIsLeftOut) {
   r.content_type = "";
   r.headers = {{"ETag", "\"x\""}};
   std::string out;
-  AppendResponseHead(r, {"D", "id", true, 0}, out);
+  AppendResponseHead(r, {"D", "id", true, 0, ""}, out);
   EXPECT_EQ(out,
             "HTTP/1.1 304 Not Modified\r\n"
             "Date: D\r\n"
@@ -59,7 +59,7 @@ TEST(ResponseHeadTest, HeadersWithLineBreaksAreLeftOut) {
   Response r;
   r.headers = {{"X-Ok", "1"}, {"X-Bad", "1\r\nSet-Cookie: x=1"}, {"X-Bad\n", "2"}, {"", "3"}};
   std::string out;
-  AppendResponseHead(r, {"D", "id", true, 5}, out);
+  AppendResponseHead(r, {"D", "id", true, 5, ""}, out);
   EXPECT_NE(out.find("X-Ok: 1\r\n"), std::string::npos);
   EXPECT_EQ(out.find("X-Bad"), std::string::npos);
   EXPECT_EQ(out.find("Set-Cookie"), std::string::npos);

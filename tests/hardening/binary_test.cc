@@ -189,6 +189,8 @@ TEST_F(BinaryTest, SighupReloadsChartsAndGrantsWrittenByOtherProcesses) {
   ServeProcess serve({SOUNDTREND_BINARY, "--db", db_, "serve", "--port", "0", "--threads", "2"},
                      serve_err);
   ASSERT_NE(serve.port(), 0) << Slurp(serve_err);
+  // Info lines reach the log file through a buffered sink: wait for it, then count.
+  ASSERT_TRUE(WaitForText(serve_err, "published charts of")) << Slurp(serve_err);
   ASSERT_EQ(Count(Slurp(serve_err), "published charts of"), 1u) << Slurp(serve_err);
   TestClient client(serve.port());
   contract::Reply before = client.Get("/v1/tiktok/trending/music", key_);
