@@ -103,6 +103,9 @@ void AppendKeyJsonImpl(std::string& out, const store::KeyRecord& k) {
   json::AppendInt(out, k.charged_requests);
   out += ",\"credits_used\":";
   json::AppendInt(out, k.charged_credits);
+  out += ",\"previous_key_expires_at\":";
+  AppendOptionalTime(out,
+                     k.previous_key_hash.empty() ? std::nullopt : k.previous_hash_expires_micros);
   out += '}';
 }
 
@@ -407,6 +410,160 @@ http::Response LedgerCsv(gateway::KeyAdmin& admin, const http::Request& request)
   return r;
 }
 
+constexpr std::string_view kKeysPrefix = "/admin/v1/keys/";
+constexpr std::string_view kRotateSuffix = "/rotate";
+
+// The key id of "/admin/v1/keys/ID" (suffix "") or "/admin/v1/keys/ID/rotate" (suffix
+// "/rotate"); nullopt when the path has another shape.
+std::optional<std::string_view> KeyIdInPath(std::string_view path, std::string_view suffix) {
+  if (!path.starts_with(kKeysPrefix)) return std::nullopt;
+  path.remove_prefix(kKeysPrefix.size());
+  if (!path.ends_with(suffix)) return std::nullopt;
+  path.remove_suffix(suffix.size());
+  if (path.empty() || path.find('/') != std::string_view::npos) return std::nullopt;
+  return path;
+}
+
+// The shapes under /admin/v1/keys/ and the methods each answers.
+http::Response NotAKeyRoute(const http::Request& request) {
+  if (KeyIdInPath(request.path, kRotateSuffix)) {
+    http::Response r = http::ErrorResponse(405, http::DefaultMessage(405), request.request_id);
+    r.headers.emplace_back("Allow", "POST");
+    return r;
+  }
+  if (KeyIdInPath(request.path, "")) {
+    http::Response r = http::ErrorResponse(405, http::DefaultMessage(405), request.request_id);
+    r.headers.emplace_back("Allow", "GET, HEAD, PATCH");
+    return r;
+  }
+  return http::ErrorResponse(404, http::DefaultMessage(404), request.request_id);
+}
+
+// The key id of the path, checked; the error response otherwise.
+std::optional<http::Response> CheckKeyId(std::string_view key_id, std::string_view request_id) {
+  if (gateway::IsValidKeyId(key_id)) return std::nullopt;
+  return BadParameter("key_id", "must be a key id (key_ + 12 characters)", request_id);
+}
+
+// GET /admin/v1/keys/ID
+http::Response ShowKey(gateway::KeyAdmin& admin, const http::Request& request) {
+  std::optional<std::string_view> key_id = KeyIdInPath(request.path, "");
+  if (!key_id) return NotAKeyRoute(request);
+  if (auto bad = CheckKeyId(*key_id, request.request_id)) return std::move(*bad);
+  Result<store::KeyRecord> key = admin.GetKey(*key_id);
+  if (!key.ok()) return StatusResponse(key.status(), request.request_id);
+  std::string data;
+  AppendKeyJsonImpl(data, *key);
+  return GatewaySuccessResponse(std::move(data), request.request_id);
+}
+
+// PATCH /admin/v1/keys/ID
+http::Response UpdateKey(gateway::KeyAdmin& admin, const http::Request& request) {
+  std::optional<std::string_view> key_id = KeyIdInPath(request.path, "");
+  if (!key_id) return NotAKeyRoute(request);
+  if (auto bad = CheckKeyId(*key_id, request.request_id)) return std::move(*bad);
+  simdjson::dom::parser parser;
+  bool out_of_range = false;
+  std::optional<simdjson::dom::object> obj = ParseObject(parser, request.body, &out_of_range);
+  if (!obj && out_of_range) {
+    return BadParameter("body", "has a number out of range", request.request_id);
+  }
+  if (!obj) return BadParameter("body", "must be a JSON object", request.request_id);
+  if (auto unknown = UnknownField(*obj, {"name", "qps", "burst", "expires", "endpoints"},
+                                  request.request_id)) {
+    return std::move(*unknown);
+  }
+  store::KeyChanges changes;
+  std::optional<std::string> name;
+  std::optional<int64_t> qps, burst;
+  if (!GetString(*obj, "name", &name)) {
+    return BadParameter("name", "must be a string", request.request_id);
+  }
+  changes.name = std::move(name);
+  if (!GetInt(*obj, "qps", &qps))
+    return BadParameter("qps", "must be an integer", request.request_id);
+  changes.qps_limit = qps;
+  if (!GetInt(*obj, "burst", &burst)) {
+    return BadParameter("burst", "must be an integer", request.request_id);
+  }
+  changes.burst = burst;
+  simdjson::dom::element expires;
+  if (!obj->at_key("expires").get(expires)) {
+    if (expires.is_null()) {
+      changes.expires_micros = std::optional<int64_t>();  // never
+    } else {
+      std::optional<std::string> text;
+      int64_t seconds;
+      std::string_view s;
+      if (!expires.get_int64().get(seconds)) {
+        text = std::to_string(seconds);
+      } else if (!expires.get_string().get(s)) {
+        text = std::string(s);
+      }
+      std::optional<int64_t> micros = text ? ParseExpiry(*text) : std::nullopt;
+      if (!micros) {
+        return BadParameter("expires", "must be YYYY-MM-DD, unix seconds or null (never)",
+                            request.request_id);
+      }
+      changes.expires_micros = micros;
+    }
+  }
+  simdjson::dom::element endpoints;
+  if (!obj->at_key("endpoints").get(endpoints)) {
+    simdjson::dom::array list;
+    if (endpoints.get_array().get(list)) {
+      return BadParameter("endpoints", "must be an array of paths", request.request_id);
+    }
+    std::vector<std::string> paths;
+    for (simdjson::dom::element e : list) {
+      std::string_view path;
+      if (e.get_string().get(path)) {
+        return BadParameter("endpoints", "must be an array of paths", request.request_id);
+      }
+      paths.emplace_back(path);
+    }
+    changes.endpoints = std::move(paths);
+  }
+  Result<store::KeyRecord> key = admin.UpdateKey(*key_id, changes);
+  if (!key.ok()) return StatusResponse(key.status(), request.request_id);
+  std::string data;
+  AppendKeyJsonImpl(data, *key);
+  return GatewaySuccessResponse(std::move(data), request.request_id);
+}
+
+// POST /admin/v1/keys/ID/rotate
+http::Response RotateKey(gateway::KeyAdmin& admin, const http::Request& request) {
+  std::optional<std::string_view> key_id = KeyIdInPath(request.path, kRotateSuffix);
+  if (!key_id) return NotAKeyRoute(request);
+  if (auto bad = CheckKeyId(*key_id, request.request_id)) return std::move(*bad);
+  int64_t grace_seconds = 0;
+  if (!request.body.empty()) {
+    simdjson::dom::parser parser;
+    std::optional<simdjson::dom::object> obj = ParseObject(parser, request.body);
+    if (!obj) return BadParameter("body", "must be a JSON object", request.request_id);
+    if (auto unknown = UnknownField(*obj, {"grace_seconds"}, request.request_id)) {
+      return std::move(*unknown);
+    }
+    std::optional<int64_t> grace;
+    if (!GetInt(*obj, "grace_seconds", &grace) ||
+        (grace && (*grace < 0 || *grace > gateway::kMaxRotationGraceSeconds))) {
+      return BadParameter("grace_seconds", "must be an integer from 0 to 2592000 (30 days)",
+                          request.request_id);
+    }
+    grace_seconds = grace.value_or(0);
+  }
+  Result<gateway::CreatedKey> rotated = admin.RotateKey(*key_id, grace_seconds);
+  if (!rotated.ok()) return StatusResponse(rotated.status(), request.request_id);
+  std::string data = "{\"key\":";
+  json::AppendString(data, rotated->api_key);
+  data += ",\"key_id\":";
+  json::AppendString(data, rotated->record.key_id);
+  data += ",\"details\":";
+  AppendKeyJsonImpl(data, rotated->record);
+  data += '}';
+  return GatewaySuccessResponse(std::move(data), request.request_id);
+}
+
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -478,6 +635,10 @@ std::vector<GatewayRoute> AdminKeyRoutes(std::shared_ptr<gateway::KeyAdmin> admi
       {"POST", "/admin/v1/credits/grant", Guarded(auth, bind(&GrantCredits)), options},
       {"GET", "/admin/v1/ledger", Guarded(auth, bind(&Ledger)), options},
       {"GET", "/admin/v1/ledger.csv", Guarded(auth, bind(&LedgerCsv)), options},
+      // /admin/v1/keys/ID and /admin/v1/keys/ID/rotate (the exact routes above win).
+      {"GET", std::string(kKeysPrefix), Guarded(auth, bind(&ShowKey)), options, true},
+      {"PATCH", std::string(kKeysPrefix), Guarded(auth, bind(&UpdateKey)), options, true},
+      {"POST", std::string(kKeysPrefix), Guarded(auth, bind(&RotateKey)), options, true},
   };
 }
 
@@ -495,7 +656,13 @@ void AddGatewayRoutes(http::Router& router, std::shared_ptr<gateway::BillingGate
                       gateway::AdminAuth auth) {
   router.Add("GET", std::string(kAccountPath), MakeAccountHandler(gateway));
   for (GatewayRoute& r : AdminKeyRoutes(gateway, std::move(auth))) {
-    router.Add(std::move(r.method), std::move(r.path), std::move(r.handler), std::move(r.options));
+    if (r.prefix) {
+      router.AddPrefix(std::move(r.method), std::move(r.path), std::move(r.handler),
+                       std::move(r.options));
+    } else {
+      router.Add(std::move(r.method), std::move(r.path), std::move(r.handler),
+                 std::move(r.options));
+    }
   }
 }
 

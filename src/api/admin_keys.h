@@ -5,6 +5,12 @@
 //                                  -> data {"key": "sk_live_..." (shown once), "key_id", ...}
 //   GET  /admin/v1/keys            -> data {"keys": [...]}
 //   POST /admin/v1/keys/revoke     {"key_id"} -> data {"key_id","revoked":true}
+//   GET  /admin/v1/keys/ID         -> data: the key (KeyRecord)
+//   PATCH /admin/v1/keys/ID        {"name"?,"qps"?,"burst"?,"expires"? (null: never),
+//                                  "endpoints"? ([]: all)} -> data: the key after
+//   POST /admin/v1/keys/ID/rotate  {"grace_seconds"?} (or no body: 0, the old secret is
+//                                  refused at once) -> data {"key" (shown once),"key_id",
+//                                  "details"}
 //   POST /admin/v1/credits/grant   {"key_id","amount","grant_id"}
 //                                  -> data {"key_id","grant_id","applied","balance"}
 //   GET  /admin/v1/ledger?key_id=K[&limit=N] -> data {"key_id","total","entries":[...]}
@@ -36,6 +42,7 @@ struct GatewayRoute {
   std::string path;
   http::Handler handler;
   http::RouteOptions options;  // admin routes: AdminRouteOptions
+  bool prefix = false;         // `path` is a prefix (http::Router::AddPrefix)
 };
 
 // Route options that check the admin token once the header is read, before any byte of
@@ -53,7 +60,8 @@ void AddGatewayRoutes(http::Router& router, std::shared_ptr<gateway::BillingGate
 
 // A key as the admin API and `soundtrend keys ... --json` show it (never the key, never its
 // hash): {"key_id","name","qps","burst","endpoints","balance","created_at","expires_at",
-// "revoked_at","charged_requests","credits_used"} (OpenAPI schema KeyRecord).
+// "revoked_at","charged_requests","credits_used","previous_key_expires_at"} (OpenAPI schema
+// KeyRecord; the last is when a rotated key's previous secret stops working, or null).
 void AppendKeyJson(std::string& out, const store::KeyRecord& key);
 // A ledger entry: {"seq","time","key_id","kind","reference","endpoint","amount",
 // "balance_after"} (OpenAPI schema LedgerEntry).

@@ -7,6 +7,14 @@
 //       expires). --json: one object {"key","key_id","details":{...}} instead.
 //   soundtrend keys list [--json]            one line per key (tab-separated, header first)
 //   soundtrend keys revoke KEY_ID [--json]
+//   soundtrend keys show KEY_ID [--json]     "field: value" lines (never the key)
+//   soundtrend keys update KEY_ID [--name N] [--qps Q] [--burst B]
+//                          [--expires YYYY-MM-DD|never] [--endpoints LIST|all] [--json]
+//       Changes only what is given (at least one); prints the key after, as `show`.
+//   soundtrend keys rotate KEY_ID [--grace SECONDS] [--json]
+//       A new secret for the same key id (balance, limits and ledger unchanged), alone on
+//       stdout line 1 as in `create`; the old secret is refused at once (default) or once
+//       SECONDS have passed (at most 2592000, 30 days). --json: {"key","key_id","details"}.
 //   soundtrend credits grant KEY_ID AMOUNT --grant-id ID [--json]   (idempotent by ID)
 //   soundtrend ledger show KEY_ID [--limit N] [--json]      the latest N entries (default 100)
 //   soundtrend ledger export [--key-id K] [--out FILE]       RFC 4180 CSV, every entry
@@ -220,6 +228,130 @@ void RunRevoke(const GlobalOptions& global, const std::string& key_id, bool as_j
   std::fflush(stdout);
 }
 
+// --- keys show / update / rotate -------------------------------------------------------
+
+void PrintKeyFields(const store::KeyRecord& k) {
+  const int64_t now = SystemClock::Instance().NowMicros();
+  std::printf("key_id: %s\n", k.key_id.c_str());
+  std::printf("name: %s\n", k.name.c_str());
+  std::printf("status: %s\n", KeyStatus(k, now).c_str());
+  std::printf("balance: %lld\n", static_cast<long long>(k.balance));
+  std::printf("qps: %lld\n", static_cast<long long>(k.qps_limit));
+  std::printf("burst: %lld\n", static_cast<long long>(k.burst));
+  std::printf("endpoints: %s\n", JoinEndpoints(k.endpoints).c_str());
+  std::printf("created: %s\n", gateway::FormatTimeMicros(k.created_micros).c_str());
+  std::printf("expires: %s\n", OptionalTime(k.expires_micros, "never").c_str());
+  std::printf("revoked: %s\n", OptionalTime(k.revoked_micros, "no").c_str());
+  std::printf("charged_requests: %lld\n", static_cast<long long>(k.charged_requests));
+  std::printf("credits_used: %lld\n", static_cast<long long>(k.charged_credits));
+  std::printf("previous_key_expires: %s\n",
+              k.previous_key_hash.empty()
+                  ? "none"
+                  : OptionalTime(k.previous_hash_expires_micros, "none").c_str());
+  std::fflush(stdout);
+}
+
+void PrintKey(const store::KeyRecord& k, bool as_json) {
+  if (as_json) {
+    std::string out;
+    api::AppendKeyJson(out, k);
+    return PrintJson(out);
+  }
+  PrintKeyFields(k);
+}
+
+void RunShow(const GlobalOptions& global, const std::string& key_id, bool as_json) {
+  constexpr std::string_view kCmd = "keys show";
+  auto store = OpenStore(global, kCmd);
+  gateway::KeyManager manager(*store, SystemClock::Instance(), SecureRandom::Instance());
+  Result<store::KeyRecord> key = manager.GetKey(key_id);
+  if (!key.ok()) FailWith(kCmd, key.status());
+  PrintKey(*key, as_json);
+}
+
+struct UpdateOptions {
+  std::string key_id;
+  std::optional<std::string> name;
+  std::optional<int64_t> qps;
+  std::optional<int64_t> burst;
+  std::optional<std::string> expires;    // YYYY-MM-DD or "never"
+  std::optional<std::string> endpoints;  // a list or "all"
+  bool json = false;
+};
+
+void RunUpdate(const GlobalOptions& global, const UpdateOptions& o) {
+  constexpr std::string_view kCmd = "keys update";
+  store::KeyChanges changes;
+  changes.name = o.name;
+  changes.qps_limit = o.qps;
+  changes.burst = o.burst;
+  if (o.expires) {
+    if (*o.expires == "never") {
+      changes.expires_micros = std::optional<int64_t>();
+    } else {
+      std::optional<Day> day = ParseDay(*o.expires);
+      if (!day) Fail(kCmd, "--expires must be YYYY-MM-DD or never, got '" + *o.expires + "'", 2);
+      changes.expires_micros = DayStartUnixSeconds(*day) * 1'000'000;
+    }
+  }
+  if (o.endpoints) {
+    changes.endpoints =
+        *o.endpoints == "all" ? std::vector<std::string>{} : SplitList(*o.endpoints);
+  }
+  if (changes.empty()) {
+    Fail(kCmd, "nothing to change: give --name, --qps, --burst, --expires or --endpoints", 2);
+  }
+  Status valid = gateway::ValidateKeyChanges(changes, SystemClock::Instance().NowMicros());
+  if (!valid.ok()) FailWith(kCmd, Status::InvalidArgument("--" + valid.message()));
+  auto store = OpenStore(global, kCmd);
+  gateway::KeyManager manager(*store, SystemClock::Instance(), SecureRandom::Instance());
+  Result<store::KeyRecord> key = manager.UpdateKey(o.key_id, changes);
+  if (!key.ok()) FailWith(kCmd, key.status());
+  PrintKey(*key, o.json);
+  if (!o.json) {
+    std::fprintf(stderr, "keys update: a running server applies it within about a second.\n");
+  }
+}
+
+struct RotateOptions {
+  std::string key_id;
+  int64_t grace = 0;
+  bool json = false;
+};
+
+void RunRotate(const GlobalOptions& global, const RotateOptions& o) {
+  constexpr std::string_view kCmd = "keys rotate";
+  if (o.grace < 0 || o.grace > gateway::kMaxRotationGraceSeconds) {
+    Fail(kCmd, "--grace must be between 0 and 2592000 seconds (30 days)", 2);
+  }
+  auto store = OpenStore(global, kCmd);
+  gateway::KeyManager manager(*store, SystemClock::Instance(), SecureRandom::Instance());
+  Result<gateway::CreatedKey> rotated = manager.RotateKey(o.key_id, o.grace);
+  if (!rotated.ok()) FailWith(kCmd, rotated.status());
+  const store::KeyRecord& r = rotated->record;
+  if (o.json) {
+    std::string out = "{\"key\":";
+    json::AppendString(out, rotated->api_key);
+    out += ",\"key_id\":";
+    json::AppendString(out, r.key_id);
+    out += ",\"details\":";
+    api::AppendKeyJson(out, r);
+    out += '}';
+    PrintJson(out);
+  } else {
+    std::printf("%s\n", rotated->api_key.c_str());
+    std::printf("key_id: %s\n", r.key_id.c_str());
+    std::printf("previous key refused: %s\n",
+                r.previous_hash_expires_micros
+                    ? ("from " + gateway::FormatTimeMicros(*r.previous_hash_expires_micros)).c_str()
+                    : "at once");
+    std::fflush(stdout);
+  }
+  std::fprintf(stderr,
+               "keys rotate: the new key above is shown once; a running server accepts it (and "
+               "refuses the old one when due) within about a second.\n");
+}
+
 // --- credits grant -------------------------------------------------------------------
 
 struct GrantOptions {
@@ -360,7 +492,7 @@ void AddKeysCommands(CLI::App& app, GlobalOptions& global) {
   constexpr const char* kJsonHelp =
       "Print one JSON document (the admin API's data) instead of text";
   // keys
-  auto* keys = app.add_subcommand("keys", "Create, list and revoke API keys");
+  auto* keys = app.add_subcommand("keys", "Create, list, show, update, rotate and revoke API keys");
   keys->require_subcommand(1);
 
   auto create = std::make_shared<CreateOptions>();
@@ -394,6 +526,38 @@ void AddKeysCommands(CLI::App& app, GlobalOptions& global) {
   r->add_option("KEY_ID", *revoke_id, "key_...")->required();
   r->add_flag("--json", *revoke_json, kJsonHelp);
   r->callback([&global, revoke_id, revoke_json] { RunRevoke(global, *revoke_id, *revoke_json); });
+
+  auto show_id = std::make_shared<std::string>();
+  auto show_json = std::make_shared<bool>(false);
+  auto* sh = keys->add_subcommand("show", "One key's settings, balance and usage (never the key)");
+  sh->add_option("KEY_ID", *show_id, "key_...")->required();
+  sh->add_flag("--json", *show_json, kJsonHelp);
+  sh->callback([&global, show_id, show_json] { RunShow(global, *show_id, *show_json); });
+
+  auto update = std::make_shared<UpdateOptions>();
+  auto* u = keys->add_subcommand(
+      "update", "Change a key's name, limits, expiry or endpoints (only what is given)");
+  u->add_option("KEY_ID", update->key_id, "key_...")->required();
+  u->add_option("--name", update->name, "Who the key is for");
+  u->add_option("--qps", update->qps, "Requests per second (1 to 100000)");
+  u->add_option("--burst", update->burst, "Requests allowed back to back (1 to 6000000)");
+  u->add_option("--expires", update->expires,
+                "Refused from 00:00 UTC of this day (YYYY-MM-DD, in the future), or never");
+  u->add_option("--endpoints", update->endpoints,
+                "Comma-separated customer endpoints the key may call, or all");
+  u->add_flag("--json", update->json, kJsonHelp);
+  u->callback([&global, update] { RunUpdate(global, *update); });
+
+  auto rotate = std::make_shared<RotateOptions>();
+  auto* ro = keys->add_subcommand(
+      "rotate", "A new secret for the same key id; prints the new key alone on line 1");
+  ro->add_option("KEY_ID", rotate->key_id, "key_...")->required();
+  ro->add_option("--grace", rotate->grace,
+                 "Seconds the old secret keeps working (default 0: refused at once; at most "
+                 "2592000)")
+      ->capture_default_str();
+  ro->add_flag("--json", rotate->json, kJsonHelp);
+  ro->callback([&global, rotate] { RunRotate(global, *rotate); });
 
   // credits
   auto* credits = app.add_subcommand("credits", "Grant credits");

@@ -99,7 +99,8 @@ Status BillingGateway::ReloadLocked() {
     signature += k.key_id + '|' + k.key_hash + '|' + k.name + '|' + std::to_string(k.qps_limit) +
                  '|' + std::to_string(k.burst) + '|' +
                  std::to_string(k.expires_micros.value_or(-1)) + '|' +
-                 std::to_string(k.revoked_micros.value_or(-1)) + '|';
+                 std::to_string(k.revoked_micros.value_or(-1)) + '|' + k.previous_key_hash + '|' +
+                 std::to_string(k.previous_hash_expires_micros.value_or(-1)) + '|';
     for (const auto& e : k.endpoints) signature += e + ',';
     signature += '\n';
   }
@@ -119,6 +120,10 @@ Status BillingGateway::ReloadLocked() {
     for (const store::KeyRecord& k : snap->keys) {
       auto account = std::make_shared<KeyAccount>(k, states_[k.key_id]);
       table->by_hash.emplace(k.key_hash, account);
+      if (!k.previous_key_hash.empty() && k.previous_hash_expires_micros) {
+        table->by_previous_hash.emplace(k.previous_key_hash,
+                                        PreviousSecret{account, *k.previous_hash_expires_micros});
+      }
       table->by_id.emplace(k.key_id, std::move(account));
     }
     table_.store(table.get(), std::memory_order_release);
@@ -197,12 +202,22 @@ Admission BillingGateway::Admit(std::string_view authorization, std::string_view
     return admission;
   }
   const KeyTable* table = table_.load(std::memory_order_acquire);
-  auto it = table->by_hash.find(CachedKeyHash(*token));
-  if (it == table->by_hash.end()) {
+  const std::string& hash = CachedKeyHash(*token);
+  auto it = table->by_hash.find(hash);
+  const std::shared_ptr<KeyAccount>* found = it != table->by_hash.end() ? &it->second : nullptr;
+  if (found == nullptr && !table->by_previous_hash.empty()) {
+    // A rotated key's previous secret, during its grace period only.
+    auto previous = table->by_previous_hash.find(hash);
+    if (previous != table->by_previous_hash.end() &&
+        clock_.NowMicros() < previous->second.until_micros) {
+      found = &previous->second.account;
+    }
+  }
+  if (found == nullptr) {
     admission.outcome = AdmitOutcome::kInvalidKey;
     return admission;
   }
-  const std::shared_ptr<KeyAccount>& account = it->second;
+  const std::shared_ptr<KeyAccount>& account = *found;
   if (account->revoked() ||
       (account->expires_micros() && clock_.NowMicros() >= *account->expires_micros())) {
     admission.outcome = AdmitOutcome::kInvalidKey;
@@ -419,6 +434,28 @@ Status BillingGateway::RevokeKey(std::string_view key_id) {
   ST_RETURN_IF_ERROR(manager_.RevokeKey(key_id));
   spdlog::info("gateway: revoked key {}", key_id);
   return ReloadLocked();
+}
+
+Result<store::KeyRecord> BillingGateway::UpdateKey(std::string_view key_id,
+                                                   const store::KeyChanges& changes) {
+  std::lock_guard<std::mutex> lock(store_mutex_);
+  ST_RETURN_IF_ERROR(MoveLedger());
+  Result<store::KeyRecord> updated = manager_.UpdateKey(key_id, changes);
+  if (!updated.ok()) return updated;
+  spdlog::info("gateway: updated key {}", key_id);
+  ST_RETURN_IF_ERROR(ReloadLocked());
+  return updated;
+}
+
+Result<CreatedKey> BillingGateway::RotateKey(std::string_view key_id, int64_t grace_seconds) {
+  std::lock_guard<std::mutex> lock(store_mutex_);
+  ST_RETURN_IF_ERROR(MoveLedger());
+  Result<CreatedKey> rotated = manager_.RotateKey(key_id, grace_seconds);
+  if (!rotated.ok()) return rotated;
+  spdlog::info("gateway: rotated key {} (previous secret accepted for {} s)", key_id,
+               grace_seconds);
+  ST_RETURN_IF_ERROR(ReloadLocked());
+  return rotated;
 }
 
 Result<store::GrantResult> BillingGateway::GrantCredits(std::string_view key_id,

@@ -4,7 +4,9 @@
 // Request path (no global lock, no disk except Commit):
 // - Keys live in an immutable table (hash -> account) published through one atomic
 //   pointer; Admit hashes the presented key (SHA-256) and looks the hash up, so only an
-//   exact key matches. A table is replaced, never modified, when keys change.
+//   exact key matches. A rotated key's previous secret (KeyRecord::previous_key_hash) is
+//   in a second map, matched only until its grace period ends. A table is replaced, never modified,
+//   when keys change.
 // - Each key has its own atomics: the balance (Reserve is a CAS loop that never lets it go
 //   below zero) and the GCRA rate limiter.
 // - Commit makes the charge durable in the ledger (ledger/ledger.h) before `done` runs: on
@@ -28,9 +30,9 @@
 // new grants only when another connection or process committed since the last look; the
 // same thread moves the ledger's charges into the store (Ledger::MoveAll), which every
 // admin read and change through this object also does first. So a
-// key created, revoked or credited with `soundtrend keys|credits` while the server runs is
-// seen within about a second; a revocation through this object (admin API) is immediate.
-// Every grant reaches the in-memory balance exactly once (ledger sequence watermark).
+// key created, updated, rotated, revoked or credited with `soundtrend keys|credits` while the
+// server runs is seen within about a second; a revocation through this object (admin API) is
+// immediate. Every grant reaches the in-memory balance exactly once (ledger sequence watermark).
 //
 // Charging switch (options.charging = false, `serve --no-charging`): keys, expiry,
 // permissions and rate limits work exactly as with charging on, but a successful request
@@ -183,6 +185,9 @@ class BillingGateway final : public Gateway, public KeyAdmin {
   Result<std::vector<store::KeyRecord>> ListKeys() override;
   Result<store::KeyRecord> GetKey(std::string_view key_id) override;
   Status RevokeKey(std::string_view key_id) override;
+  Result<store::KeyRecord> UpdateKey(std::string_view key_id,
+                                     const store::KeyChanges& changes) override;
+  Result<CreatedKey> RotateKey(std::string_view key_id, int64_t grace_seconds) override;
   Result<store::GrantResult> GrantCredits(std::string_view key_id, std::string_view grant_id,
                                           int64_t amount) override;
   Status ForEachLedgerEntry(std::string_view key_id,
@@ -200,9 +205,15 @@ class BillingGateway final : public Gateway, public KeyAdmin {
   int64_t ledger_transactions() const { return ledger_transactions_.load(); }
 
  private:
+  // A rotated key's previous secret, accepted until `until_micros` (KeyRecord).
+  struct PreviousSecret {
+    std::shared_ptr<KeyAccount> account;
+    int64_t until_micros = 0;
+  };
   struct KeyTable {
     std::unordered_map<std::string, std::shared_ptr<KeyAccount>> by_hash;
     std::unordered_map<std::string, std::shared_ptr<KeyAccount>> by_id;
+    std::unordered_map<std::string, PreviousSecret> by_previous_hash;
   };
   // A loop's charge lane (lanes_ below).
   struct alignas(64) LaneSlot {

@@ -31,6 +31,13 @@ class FailingStore final : public store::KeyStore {
   Result<store::KeyRecord> GetKey(std::string_view id) override { return inner_->GetKey(id); }
   Result<std::vector<store::KeyRecord>> ListKeys() override { return inner_->ListKeys(); }
   Status RevokeKey(std::string_view id, int64_t t) override { return inner_->RevokeKey(id, t); }
+  Result<store::KeyRecord> UpdateKey(std::string_view id, const store::KeyChanges& c) override {
+    return inner_->UpdateKey(id, c);
+  }
+  Result<store::KeyRecord> RotateKey(std::string_view id, std::string_view hash,
+                                     std::optional<int64_t> until) override {
+    return inner_->RotateKey(id, hash, until);
+  }
   Result<store::GrantResult> ApplyGrant(std::string_view id, std::string_view g, int64_t a,
                                         int64_t t) override {
     return inner_->ApplyGrant(id, g, a, t);
@@ -403,6 +410,89 @@ TEST_F(BillingGatewayTest, ChangesFromAnotherProcessArriveOnReload) {
   ASSERT_TRUE(cli.RevokeKey(other->record.key_id).ok());
   ASSERT_TRUE(gateway_->Reload().ok());
   EXPECT_EQ(gateway_->Admit(Bearer(other->api_key), kMusic).outcome, AdmitOutcome::kInvalidKey);
+}
+
+TEST_F(BillingGatewayTest, AnUpdateTakesEffectOnTheNextRequest) {
+  CreatedKey key = MakeKey(100, 10);
+  ASSERT_EQ(gateway_->Admit(Bearer(key.api_key), "/v1/tiktok/regions").outcome, AdmitOutcome::kOk);
+  store::KeyChanges changes;
+  changes.qps_limit = 3;
+  changes.burst = 4;
+  changes.endpoints = std::vector<std::string>{std::string(kMusic)};
+  auto updated = gateway_->UpdateKey(key.record.key_id, changes);
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(updated->balance, 100);
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), "/v1/tiktok/regions").outcome,
+            AdmitOutcome::kForbidden);
+  Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
+  ASSERT_EQ(a.outcome, AdmitOutcome::kOk);
+  EXPECT_EQ(a.ratelimit_policy, "\"default\";q=3;w=1");
+  EXPECT_EQ(gateway_->Balance(*a.account), 100) << "the balance survives the new table";
+
+  changes = {};
+  changes.expires_micros = std::optional<int64_t>(clock_.NowMicros() + 1'000'000);
+  ASSERT_TRUE(gateway_->UpdateKey(key.record.key_id, changes).ok());
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome, AdmitOutcome::kOk);
+  clock_.AdvanceSeconds(1);
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome, AdmitOutcome::kInvalidKey);
+  changes.expires_micros = std::optional<int64_t>();  // never
+  ASSERT_TRUE(gateway_->UpdateKey(key.record.key_id, changes).ok());
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome, AdmitOutcome::kOk);
+}
+
+TEST_F(BillingGatewayTest, RotationRefusesTheOldSecretAtOnceOrAfterTheGrace) {
+  CreatedKey key = MakeKey(100);
+  auto rotated = gateway_->RotateKey(key.record.key_id, 0);
+  ASSERT_TRUE(rotated.ok()) << rotated.status().ToString();
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome, AdmitOutcome::kInvalidKey);
+  Admission a = gateway_->Admit(Bearer(rotated->api_key), kMusic);
+  ASSERT_EQ(a.outcome, AdmitOutcome::kOk);
+  EXPECT_EQ(a.key_id, key.record.key_id);
+  EXPECT_EQ(gateway_->Balance(*a.account), 100);
+
+  auto graced = gateway_->RotateKey(key.record.key_id, 60);
+  ASSERT_TRUE(graced.ok());
+  Admission old_one = gateway_->Admit(Bearer(rotated->api_key), kMusic);
+  ASSERT_EQ(old_one.outcome, AdmitOutcome::kOk) << "the previous secret works during the grace";
+  EXPECT_EQ(old_one.key_id, key.record.key_id);
+  EXPECT_EQ(old_one.account, gateway_->Admit(Bearer(graced->api_key), kMusic).account)
+      << "one account, one balance, one limiter for both secrets";
+  clock_.AdvanceSeconds(59.999);
+  EXPECT_EQ(gateway_->Admit(Bearer(rotated->api_key), kMusic).outcome, AdmitOutcome::kOk);
+  clock_.AdvanceSeconds(0.001);
+  EXPECT_EQ(gateway_->Admit(Bearer(rotated->api_key), kMusic).outcome, AdmitOutcome::kInvalidKey);
+  EXPECT_EQ(gateway_->Admit(Bearer(graced->api_key), kMusic).outcome, AdmitOutcome::kOk);
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome, AdmitOutcome::kInvalidKey);
+
+  // A revoked key refuses both secrets, and cannot be rotated.
+  auto again = gateway_->RotateKey(key.record.key_id, 60);
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(gateway_->RevokeKey(key.record.key_id).ok());
+  EXPECT_EQ(gateway_->Admit(Bearer(again->api_key), kMusic).outcome, AdmitOutcome::kInvalidKey);
+  EXPECT_EQ(gateway_->Admit(Bearer(graced->api_key), kMusic).outcome, AdmitOutcome::kInvalidKey);
+  EXPECT_EQ(gateway_->RotateKey(key.record.key_id, 0).status().code(),
+            Status::Code::kFailedPrecondition);
+}
+
+TEST_F(BillingGatewayTest, UpdatesAndRotationsFromAnotherProcessArriveOnReloadIfChanged) {
+  CreatedKey key = MakeKey(100, 10);
+  auto cli_store = store::sqlite::SqliteKeyStore::Open(db_path_);
+  ASSERT_TRUE(cli_store.ok());
+  KeyManager cli(**cli_store, clock_, random_);
+  store::KeyChanges changes;
+  changes.qps_limit = 2;
+  ASSERT_TRUE(cli.UpdateKey(key.record.key_id, changes).ok());
+  auto rotated = cli.RotateKey(key.record.key_id, 0);
+  ASSERT_TRUE(rotated.ok());
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome, AdmitOutcome::kOk)
+      << "not seen before the reload";
+  bool reloaded = false;
+  ASSERT_TRUE(gateway_->ReloadIfChanged(&reloaded).ok());
+  EXPECT_TRUE(reloaded);
+  EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome, AdmitOutcome::kInvalidKey);
+  Admission a = gateway_->Admit(Bearer(rotated->api_key), kMusic);
+  ASSERT_EQ(a.outcome, AdmitOutcome::kOk);
+  EXPECT_EQ(a.ratelimit_policy, "\"default\";q=2;w=1");
 }
 
 TEST_F(BillingGatewayTest, ClearKeyNeverInTheDatabaseOrTheLog) {

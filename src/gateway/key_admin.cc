@@ -41,30 +41,70 @@ void AppendCsvField(std::string& out, std::string_view s) {
 
 }  // namespace
 
-Status ValidateNewKeySpec(const NewKeySpec& spec, std::optional<int64_t> now_micros) {
-  if (spec.name.empty() || spec.name.size() > kMaxNameBytes) {
+namespace {
+
+Status ValidateName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNameBytes) {
     return Status::InvalidArgument("name must be 1 to 200 bytes");
   }
-  if (spec.qps_limit < 1 || spec.qps_limit > kMaxQps) {
-    return Status::InvalidArgument("qps must be between 1 and 100000");
-  }
-  if (spec.burst && (*spec.burst < 1 || *spec.burst > kMaxQps * 60)) {
+  return Status::Ok();
+}
+
+Status ValidateQps(int64_t qps) {
+  if (qps < 1 || qps > kMaxQps) return Status::InvalidArgument("qps must be between 1 and 100000");
+  return Status::Ok();
+}
+
+Status ValidateBurst(int64_t burst) {
+  if (burst < 1 || burst > kMaxQps * 60) {
     return Status::InvalidArgument("burst must be between 1 and 6000000");
   }
-  if (spec.credits < 0 || spec.credits > store::kMaxCredits) {
-    return Status::InvalidArgument("credits must be between 0 and " +
-                                   std::to_string(store::kMaxCredits));
-  }
-  for (const auto& e : spec.endpoints) {
+  return Status::Ok();
+}
+
+Status ValidateEndpoints(const std::vector<std::string>& endpoints) {
+  for (const auto& e : endpoints) {
     if (!IsCustomerEndpoint(e)) {
       return Status::InvalidArgument("endpoints: " + e + " is not a customer endpoint (one of " +
                                      CustomerEndpointList() + ")");
     }
   }
-  if (now_micros && spec.expires_micros && *spec.expires_micros <= *now_micros) {
-    return Status::InvalidArgument("expires " + FormatTimeMicros(*spec.expires_micros) +
+  return Status::Ok();
+}
+
+Status ValidateExpiry(std::optional<int64_t> expires_micros, std::optional<int64_t> now_micros) {
+  if (now_micros && expires_micros && *expires_micros <= *now_micros) {
+    return Status::InvalidArgument("expires " + FormatTimeMicros(*expires_micros) +
                                    " is not in the future (the key would be refused at once)");
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidateNewKeySpec(const NewKeySpec& spec, std::optional<int64_t> now_micros) {
+  ST_RETURN_IF_ERROR(ValidateName(spec.name));
+  ST_RETURN_IF_ERROR(ValidateQps(spec.qps_limit));
+  if (spec.burst) ST_RETURN_IF_ERROR(ValidateBurst(*spec.burst));
+  if (spec.credits < 0 || spec.credits > store::kMaxCredits) {
+    return Status::InvalidArgument("credits must be between 0 and " +
+                                   std::to_string(store::kMaxCredits));
+  }
+  ST_RETURN_IF_ERROR(ValidateEndpoints(spec.endpoints));
+  return ValidateExpiry(spec.expires_micros, now_micros);
+}
+
+Status ValidateKeyChanges(const store::KeyChanges& changes, std::optional<int64_t> now_micros) {
+  if (changes.empty()) {
+    return Status::InvalidArgument(
+        "changes: nothing to change (set name, qps, burst, expires or endpoints)");
+  }
+  if (changes.name) ST_RETURN_IF_ERROR(ValidateName(*changes.name));
+  if (changes.qps_limit) ST_RETURN_IF_ERROR(ValidateQps(*changes.qps_limit));
+  if (changes.burst) ST_RETURN_IF_ERROR(ValidateBurst(*changes.burst));
+  if (changes.endpoints) ST_RETURN_IF_ERROR(ValidateEndpoints(*changes.endpoints));
+  if (changes.expires_micros)
+    ST_RETURN_IF_ERROR(ValidateExpiry(*changes.expires_micros, now_micros));
   return Status::Ok();
 }
 
@@ -99,6 +139,34 @@ Result<store::KeyRecord> KeyManager::GetKey(std::string_view key_id) {
 
 Status KeyManager::RevokeKey(std::string_view key_id) {
   return store_.RevokeKey(key_id, clock_.NowMicros());
+}
+
+Result<store::KeyRecord> KeyManager::UpdateKey(std::string_view key_id,
+                                               const store::KeyChanges& changes) {
+  ST_RETURN_IF_ERROR(ValidateKeyChanges(changes, clock_.NowMicros()));
+  return store_.UpdateKey(key_id, changes);
+}
+
+Result<CreatedKey> KeyManager::RotateKey(std::string_view key_id, int64_t grace_seconds) {
+  if (grace_seconds < 0 || grace_seconds > kMaxRotationGraceSeconds) {
+    return Status::InvalidArgument("grace must be between 0 and " +
+                                   std::to_string(kMaxRotationGraceSeconds) + " seconds");
+  }
+  Result<store::KeyRecord> key = store_.GetKey(key_id);
+  if (!key.ok()) return key.status();
+  if (key->revoked_micros) {
+    return Status::FailedPrecondition("key " + std::string(key_id) +
+                                      " is revoked; create a new key instead");
+  }
+  CreatedKey rotated;
+  rotated.api_key = GenerateApiKey(random_);
+  std::optional<int64_t> previous_valid_until;
+  if (grace_seconds > 0) previous_valid_until = clock_.NowMicros() + grace_seconds * 1'000'000;
+  Result<store::KeyRecord> after =
+      store_.RotateKey(key_id, HashApiKey(rotated.api_key), previous_valid_until);
+  if (!after.ok()) return after.status();
+  rotated.record = std::move(after).value();
+  return rotated;
 }
 
 Result<store::GrantResult> KeyManager::GrantCredits(std::string_view key_id,

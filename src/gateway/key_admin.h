@@ -39,6 +39,9 @@ struct CreatedKey {
   store::KeyRecord record;
 };
 
+// The longest grace period of a rotation (KeyAdmin::RotateKey): 30 days.
+inline constexpr int64_t kMaxRotationGraceSeconds = 30 * 24 * 3600;
+
 class KeyAdmin {
  public:
   virtual ~KeyAdmin() = default;
@@ -50,6 +53,16 @@ class KeyAdmin {
   virtual Result<store::KeyRecord> GetKey(std::string_view key_id) = 0;
   // NotFound when unknown. Takes effect on the next request.
   virtual Status RevokeKey(std::string_view key_id) = 0;
+  // Changes the settings in `changes` (ValidateKeyChanges' rules: InvalidArgument naming
+  // the field; nothing to change is InvalidArgument too) and returns the key after.
+  // NotFound when unknown. Takes effect on the next request.
+  virtual Result<store::KeyRecord> UpdateKey(std::string_view key_id,
+                                             const store::KeyChanges& changes) = 0;
+  // A new secret for the same key (balance, limits, ledger unchanged): the old secret is
+  // refused at once (grace_seconds 0) or from grace_seconds from now on. InvalidArgument
+  // for a grace outside 0..kMaxRotationGraceSeconds; NotFound when unknown;
+  // FailedPrecondition for a revoked key. The result's api_key is shown once.
+  virtual Result<CreatedKey> RotateKey(std::string_view key_id, int64_t grace_seconds) = 0;
   // Idempotent by `grant_id` (see KeyStore::ApplyGrant).
   virtual Result<store::GrantResult> GrantCredits(std::string_view key_id,
                                                   std::string_view grant_id, int64_t amount) = 0;
@@ -62,6 +75,10 @@ class KeyAdmin {
 // /v1/nope is not a customer endpoint (one of ...)"). With `now_micros`, an expiry at or
 // before it is refused too (the key would be refused from the start).
 Status ValidateNewKeySpec(const NewKeySpec& spec, std::optional<int64_t> now_micros = std::nullopt);
+// The same rules for the fields `changes` sets (name, qps, burst, endpoints, expires); an
+// empty `changes` is refused ("nothing to change").
+Status ValidateKeyChanges(const store::KeyChanges& changes,
+                          std::optional<int64_t> now_micros = std::nullopt);
 
 class KeyManager final : public KeyAdmin {
  public:
@@ -73,6 +90,9 @@ class KeyManager final : public KeyAdmin {
   Result<std::vector<store::KeyRecord>> ListKeys() override;
   Result<store::KeyRecord> GetKey(std::string_view key_id) override;
   Status RevokeKey(std::string_view key_id) override;
+  Result<store::KeyRecord> UpdateKey(std::string_view key_id,
+                                     const store::KeyChanges& changes) override;
+  Result<CreatedKey> RotateKey(std::string_view key_id, int64_t grace_seconds) override;
   Result<store::GrantResult> GrantCredits(std::string_view key_id, std::string_view grant_id,
                                           int64_t amount) override;
   Status ForEachLedgerEntry(std::string_view key_id,

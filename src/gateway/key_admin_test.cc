@@ -93,6 +93,81 @@ TEST_F(KeyManagerTest, ValidatesSpec) {
   EXPECT_TRUE(manager_->CreateKey(spec).ok());
 }
 
+TEST_F(KeyManagerTest, UpdateValidatesLikeCreateAndChangesOnlyWhatIsGiven) {
+  NewKeySpec spec;
+  spec.name = "acme";
+  spec.qps_limit = 5;
+  spec.credits = 30;
+  auto created = manager_->CreateKey(spec);
+  ASSERT_TRUE(created.ok());
+  const std::string id = created->record.key_id;
+  auto refused = [&](store::KeyChanges c) {
+    Status st = manager_->UpdateKey(id, c).status();
+    EXPECT_EQ(st.code(), Status::Code::kInvalidArgument) << st.ToString();
+    return st.message();
+  };
+  EXPECT_EQ(refused({}), "changes: nothing to change (set name, qps, burst, expires or endpoints)");
+  store::KeyChanges c;
+  c.name = "";
+  EXPECT_EQ(refused(c), "name must be 1 to 200 bytes");
+  c = {};
+  c.qps_limit = 0;
+  EXPECT_EQ(refused(c), "qps must be between 1 and 100000");
+  c = {};
+  c.burst = 6000001;
+  EXPECT_EQ(refused(c), "burst must be between 1 and 6000000");
+  c = {};
+  c.endpoints = std::vector<std::string>{"/v1/nope"};
+  EXPECT_EQ(refused(c),
+            "endpoints: /v1/nope is not a customer endpoint (one of /v1/tiktok/trending/music, "
+            "/v1/tiktok/regions, /v1/account)");
+  c = {};
+  c.expires_micros = std::optional<int64_t>(clock_.NowMicros());
+  EXPECT_EQ(refused(c).rfind("expires ", 0), 0u);
+  EXPECT_EQ(manager_->GetKey(id)->qps_limit, 5) << "nothing changed";
+
+  c = {};
+  c.qps_limit = 40;
+  c.expires_micros = std::optional<int64_t>(clock_.NowMicros() + 1);
+  auto after = manager_->UpdateKey(id, c);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->qps_limit, 40);
+  EXPECT_EQ(after->burst, 5);
+  EXPECT_EQ(after->name, "acme");
+  EXPECT_EQ(after->balance, 30);
+  EXPECT_EQ(manager_->UpdateKey("key_000000000000", c).status().code(), Status::Code::kNotFound);
+}
+
+TEST_F(KeyManagerTest, RotateGivesANewSecretAndKeepsTheOldOneOnlyForTheGrace) {
+  NewKeySpec spec;
+  spec.name = "acme";
+  spec.credits = 30;
+  auto created = manager_->CreateKey(spec);
+  ASSERT_TRUE(created.ok());
+  const std::string id = created->record.key_id;
+  auto at_once = manager_->RotateKey(id, 0);
+  ASSERT_TRUE(at_once.ok()) << at_once.status().ToString();
+  EXPECT_EQ(at_once->api_key.substr(0, 8), "sk_live_");
+  EXPECT_NE(at_once->api_key, created->api_key);
+  EXPECT_EQ(at_once->record.key_id, id);
+  EXPECT_EQ(at_once->record.key_hash, HashApiKey(at_once->api_key));
+  EXPECT_EQ(at_once->record.previous_key_hash, "");
+  EXPECT_EQ(at_once->record.balance, 30);
+
+  auto graced = manager_->RotateKey(id, 3600);
+  ASSERT_TRUE(graced.ok());
+  EXPECT_EQ(graced->record.previous_key_hash, HashApiKey(at_once->api_key));
+  EXPECT_EQ(graced->record.previous_hash_expires_micros,
+            std::optional<int64_t>(clock_.NowMicros() + 3600'000'000));
+
+  EXPECT_EQ(manager_->RotateKey(id, -1).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(manager_->RotateKey(id, kMaxRotationGraceSeconds + 1).status().code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(manager_->RotateKey("key_000000000000", 0).status().code(), Status::Code::kNotFound);
+  ASSERT_TRUE(manager_->RevokeKey(id).ok());
+  EXPECT_EQ(manager_->RotateKey(id, 0).status().code(), Status::Code::kFailedPrecondition);
+}
+
 TEST_F(KeyManagerTest, GrantIdempotentAndLedgerForUnknownKey) {
   NewKeySpec spec;
   spec.name = "acme";

@@ -46,6 +46,21 @@ struct KeyRecord {
   int64_t charged_requests = 0;
   int64_t charged_credits = 0;
   int64_t last_charge_micros = 0;  // 0 when never charged
+  // After a rotation with a grace period (RotateKey): the previous secret's hash, still
+  // accepted until previous_hash_expires_micros. Empty / nullopt: none.
+  std::string previous_key_hash;
+  std::optional<int64_t> previous_hash_expires_micros;
+};
+
+// The settings UpdateKey changes; a field left unset is kept.
+struct KeyChanges {
+  std::optional<std::string> name;
+  std::optional<int64_t> qps_limit;
+  std::optional<int64_t> burst;
+  std::optional<std::vector<std::string>> endpoints;  // an empty list: every endpoint
+  // Replaces the expiry when set; the inner nullopt: the key never expires.
+  std::optional<std::optional<int64_t>> expires_micros;
+  bool empty() const { return !name && !qps_limit && !burst && !endpoints && !expires_micros; }
 };
 
 enum class LedgerKind { kGrant, kCharge, kRefund };
@@ -128,6 +143,18 @@ class KeyStore {
   // Marks the key revoked at `time_micros`. NotFound when unknown; revoking a revoked key
   // keeps the first time and is OK.
   virtual Status RevokeKey(std::string_view key_id, int64_t time_micros) = 0;
+  // Applies `changes` to key `key_id` (one transaction) and returns the record after.
+  // NotFound when unknown. A revoked key may be changed (it stays revoked). The caller
+  // validates the values (gateway::ValidateKeyChanges).
+  virtual Result<KeyRecord> UpdateKey(std::string_view key_id, const KeyChanges& changes) = 0;
+  // A new secret for the same key: key_hash becomes `new_hash`. With
+  // `previous_valid_until` the old key_hash becomes previous_key_hash, accepted until then;
+  // without, previous_key_hash and previous_hash_expires_micros are cleared (the old secret
+  // is refused at once). A previous hash left by an earlier rotation is replaced either way.
+  // NotFound when unknown; AlreadyExists (nothing changed) when `new_hash` is another key's
+  // key_hash. Returns the record after.
+  virtual Result<KeyRecord> RotateKey(std::string_view key_id, std::string_view new_hash,
+                                      std::optional<int64_t> previous_valid_until) = 0;
 
   // Adds `amount` (> 0) credits under `grant_id`. NotFound for an unknown key;
   // InvalidArgument for amount <= 0 or > kMaxCredits; FailedPrecondition (nothing changed)
@@ -154,7 +181,8 @@ class KeyStore {
   virtual Result<KeySnapshot> Snapshot(int64_t grants_after) = 0;
 
   // A cheap change detector for reloading: a value that differs from the previous call's
-  // when another connection or process may have changed the stored data since then (it
+  // when another connection or process may have changed the stored data (UpdateKey and
+  // RotateKey included) since then (it
   // need not change for this store's own writes). The default (-1, "unknown") makes
   // callers reload every time.
   virtual Result<int64_t> ChangeCounter() { return int64_t{-1}; }

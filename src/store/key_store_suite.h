@@ -4,7 +4,7 @@
 // totals, refused whole when they would break the balance rule, log markers set with
 // their block only, the merged ledger, snapshots and their grant watermark, the change
 // counter seeing another connection's commit, durability across reopen, and calls from
-// several threads at once).
+// several threads at once; key updates and rotations (UpdateKey, RotateKey) too).
 //
 // Use: link the target `st_key_store_suite` into a test binary and instantiate
 //   INSTANTIATE_TEST_SUITE_P(Sqlite, KeyStoreSuite,

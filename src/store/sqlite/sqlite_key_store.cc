@@ -24,7 +24,9 @@ CREATE TABLE IF NOT EXISTS gw_keys(
   balance INTEGER NOT NULL CHECK(balance >= 0),
   charged_requests INTEGER NOT NULL DEFAULT 0,
   charged_credits INTEGER NOT NULL DEFAULT 0,
-  last_charge_micros INTEGER NOT NULL DEFAULT 0
+  last_charge_micros INTEGER NOT NULL DEFAULT 0,
+  previous_key_hash TEXT NOT NULL DEFAULT '',
+  previous_hash_expires_micros INTEGER
 );
 CREATE TABLE IF NOT EXISTS gw_ledger(
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -51,7 +53,8 @@ CREATE INDEX IF NOT EXISTS gw_ledger_by_key ON gw_ledger(key_id, seq);
 
 constexpr std::string_view kKeyColumns =
     "key_id, key_hash, name, qps_limit, burst, endpoints, created_micros, expires_micros, "
-    "revoked_micros, balance, charged_requests, charged_credits, last_charge_micros";
+    "revoked_micros, balance, charged_requests, charged_credits, last_charge_micros, "
+    "previous_key_hash, previous_hash_expires_micros";
 
 std::string JoinEndpoints(const std::vector<std::string>& endpoints) {
   std::string out;
@@ -89,6 +92,8 @@ KeyRecord ReadKeyRow(const Statement& st) {
   k.charged_requests = st.ColumnInt(10);
   k.charged_credits = st.ColumnInt(11);
   k.last_charge_micros = st.ColumnInt(12);
+  k.previous_key_hash = std::string(st.ColumnText(13));
+  if (!st.ColumnIsNull(14)) k.previous_hash_expires_micros = st.ColumnInt(14);
   return k;
 }
 
@@ -254,7 +259,23 @@ Result<std::vector<LogMarker>> SqliteKeyStore::LogMarkers(std::string_view prefi
   return markers;
 }
 
-Status SqliteKeyStore::CreateSchema() { return db_->Exec(kSchema); }
+Status SqliteKeyStore::CreateSchema() {
+  ST_RETURN_IF_ERROR(db_->Exec(kSchema));
+  // Databases made before key rotation lack its two columns: add them.
+  Result<Statement> columns = db_->Prepare("SELECT name FROM pragma_table_info('gw_keys')");
+  if (!columns.ok()) return columns.status();
+  bool has_previous = false;
+  for (;;) {
+    Result<bool> row = columns->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    has_previous |= columns->ColumnText(0) == "previous_key_hash";
+  }
+  if (has_previous) return Status::Ok();
+  return db_->Exec(
+      "ALTER TABLE gw_keys ADD COLUMN previous_key_hash TEXT NOT NULL DEFAULT '';"
+      "ALTER TABLE gw_keys ADD COLUMN previous_hash_expires_micros INTEGER;");
+}
 
 Status SqliteKeyStore::CreateKey(const KeyRecord& key) {
   std::lock_guard lock(mutex_);
@@ -329,6 +350,81 @@ Status SqliteKeyStore::RevokeKey(std::string_view key_id, int64_t time_micros) {
   ST_RETURN_IF_ERROR(st->Run());
   if (db_->Changes() == 0) return Status::NotFound("unknown key id: " + std::string(key_id));
   return Status::Ok();
+}
+
+Result<KeyRecord> SqliteKeyStore::UpdateKey(std::string_view key_id, const KeyChanges& changes) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_);
+  ST_RETURN_IF_ERROR(tx.status());
+  // ?N IS NULL keeps a column; ?7 = 1 replaces the expiry (with ?6, NULL = never).
+  Result<Statement> st = db_->Prepare(
+      "UPDATE gw_keys SET name = coalesce(?1, name), qps_limit = coalesce(?2, qps_limit), "
+      "burst = coalesce(?3, burst), endpoints = coalesce(?4, endpoints), "
+      "expires_micros = CASE WHEN ?7 = 1 THEN ?6 ELSE expires_micros END WHERE key_id = ?5");
+  if (!st.ok()) return st.status();
+  if (changes.name) {
+    st->Bind(1, *changes.name);
+  } else {
+    st->BindNull(1);
+  }
+  if (changes.qps_limit) {
+    st->Bind(2, *changes.qps_limit);
+  } else {
+    st->BindNull(2);
+  }
+  if (changes.burst) {
+    st->Bind(3, *changes.burst);
+  } else {
+    st->BindNull(3);
+  }
+  if (changes.endpoints) {
+    st->Bind(4, JoinEndpoints(*changes.endpoints));
+  } else {
+    st->BindNull(4);
+  }
+  st->Bind(5, key_id);
+  if (changes.expires_micros && *changes.expires_micros) {
+    st->Bind(6, **changes.expires_micros);
+  } else {
+    st->BindNull(6);
+  }
+  st->Bind(7, int64_t{changes.expires_micros ? 1 : 0});
+  ST_RETURN_IF_ERROR(st->Run());
+  if (db_->Changes() == 0) return Status::NotFound("unknown key id: " + std::string(key_id));
+  Result<std::vector<KeyRecord>> keys = ReadKeys(key_id);
+  if (!keys.ok()) return keys.status();
+  if (keys->empty()) return Status::NotFound("unknown key id: " + std::string(key_id));
+  ST_RETURN_IF_ERROR(tx.Commit());
+  return std::move(keys->front());
+}
+
+Result<KeyRecord> SqliteKeyStore::RotateKey(std::string_view key_id, std::string_view new_hash,
+                                            std::optional<int64_t> previous_valid_until) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_);
+  ST_RETURN_IF_ERROR(tx.status());
+  Result<Statement> st = db_->Prepare(
+      "UPDATE gw_keys SET previous_key_hash = CASE WHEN ?2 IS NULL THEN '' ELSE key_hash END, "
+      "previous_hash_expires_micros = ?2, key_hash = ?1 WHERE key_id = ?3");
+  if (!st.ok()) return st.status();
+  st->Bind(1, new_hash);
+  if (previous_valid_until) {
+    st->Bind(2, *previous_valid_until);
+  } else {
+    st->BindNull(2);
+  }
+  st->Bind(3, key_id);
+  Status s = st->Run();
+  if (!s.ok() && sqlite3_extended_errcode(db_->handle()) == SQLITE_CONSTRAINT_UNIQUE) {
+    return Status::AlreadyExists("key hash already exists");
+  }
+  ST_RETURN_IF_ERROR(s);
+  if (db_->Changes() == 0) return Status::NotFound("unknown key id: " + std::string(key_id));
+  Result<std::vector<KeyRecord>> keys = ReadKeys(key_id);
+  if (!keys.ok()) return keys.status();
+  if (keys->empty()) return Status::NotFound("unknown key id: " + std::string(key_id));
+  ST_RETURN_IF_ERROR(tx.Commit());
+  return std::move(keys->front());
 }
 
 Result<GrantResult> SqliteKeyStore::ApplyGrant(std::string_view key_id, std::string_view grant_id,

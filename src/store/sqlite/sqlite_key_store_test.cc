@@ -91,6 +91,28 @@ TEST_F(SqliteKeyStoreTest, ChangeCounterDoesNotMoveForItsOwnWrites) {
   EXPECT_EQ(*store_->ChangeCounter(), *after);
 }
 
+TEST_F(SqliteKeyStoreTest, ADatabaseFromBeforeRotationGainsItsColumnsOnOpen) {
+  ASSERT_TRUE(store_->CreateKey(Key("key_a", "hash_a")).ok());
+  store_.reset();
+  {
+    auto db = Database::Open(path_, {});
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)
+                    ->Exec("ALTER TABLE gw_keys DROP COLUMN previous_key_hash; "
+                           "ALTER TABLE gw_keys DROP COLUMN previous_hash_expires_micros")
+                    .ok());
+  }
+  auto reopened = SqliteKeyStore::Open(path_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  store_ = std::move(reopened).value();
+  Result<KeyRecord> key = store_->GetKey("key_a");
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  EXPECT_EQ(key->previous_key_hash, "");
+  Result<KeyRecord> rotated = store_->RotateKey("key_a", "hash_a2", 50);
+  ASSERT_TRUE(rotated.ok()) << rotated.status().ToString();
+  EXPECT_EQ(rotated->previous_key_hash, "hash_a");
+}
+
 TEST_F(SqliteKeyStoreTest, ChargeRowsOfOlderVersionsStayInTheLedger) {
   // Before charge blocks, charges were gw_ledger rows: a database written then reads back
   // whole, and new entries take seqs after them.
