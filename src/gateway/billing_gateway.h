@@ -5,8 +5,8 @@
 // - Keys live in an immutable table (hash -> account) published through one atomic
 //   pointer; Admit hashes the presented key (SHA-256) and looks the hash up, so only an
 //   exact key matches. A rotated key's previous secret (KeyRecord::previous_key_hash) is
-//   in a second map, matched only until its grace period ends. A table is replaced, never modified,
-//   when keys change.
+//   in a second map, matched only until its grace period ends. A table is replaced, never
+//   modified, when keys change.
 // - Each key has its own atomics: the balance (Reserve is a CAS loop that never lets it go
 //   below zero) and the GCRA rate limiter.
 // - Commit makes the charge durable in the ledger (ledger/ledger.h) before `done` runs: on

@@ -75,6 +75,9 @@ TEST_F(OperatorCliTest, ReadOnlyCommandsRefuseAMissingDatabaseAndCreateNothing) 
       {"keys", "list"},
       {"keys", "list", "--json"},
       {"keys", "revoke", "key_000000000000"},
+      {"keys", "show", "key_000000000000"},
+      {"keys", "update", "key_000000000000", "--qps", "5"},
+      {"keys", "rotate", "key_000000000000"},
       {"credits", "grant", "key_000000000000", "10", "--grant-id", "g1"},
       {"ledger", "show", "key_000000000000"},
       {"ledger", "export"},
@@ -109,10 +112,12 @@ TEST_F(OperatorCliTest, ReadOnlyCommandsRefuseAMissingDatabaseAndCreateNothing) 
 }
 
 TEST_F(OperatorCliTest, EveryJsonOutputParsesAndCarriesEveryField) {
-  const std::set<std::string> key_fields = {
-      "key_id",      "name",       "qps",        "burst",      "endpoints",
-      "balance",     "created_at", "expires_at", "revoked_at", "charged_requests",
-      "credits_used"};
+  const std::set<std::string> key_fields = {"key_id",       "name",
+                                            "qps",          "burst",
+                                            "endpoints",    "balance",
+                                            "created_at",   "expires_at",
+                                            "revoked_at",   "charged_requests",
+                                            "credits_used", "previous_key_expires_at"};
   CommandResult create =
       Run({"keys", "create", "--name", "acme", "--credits", "100", "--qps", "5", "--expires",
            "2099-01-01", "--endpoints", "/v1/tiktok/trending/music", "--json"});
@@ -186,6 +191,47 @@ TEST_F(OperatorCliTest, EveryJsonOutputParsesAndCarriesEveryField) {
             (std::set<std::string>{"database", "out", "pages", "bytes", "seconds"}));
   EXPECT_GT(int64_t(k["bytes"]), 0);
 
+  CommandResult show = Run({"keys", "show", key_id, "--json"});
+  ASSERT_EQ(show.exit_code, 0) << err_;
+  simdjson::dom::element sh = Parse(show.out);
+  EXPECT_EQ(Keys(sh.get_object()), key_fields);
+  EXPECT_EQ(int64_t(sh["balance"]), 150);
+  EXPECT_EQ(show.out.find(key), std::string::npos);
+
+  CommandResult update = Run({"keys", "update", key_id, "--qps", "9", "--burst", "20", "--name",
+                              "acme2", "--expires", "never", "--endpoints", "all", "--json"});
+  ASSERT_EQ(update.exit_code, 0) << err_;
+  simdjson::dom::element u = Parse(update.out);
+  EXPECT_EQ(Keys(u.get_object()), key_fields);
+  EXPECT_EQ(int64_t(u["qps"]), 9);
+  EXPECT_EQ(int64_t(u["burst"]), 20);
+  EXPECT_EQ(std::string_view(u["name"]), "acme2");
+  EXPECT_TRUE(u["expires_at"].is_null());
+  EXPECT_EQ(u["endpoints"].get_array().size(), 0u);
+  EXPECT_EQ(int64_t(u["balance"]), 150);
+
+  CommandResult rotate = Run({"keys", "rotate", key_id, "--grace", "600", "--json"});
+  ASSERT_EQ(rotate.exit_code, 0) << err_;
+  simdjson::dom::element ro = Parse(rotate.out);
+  EXPECT_EQ(Keys(ro.get_object()), (std::set<std::string>{"key", "key_id", "details"}));
+  EXPECT_EQ(Keys(ro["details"].get_object()), key_fields);
+  EXPECT_EQ(std::string_view(ro["key_id"]), key_id);
+  EXPECT_EQ(std::string_view(ro["key"]).substr(0, 8), "sk_live_");
+  EXPECT_NE(std::string_view(ro["key"]), key);
+  EXPECT_FALSE(ro["details"]["previous_key_expires_at"].is_null());
+
+  // Text output: the new key alone on line 1, as `keys create` prints it.
+  CommandResult rotate_text = Run({"keys", "rotate", key_id});
+  ASSERT_EQ(rotate_text.exit_code, 0) << err_;
+  EXPECT_EQ(rotate_text.out.rfind("sk_live_", 0), 0u) << rotate_text.out;
+  EXPECT_NE(rotate_text.out.find("\nkey_id: " + key_id + "\nprevious key refused: at once\n"),
+            std::string::npos)
+      << rotate_text.out;
+  CommandResult show_text = Run({"keys", "show", key_id});
+  ASSERT_EQ(show_text.exit_code, 0) << err_;
+  EXPECT_NE(show_text.out.find("qps: 9\n"), std::string::npos) << show_text.out;
+  EXPECT_NE(show_text.out.find("previous_key_expires: none\n"), std::string::npos) << show_text.out;
+
   CommandResult revoke = Run({"keys", "revoke", key_id, "--json"});
   ASSERT_EQ(revoke.exit_code, 0) << err_;
   EXPECT_TRUE(bool(Parse(revoke.out)["revoked"]));
@@ -210,8 +256,34 @@ TEST_F(OperatorCliTest, OperatorInputIsValidatedStrictlyWithTheFieldAndTheRule) 
       {{"--log-level", "nope", "keys", "list"}, 2, "--log-level"},
       {{"--log-format", "xml", "keys", "list"}, 2, "--log-format"},
       {{"keys", "frobnicate"}, 2, "A subcommand is required"},
+      {{"keys", "update", "KEY", "--expires", "2020-01-01"},
+       2,
+       "keys update: --expires 2020-01-01T00:00:00.000000Z is not in the future"},
+      {{"keys", "update", "KEY", "--endpoints", "/v1/nope"},
+       2,
+       "keys update: --endpoints: /v1/nope is not a customer endpoint (one of "},
+      {{"keys", "update", "KEY", "--qps", "0"},
+       2,
+       "keys update: --qps must be between 1 and 100000"},
+      {{"keys", "update", "KEY", "--burst", "6000001"},
+       2,
+       "keys update: --burst must be between 1 and 6000000"},
+      {{"keys", "update", "KEY", "--name", ""}, 2, "keys update: --name must be 1 to 200 bytes"},
+      {{"keys", "update", "KEY", "--expires", "soon"},
+       2,
+       "keys update: --expires must be YYYY-MM-DD or never, got 'soon'"},
+      {{"keys", "update", "KEY"}, 2, "keys update: nothing to change"},
+      {{"keys", "rotate", "KEY", "--grace", "2592001"},
+       2,
+       "keys rotate: --grace must be between 0 and 2592000 seconds"},
+      {{"keys", "show", "key_000000000000"}, 1, "keys show: unknown key id: key_000000000000"},
   };
-  for (const Case& c : cases) {
+  const std::string seed_id{
+      std::string_view(Parse(Run({"keys", "list", "--json"}).out)["keys"].at(0)["key_id"])};
+  for (Case c : cases) {
+    for (std::string& a : c.args) {
+      if (a == "KEY") a = seed_id;
+    }
     SCOPED_TRACE(c.args.back());
     CommandResult r = Run(c.args);
     EXPECT_EQ(r.exit_code, c.exit_code) << err_;
@@ -221,6 +293,8 @@ TEST_F(OperatorCliTest, OperatorInputIsValidatedStrictlyWithTheFieldAndTheRule) 
   CommandResult list = Run({"keys", "list", "--json"});
   simdjson::dom::element l = Parse(list.out);
   EXPECT_EQ(l["keys"].get_array().size(), 1u);
+  EXPECT_EQ(int64_t(l["keys"].at(0)["qps"]), 10) << "the refused updates changed nothing";
+  EXPECT_EQ(std::string_view(l["keys"].at(0)["name"]), "seed");
 }
 
 TEST_F(OperatorCliTest, IngestExitsNonZeroWhenNothingWasApplied) {

@@ -208,6 +208,60 @@ TEST_F(ServeOpsTest, ReadyzVersionAndServerHeaderOverTheBinary) {
   EXPECT_EQ(serve.Stop(SIGTERM), 0);
 }
 
+TEST_F(ServeOpsTest, KeyUpdateAndRotationOverTheCliAreSeenByARunningServer) {
+  LoadDemo();
+  CommandResult created = Cli({"keys", "create", "--name", "live", "--credits", "1000", "--json"});
+  ASSERT_EQ(created.exit_code, 0) << ReadFile(dir_ / "cli.err");
+  simdjson::dom::parser parser;
+  simdjson::dom::element c = parser.parse(created.out);
+  const std::string key{std::string_view(c["key"])};
+  const std::string key_id{std::string_view(c["key_id"])};
+  ServeProcess serve(Serve(db_), (dir_ / "serve.err").string());
+  ASSERT_NE(serve.port(), 0) << ReadFile(dir_ / "serve.err");
+  auto status_of = [&](const std::string& k, const std::string& path) {
+    TestClient client(serve.port());
+    return client.Get(path, k).status;
+  };
+  ASSERT_EQ(status_of(key, "/v1/tiktok/trending/music"), 200);
+
+  // An update from another process: the server's reload (1 s interval) picks it up.
+  const auto updated_at = std::chrono::steady_clock::now();
+  ASSERT_EQ(Cli({"keys", "update", key_id, "--endpoints", "/v1/account", "--qps", "3"}).exit_code,
+            0)
+      << ReadFile(dir_ / "cli.err");
+  EXPECT_TRUE(Eventually([&] { return status_of(key, "/v1/tiktok/trending/music") == 403; }));
+  const double update_seen =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - updated_at).count();
+  {
+    TestClient client(serve.port());
+    Reply account = client.Get("/v1/account", key);
+    EXPECT_EQ(account.status, 200);
+    EXPECT_EQ(account.Header("ratelimit-policy"), "\"default\";q=3;w=1");
+  }
+
+  // A rotation with no grace: the old secret is refused, the new one admitted.
+  const auto rotated_at = std::chrono::steady_clock::now();
+  CommandResult rotated = Cli({"keys", "rotate", key_id, "--json"});
+  ASSERT_EQ(rotated.exit_code, 0) << ReadFile(dir_ / "cli.err");
+  const std::string key2{std::string_view(parser.parse(rotated.out)["key"])};
+  EXPECT_TRUE(Eventually([&] { return status_of(key2, "/v1/account") == 200; }));
+  const double rotation_seen =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - rotated_at).count();
+  EXPECT_EQ(status_of(key, "/v1/account"), 401);
+  // Printed, not asserted (no timed tests): from the command's start to the first answer
+  // that shows the change; the server's reload interval is 1 s.
+  std::printf("update seen after %.3f s, rotation after %.3f s\n", update_seen, rotation_seen);
+
+  // With a grace: both secrets work.
+  rotated = Cli({"keys", "rotate", key_id, "--grace", "3600", "--json"});
+  ASSERT_EQ(rotated.exit_code, 0) << ReadFile(dir_ / "cli.err");
+  const std::string key3{std::string_view(parser.parse(rotated.out)["key"])};
+  EXPECT_TRUE(Eventually([&] { return status_of(key3, "/v1/account") == 200; }));
+  EXPECT_EQ(status_of(key2, "/v1/account"), 200);
+  EXPECT_EQ(status_of(key, "/v1/account"), 401);
+  EXPECT_EQ(serve.Stop(SIGTERM), 0);
+}
+
 // The body of a trending page without its per-request id.
 std::string WithoutRequestId(std::string body) {
   const size_t at = body.rfind(",\"requestId\":");
