@@ -21,6 +21,7 @@ struct SoundRecord {
   int32_t duration = 0;  // seconds, >= 0
   bool commercial = false;
   bool promoted = false;
+  std::string music_url;  // URL of the audio, optional (empty: none)
 
   friend bool operator==(const SoundRecord&, const SoundRecord&) = default;
 };

@@ -265,6 +265,14 @@ class FailingStore : public store::ChartStore {
   Status ForEachEdition(const std::function<Status(const store::EditionRecord&)>& fn) override {
     return inner_.ForEachEdition(fn);
   }
+  Result<int64_t> LatestBatchSeq() override { return inner_.LatestBatchSeq(); }
+  Status ForEachCellsVersion(int64_t after,
+                             const std::function<Status(const store::CellsVersion&)>& fn) override {
+    return inner_.ForEachCellsVersion(after, fn);
+  }
+  Result<int64_t> ReadChanges(int64_t after, const ChangeCallbacks& callbacks) override {
+    return inner_.ReadChanges(after, callbacks);
+  }
   Result<store::StoreStats> Stats() override { return inner_.Stats(); }
 
  private:

@@ -9,8 +9,15 @@
 // - Daily uses add up: two batches with uses for the same (clip, region, day) sum.
 // - Sounds: a later record for the same clip_id replaces the earlier one.
 // - Videos: for each (region, clip_id, day) at least the 4 most viewed videos are kept.
-// - Editions are the published chart history: the ordered top-100 clip ids of each
-//   (region, period, day). Saving the same edition again replaces it.
+// - Batch sequence: every applied batch gets the next number (1, 2, ...) in COMMIT order:
+//   a reader that sees a batch with seq S sees every batch with a smaller seq (a store
+//   whose ids come from a sequence that commits out of order must serialize the commits).
+//   The sounds and (day, region) cells or videos a batch writes carry its seq (a merge of
+//   stored rows keeps the newest), so ReadChanges and ForEachCellsVersion can tell what
+//   changed after a seq: that is how any process or node learns of another's ingest.
+// - Editions are the chart history as a cache of what the engine computes: the ordered
+//   top-100 clip ids of each (kind, region, period, day) and the seq of the data they
+//   reflect. Saving the same edition again replaces it.
 // Implementations are safe to call from one thread at a time unless they say otherwise.
 #pragma once
 
@@ -78,6 +85,27 @@ class ChartStore {
   // Published chart history.
   virtual Status SaveEditions(std::span<const EditionRecord> editions) = 0;
   virtual Status ForEachEdition(const std::function<Status(const EditionRecord&)>& fn) = 0;
+
+  // The seq of the latest applied batch; 0 when none.
+  virtual Result<int64_t> LatestBatchSeq() = 0;
+  // For every (region, day) whose daily uses a batch with seq > `after_seq` changed: the
+  // latest such seq. Order unspecified.
+  virtual Status ForEachCellsVersion(int64_t after_seq,
+                                     const std::function<Status(const CellsVersion&)>& fn) = 0;
+
+  struct ChangeCallbacks {
+    std::function<Status(const SoundRecord&)> sound;
+    // Every use the store holds now for (region, day), as daily uses (any order).
+    std::function<Status(RegionId, Day, std::span<const DailyUses>)> cells;
+    // Every video the store keeps now for (region, day) (the top 4 per clip, any order).
+    std::function<Status(RegionId, Day, std::span<const VideoRecord>)> videos;
+  };
+  // What batches with seq > `after_seq` changed, read from one consistent state of the
+  // store: the current record of every sound they wrote, and the whole current content of
+  // every (region, day) whose cells or videos they touched (not deltas: applying them twice
+  // is harmless). Returns the seq of the latest batch of that state (>= after_seq), the
+  // watermark to pass next time. A callback's error stops the read and is returned.
+  virtual Result<int64_t> ReadChanges(int64_t after_seq, const ChangeCallbacks& callbacks) = 0;
 
   virtual Result<StoreStats> Stats() = 0;
 };

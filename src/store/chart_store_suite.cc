@@ -99,6 +99,62 @@ Batch SampleBatch(std::string id) {
   return b;
 }
 
+// Everything ReadChanges(after_seq) reports, and the seq it returns.
+struct Changes {
+  int64_t through = -1;
+  std::vector<SoundRecord> sounds;
+  std::map<std::pair<RegionId, Day>, std::vector<DailyUses>> cells;
+  std::map<std::pair<RegionId, Day>, std::vector<VideoRecord>> videos;
+};
+
+Changes ReadAllChanges(ChartStore& store, int64_t after_seq) {
+  Changes c;
+  ChartStore::ChangeCallbacks callbacks;
+  callbacks.sound = [&](const SoundRecord& s) {
+    c.sounds.push_back(s);
+    return Status::Ok();
+  };
+  callbacks.cells = [&](RegionId r, Day d, std::span<const DailyUses> uses) {
+    EXPECT_EQ(c.cells.count({r, d}), 0u) << "key reported twice";
+    auto& out = c.cells[{r, d}];
+    out.assign(uses.begin(), uses.end());
+    std::sort(out.begin(), out.end(),
+              [](const DailyUses& a, const DailyUses& b) { return a.clip_id < b.clip_id; });
+    return Status::Ok();
+  };
+  callbacks.videos = [&](RegionId r, Day d, std::span<const VideoRecord> videos) {
+    auto& out = c.videos[{r, d}];
+    out.assign(videos.begin(), videos.end());
+    std::sort(out.begin(), out.end(), [](const VideoRecord& a, const VideoRecord& b) {
+      return std::tie(a.clip_id, a.video_id) < std::tie(b.clip_id, b.video_id);
+    });
+    return Status::Ok();
+  };
+  Result<int64_t> through = store.ReadChanges(after_seq, callbacks);
+  EXPECT_TRUE(through.ok()) << through.status().ToString();
+  if (through.ok()) c.through = *through;
+  return c;
+}
+
+std::map<std::pair<RegionId, Day>, int64_t> CellsVersions(ChartStore& store, int64_t after_seq) {
+  std::map<std::pair<RegionId, Day>, int64_t> out;
+  EXPECT_TRUE(store
+                  .ForEachCellsVersion(after_seq,
+                                       [&](const CellsVersion& v) {
+                                         EXPECT_EQ(out.count({v.region, v.day}), 0u);
+                                         out[{v.region, v.day}] = v.seq;
+                                         return Status::Ok();
+                                       })
+                  .ok());
+  return out;
+}
+
+int64_t LatestSeq(ChartStore& store) {
+  Result<int64_t> seq = store.LatestBatchSeq();
+  EXPECT_TRUE(seq.ok()) << seq.status().ToString();
+  return seq.ok() ? *seq : -1;
+}
+
 }  // namespace
 
 void ChartStoreSuite::SetUp() {
@@ -377,11 +433,106 @@ TEST_P(ChartStoreSuite, EditionsAreKeptPerKindWithTheirDataSeq) {
   EXPECT_EQ(StatsOf(*store).editions, 3);
 }
 
+TEST_P(ChartStoreSuite, BatchesGetIncreasingSeqsAndChangesAreReadAfterASeq) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(LatestSeq(*store), 0);
+  Changes none = ReadAllChanges(*store, 0);
+  EXPECT_EQ(none.through, 0);
+  EXPECT_TRUE(none.sounds.empty() && none.cells.empty() && none.videos.empty());
+
+  ASSERT_TRUE(*store->ApplyBatch(SampleBatch("one")));
+  const int64_t one = LatestSeq(*store);
+  EXPECT_GT(one, 0);
+  EXPECT_FALSE(*store->ApplyBatch(SampleBatch("one")));  // known id: no new seq
+  EXPECT_EQ(LatestSeq(*store), one);
+  // Everything of the first batch, read after seq 0.
+  Changes first = ReadAllChanges(*store, 0);
+  EXPECT_EQ(first.through, one);
+  EXPECT_THAT(first.sounds,
+              ::testing::UnorderedElementsAre(Sound(11, "Eleven"), Sound(12, "Twelve")));
+  ASSERT_EQ(first.cells.size(), 2u);
+  EXPECT_EQ((first.cells[{R("US"), 20000}].size()), 2u);
+  ASSERT_EQ(first.videos.size(), 1u);
+  EXPECT_EQ((first.videos[{R("US"), 20000}].size()), 2u);
+
+  // A second batch: a new sound record, uses for US day 20000 (added to the first's) and a
+  // video on a day with no uses.
+  Batch b;
+  b.id = "two";
+  b.sounds = {Sound(11, "Eleven again")};
+  b.sounds[0].music_url = "https://example.com/a/11.mp3";
+  b.uses = {{11, R("US"), 20000, 1}, {13, R("US"), 20000, 4}};
+  b.videos = {Video(903, 12, R("FR"), 19999, 9)};
+  ASSERT_TRUE(*store->ApplyBatch(b));
+  const int64_t two = LatestSeq(*store);
+  EXPECT_GT(two, one);
+  Changes second = ReadAllChanges(*store, one);
+  EXPECT_EQ(second.through, two);
+  EXPECT_THAT(second.sounds, ::testing::ElementsAre(b.sounds[0]));
+  // The whole content of each changed key, not the delta.
+  ASSERT_EQ(second.cells.size(), 1u);
+  const std::vector<DailyUses> whole = {
+      {11, R("US"), 20000, 6}, {12, R("US"), 20000, 3}, {13, R("US"), 20000, 4}};
+  EXPECT_EQ((second.cells[{R("US"), 20000}]), whole);
+  ASSERT_EQ(second.videos.size(), 1u);
+  EXPECT_EQ((second.videos[{R("FR"), 19999}]), std::vector<VideoRecord>{b.videos[0]});
+  // Nothing after the latest seq.
+  Changes after = ReadAllChanges(*store, two);
+  EXPECT_EQ(after.through, two);
+  EXPECT_TRUE(after.sounds.empty() && after.cells.empty() && after.videos.empty());
+  // Cell versions: the latest batch of each key whose uses changed (videos do not count).
+  using Versions = std::map<std::pair<RegionId, Day>, int64_t>;
+  const Versions all_versions = {{{R("US"), 20000}, two}, {{R("GB"), 20001}, one}};
+  EXPECT_EQ(CellsVersions(*store, 0), all_versions);
+  const Versions since_one = {{{R("US"), 20000}, two}};
+  EXPECT_EQ(CellsVersions(*store, one), since_one);
+  EXPECT_TRUE(CellsVersions(*store, two).empty());
+}
+
+TEST_P(ChartStoreSuite, ManyBatchesOnOneKeyKeepTheirNewestSeq) {
+  // More batches on one (day, region) than an implementation may keep apart: however it
+  // stores them, the key's version is the newest batch's and its content the sum.
+  auto store = Open();
+  ASSERT_TRUE(store);
+  int64_t last = 0;
+  for (int i = 0; i < 20; ++i) {
+    Batch b;
+    b.id = "k" + std::to_string(i);
+    b.uses = {{static_cast<uint64_t>(1 + i % 3), R("JP"), 20010, 1}};
+    ASSERT_TRUE(*store->ApplyBatch(b));
+    const int64_t seq = LatestSeq(*store);
+    EXPECT_GT(seq, last);
+    last = seq;
+    EXPECT_EQ(CellsVersions(*store, 0)[std::make_pair(R("JP"), Day{20010})], seq);
+  }
+  Changes all = ReadAllChanges(*store, last - 1);
+  const std::vector<DailyUses> sum = {
+      {1, R("JP"), 20010, 7}, {2, R("JP"), 20010, 7}, {3, R("JP"), 20010, 6}};
+  EXPECT_EQ((all.cells[{R("JP"), 20010}]), sum);
+}
+
+TEST_P(ChartStoreSuite, AFailedBatchTakesNoSeq) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(*store->ApplyBatch(SampleBatch("ok")));
+  }
+  auto failing = Open(/*fail_apply_after_rows=*/1);
+  ASSERT_TRUE(failing);
+  const int64_t before = LatestSeq(*failing);
+  Batch b = SampleBatch("fails");
+  EXPECT_FALSE(failing->ApplyBatch(b).ok());
+  EXPECT_EQ(LatestSeq(*failing), before);
+  EXPECT_TRUE(ReadAllChanges(*failing, before).cells.empty());
+}
+
 TEST_P(ChartStoreSuite, DataSurvivesReopen) {
   const uint64_t big = 18446744073709551615ull;
   Batch b = SampleBatch("durable");
   b.sounds.push_back(Sound(big, "Max id"));
   b.sounds.back().song_id = big;
+  b.sounds.back().music_url = "https://example.com/audio/max.m4a";
   b.uses.push_back({big, R("KR"), 20002, 1});
   b.videos.push_back(Video(big, big, R("KR"), 20002, 7));
   {
@@ -400,6 +551,8 @@ TEST_P(ChartStoreSuite, DataSurvivesReopen) {
   ASSERT_EQ(editions.size(), 1u);
   EXPECT_EQ(editions[0].top_clip_ids, std::vector<uint64_t>{big});
   EXPECT_FALSE(*store->ApplyBatch(b));
+  EXPECT_EQ(LatestSeq(*store), 1);
+  EXPECT_EQ(CellsVersions(*store, 0).size(), 3u);
 }
 
 }  // namespace soundtrend::store

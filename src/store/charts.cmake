@@ -9,3 +9,8 @@ target_link_libraries(st_chart_store_suite PUBLIC st_common GTest::gtest GTest::
 st_test(sqlite_chart_store_test
   SOURCES sqlite/sqlite_chart_store_test.cc
   DEPS st_store_charts st_chart_store_suite)
+
+# The in-memory chart store (tests of the engine, publisher and build), held to the suite.
+st_library(store_memory SOURCES memory_chart_store.cc DEPS st_common)
+st_test(memory_chart_store_test SOURCES memory_chart_store_test.cc
+  DEPS st_store_memory st_chart_store_suite)

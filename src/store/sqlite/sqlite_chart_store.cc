@@ -27,21 +27,28 @@ CREATE TABLE IF NOT EXISTS sounds(
   cover TEXT NOT NULL,
   duration INTEGER NOT NULL,
   commercial INTEGER NOT NULL,
-  promoted INTEGER NOT NULL);
+  promoted INTEGER NOT NULL,
+  music_url TEXT NOT NULL DEFAULT '',
+  seq INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS cell_segments(
   id INTEGER PRIMARY KEY,
   day INTEGER NOT NULL,
   region TEXT NOT NULL,
   cells INTEGER NOT NULL,
-  data BLOB NOT NULL);
+  data BLOB NOT NULL,
+  seq INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS cell_segments_by_key ON cell_segments(day, region, id);
 CREATE TABLE IF NOT EXISTS video_segments(
   id INTEGER PRIMARY KEY,
   day INTEGER NOT NULL,
   region TEXT NOT NULL,
   videos INTEGER NOT NULL,
-  data BLOB NOT NULL);
+  data BLOB NOT NULL,
+  seq INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS video_segments_by_key ON video_segments(day, region, id);
+-- A batch's seq is its rowid: max + 1 at insertion, inside the writing transaction, so seqs
+-- increase in commit order (SQLite has one writer at a time). `seq` columns above: the
+-- batch that last wrote the row (0: written before seqs were kept).
 CREATE TABLE IF NOT EXISTS batches(
   id TEXT PRIMARY KEY,
   applied_micros INTEGER NOT NULL,
@@ -63,6 +70,20 @@ CREATE TABLE IF NOT EXISTS chart_editions(
 -- Stores of earlier versions kept the popular history in `editions`, as published (never
 -- corrected by late data): a stale cache, dropped (the engine computes it again).
 DROP TABLE IF EXISTS editions;
+)sql";
+
+// Stores of earlier versions lack these columns: added (with their defaults) on open, then
+// the indexes that use them.
+constexpr std::string_view kAddedColumns[][3] = {
+    {"sounds", "music_url", "TEXT NOT NULL DEFAULT ''"},
+    {"sounds", "seq", "INTEGER NOT NULL DEFAULT 0"},
+    {"cell_segments", "seq", "INTEGER NOT NULL DEFAULT 0"},
+    {"video_segments", "seq", "INTEGER NOT NULL DEFAULT 0"},
+};
+constexpr std::string_view kSeqIndexes = R"sql(
+CREATE INDEX IF NOT EXISTS sounds_by_seq ON sounds(seq);
+CREATE INDEX IF NOT EXISTS cell_segments_by_seq ON cell_segments(seq);
+CREATE INDEX IF NOT EXISTS video_segments_by_seq ON video_segments(seq);
 )sql";
 
 // 64-bit ids are stored with the same bits in SQLite's signed INTEGER.
@@ -273,14 +294,24 @@ class SqliteChartStore final : public ChartStore {
 
   Status Init() {
     ST_RETURN_IF_ERROR(db_->Exec(kSchema));
+    for (const auto& [table, column, type] : kAddedColumns) {
+      Result<bool> has = HasColumn(table, column);
+      if (!has.ok()) return has.status();
+      if (!*has) {
+        ST_RETURN_IF_ERROR(db_->Exec("ALTER TABLE " + std::string(table) + " ADD COLUMN " +
+                                     std::string(column) + " " + std::string(type)));
+      }
+    }
+    ST_RETURN_IF_ERROR(db_->Exec(kSeqIndexes));
     ST_RETURN_IF_ERROR(Prep(has_batch_, "SELECT 1 FROM batches WHERE id = ?1"));
     ST_RETURN_IF_ERROR(Prep(insert_batch_,
-                            "INSERT INTO batches(id, applied_micros, sounds, cells, videos, "
-                            "source_records) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
-    ST_RETURN_IF_ERROR(
-        Prep(upsert_sound_,
-             "INSERT OR REPLACE INTO sounds(clip_id, song_id, title, author, cover, "
-             "duration, commercial, promoted) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+                            "INSERT INTO batches(rowid, id, applied_micros, sounds, cells, "
+                            "videos, source_records) VALUES(?7, ?1, ?2, ?3, ?4, ?5, ?6)"));
+    ST_RETURN_IF_ERROR(Prep(upsert_sound_,
+                            "INSERT OR REPLACE INTO sounds(clip_id, song_id, title, author, "
+                            "cover, duration, commercial, promoted, music_url, seq) VALUES(?1, "
+                            "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+    ST_RETURN_IF_ERROR(Prep(next_seq_, "SELECT coalesce(max(rowid), 0) + 1 FROM batches"));
     ST_RETURN_IF_ERROR(Prep(upsert_edition_,
                             "INSERT OR REPLACE INTO chart_editions(kind, region, period, day, "
                             "data_seq, clip_ids) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
@@ -292,7 +323,7 @@ class SqliteChartStore final : public ChartStore {
     ST_RETURN_IF_ERROR(delete_cell_segments_.Prepare(
         h, "DELETE FROM cell_segments WHERE day = ?1 AND region = ?2"));
     ST_RETURN_IF_ERROR(insert_cell_segment_.Prepare(
-        h, "INSERT INTO cell_segments(day, region, cells, data) VALUES(?1, ?2, ?3, ?4)"));
+        h, "INSERT INTO cell_segments(day, region, cells, data, seq) VALUES(?1, ?2, ?3, ?4, ?5)"));
     ST_RETURN_IF_ERROR(count_video_segments_.Prepare(
         h, "SELECT count(*) FROM video_segments WHERE day = ?1 AND region = ?2"));
     ST_RETURN_IF_ERROR(video_segments_of_key_.Prepare(
@@ -300,7 +331,8 @@ class SqliteChartStore final : public ChartStore {
     ST_RETURN_IF_ERROR(delete_video_segments_.Prepare(
         h, "DELETE FROM video_segments WHERE day = ?1 AND region = ?2"));
     ST_RETURN_IF_ERROR(insert_video_segment_.Prepare(
-        h, "INSERT INTO video_segments(day, region, videos, data) VALUES(?1, ?2, ?3, ?4)"));
+        h,
+        "INSERT INTO video_segments(day, region, videos, data, seq) VALUES(?1, ?2, ?3, ?4, ?5)"));
     return MigrateRowTables();
   }
 
@@ -316,6 +348,12 @@ class SqliteChartStore final : public ChartStore {
     if (!known.ok()) return known.status();
     if (*known) return false;
 
+    {
+      Result<bool> row = next_seq_->Step();
+      seq_ = row.ok() && *row ? next_seq_->ColumnInt(0) : 0;
+      next_seq_->Reset();
+      if (!row.ok()) return row.status();
+    }
     rows_written_ = 0;
     for (const SoundRecord& s : batch.sounds) {
       upsert_sound_->Bind(1, ToDb(s.clip_id))
@@ -325,7 +363,9 @@ class SqliteChartStore final : public ChartStore {
           .Bind(5, std::string_view(s.cover))
           .Bind(6, static_cast<int64_t>(s.duration))
           .Bind(7, static_cast<int64_t>(s.commercial))
-          .Bind(8, static_cast<int64_t>(s.promoted));
+          .Bind(8, static_cast<int64_t>(s.promoted))
+          .Bind(9, std::string_view(s.music_url))
+          .Bind(10, seq_);
       ST_RETURN_IF_ERROR(upsert_sound_->Run());
       ST_RETURN_IF_ERROR(CountRows(1));
     }
@@ -388,7 +428,8 @@ class SqliteChartStore final : public ChartStore {
         .Bind(3, static_cast<int64_t>(batch.sounds.size()))
         .Bind(4, static_cast<int64_t>(batch.uses.size()))
         .Bind(5, static_cast<int64_t>(batch.videos.size()))
-        .Bind(6, batch.source_records);
+        .Bind(6, batch.source_records)
+        .Bind(7, seq_);
     ST_RETURN_IF_ERROR(insert_batch_->Run());
     ST_RETURN_IF_ERROR(txn.Commit());
     return true;
@@ -402,8 +443,8 @@ class SqliteChartStore final : public ChartStore {
   Status ForEachSound(const std::function<Status(const SoundRecord&)>& fn) override {
     std::lock_guard lock(mu_);
     Result<Statement> stmt = db_->Prepare(
-        "SELECT clip_id, song_id, title, author, cover, duration, commercial, promoted FROM "
-        "sounds ORDER BY clip_id");
+        "SELECT clip_id, song_id, title, author, cover, duration, commercial, promoted, "
+        "music_url FROM sounds ORDER BY clip_id");
     if (!stmt.ok()) return stmt.status();
     for (;;) {
       Result<bool> row = stmt->Step();
@@ -418,6 +459,7 @@ class SqliteChartStore final : public ChartStore {
       s.duration = static_cast<int32_t>(stmt->ColumnInt(5));
       s.commercial = stmt->ColumnInt(6) != 0;
       s.promoted = stmt->ColumnInt(7) != 0;
+      s.music_url = stmt->ColumnText(8);
       ST_RETURN_IF_ERROR(fn(s));
     }
   }
@@ -515,6 +557,40 @@ class SqliteChartStore final : public ChartStore {
     }
   }
 
+  Result<int64_t> LatestBatchSeq() override {
+    std::lock_guard lock(mu_);
+    return LatestBatchSeqLocked();
+  }
+
+  Status ForEachCellsVersion(int64_t after_seq,
+                             const std::function<Status(const CellsVersion&)>& fn) override {
+    std::lock_guard lock(mu_);
+    Result<Statement> stmt = db_->Prepare(
+        "SELECT day, region, max(seq) FROM cell_segments WHERE seq > ?1 GROUP BY day, region");
+    if (!stmt.ok()) return stmt.status();
+    stmt->Bind(1, after_seq);
+    for (;;) {
+      Result<bool> row = stmt->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return Status::Ok();
+      Result<RegionId> region = RegionFromDb(stmt->ColumnText(1));
+      if (!region.ok()) return region.status();
+      ST_RETURN_IF_ERROR(
+          fn(CellsVersion{*region, static_cast<Day>(stmt->ColumnInt(0)), stmt->ColumnInt(2)}));
+    }
+  }
+
+  Result<int64_t> ReadChanges(int64_t after_seq, const ChangeCallbacks& callbacks) override {
+    std::lock_guard lock(mu_);
+    // One read transaction: every statement below sees the same state of the file.
+    ST_RETURN_IF_ERROR(db_->Exec("BEGIN"));
+    Result<int64_t> through = ReadChangesLocked(after_seq, callbacks);
+    const Status ended = db_->Exec(through.ok() ? "COMMIT" : "ROLLBACK");
+    if (!through.ok()) return through;
+    if (!ended.ok()) return ended;
+    return through;
+  }
+
   Result<StoreStats> Stats() override {
     std::lock_guard lock(mu_);
     StoreStats stats;
@@ -546,6 +622,119 @@ class SqliteChartStore final : public ChartStore {
   }
 
  private:
+  Result<bool> HasColumn(std::string_view table, std::string_view column) {
+    Result<Statement> stmt = db_->Prepare("SELECT count(*) FROM pragma_table_info('" +
+                                          std::string(table) + "') WHERE name = ?1");
+    if (!stmt.ok()) return stmt.status();
+    stmt->Bind(1, column);
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    return *row && stmt->ColumnInt(0) > 0;
+  }
+
+  Result<int64_t> LatestBatchSeqLocked() {
+    Result<Statement> stmt = db_->Prepare("SELECT coalesce(max(rowid), 0) FROM batches");
+    if (!stmt.ok()) return stmt.status();
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    return *row ? stmt->ColumnInt(0) : 0;
+  }
+
+  // The distinct (day, region) of rows of `table` with seq > after_seq.
+  Result<std::vector<std::pair<Day, RegionId>>> ChangedKeys(std::string_view table,
+                                                            int64_t after_seq) {
+    std::vector<std::pair<Day, RegionId>> keys;
+    Result<Statement> stmt = db_->Prepare("SELECT DISTINCT day, region FROM " + std::string(table) +
+                                          " WHERE seq > ?1 ORDER BY day, region");
+    if (!stmt.ok()) return stmt.status();
+    stmt->Bind(1, after_seq);
+    for (;;) {
+      Result<bool> row = stmt->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return keys;
+      Result<RegionId> region = RegionFromDb(stmt->ColumnText(1));
+      if (!region.ok()) return region.status();
+      keys.emplace_back(static_cast<Day>(stmt->ColumnInt(0)), *region);
+    }
+  }
+
+  // The blobs of every segment of (day, region) in `sel` (a "SELECT data ... ORDER BY id").
+  Status SegmentBlobs(BlobStatement& sel, Day day, RegionId region,
+                      std::vector<std::string>& blobs) {
+    blobs.clear();
+    sel.Bind(1, static_cast<int64_t>(day)).Bind(2, RegionCode(region));
+    Status st;
+    for (;;) {
+      Result<bool> row = sel.Step();
+      if (!row.ok() || !*row) {
+        st = row.status();
+        break;
+      }
+      blobs.emplace_back(sel.Blob(0));
+    }
+    sel.Reset();
+    return st;
+  }
+
+  Result<int64_t> ReadChangesLocked(int64_t after_seq, const ChangeCallbacks& callbacks) {
+    Result<int64_t> through = LatestBatchSeqLocked();
+    if (!through.ok()) return through;
+    if (*through <= after_seq) return std::max(*through, after_seq);
+    {
+      Result<Statement> stmt = db_->Prepare(
+          "SELECT clip_id, song_id, title, author, cover, duration, commercial, promoted, "
+          "music_url FROM sounds WHERE seq > ?1 ORDER BY clip_id");
+      if (!stmt.ok()) return stmt.status();
+      stmt->Bind(1, after_seq);
+      for (;;) {
+        Result<bool> row = stmt->Step();
+        if (!row.ok()) return row.status();
+        if (!*row) break;
+        SoundRecord s;
+        s.clip_id = FromDb(stmt->ColumnInt(0));
+        s.song_id = FromDb(stmt->ColumnInt(1));
+        s.title = stmt->ColumnText(2);
+        s.author = stmt->ColumnText(3);
+        s.cover = stmt->ColumnText(4);
+        s.duration = static_cast<int32_t>(stmt->ColumnInt(5));
+        s.commercial = stmt->ColumnInt(6) != 0;
+        s.promoted = stmt->ColumnInt(7) != 0;
+        s.music_url = stmt->ColumnText(8);
+        if (callbacks.sound) ST_RETURN_IF_ERROR(callbacks.sound(s));
+      }
+    }
+    std::vector<std::string> blobs;
+    auto cell_keys = ChangedKeys("cell_segments", after_seq);
+    if (!cell_keys.ok()) return cell_keys.status();
+    std::vector<Cell> cells;
+    std::vector<DailyUses> uses;
+    for (const auto& [day, region] : *cell_keys) {
+      ST_RETURN_IF_ERROR(SegmentBlobs(cell_segments_of_key_, day, region, blobs));
+      cells.clear();
+      for (const std::string& b : blobs) ST_RETURN_IF_ERROR(DecodeCells(b, cells));
+      if (blobs.size() > 1) SumCells(cells);
+      uses.clear();
+      for (const Cell& c : cells) uses.push_back(DailyUses{c.clip_id, region, day, c.uses});
+      if (callbacks.cells) ST_RETURN_IF_ERROR(callbacks.cells(region, day, uses));
+    }
+    auto video_keys = ChangedKeys("video_segments", after_seq);
+    if (!video_keys.ok()) return video_keys.status();
+    std::vector<Video> videos;
+    std::vector<VideoRecord> records;
+    for (const auto& [day, region] : *video_keys) {
+      ST_RETURN_IF_ERROR(SegmentBlobs(video_segments_of_key_, day, region, blobs));
+      videos.clear();
+      for (const std::string& b : blobs) ST_RETURN_IF_ERROR(DecodeVideos(b, videos));
+      if (blobs.size() > 1) KeepTopVideos(videos);
+      records.clear();
+      for (const Video& v : videos)
+        records.push_back(
+            VideoRecord{v.video_id, v.clip_id, region, day, std::string(v.cover), v.views});
+      if (callbacks.videos) ST_RETURN_IF_ERROR(callbacks.videos(region, day, records));
+    }
+    return *through;
+  }
+
   Status Prep(std::optional<Statement>& slot, std::string_view sql) {
     Result<Statement> stmt = db_->Prepare(sql);
     if (!stmt.ok()) return stmt.status();
@@ -611,7 +800,8 @@ class SqliteChartStore final : public ChartStore {
     insert_cell_segment_.Bind(1, static_cast<int64_t>(day))
         .Bind(2, code)
         .Bind(3, static_cast<int64_t>(cells.size()))
-        .BindBlob(4, buffer_);
+        .BindBlob(4, buffer_)
+        .Bind(5, seq_);
     return insert_cell_segment_.Run();
   }
 
@@ -648,7 +838,8 @@ class SqliteChartStore final : public ChartStore {
     insert_video_segment_.Bind(1, static_cast<int64_t>(day))
         .Bind(2, code)
         .Bind(3, static_cast<int64_t>(videos.size()))
-        .BindBlob(4, buffer_);
+        .BindBlob(4, buffer_)
+        .Bind(5, seq_);
     return insert_video_segment_.Run();
   }
 
@@ -822,7 +1013,8 @@ class SqliteChartStore final : public ChartStore {
   std::unique_ptr<Database> db_;
   SqliteChartStoreOptions options_;
   int64_t rows_written_ = 0;
-  std::optional<Statement> has_batch_, insert_batch_, upsert_sound_, upsert_edition_;
+  std::optional<Statement> has_batch_, insert_batch_, upsert_sound_, upsert_edition_, next_seq_;
+  int64_t seq_ = 0;  // the seq of the batch being applied (0 while converting old tables)
   BlobStatement count_cell_segments_, cell_segments_of_key_, delete_cell_segments_,
       insert_cell_segment_, count_video_segments_, video_segments_of_key_, delete_video_segments_,
       insert_video_segment_;

@@ -195,5 +195,68 @@ TEST_F(SqliteChartStoreTest, RowTablesOfEarlierVersionsAreConvertedOnOpen) {
   EXPECT_EQ(CountRows(path_, "SELECT count(*) FROM sqlite_master WHERE name = 'daily_uses'"), 0);
 }
 
+TEST_F(SqliteChartStoreTest, StoresOfTheLastVersionGainSeqsAndMusicUrlAndLoseTheOldEditions) {
+  // The layout before batch seqs: no seq or music_url columns, popular-only `editions`.
+  {
+    auto db = sqlite::Database::Open(path_);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)
+                    ->Exec("CREATE TABLE sounds(clip_id INTEGER PRIMARY KEY, song_id INTEGER NOT "
+                           "NULL, title TEXT NOT NULL, author TEXT NOT NULL, cover TEXT NOT NULL, "
+                           "duration INTEGER NOT NULL, commercial INTEGER NOT NULL, promoted "
+                           "INTEGER NOT NULL);"
+                           "CREATE TABLE cell_segments(id INTEGER PRIMARY KEY, day INTEGER NOT "
+                           "NULL, region TEXT NOT NULL, cells INTEGER NOT NULL, data BLOB NOT "
+                           "NULL);"
+                           "CREATE TABLE video_segments(id INTEGER PRIMARY KEY, day INTEGER NOT "
+                           "NULL, region TEXT NOT NULL, videos INTEGER NOT NULL, data BLOB NOT "
+                           "NULL);"
+                           "CREATE TABLE batches(id TEXT PRIMARY KEY, applied_micros INTEGER NOT "
+                           "NULL, sounds INTEGER NOT NULL, cells INTEGER NOT NULL, videos INTEGER "
+                           "NOT NULL, source_records INTEGER NOT NULL);"
+                           "CREATE TABLE editions(region TEXT NOT NULL, period INTEGER NOT NULL, "
+                           "day INTEGER NOT NULL, clip_ids TEXT NOT NULL, PRIMARY KEY(region, "
+                           "period, day)) WITHOUT ROWID;"
+                           "INSERT INTO sounds VALUES(3, 4, 'T', 'A', '', 10, 0, 0);"
+                           "INSERT INTO cell_segments VALUES(1, 5, 'GB', 1, x'0304');"
+                           "INSERT INTO batches VALUES('old', 0, 1, 1, 0, 1);"
+                           "INSERT INTO editions VALUES('GB', 7, 5, '3');")
+                    .ok());
+  }
+  auto store = OpenSqliteChartStore(path_);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ(CountRows(path_, "SELECT count(*) FROM sqlite_master WHERE name = 'editions'"), 0);
+  EXPECT_EQ(*(*store)->LatestBatchSeq(), 1);  // the old batch's rowid
+  // Old rows carry seq 0: older than any batch.
+  int cells_versions = 0;
+  ASSERT_TRUE((*store)
+                  ->ForEachCellsVersion(0,
+                                        [&](const CellsVersion&) {
+                                          ++cells_versions;
+                                          return Status::Ok();
+                                        })
+                  .ok());
+  EXPECT_EQ(cells_versions, 0);
+  Batch b;
+  b.id = "new";
+  SoundRecord s;
+  s.clip_id = 3;
+  s.song_id = 4;
+  s.title = "T2";
+  s.music_url = "https://example.com/3.mp3";
+  b.sounds = {s};
+  ASSERT_TRUE(*(*store)->ApplyBatch(b));
+  EXPECT_EQ(*(*store)->LatestBatchSeq(), 2);
+  std::vector<SoundRecord> sounds;
+  ASSERT_TRUE((*store)
+                  ->ForEachSound([&](const SoundRecord& r) {
+                    sounds.push_back(r);
+                    return Status::Ok();
+                  })
+                  .ok());
+  ASSERT_EQ(sounds.size(), 1u);
+  EXPECT_EQ(sounds[0].music_url, "https://example.com/3.mp3");
+}
+
 }  // namespace
 }  // namespace soundtrend::store
