@@ -46,6 +46,7 @@ class ServingSnapshot {
                           std::string& out) const;
 
   const engine::ChartSet* charts() const { return charts_.get(); }
+  const std::shared_ptr<const engine::ChartSet>& shared_charts() const { return charts_; }
   int64_t built_micros() const { return built_micros_; }
   // True when some edition lists at least one sound (/readyz: charts are published, not an
   // empty set from an empty database).

@@ -15,6 +15,7 @@
 #include "dashboard/dashboard_api.h"
 #include "dashboard/site.h"
 #include "common/version.h"
+#include "engine/store_sync.h"
 #include "gateway/admin_auth.h"
 #include "ledger/ledger.h"
 #include "store/sqlite/sqlite_chart_store.h"
@@ -61,12 +62,17 @@ Status ServeApp::Init() {
   chart_store_ = std::move(chart_store).value();
   engine_ = std::make_unique<engine::ChartEngine>();
   const int64_t load_start = clock.MonotonicNanos();
-  ST_RETURN_IF_ERROR(LoadEngineFromStore(*chart_store_, *engine_));
+  Result<engine::LoadSummary> loaded = engine::LoadEngine(*chart_store_, *engine_);
+  if (!loaded.ok()) return loaded.status();
   const engine::EngineStats stats = engine_->Stats();
-  spdlog::info("loaded {} sounds, {} daily cells, {} videos in {:.2f}s", stats.sounds, stats.cells,
-               stats.videos, (clock.MonotonicNanos() - load_start) / 1e9);
+  spdlog::info(
+      "loaded {} sounds, {} daily cells, {} videos, {} saved editions (batches through {}; {} "
+      "to recompute after late data) in {:.2f}s",
+      stats.sounds, stats.cells, stats.videos, loaded->editions_loaded, loaded->seq,
+      loaded->stale.editions, (clock.MonotonicNanos() - load_start) / 1e9);
   publisher_ = std::make_unique<engine::Publisher>(
-      engine_.get(), &clock, engine::PublisherOptions{config_.lateness_seconds});
+      engine_.get(), &clock, engine::PublisherOptions{config_.lateness_seconds}, chart_store_.get(),
+      loaded->seq);
   metrics_ = std::make_unique<http::Metrics>(clock);
   snapshots_.SetOnPublish([metrics = metrics_.get()](const api::ServingSnapshot& snapshot) {
     metrics->SetSnapshotBuiltMicros(snapshot.built_micros());
@@ -131,20 +137,15 @@ Status ServeApp::Init() {
   if (!admin_auth.enabled()) spdlog::info("admin API disabled (no admin token)");
   api::AddGatewayRoutes(router_, gateway_, admin_auth);
   // POST /admin/v1/ingest: runs on the route's own worker thread, under the store mutex
-  // (RunIngest), feeding every applied batch to the publisher, then wakes the publication.
+  // (RunIngest), then wakes the publication (which reads the stored batches back).
   api::AdminIngestDeps ingest_deps;
   ingest_deps.auth = admin_auth;
   ingest_deps.run_ingest =
       [this](std::string_view name, std::string_view body,
              const ingest::IngestOptions& options) -> Result<ingest::IngestReport> {
     std::optional<Result<ingest::IngestReport>> report;
-    RunIngest([&](store::ChartStore& store, const std::function<void(const Batch&)>& applied) {
-      ingest::IngestOptions with_publisher = options;
-      with_publisher.on_batch_applied = [&](const Batch& batch) {
-        if (options.on_batch_applied) options.on_batch_applied(batch);
-        applied(batch);
-      };
-      report.emplace(api::IngestBody(store, *config_.clock, name, body, with_publisher));
+    RunIngest([&](store::ChartStore& store) {
+      report.emplace(api::IngestBody(store, *config_.clock, name, body, options));
       return report->ok() ? Status() : report->status();
     });
     return std::move(*report);
@@ -215,14 +216,16 @@ Status ServeApp::ReloadCharts() {
   Status s = publish_loop_->ReplacePublisher([&]() -> Result<engine::Publisher*> {
     std::lock_guard lock(store_mutex_);  // no ingest runs while the store is read and swapped
     engine = std::make_unique<engine::ChartEngine>();
-    ST_RETURN_IF_ERROR(LoadEngineFromStore(*chart_store_, *engine));
+    Result<engine::LoadSummary> loaded = engine::LoadEngine(*chart_store_, *engine);
+    if (!loaded.ok()) return loaded.status();
     const engine::EngineStats stats = engine->Stats();
     spdlog::info("reloaded {} sounds, {} daily cells, {} videos from the store", stats.sounds,
                  stats.cells, stats.videos);
     publisher = std::make_unique<engine::Publisher>(
-        engine.get(), &clock, engine::PublisherOptions{config_.lateness_seconds});
+        engine.get(), &clock, engine::PublisherOptions{config_.lateness_seconds},
+        chart_store_.get(), loaded->seq);
     // The old engine and publisher go once nothing can reach them: the loop polls the new
-    // one from now on, and RunIngest uses publisher_ only under store_mutex_ (held here).
+    // one from now on.
     std::swap(engine_, engine);
     std::swap(publisher_, publisher);
     return publisher_.get();
@@ -236,7 +239,7 @@ Status ServeApp::RunIngest(const IngestFn& ingest) {
   Status s;
   {
     std::lock_guard lock(store_mutex_);
-    s = ingest(*chart_store_, [this](const Batch& batch) { publisher_->Apply(batch); });
+    s = ingest(*chart_store_);
   }
   publish_loop_->Wake();
   return s;

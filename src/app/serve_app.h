@@ -83,18 +83,17 @@ class ServeApp {
   // Blocks until the server has finished, then stops the publication thread.
   void Wait();
 
-  // Runs `ingest` against the chart store, holding the store mutex (the publication's
-  // SaveEditions waits meanwhile). `ingest` must call its second argument with every batch
-  // it applied; they are fed to the publisher, and a publication is triggered afterwards.
-  // Thread-safe; this is what POST /admin/v1/ingest runs.
-  using IngestFn =
-      std::function<Status(store::ChartStore& store, const std::function<void(const Batch&)>&)>;
+  // Runs `ingest` against the chart store, holding the store mutex (the publication waits
+  // meanwhile), then wakes the publication, whose poll reads the stored batches back (as it
+  // does for batches any other process stores). Thread-safe; this is what POST
+  // /admin/v1/ingest runs.
+  using IngestFn = std::function<Status(store::ChartStore& store)>;
   Status RunIngest(const IngestFn& ingest);
 
-  // Reloads the chart data from the store into a fresh engine and publishes from it:
-  // picks up data written by other processes (`soundtrend ingest`) while serving. Ingest
-  // and publication wait meanwhile; requests do not (they keep the current snapshot until
-  // the new one is swapped in). Thread-safe. serve runs it on SIGHUP.
+  // Reloads the chart data from the store into a fresh engine and publishes from it (data
+  // written by other processes is published without it, at the next poll; this starts
+  // over). Ingest and publication wait meanwhile; requests do not (they keep the current
+  // snapshot until the new one is swapped in). Thread-safe. serve runs it on SIGHUP.
   Status ReloadCharts();
 
   gateway::BillingGateway& billing_gateway() { return *gateway_; }

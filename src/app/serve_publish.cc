@@ -6,28 +6,6 @@
 
 namespace soundtrend::app {
 
-Status LoadEngineFromStore(store::ChartStore& store, engine::ChartEngine& engine) {
-  Status s = store.ForEachSound([&](const SoundRecord& r) {
-    engine.AddSound(r);
-    return Status();
-  });
-  if (!s.ok()) return s;
-  s = store.ForEachDailyUses([&](const DailyUses& r) {
-    engine.AddDailyUses(r);
-    return Status();
-  });
-  if (!s.ok()) return s;
-  s = store.ForEachVideo([&](const VideoRecord& r) {
-    engine.AddVideo(r);
-    return Status();
-  });
-  if (!s.ok()) return s;
-  return store.ForEachEdition([&](const store::EditionRecord& r) {
-    engine.LoadEdition(r);
-    return Status();
-  });
-}
-
 PublishLoop::PublishLoop(engine::Publisher& publisher, store::ChartStore& store,
                          std::mutex& store_mutex, api::SnapshotHolder& snapshots,
                          const Clock& clock)
@@ -41,12 +19,30 @@ PublishLoop::~PublishLoop() { Stop(); }
 
 Result<bool> PublishLoop::PublishOnce() {
   std::lock_guard poll_lock(poll_mutex_);
-  std::optional<engine::Publisher::Publication> publication = publisher_->Poll();
-  if (!publication) return false;
+  std::optional<engine::Publisher::Publication> publication;
   Status saved;
-  if (!publication->new_editions.empty()) {
+  {
     std::lock_guard store_lock(store_mutex_);
-    saved = store_.SaveEditions(publication->new_editions);
+    Result<std::optional<engine::Publisher::Publication>> polled = publisher_->Poll();
+    if (!polled.ok()) return polled.status();
+    if (!polled->has_value()) return false;
+    publication = std::move(**polled);
+    if (!publication->new_editions.empty()) saved = store_.SaveEditions(publication->new_editions);
+  }
+  const engine::SyncSummary& sync = publication->sync;
+  if (sync.to_seq > sync.from_seq) {
+    spdlog::info(
+        "batches {}..{} read from the store: {} sounds, {} days of uses{}{}{}, {} of videos",
+        sync.from_seq + 1, sync.to_seq, sync.sounds, sync.cell_days,
+        sync.first_day ? " (" + FormatDay(*sync.first_day) : "",
+        sync.last_day ? ".." + FormatDay(*sync.last_day) : "", sync.first_day ? ")" : "",
+        sync.video_days);
+  }
+  const engine::HistoryStats& history = publication->history;
+  if (history.recomputed > 0) {
+    spdlog::info("recomputed {} editions of {}..{} ({} changed)", history.recomputed,
+                 FormatDay(*history.first_recomputed), FormatDay(*history.last_recomputed),
+                 history.changed);
   }
   if (!saved.ok()) {
     spdlog::error("saving {} chart editions failed: {}", publication->new_editions.size(),

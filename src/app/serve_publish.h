@@ -1,7 +1,9 @@
 // The serve command's chart publication: an engine::Publisher polled at start and then
-// periodically on one background thread. Each publication saves the new chart history to
-// the chart store and swaps a freshly built api::ServingSnapshot into the holder, so
-// requests see the old snapshot or the new one, never a mix, and never wait for it.
+// periodically on one background thread. Each poll reads what batches were stored since
+// the last one (by this server's ingest, the CLI or another node: no signal needed); each
+// publication saves the computed and recomputed chart history to the chart store and swaps
+// a freshly built api::ServingSnapshot into the holder, so requests see the old snapshot or
+// the new one, never a mix, and never wait for it.
 //
 // The chart store is shared with the ingest path (POST /admin/v1/ingest), which writes
 // batches from request threads; `store_mutex` serializes every use of the store between
@@ -24,10 +26,6 @@
 
 namespace soundtrend::app {
 
-// Loads everything `store` holds (catalog, daily uses, videos, published editions) into
-// `engine`. Call before the engine is handed to a Publisher.
-Status LoadEngineFromStore(store::ChartStore& store, engine::ChartEngine& engine);
-
 class PublishLoop {
  public:
   // Every reference must outlive the loop.
@@ -37,12 +35,12 @@ class PublishLoop {
   PublishLoop(const PublishLoop&) = delete;
   PublishLoop& operator=(const PublishLoop&) = delete;
 
-  // Polls the publisher once, on the calling thread. When it publishes: saves the new
-  // editions (holding store_mutex), builds every edition's search structures
-  // (ChartSet::PrepareSearch, so no request builds them) and publishes the new snapshot. Returns
-  // true when a new snapshot was published. A failed save is returned as the error, but the
-  // snapshot is published anyway (the engine keeps the history in memory; the log says what was
-  // lost).
+  // Polls the publisher once, on the calling thread (holding store_mutex while it reads the
+  // store's changes and computes). When it publishes: saves the new editions, builds every
+  // edition's search structures (ChartSet::PrepareSearch, so no request builds them) and publishes
+  // the new snapshot. Returns true when a new snapshot was published. A failed save is returned as
+  // the error, but the snapshot is published anyway (the engine keeps the history in memory; the
+  // log says what was lost).
   Result<bool> PublishOnce();
 
   // Starts the background thread: PublishOnce every `interval`, or sooner after Wake().

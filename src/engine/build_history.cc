@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "engine/publisher.h"
+#include "engine/store_sync.h"
 
 namespace soundtrend::engine {
 
@@ -40,37 +41,21 @@ Result<BuildSummary> BuildHistory(store::ChartStore& store, const BuildOptions& 
 
   ChartEngine engine;
   int64_t start = clock.MonotonicNanos();
-  ST_RETURN_IF_ERROR(store.ForEachSound([&](const SoundRecord& s) {
-    engine.AddSound(s);
-    return Status::Ok();
-  }));
-  ST_RETURN_IF_ERROR(store.ForEachDailyUses([&](const DailyUses& u) {
-    engine.AddDailyUses(u);
-    return Status::Ok();
-  }));
-  ST_RETURN_IF_ERROR(store.ForEachVideo([&](const VideoRecord& v) {
-    engine.AddVideo(v);
-    return Status::Ok();
-  }));
-  ST_RETURN_IF_ERROR(store.ForEachEdition([&](const store::EditionRecord& e) {
-    engine.LoadEdition(e);
-    ++summary.editions_loaded;
-    return Status::Ok();
-  }));
+  Result<LoadSummary> loaded = LoadEngine(store, engine);
+  if (!loaded.ok()) return loaded.status();
+  summary.seq = loaded->seq;
+  summary.editions_loaded = loaded->editions_loaded;
+  summary.stale = loaded->stale;
   summary.stats = engine.Stats();
   summary.load_seconds = SecondsSince(clock, start);
 
   start = clock.MonotonicNanos();
-  const std::optional<Day> through_before = summary.stats.history_through;
-  std::vector<store::EditionRecord> records = engine.ComputeHistoryThrough(summary.as_of);
+  std::vector<store::EditionRecord> records =
+      engine.ComputeHistoryThrough(summary.as_of, &summary.history);
   summary.compute_seconds = SecondsSince(clock, start);
-  if (summary.stats.first_day) {
-    Day first = *summary.stats.first_day;
-    if (through_before) first = std::max(first, *through_before + 1);
-    if (first <= summary.as_of) {
-      summary.first_computed_day = first;
-      summary.days_computed = summary.as_of - first + 1;
-    }
+  if (summary.history.first_computed) {
+    summary.first_computed_day = summary.history.first_computed;
+    summary.days_computed = *summary.history.last_computed - *summary.history.first_computed + 1;
   }
 
   start = clock.MonotonicNanos();
@@ -94,18 +79,29 @@ std::string FormatBuildSummary(const BuildSummary& s) {
   if (s.stats.first_day && s.stats.last_day) {
     out << " (" << FormatDay(*s.stats.first_day) << ".." << FormatDay(*s.stats.last_day) << ")";
   }
-  out << ", " << s.stats.videos << " videos, " << s.editions_loaded << " saved editions in "
-      << s.load_seconds << " s\n";
+  out << ", " << s.stats.videos << " videos, " << s.editions_loaded
+      << " saved editions (data through batch " << s.seq << ") in " << s.load_seconds << " s\n";
+  if (s.stale.keys > 0) {
+    out << "late data: " << s.stale.keys
+        << " (region, day) pairs changed after their editions were saved ("
+        << FormatDay(*s.stale.first_day) << ".." << FormatDay(*s.stale.last_day)
+        << "): " << s.stale.editions << " editions to compute again\n";
+  }
+  if (s.history.recomputed > 0) {
+    out << "recomputed: " << s.history.recomputed << " editions of "
+        << FormatDay(*s.history.first_recomputed) << ".." << FormatDay(*s.history.last_recomputed)
+        << ", " << s.history.changed << " changed\n";
+  }
   if (s.days_computed == 0 && s.stats.first_day && s.as_of < *s.stats.first_day) {
     out << "computed: 0 days (no data on or before " << FormatDay(s.as_of) << ")\n";
   } else if (s.days_computed == 0) {
-    out << "computed: 0 days (history already through " << FormatDay(s.as_of)
-        << "), 0 editions saved\n";
+    out << "computed: 0 new days (history already through " << FormatDay(s.as_of) << ")\n";
   } else {
     out << "computed: " << s.days_computed << " days (" << FormatDay(*s.first_computed_day) << ".."
-        << FormatDay(s.as_of) << ") in " << s.compute_seconds << " s; saved " << s.editions_saved
-        << " editions in " << s.save_seconds << " s\n";
+        << FormatDay(*s.history.last_computed) << "), " << s.history.computed << " editions\n";
   }
+  out << "saved " << s.editions_saved << " editions; compute " << s.compute_seconds << " s, save "
+      << s.save_seconds << " s\n";
   out << "total: " << (s.load_seconds + s.compute_seconds + s.save_seconds) << " s\n";
   return out.str();
 }

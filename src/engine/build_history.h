@@ -10,9 +10,11 @@
 // - An explicit as-of after the latest closed day is refused (kInvalidArgument): saved
 //   history is final (the engine keeps published editions as they are), so it must not be
 //   computed from a day whose data may still arrive.
-// - Days are computed from the day after the latest saved edition (or from the first day
-//   with data) through the as-of day; days already in the store are kept as published.
-//   Running build twice saves nothing the second time.
+// - Every edition from the first day with data through the as-of day that the store has
+//   no record of is computed; a saved edition whose data changed after it was computed
+//   (a batch stored since, e.g. late data ingested by the CLI or another node, see
+//   store_sync.h) is computed again: the saved history always equals a computation from
+//   scratch on the stored data. Running build twice saves nothing the second time.
 #pragma once
 
 #include <cstdint>
@@ -37,10 +39,13 @@ struct BuildSummary {
   Day as_of = 0;               // the day built through
   bool as_of_clamped = false;  // default as-of lowered to the last day with data
   Day latest_closed_day = 0;
-  int64_t days_computed = 0;  // days whose history was computed in this run
+  int64_t seq = 0;            // the store's latest batch: the data the editions reflect
+  int64_t days_computed = 0;  // days with editions computed for the first time in this run
   std::optional<Day> first_computed_day;
   int64_t editions_loaded = 0;  // saved editions read from the store
-  int64_t editions_saved = 0;   // new or changed editions written
+  InvalidationStats stale;      // saved editions whose data changed since (late data)
+  HistoryStats history;         // editions computed and recomputed
+  int64_t editions_saved = 0;   // new or recomputed editions written
   EngineStats stats;            // the engine after loading
   double load_seconds = 0, compute_seconds = 0, save_seconds = 0;
 };

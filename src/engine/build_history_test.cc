@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/publisher.h"
+#include "store/memory_chart_store.h"
 
 namespace soundtrend::engine {
 namespace {
@@ -14,58 +15,27 @@ namespace {
 const Day kDay = *ParseDay("2026-03-01");
 const RegionId kUS = *FindRegion("US");
 
-// An in-memory ChartStore, just enough for the build.
-class MemoryStore final : public store::ChartStore {
- public:
-  Result<bool> ApplyBatch(const Batch& batch) override {
-    for (const auto& s : batch.sounds) sounds[s.clip_id] = s;
-    for (const auto& u : batch.uses) uses[{u.day, u.region, u.clip_id}] += u.uses;
-    for (const auto& v : batch.videos) videos.push_back(v);
-    return true;
-  }
-  Result<bool> HasBatch(const std::string&) override { return false; }
-  Status ForEachSound(const std::function<Status(const SoundRecord&)>& fn) override {
-    for (const auto& [clip, s] : sounds) ST_RETURN_IF_ERROR(fn(s));
-    return Status::Ok();
-  }
-  Status ForEachDailyUses(const std::function<Status(const DailyUses&)>& fn) override {
-    for (const auto& [key, n] : uses) {
-      const auto& [day, region, clip] = key;
-      ST_RETURN_IF_ERROR(fn({clip, region, day, n}));
-    }
-    return Status::Ok();
-  }
-  Status ForEachVideo(const std::function<Status(const VideoRecord&)>& fn) override {
-    for (const auto& v : videos) ST_RETURN_IF_ERROR(fn(v));
-    return Status::Ok();
-  }
-  Result<std::optional<Day>> LatestUsageDay() override {
-    if (uses.empty()) return std::optional<Day>();
-    return std::optional<Day>(std::get<0>(uses.rbegin()->first));
-  }
-  Status SaveEditions(std::span<const store::EditionRecord> records) override {
-    ++save_calls;
-    for (const auto& r : records) editions[{r.kind, r.region, r.period, r.day}] = r;
-    return Status::Ok();
-  }
-  Status ForEachEdition(const std::function<Status(const store::EditionRecord&)>& fn) override {
-    for (const auto& [key, record] : editions) ST_RETURN_IF_ERROR(fn(record));
-    return Status::Ok();
-  }
-  Result<store::StoreStats> Stats() override { return store::StoreStats{}; }
+using MemoryStore = store::MemoryChartStore;
+using EditionMap = std::map<std::tuple<ChartKind, RegionId, int, Day>, store::EditionRecord>;
 
-  std::map<uint64_t, SoundRecord> sounds;
-  std::map<std::tuple<Day, RegionId, uint64_t>, int64_t> uses;
-  std::vector<VideoRecord> videos;
-  std::map<std::tuple<ChartKind, RegionId, int, Day>, store::EditionRecord> editions;
-  int save_calls = 0;
-};
+EditionMap Editions(store::ChartStore& store) {
+  EditionMap out;
+  EXPECT_TRUE(store
+                  .ForEachEdition([&](const store::EditionRecord& r) {
+                    out[{r.kind, r.region, r.period, r.day}] = r;
+                    return Status::Ok();
+                  })
+                  .ok());
+  return out;
+}
 
 // 10:00 UTC on `day`.
 FakeClock ClockOn(Day day) { return FakeClock(DayStartUnixSeconds(day) * 1000000 + 36000000000); }
 
 void AddUses(MemoryStore& store, Day from, Day to) {
+  static int next_id = 0;
   Batch batch;
+  batch.id = "uses-" + std::to_string(++next_id);
   for (Day d = from; d <= to; ++d) {
     batch.uses.push_back({1, kUS, d, 3});
     batch.uses.push_back({2, kUS, d, 1 + (d % 5)});
@@ -79,7 +49,7 @@ TEST(BuildHistoryTest, EmptyStoreBuildsNothing) {
   auto summary = BuildHistory(store, {}, clock);
   ASSERT_TRUE(summary.ok());
   EXPECT_TRUE(summary->no_data);
-  EXPECT_EQ(store.save_calls, 0);
+  EXPECT_EQ(store.save_calls(), 0);
   EXPECT_EQ(FormatBuildSummary(*summary), "no usage data yet: nothing to build\n");
 }
 
@@ -95,25 +65,30 @@ TEST(BuildHistoryTest, DefaultAsOfIsTheLatestClosedDayAndASecondRunSavesNothing)
   EXPECT_EQ(summary->days_computed, 9);
   EXPECT_EQ(summary->first_computed_day, kDay - 9);
   EXPECT_EQ(summary->editions_saved, 9 * 6);  // popular and surging
-  EXPECT_EQ(store.editions.size(), 9u * 6);
-  EXPECT_EQ(store.editions.count({ChartKind::kPopular, kUS, 7, kDay}), 0u);
+  EXPECT_EQ(Editions(store).size(), 9u * 6);
+  EXPECT_EQ(Editions(store).count({ChartKind::kPopular, kUS, 7, kDay}), 0u);
   EXPECT_EQ(summary->stats.cells, 20);
   // The saved history is what a fresh engine computes.
   ChartEngine engine;
-  for (const auto& [key, n] : store.uses)
-    engine.AddDailyUses({std::get<2>(key), std::get<1>(key), std::get<0>(key), n});
-  std::map<std::tuple<ChartKind, RegionId, int, Day>, store::EditionRecord> expected;
+  ASSERT_TRUE(store
+                  .ForEachDailyUses([&](const DailyUses& u) {
+                    engine.AddDailyUses(u);
+                    return Status::Ok();
+                  })
+                  .ok());
+  engine.set_data_seq(*store.LatestBatchSeq());
+  EditionMap expected;
   for (const auto& r : engine.ComputeHistoryThrough(kDay - 1))
     expected[{r.kind, r.region, r.period, r.day}] = r;
-  EXPECT_EQ(store.editions, expected);
+  EXPECT_EQ(Editions(store), expected);
 
   auto again = BuildHistory(store, {}, clock);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->days_computed, 0);
   EXPECT_EQ(again->editions_saved, 0);
   EXPECT_EQ(again->editions_loaded, 54);
-  EXPECT_EQ(store.save_calls, 1);
-  EXPECT_NE(FormatBuildSummary(*again).find("computed: 0 days"), std::string::npos);
+  EXPECT_EQ(store.save_calls(), 1);
+  EXPECT_NE(FormatBuildSummary(*again).find("computed: 0 new days"), std::string::npos);
 }
 
 TEST(BuildHistoryTest, DefaultAsOfIsClampedToTheLastDayWithData) {
@@ -151,18 +126,66 @@ TEST(BuildHistoryTest, ExplicitAsOfBuildsThroughItAndALaterRunContinues) {
   auto first = BuildHistory(store, {.as_of = kDay - 5}, clock);
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->days_computed, 5);
-  EXPECT_EQ(store.editions.size(), 30u);
+  EXPECT_EQ(Editions(store).size(), 30u);
   auto second = BuildHistory(store, {.as_of = kDay}, clock);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->first_computed_day, kDay - 4);
   EXPECT_EQ(second->days_computed, 5);
   EXPECT_EQ(second->editions_saved, 30);
-  EXPECT_EQ(store.editions.size(), 60u);
+  EXPECT_EQ(Editions(store).size(), 60u);
   // Before the data: nothing to do.
   auto before = BuildHistory(store, {.as_of = kDay - 100}, clock);
   ASSERT_TRUE(before.ok());
   EXPECT_EQ(before->days_computed, 0);
   EXPECT_NE(FormatBuildSummary(*before).find("no data on or before"), std::string::npos);
+}
+
+TEST(BuildHistoryTest, LateDataStoredAfterABuildIsRecomputedAndReported) {
+  MemoryStore store;
+  AddUses(store, kDay - 9, kDay);
+  FakeClock clock = ClockOn(kDay + 1);
+  ASSERT_TRUE(BuildHistory(store, {}, clock).ok());
+  // A batch for a day already built (e.g. `soundtrend ingest` of late records): clip 3
+  // overtakes everyone on kDay-3.
+  Batch late;
+  late.id = "late";
+  late.uses = {{3, kUS, kDay - 3, 500}};
+  ASSERT_TRUE(*store.ApplyBatch(late));
+  auto summary = BuildHistory(store, {}, clock);
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->stale.keys, 1);
+  EXPECT_EQ(summary->stale.first_day, kDay - 3);
+  // popular 7/30/120 and surging 7/30/120 of kDay-3..kDay.
+  EXPECT_EQ(summary->history.recomputed, 6 * 4);
+  EXPECT_EQ(summary->history.first_recomputed, kDay - 3);
+  EXPECT_EQ(summary->history.last_recomputed, kDay);
+  EXPECT_GT(summary->history.changed, 0);
+  EXPECT_EQ(summary->editions_saved, 6 * 4);
+  EXPECT_EQ(summary->days_computed, 0);
+  const std::string text = FormatBuildSummary(*summary);
+  EXPECT_NE(text.find("late data: 1 (region, day) pairs changed"), std::string::npos) << text;
+  EXPECT_NE(text.find("recomputed: 24 editions of 2026-02-26..2026-03-01"), std::string::npos)
+      << text;
+  // The saved history is now what a computation from scratch gives.
+  EditionMap saved = Editions(store);
+  ChartEngine engine;
+  ASSERT_TRUE(store
+                  .ForEachDailyUses([&](const DailyUses& u) {
+                    engine.AddDailyUses(u);
+                    return Status::Ok();
+                  })
+                  .ok());
+  for (const auto& r : engine.ComputeHistoryThrough(kDay)) {
+    const auto it = saved.find({r.kind, r.region, r.period, r.day});
+    ASSERT_NE(it, saved.end());
+    EXPECT_EQ(it->second.top_clip_ids, r.top_clip_ids);
+  }
+  EXPECT_EQ(saved.at({ChartKind::kPopular, kUS, 7, kDay}).top_clip_ids.front(), 3u);
+  // A third run: nothing stale, nothing to save.
+  auto again = BuildHistory(store, {}, clock);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->stale.keys, 0);
+  EXPECT_EQ(again->editions_saved, 0);
 }
 
 TEST(BuildHistoryTest, RefusesADayThatIsNotClosed) {
@@ -173,7 +196,7 @@ TEST(BuildHistoryTest, RefusesADayThatIsNotClosed) {
   ASSERT_FALSE(summary.ok());
   EXPECT_EQ(summary.status().code(), Status::Code::kInvalidArgument);
   EXPECT_NE(summary.status().message().find("not a closed day"), std::string::npos);
-  EXPECT_EQ(store.save_calls, 0);
+  EXPECT_EQ(store.save_calls(), 0);
 }
 
 }  // namespace

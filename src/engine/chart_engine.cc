@@ -467,11 +467,13 @@ void ChartEngine::ResolveDirty() {
   }
 }
 
-void ChartEngine::InvalidateHistory(std::span<const store::CellsVersion> keys) {
-  if (!base_day_) return;
+InvalidationStats ChartEngine::InvalidateHistory(std::span<const store::CellsVersion> keys) {
+  InvalidationStats stats;
+  if (!base_day_) return stats;
   for (const store::CellsVersion& key : keys) {
     if (key.region >= kRegionCount) continue;
     RegionState& region = *regions_[key.region];
+    int64_t made_stale = 0;
     for (int s = 0; s < kSeriesCount; ++s) {
       const int span = internal::SeriesSpan(s);
       for (Day d = key.day; d <= key.day + span - 1; ++d) {
@@ -480,10 +482,17 @@ void ChartEngine::InvalidateHistory(std::span<const store::CellsVersion> keys) {
         if (entry->known && entry->seq < key.seq) {
           entry->known = false;
           entry->stale = true;
+          ++made_stale;
         }
       }
     }
+    if (made_stale == 0) continue;
+    ++stats.keys;
+    stats.editions += made_stale;
+    if (!stats.first_day || key.day < *stats.first_day) stats.first_day = key.day;
+    if (!stats.last_day || key.day > *stats.last_day) stats.last_day = key.day;
   }
+  return stats;
 }
 
 void ChartEngine::RebuildState(RegionState& region, Day day) {
@@ -705,6 +714,8 @@ ChartEngine::Selection ChartEngine::ComputeEdition(RegionState& region, int seri
       if (!stats->last_recomputed || day > *stats->last_recomputed) stats->last_recomputed = day;
     } else if (!was_known) {
       ++stats->computed;
+      if (!stats->first_computed || day < *stats->first_computed) stats->first_computed = day;
+      if (!stats->last_computed || day > *stats->last_computed) stats->last_computed = day;
     } else {
       ++stats->recomputed;  // differed from its record without a known cause
       ++stats->changed;

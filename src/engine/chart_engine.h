@@ -89,12 +89,20 @@ struct EngineStats {
   std::optional<Day> history_through;
 };
 
+// What InvalidateHistory found.
+struct InvalidationStats {
+  int64_t keys = 0;      // (region, day) keys that made at least one edition stale
+  int64_t editions = 0;  // editions made stale
+  std::optional<Day> first_day, last_day;  // of those keys
+};
+
 // What a ComputeHistoryThrough or Publish did to the history (added up over calls).
 struct HistoryStats {
   int64_t computed = 0;    // editions computed for the first time (no record before)
   int64_t recomputed = 0;  // editions computed again because their data changed
   int64_t changed = 0;     // recomputed editions whose top list differs from before
   std::optional<Day> first_recomputed, last_recomputed;  // days of the recomputed ones
+  std::optional<Day> first_computed, last_computed;      // days of the computed ones
 };
 
 class ChartEngine {
@@ -121,7 +129,7 @@ class ChartEngine {
   void LoadEdition(const store::EditionRecord& edition);
   // The data of `key` (region, day) changed up to batch `seq`: every edition of the region
   // whose span holds that day and whose data_seq is older is computed again.
-  void InvalidateHistory(std::span<const store::CellsVersion> keys);
+  InvalidationStats InvalidateHistory(std::span<const store::CellsVersion> keys);
   // The data_seq of the editions computed from now on (the store's batch sequence the
   // engine's data reflects). Default 0.
   void set_data_seq(int64_t seq) { data_seq_ = seq; }

@@ -9,8 +9,9 @@ Day LatestClosedDay(int64_t now_micros, int64_t lateness_seconds) {
   return DayOfUnixSeconds(now_seconds - lateness_seconds) - 1;
 }
 
-Publisher::Publisher(ChartEngine* engine, const Clock* clock, PublisherOptions options)
-    : engine_(engine), clock_(clock), options_(options) {}
+Publisher::Publisher(ChartEngine* engine, const Clock* clock, PublisherOptions options,
+                     store::ChartStore* store, int64_t watermark)
+    : engine_(engine), clock_(clock), options_(options), store_(store), watermark_(watermark) {}
 
 void Publisher::Apply(const Batch& batch) {
   std::lock_guard lock(mutex_);
@@ -21,18 +22,29 @@ Day Publisher::ClosedDay() const {
   return LatestClosedDay(clock_->NowMicros(), options_.lateness_seconds);
 }
 
-std::optional<Publisher::Publication> Publisher::Poll() {
+int64_t Publisher::watermark() const {
+  std::lock_guard lock(mutex_);
+  return watermark_;
+}
+
+Result<std::optional<Publisher::Publication>> Publisher::Poll() {
   const Day closed = ClosedDay();
   std::lock_guard lock(mutex_);
+  Publication publication;
+  if (store_ != nullptr) {
+    Result<SyncSummary> sync = SyncEngine(*store_, *engine_, watermark_);
+    if (!sync.ok()) return sync.status();
+    watermark_ = sync->to_seq;
+    publication.sync = *sync;
+  }
   if (published_day_ && *published_day_ == closed &&
       published_version_ == engine_->data_version()) {
-    return std::nullopt;
+    return std::optional<Publication>();
   }
-  Publication publication;
-  publication.charts = engine_->Publish(closed, &publication.new_editions);
+  publication.charts = engine_->Publish(closed, &publication.new_editions, &publication.history);
   published_day_ = closed;
   published_version_ = engine_->data_version();
-  return publication;
+  return std::optional<Publication>(std::move(publication));
 }
 
 }  // namespace soundtrend::engine
