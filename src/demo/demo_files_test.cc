@@ -195,7 +195,8 @@ TEST_F(DemoFilesTest, LinesEscapeJsonAndCarryIdsAsStrings) {
                 "https://cdn.soundtrend.example/cover/1.jpeg",
                 60,
                 true,
-                false};
+                false,
+                ""};
   std::string line;
   DemoFileWriter::AppendSoundLine(line, s);
   EXPECT_EQ(line,
@@ -231,7 +232,7 @@ TEST_F(DemoFilesTest, AbandonedWriterLeavesNoFiles) {
   {
     auto writer = DemoFileWriter::Open(dir_.string());
     ASSERT_TRUE(writer.ok());
-    ASSERT_TRUE((*writer)->OnSound(SoundRecord{1, 1, "t", "a", "", 1, false, false}).ok());
+    ASSERT_TRUE((*writer)->OnSound(SoundRecord{1, 1, "t", "a", "", 1, false, false, ""}).ok());
   }
   EXPECT_TRUE(fs::is_empty(dir_));
 }

@@ -115,7 +115,7 @@ constexpr std::array<RegionProfile, kRegionCount> kProfiles = {{
 double RegionBaseUses(double audience) { return 1800.0 + 260.0 * std::pow(audience, 0.75); }
 
 // Multipliers by weekday, Monday first: busier evenings at the weekend.
-constexpr std::array<double, 7> kWeekday = {0.93, 0.95, 0.97, 1.0, 1.06, 1.11, 1.08};
+constexpr std::array<double, 7> kWeekday = {0.94, 0.95, 0.97, 1.0, 1.04, 1.08, 1.06};
 
 // Counter-based randomness for per-cell draws (SplitMix64 finalizer).
 inline uint64_t Mix(uint64_t x) {
@@ -161,6 +161,21 @@ constexpr uint64_t kStreamCount = 1;
 constexpr uint64_t kStreamNoise = 2;
 constexpr uint64_t kStreamRaw = 3;
 constexpr uint64_t kStreamRegionDay = 4;
+constexpr uint64_t kStreamDrift = 5;
+
+// A slow random drift of a (clip, region) cell's level, about standard normal: value noise
+// with knots every kDriftKnotDays days, smoothly interpolated, so that consecutive days
+// differ by a few percent of its amplitude (a real count at that volume moves by the
+// Poisson noise of the count, not by a fresh 20% every day).
+constexpr int kDriftKnotDays = 8;
+inline double Drift(uint64_t seed, uint64_t clip, uint32_t region, Day day) {
+  const Day knot = day >= 0 ? day / kDriftKnotDays : (day - kDriftKnotDays + 1) / kDriftKnotDays;
+  const double t = static_cast<double>(day - knot * kDriftKnotDays) / kDriftKnotDays;
+  const double s = t * t * (3 - 2 * t);  // smoothstep
+  const double a = Normalish(CellHash(seed, clip, region, knot, kStreamDrift));
+  const double b = Normalish(CellHash(seed, clip, region, knot + 1, kStreamDrift));
+  return a + (b - a) * s;
+}
 
 // Ids shaped like the platform's: (unix seconds << 32) | 32 random bits, kept to 19 digits.
 uint64_t MakeId(int64_t unix_seconds, std::mt19937_64& rng) {
@@ -198,10 +213,48 @@ struct SoundModel {
   }
 };
 
+// A breakout of a sound in one region: a fast rise to a peak of `peak_share` of the
+// region's uses of a day, then a fade. New sounds and old ones alike break out (a song that
+// trends again); the uses come on top of the sound's ordinary activity there, if any, and
+// are taken from the region's other sounds (the region's volume is unchanged).
+struct Wave {
+  uint64_t clip_id;
+  RegionId region;
+  Day start;
+  float rise;        // days to peak
+  float inv_decay;   // 1 / fade time constant (days)
+  float floor;       // share of the peak kept in the tail
+  float inv_tail;    // 1 / tail time constant (days)
+  float peak_share;  // peak uses / the region's uses of the day
+
+  float Curve(int age) const {
+    if (age < rise) {
+      const float x = (static_cast<float>(age) + 1.0f) / (rise + 1.0f);
+      return x * x;
+    }
+    const float after = static_cast<float>(age) - rise;
+    return (1.0f - floor) * std::exp(-after * inv_decay) + floor * std::exp(-after * inv_tail);
+  }
+};
+// Waves end this many days after their start (the tail is then ~1% of the peak).
+constexpr int kWaveLife = 100;
+// Breakouts starting per region and day. Each stays on its region's 7-day surging chart
+// for about kWaveSurgingDays days; the ordinary sounds' own rises put about
+// OrdinarySurging(audience) more there (measured: more in large markets), so a region's
+// 7-day surging chart holds about kSurgingTarget sounds on any day (like Creative Center's
+// breakout list: a few dozen).
+constexpr double kSurgingTarget = 28;
+constexpr double kWaveSurgingDays = 6;
+double OrdinarySurging(double audience) { return 3.5 + 1.3 * std::pow(audience, 0.45); }
+double WavesPerRegionDay(double audience) {
+  return std::max(0.5, (kSurgingTarget - OrdinarySurging(audience)) / kWaveSurgingDays);
+}
+
 struct Platform {
   std::vector<SoundRecord> catalog;
   std::vector<SoundModel> models;
   std::vector<RegionEntry> entries;
+  std::vector<Wave> waves;  // by start day
 };
 
 // Chooses `count` distinct indices of `weights` without replacement, proportionally.
@@ -229,6 +282,57 @@ std::vector<RegionId> WeightedDistinct(std::vector<double> weights, size_t count
 // of the span (a catalog that only starts before the span would ramp up through it, with
 // the first weeks' charts much thinner than the last).
 constexpr int32_t kHorizon = 365;
+
+// Schedules the breakouts of every region from kWaveLife days before the span to its end:
+// a steady kWavesPerRegionDay a day (not a random count, so that every region's surging
+// chart is about as full on every day), each of a sound launched by then (half of them of a
+// sound launched in the 30 days before, the others of any sound). Its own random stream,
+// so the catalog does not depend on it.
+void BuildWaves(const DemoOptions& options, const std::vector<RegionId>& regions, Platform& p) {
+  std::mt19937_64 rng(Mix(options.seed ^ 0x5752415645ULL));
+  auto uniform = [&](double lo, double hi) {
+    return std::uniform_real_distribution<double>(lo, hi)(rng);
+  };
+  std::vector<size_t> by_launch(p.models.size());
+  std::iota(by_launch.begin(), by_launch.end(), size_t{0});
+  std::stable_sort(by_launch.begin(), by_launch.end(),
+                   [&](size_t a, size_t b) { return p.models[a].launch < p.models[b].launch; });
+  auto launched_by = [&](Day day) {  // sounds launched on or before `day`: a prefix
+    return static_cast<size_t>(
+        std::upper_bound(by_launch.begin(), by_launch.end(), day,
+                         [&](Day d, size_t i) { return d < p.models[i].launch; }) -
+        by_launch.begin());
+  };
+  const Day first_day = options.end_day - options.days + 1;
+  std::vector<double> owed(regions.size());
+  for (Day day = first_day - kWaveLife; day <= options.end_day; ++day) {
+    const size_t launched = launched_by(day);
+    const size_t launched_before = launched_by(day - 30);
+    if (launched == 0) continue;
+    for (size_t k = 0; k < regions.size(); ++k) {
+      owed[k] += WavesPerRegionDay(kProfiles[regions[k]].audience);
+      for (; owed[k] >= 1; owed[k] -= 1) {
+        const bool recent = launched > launched_before && uniform(0, 1) < 0.5;
+        const size_t lo = recent ? launched_before : 0;
+        const size_t pick = std::uniform_int_distribution<size_t>(lo, launched - 1)(rng);
+        Wave w;
+        w.clip_id = p.models[by_launch[pick]].clip_id;
+        w.region = regions[k];
+        w.start = day;
+        w.rise = static_cast<float>(uniform(1, 5));
+        w.inv_decay = static_cast<float>(1.0 / uniform(3, 8));
+        w.floor = static_cast<float>(uniform(0.02, 0.05));
+        w.inv_tail = static_cast<float>(1.0 / uniform(15, 30));
+        // Log-uniform peak: 0.1% to 1.5% of the region's uses of a day.
+        // at least 20 uses a day at scale 1, so that small regions' breakouts chart too.
+        const double share = std::exp(uniform(std::log(0.001), std::log(0.015)));
+        w.peak_share = static_cast<float>(
+            std::max(share, 20.0 / RegionBaseUses(kProfiles[regions[k]].audience)));
+        p.waves.push_back(w);
+      }
+    }
+  }
+}
 
 Platform BuildPlatform(const DemoOptions& options, const std::vector<RegionId>& regions) {
   std::mt19937_64 rng(options.seed);
@@ -281,11 +385,11 @@ Platform BuildPlatform(const DemoOptions& options, const std::vector<RegionId>& 
     if (breakout) {
       // Bursts of otherwise ordinary sounds: launched inside the span, fast and high.
       popularity = std::max(popularity, 1.0 / std::pow(uniform(2, 40), 0.9)) * uniform(2, 6);
-      const Day lo = first_day + std::min(options.days / 4, 30);
-      const Day hi = std::max(lo, options.end_day - 6);
-      m.launch = std::uniform_int_distribution<Day>(lo, hi)(rng);
-      m.rise = static_cast<float>(uniform(2, 6));
-      m.inv_decay = static_cast<float>(1.0 / uniform(4, 12));
+      // Launched like ordinary sounds (a steady share of each day's launches, whatever
+      // the span).
+      m.launch = std::uniform_int_distribution<Day>(first_day - kHorizon, options.end_day)(rng);
+      m.rise = static_cast<float>(uniform(3, 8));
+      m.inv_decay = static_cast<float>(1.0 / uniform(8, 20));
       m.floor = static_cast<float>(uniform(0.02, 0.06));
       m.inv_tail = static_cast<float>(1.0 / uniform(30, 60));
     } else if (evergreen) {
@@ -299,7 +403,7 @@ Platform BuildPlatform(const DemoOptions& options, const std::vector<RegionId>& 
       // state: every day sees the launches of the kHorizon days before it.
       m.launch = std::uniform_int_distribution<Day>(first_day - kHorizon, options.end_day)(rng);
       m.rise = static_cast<float>(uniform(1, 14));
-      m.inv_decay = static_cast<float>(1.0 / uniform(5, 45));
+      m.inv_decay = static_cast<float>(1.0 / uniform(10, 60));
       m.floor = static_cast<float>(uniform(0.02, 0.12));
       m.inv_tail = static_cast<float>(1.0 / uniform(60, 200));
     }
@@ -377,6 +481,7 @@ Platform BuildPlatform(const DemoOptions& options, const std::vector<RegionId>& 
     p.models.push_back(m);
     p.catalog.push_back(std::move(s));
   }
+  BuildWaves(options, regions, p);
   return p;
 }
 
@@ -387,8 +492,9 @@ constexpr float kShareExponent = 0.75f;
 
 struct Candidate {
   uint64_t clip_id;
-  float weight;
+  float weight;  // ordinary activity, before the region's normalisation
   RegionId region;
+  float wave = 0;  // breakout uses as a share of the region's uses of the day
 };
 
 }  // namespace
@@ -450,6 +556,8 @@ Result<DemoSummary> Generate(const DemoOptions& options, DemoSink& sink) {
   for (RegionId r : regions) base_uses[r] = RegionBaseUses(kProfiles[r].audience) * options.scale;
 
   std::vector<Candidate> candidates;
+  std::vector<Candidate> active_waves;
+  size_t first_wave = 0, next_wave = 0;  // platform.waves[first_wave, next_wave) have started
   std::vector<DailyUses> daily;
   std::vector<RawUse> raw;
   for (Day day = first_day; day <= options.end_day; ++day) {
@@ -469,26 +577,69 @@ Result<DemoSummary> Generate(const DemoOptions& options, DemoSink& sink) {
         total_weight[entry.region] += w;
       }
     }
-    // Region volume of the day: weekday, slow growth (+0.1%/day), +-4% noise.
+    // Breakouts of the day: merged into the candidates (one cell per (clip, region)).
+    std::array<double, kRegionCount> wave_share{};
+    while (next_wave < platform.waves.size() && platform.waves[next_wave].start <= day) ++next_wave;
+    while (first_wave < next_wave && platform.waves[first_wave].start + kWaveLife < day)
+      ++first_wave;
+    active_waves.clear();
+    for (size_t i = first_wave; i < next_wave; ++i) {
+      const Wave& w = platform.waves[i];
+      const int age = day - w.start;
+      if (age > kWaveLife) continue;
+      const float share = w.peak_share * w.Curve(age);
+      active_waves.push_back({w.clip_id, 0, w.region, share});
+      wave_share[w.region] += share;
+    }
+    if (!active_waves.empty()) {
+      auto key = [](const Candidate& c) { return std::pair(c.clip_id, c.region); };
+      std::sort(active_waves.begin(), active_waves.end(),
+                [&](const Candidate& a, const Candidate& b) { return key(a) < key(b); });
+      size_t merged = 0;  // sum the shares of one cell's waves
+      for (size_t i = 0; i < active_waves.size(); ++i) {
+        if (merged > 0 && key(active_waves[merged - 1]) == key(active_waves[i]))
+          active_waves[merged - 1].wave += active_waves[i].wave;
+        else
+          active_waves[merged++] = active_waves[i];
+      }
+      active_waves.resize(merged);
+      std::vector<bool> taken(active_waves.size());
+      for (Candidate& c : candidates) {
+        auto it = std::lower_bound(
+            active_waves.begin(), active_waves.end(), c,
+            [&](const Candidate& a, const Candidate& b) { return key(a) < key(b); });
+        if (it == active_waves.end() || key(*it) != key(c)) continue;
+        c.wave = it->wave;
+        taken[static_cast<size_t>(it - active_waves.begin())] = true;
+      }
+      for (size_t i = 0; i < active_waves.size(); ++i)
+        if (!taken[i]) candidates.push_back(active_waves[i]);
+    }
+    // Region volume of the day: weekday, slow growth (+0.1%/day), +-1.5% noise; the
+    // breakouts' share of it is taken from the ordinary sounds.
     std::array<double, kRegionCount> volume{};
+    std::array<double, kRegionCount> ordinary{};
     const int weekday = ((day % 7) + 7 + 3) % 7;  // 1970-01-01 was a Thursday
     const double growth = std::exp(0.001 * (day - options.end_day));
     for (RegionId r : regions) {
-      if (total_weight[r] <= 0) continue;
-      const double noise = 1.0 + 0.04 * Normalish(CellHash(seed, 0, r, day, kStreamRegionDay));
-      volume[r] = base_uses[r] * kWeekday[weekday] * growth * noise / total_weight[r];
+      const double noise = 1.0 + 0.015 * Normalish(CellHash(seed, 0, r, day, kStreamRegionDay));
+      volume[r] = base_uses[r] * kWeekday[weekday] * growth * noise;
+      if (total_weight[r] > 0)
+        ordinary[r] = volume[r] * (1.0 - std::min(0.5, wave_share[r])) / total_weight[r];
     }
     const bool raw_day = day >= first_raw_day;
     for (const Candidate& c : candidates) {
-      // Over-dispersed Poisson: the mean varies by a day-to-day lognormal factor.
+      // Poisson around a mean that drifts slowly (a lognormal factor, sigma 0.08, smooth
+      // over days): over-dispersed like a real count, yet a day differs from the one before
+      // by the noise of the count.
       const uint64_t h = CellHash(seed, c.clip_id, c.region, day, kStreamCount);
       const double u = Unit(h);
-      const double mean = volume[c.region] * c.weight;
-      // Fast path for the many cells with a tiny mean: the noise factor below is < 2, and
+      const double mean = ordinary[c.region] * c.weight + volume[c.region] * c.wave;
+      // Fast path for the many cells with a tiny mean: the drift factor below is < 2, and
       // the draw is 0 when u <= e^-lambda, which holds whenever u <= 1 - lambda.
       if (u <= 1.0 - 2.0 * mean) continue;
       const uint64_t noise_bits = CellHash(seed, c.clip_id, c.region, day, kStreamNoise);
-      const double lambda = mean * std::exp(0.2 * Normalish(noise_bits));
+      const double lambda = mean * std::exp(0.08 * Drift(seed, c.clip_id, c.region, day));
       const int64_t uses = Poisson(lambda, u, noise_bits ^ h);
       if (uses <= 0) continue;
       summary.total_uses += uses;

@@ -6,18 +6,25 @@
 //    launch day and a lifecycle curve: they ramp up over a few days, peak, then fade with a
 //    long tail (at most a year). Ordinary sounds launch uniformly from a year before the
 //    span to its last day, so the span is in the steady state (as many active sounds on its
-//    first day as on its last). About 0.6% are breakouts (fast rise, high peak, quick fade
-//    inside the generated span) and about 4% are evergreens (launched long before, fading
-//    very slowly).
+//    first day as on its last). About 0.6% are viral sounds (fast rise, high peak, fade
+//    over weeks, in half the regions or more) and about 4% are evergreens (launched long
+//    before, fading very slowly).
+//  - Breakouts in one region: every region sees a steady number of breakouts a day (a
+//    sound, new or old, rising within days to 0.1-1.5% of the region's uses, then fading),
+//    so that each region's 7-day surging chart (SPEC §8) holds ~15-40 sounds on any day,
+//    large markets and small ones alike.
 //  - Each sound has a home region and spreads to other regions (first its cluster, e.g.
 //    Latin America or the Nordics, then the world) with a delay of days; more popular
 //    sounds reach more regions.
 //  - Each region has a daily volume of uses (market size, weekly seasonality with busier
-//    weekends, slow growth, a little noise), shared among the sounds active there in
-//    proportion to (popularity x lifecycle x regional affinity)^0.75 (so a day's top sound
-//    takes about a tenth of a region's uses, not most of them); counts are drawn from a
-//    Poisson law (per-cell randomness comes from a counter-based hash of
-//    (seed, clip, region, day), so a cell's value does not depend on iteration order).
+//    weekends, slow growth, +-1.5% noise); what the breakouts do not take is shared among
+//    the sounds active there in proportion to (popularity x lifecycle x regional
+//    affinity)^0.75 (so a day's top sound takes about a tenth of a region's uses, not most
+//    of them); counts are drawn from a Poisson law around that mean times a slow drift of
+//    the cell (sigma 8%, smooth over ~8 days), so a sound with ~1,000 uses a day moves by a
+//    few percent from one day to the next, like a real count (per-cell randomness comes
+//    from a counter-based hash of (seed, clip, region, day), so a cell's value does not
+//    depend on iteration order).
 //  - ~30% of sounds are commercial, ~5% promoted; ~10% are "original sound - <user>";
 //    some are variants ("(Sped Up)", "(Remix)", a user's "original sound") sharing the
 //    song_id of an earlier sound. Titles and artists come from word lists and include
