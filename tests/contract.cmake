@@ -32,3 +32,9 @@ st_test(late_data_test
   SOURCES ${ST_CONTRACT_DIR}/late_data_test.cc
   DEPS st_serve spdlog::spdlog
   LABELS contract)
+
+# Issue 11: the detail endpoint, rank_type and as_of over a socket (charts engineer).
+st_test(detail_contract_test
+  SOURCES ${ST_CONTRACT_DIR}/detail_contract_test.cc
+  DEPS st_api st_api_test_doubles st_engine st_http simdjson::simdjson spdlog::spdlog
+  LABELS contract)

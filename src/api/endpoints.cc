@@ -69,6 +69,26 @@ http::Handler MakeRegionsHandler() {
   };
 }
 
+http::Handler MakeEditionsHandler(const SnapshotHolder& snapshots) {
+  return [&snapshots](const http::Request& request, http::Respond respond) {
+    http::Response r;
+    const engine::ChartSet* charts = snapshots.Current()->charts();
+    const std::optional<Day> first = charts != nullptr ? charts->first_day() : std::nullopt;
+    r.body = R"({"code":0,"message":"success","data":{"first_day":)";
+    if (first) {
+      json::AppendString(r.body, FormatDay(*first));
+      r.body += R"(,"last_day":)";
+      json::AppendString(r.body, FormatDay(charts->day()));
+    } else {
+      r.body += R"(null,"last_day":null)";
+    }
+    r.body += R"(,"periods":[7,30,120],"rank_types":["popular","surging"]},"requestId":)";
+    json::AppendString(r.body, request.request_id);
+    r.body += '}';
+    respond(std::move(r));
+  };
+}
+
 http::Handler MakeHealthHandler(const SnapshotHolder& snapshots) {
   return [&snapshots](const http::Request&, http::Respond respond) {
     http::Response r;
@@ -156,6 +176,9 @@ http::Handler MakeLlmsTxtHandler() {
 void AddServingRoutes(http::Router& router, const ServingDependencies& deps) {
   router.Add("GET", std::string(kTrendingMusicPath),
              MakeTrendingMusicHandler(deps.gateway, *deps.snapshots));
+  router.Add("GET", std::string(kSoundDetailPath),
+             MakeSoundDetailHandler(deps.gateway, *deps.snapshots));
+  router.Add("GET", std::string(kEditionsPath), MakeEditionsHandler(*deps.snapshots));
   router.Add("GET", "/v1/tiktok/regions", MakeRegionsHandler());
   router.Add("GET", "/healthz", MakeHealthHandler(*deps.snapshots));
   router.Add("GET", "/readyz", MakeReadinessHandler(*deps.snapshots, deps.stores_ready));

@@ -25,6 +25,10 @@ struct ServingDependencies {
 
 // GET /v1/tiktok/regions: free; {"code":0,...,"data":{"regions":[{"code","name"}...]}}.
 http::Handler MakeRegionsHandler();
+// GET /v1/tiktok/trending/music/editions: free; the days a request can ask for with as_of
+// (SPEC §9): {"first_day","last_day" (YYYY-MM-DD, null without data),"periods","rank_types"}.
+inline constexpr std::string_view kEditionsPath = "/v1/tiktok/trending/music/editions";
+http::Handler MakeEditionsHandler(const SnapshotHolder& snapshots);
 // GET /healthz: 200 {"status":"ok","snapshot_day":"YYYY-MM-DD"|null}.
 http::Handler MakeHealthHandler(const SnapshotHolder& snapshots);
 // GET /readyz: 200 {"ready":true,...} when charts with at least one sound are published
@@ -42,7 +46,7 @@ http::Handler MakeOpenApiHandler();
 http::Handler MakeDocsHandler();
 http::Handler MakeLlmsTxtHandler();
 
-// Adds every route above plus GET /v1/tiktok/trending/music.
+// Adds every route above plus GET /v1/tiktok/trending/music and .../music/detail.
 void AddServingRoutes(http::Router& router, const ServingDependencies& deps);
 
 }  // namespace soundtrend::api

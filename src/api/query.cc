@@ -76,11 +76,79 @@ Result<bool> ParseBool(std::string_view name, std::string_view v) {
   return Invalid(name, "must be true or false");
 }
 
-enum Known { kSearch, kPage, kLimit, kPeriod, kRegion, kNew, kCommercial, kKnownCount };
+enum Known {
+  kSearch,
+  kPage,
+  kLimit,
+  kPeriod,
+  kRegion,
+  kNew,
+  kCommercial,
+  kRankType,
+  kAsOf,
+  kClipId,
+  kKnownCount
+};
 constexpr std::array<std::string_view, kKnownCount> kNames = {
-    "search_keyword", "page", "limit", "period", "region", "new_to_top_100", "commercial_music"};
+    "search_keyword",   "page",      "limit", "period", "region", "new_to_top_100",
+    "commercial_music", "rank_type", "as_of", "clip_id"};
+
+// The known parameters of `raw_query` (pointers into `decoded`), each given at most once.
+Status Collect(std::string_view raw_query, std::vector<QueryParam>& decoded,
+               std::array<const std::string*, kKnownCount>& given,
+               std::initializer_list<Known> known) {
+  auto parsed = DecodeQuery(raw_query);
+  if (!parsed.ok()) return parsed.status();
+  decoded = std::move(*parsed);
+  for (const QueryParam& p : decoded) {
+    for (Known k : known) {
+      if (p.name != kNames[k]) continue;
+      if (given[k] != nullptr) return Invalid(kNames[k], "must not be given more than once");
+      if (!json::IsValidUtf8(p.value)) return Invalid(kNames[k], "must be valid UTF-8");
+      given[k] = &p.value;
+    }
+  }
+  return Status::Ok();
+}
+
+Result<int> ParsePeriod(const std::string& v) {
+  int64_t period = 0;
+  if (ParseDigits(v, period) != IntParse::kOk || period > 120 ||
+      !PeriodIndex(static_cast<int>(period))) {
+    return Invalid("period", "must be one of 7, 30, 120");
+  }
+  return static_cast<int>(period);
+}
+
+Result<RegionId> ParseRegion(const std::string& v) {
+  auto region = FindRegion(v);
+  if (!region) return Invalid("region", "must be a region code of GET /v1/tiktok/regions");
+  return *region;
+}
+
+// as_of: a YYYY-MM-DD date, else malformed (the range check comes with the data).
+void ParseAsOf(const std::string* v, std::optional<Day>& as_of, bool& malformed) {
+  if (v == nullptr) return;
+  as_of = ParseDay(*v);
+  malformed = !as_of.has_value();
+}
 
 }  // namespace
+
+Result<Day> ResolveAsOf(std::optional<Day> as_of, bool malformed, std::optional<Day> first_day,
+                        Day last_day) {
+  if (!as_of && !malformed) return last_day;
+  if (!first_day) {
+    return Status::InvalidArgument(
+        "Invalid parameter: as_of must be a closed day with data; "
+        "there is no chart data yet");
+  }
+  if (malformed || *as_of < *first_day || *as_of > last_day) {
+    return Status::InvalidArgument("Invalid parameter: as_of must be a day from " +
+                                   FormatDay(*first_day) + " to " + FormatDay(last_day));
+  }
+  return *as_of;
+}
 
 Result<std::vector<QueryParam>> DecodeQuery(std::string_view raw) {
   std::vector<QueryParam> params;
@@ -112,17 +180,11 @@ Result<std::vector<QueryParam>> DecodeQuery(std::string_view raw) {
 }
 
 Result<TrendingQuery> ParseTrendingQuery(std::string_view raw_query) {
-  auto decoded = DecodeQuery(raw_query);
-  if (!decoded.ok()) return decoded.status();
+  std::vector<QueryParam> decoded;
   std::array<const std::string*, kKnownCount> given{};
-  for (const QueryParam& p : *decoded) {
-    for (size_t k = 0; k < kKnownCount; ++k) {
-      if (p.name != kNames[k]) continue;
-      if (given[k] != nullptr) return Invalid(kNames[k], "must not be given more than once");
-      if (!json::IsValidUtf8(p.value)) return Invalid(kNames[k], "must be valid UTF-8");
-      given[k] = &p.value;
-    }
-  }
+  ST_RETURN_IF_ERROR(
+      Collect(raw_query, decoded, given,
+              {kSearch, kPage, kLimit, kPeriod, kRegion, kNew, kCommercial, kRankType, kAsOf}));
 
   TrendingQuery q;
   q.region = *FindRegion("US");
@@ -147,16 +209,13 @@ Result<TrendingQuery> ParseTrendingQuery(std::string_view raw_query) {
         (r == IntParse::kTooLarge || limit > kMaxPageSize) ? kMaxPageSize : static_cast<int>(limit);
   }
   if (const std::string* v = given[kPeriod]) {
-    int64_t period = 0;
-    if (ParseDigits(*v, period) != IntParse::kOk || !PeriodIndex(static_cast<int>(period)) ||
-        period > 120) {
-      return Invalid("period", "must be one of 7, 30, 120");
-    }
-    q.period = static_cast<int>(period);
+    auto period = ParsePeriod(*v);
+    if (!period.ok()) return period.status();
+    q.period = *period;
   }
   if (const std::string* v = given[kRegion]) {
-    auto region = FindRegion(*v);
-    if (!region) return Invalid("region", "must be a region code of GET /v1/tiktok/regions");
+    auto region = ParseRegion(*v);
+    if (!region.ok()) return region.status();
     q.region = *region;
   }
   if (const std::string* v = given[kNew]) {
@@ -169,6 +228,47 @@ Result<TrendingQuery> ParseTrendingQuery(std::string_view raw_query) {
     if (!b.ok()) return b.status();
     q.commercial_music = *b;
   }
+  if (const std::string* v = given[kRankType]) {
+    if (EqualsIgnoreCase(*v, "popular")) {
+      q.rank_type = ChartKind::kPopular;
+    } else if (EqualsIgnoreCase(*v, "surging")) {
+      q.rank_type = ChartKind::kSurging;
+    } else {
+      return Invalid("rank_type", "must be popular or surging");
+    }
+  }
+  ParseAsOf(given[kAsOf], q.as_of, q.as_of_malformed);
+  return q;
+}
+
+Result<DetailQuery> ParseDetailQuery(std::string_view raw_query) {
+  std::vector<QueryParam> decoded;
+  std::array<const std::string*, kKnownCount> given{};
+  ST_RETURN_IF_ERROR(Collect(raw_query, decoded, given, {kClipId, kPeriod, kRegion, kAsOf}));
+  DetailQuery q;
+  q.region = *FindRegion("US");
+  const std::string* clip = given[kClipId];
+  if (clip == nullptr || clip->empty()) return Invalid("clip_id", "is required");
+  // Digits only, fitting in 64 bits (real ids have 19 digits), not 0.
+  uint64_t clip_id = 0;
+  bool digits = true;
+  for (char c : *clip) digits = digits && c >= '0' && c <= '9';
+  auto [ptr, ec] = std::from_chars(clip->data(), clip->data() + clip->size(), clip_id);
+  if (!digits || ec != std::errc() || ptr != clip->data() + clip->size() || clip_id == 0) {
+    return Invalid("clip_id", "must be a sound id (digits, > 0)");
+  }
+  q.clip_id = clip_id;
+  if (const std::string* v = given[kPeriod]) {
+    auto period = ParsePeriod(*v);
+    if (!period.ok()) return period.status();
+    q.period = *period;
+  }
+  if (const std::string* v = given[kRegion]) {
+    auto region = ParseRegion(*v);
+    if (!region.ok()) return region.status();
+    q.region = *region;
+  }
+  ParseAsOf(given[kAsOf], q.as_of, q.as_of_malformed);
   return q;
 }
 

@@ -191,5 +191,75 @@ TEST(ParseTrendingQueryTest, MalformedPercentEncodingIsAnError) {
             "Invalid parameter: search_keyword has a malformed percent-encoding");
 }
 
+TEST(ParseTrendingQueryTest, RankTypeRule) {
+  EXPECT_EQ(ParseOk("").rank_type, ChartKind::kPopular);
+  EXPECT_EQ(ParseOk("rank_type=popular").rank_type, ChartKind::kPopular);
+  EXPECT_EQ(ParseOk("rank_type=Surging").rank_type, ChartKind::kSurging);
+  EXPECT_EQ(ParseOk("rank_type=SURGING").rank_type, ChartKind::kSurging);
+  for (const char* bad : {"rank_type=", "rank_type=breakout", "rank_type=surging%20"}) {
+    EXPECT_EQ(ParseError(bad), "Invalid parameter: rank_type must be popular or surging") << bad;
+  }
+}
+
+TEST(ParseTrendingQueryTest, AsOfIsADateOrMalformed) {
+  EXPECT_FALSE(ParseOk("").as_of.has_value());
+  EXPECT_FALSE(ParseOk("").as_of_malformed);
+  EXPECT_EQ(ParseOk("as_of=2026-02-16").as_of, ParseDay("2026-02-16"));
+  for (const char* bad : {"as_of=", "as_of=2026-2-16", "as_of=2026-02-30", "as_of=today"}) {
+    const TrendingQuery q = ParseOk(bad);
+    EXPECT_TRUE(q.as_of_malformed) << bad;
+    EXPECT_FALSE(q.as_of.has_value()) << bad;
+  }
+}
+
+TEST(ResolveAsOfTest, TheRangeIsTheFirstToTheLastDay) {
+  const Day first = *ParseDay("2026-01-01"), last = *ParseDay("2026-02-16");
+  const std::string range = "Invalid parameter: as_of must be a day from 2026-01-01 to 2026-02-16";
+  EXPECT_EQ(*ResolveAsOf(std::nullopt, false, first, last), last);
+  EXPECT_EQ(*ResolveAsOf(first, false, first, last), first);
+  EXPECT_EQ(*ResolveAsOf(last, false, first, last), last);
+  EXPECT_EQ(ResolveAsOf(first - 1, false, first, last).status().message(), range);
+  EXPECT_EQ(ResolveAsOf(last + 1, false, first, last).status().message(), range);
+  EXPECT_EQ(ResolveAsOf(std::nullopt, true, first, last).status().message(), range);
+  EXPECT_EQ(ResolveAsOf(first, false, std::nullopt, last).status().message(),
+            "Invalid parameter: as_of must be a closed day with data; there is no chart data yet");
+}
+
+TEST(ParseDetailQueryTest, DefaultsAndValues) {
+  auto q = ParseDetailQuery("clip_id=7234567890123456789");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->clip_id, 7234567890123456789ULL);
+  EXPECT_EQ(RegionCode(q->region), "US");
+  EXPECT_EQ(q->period, 7);
+  EXPECT_FALSE(q->as_of.has_value());
+  q = ParseDetailQuery("clip_id=18446744073709551615&region=jp&period=120&as_of=2026-02-01&x=1");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->clip_id, 18446744073709551615ULL);
+  EXPECT_EQ(RegionCode(q->region), "JP");
+  EXPECT_EQ(q->period, 120);
+  EXPECT_EQ(q->as_of, ParseDay("2026-02-01"));
+  // The list's parameters are unknown here: ignored.
+  EXPECT_TRUE(ParseDetailQuery("clip_id=1&page=0&rank_type=x").ok());
+}
+
+TEST(ParseDetailQueryTest, Rules) {
+  auto error = [](std::string_view query) {
+    auto q = ParseDetailQuery(query);
+    return q.ok() ? std::string("(ok)") : q.status().message();
+  };
+  EXPECT_EQ(error(""), "Invalid parameter: clip_id is required");
+  EXPECT_EQ(error("clip_id="), "Invalid parameter: clip_id is required");
+  for (const char* bad : {"clip_id=0", "clip_id=12a", "clip_id=%2B5",
+                          "clip_id=18446744073709551616", "clip_id=%201"}) {
+    EXPECT_EQ(error(bad), "Invalid parameter: clip_id must be a sound id (digits, > 0)") << bad;
+  }
+  EXPECT_EQ(error("clip_id=1&clip_id=1"),
+            "Invalid parameter: clip_id must not be given more than once");
+  EXPECT_EQ(error("clip_id=1&period=1"), "Invalid parameter: period must be one of 7, 30, 120");
+  EXPECT_EQ(error("clip_id=1&region=XX"),
+            "Invalid parameter: region must be a region code of GET /v1/tiktok/regions");
+  EXPECT_EQ(error("clip_id=%FF"), "Invalid parameter: clip_id must be valid UTF-8");
+}
+
 }  // namespace
 }  // namespace soundtrend::api

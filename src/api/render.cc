@@ -53,6 +53,16 @@ void AppendSoundJson(std::string& out, const engine::ChartEntry& e, std::string_
   json::AppendString(out, s.cover);
   out += ",\"duration\":";
   json::AppendInt(out, s.duration);
+  if (e.growth_hundredths) {  // surging charts (SPEC §8): two decimals at most
+    out += ",\"growth\":";
+    json::AppendInt(out, *e.growth_hundredths / 100);
+    const int64_t frac = *e.growth_hundredths % 100;
+    if (frac != 0) {
+      out.push_back('.');
+      out.push_back(static_cast<char>('0' + frac / 10));
+      if (frac % 10 != 0) out.push_back(static_cast<char>('0' + frac % 10));
+    }
+  }
   out += ",\"if_cml\":";
   json::AppendBool(out, s.commercial);
   out += ",\"is_search\":";
@@ -68,7 +78,11 @@ void AppendSoundJson(std::string& out, const engine::ChartEntry& e, std::string_
   out += ",\"promoted\":";
   json::AppendBool(out, s.promoted);
   out += ",\"rank\":";
-  json::AppendInt(out, e.rank);
+  if (e.rank > 0) {
+    json::AppendInt(out, e.rank);
+  } else {
+    out += "null";  // a sound detail's sound with no use in the window (SPEC §7)
+  }
   out += ",\"rank_diff\":";
   if (e.rank_diff) {
     json::AppendInt(out, *e.rank_diff);

@@ -19,7 +19,8 @@ std::string SoundLink(uint64_t clip_id);
 
 // Appends one `sound_list` item: every docs/api.md §3 field with its JSON type, in the reference
 // example's (alphabetical) order, ids as digit strings, `related_items` null when empty,
-// `on_list_times` null when unknown, trend values with at most two decimals.
+// `on_list_times` null when unknown, trend values with at most two decimals; `growth`
+// (after `duration`) on surging entries, `rank` null when 0 (a detail's unranked sound).
 void AppendSoundJson(std::string& out, const engine::ChartEntry& entry,
                      std::string_view country_code, bool is_search);
 

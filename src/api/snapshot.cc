@@ -63,50 +63,90 @@ std::shared_ptr<const ServingSnapshot> ServingSnapshot::Build(
   std::shared_ptr<ServingSnapshot> s(new ServingSnapshot());
   s->charts_ = std::move(charts);
   s->built_micros_ = built_micros;
-  s->editions_.resize(kRegionCount * kPeriodCount);
+  s->editions_.resize(kChartKinds.size() * kRegionCount * kPeriodCount);
   if (!s->charts_) return s;
-  for (size_t r = 0; r < kRegionCount; ++r) {
-    const RegionId region = static_cast<RegionId>(r);
-    for (size_t p = 0; p < kPeriodCount; ++p) {
-      EditionFragments& f = s->editions_[r * kPeriodCount + p];
-      f.edition = s->charts_->Find(region, kPeriods[p]);
-      if (f.edition == nullptr) continue;
-      const auto& top = f.edition->top();
-      const size_t n = std::min<size_t>(top.size(), 100);
-      s->has_entries_ |= n > 0;
-      f.offsets.reserve(n + 1);
-      f.blob.reserve(n * 1200);
-      for (size_t i = 0; i < n; ++i) {
-        f.offsets.push_back(static_cast<uint32_t>(f.blob.size()));
-        AppendSoundJson(f.blob, top[i], RegionCode(region), /*is_search=*/false);
-      }
-      f.offsets.push_back(static_cast<uint32_t>(f.blob.size()));
-      f.deflated.reserve(n);
-      for (size_t i = 0; i < n; ++i) {
-        f.deflated.push_back(gzip::Deflate(
-            std::string_view(f.blob).substr(f.offsets[i], f.offsets[i + 1] - f.offsets[i]),
-            kGzipLevel));
-      }
-      for (size_t combo = 1; combo < 4; ++combo) {
-        for (size_t i = 0; i < n; ++i) {
-          if (Matches(top[i], combo & 2, combo & 1))
-            f.matching[combo].push_back(static_cast<uint8_t>(i));
-        }
+  for (ChartKind kind : kChartKinds) {
+    for (size_t r = 0; r < kRegionCount; ++r) {
+      const RegionId region = static_cast<RegionId>(r);
+      for (int period : kPeriods) {
+        EditionFragments& f = s->editions_[Index(kind, region, period)];
+        RenderFragments(s->charts_->Find(region, period, kind), f);
+        s->has_entries_ |= f.offsets.size() > 1;
       }
     }
   }
   return s;
 }
 
-const ServingSnapshot::EditionFragments& ServingSnapshot::Find(RegionId region, int period) const {
+void ServingSnapshot::RenderFragments(const engine::Edition* edition, EditionFragments& f) {
+  f.edition = edition;
+  if (f.edition == nullptr) return;
+  const auto& top = f.edition->top();
+  const size_t n = std::min<size_t>(top.size(), 100);
+  const std::string_view region = RegionCode(f.edition->region());
+  f.offsets.reserve(n + 1);
+  f.blob.reserve(n * 1200);
+  for (size_t i = 0; i < n; ++i) {
+    f.offsets.push_back(static_cast<uint32_t>(f.blob.size()));
+    AppendSoundJson(f.blob, top[i], region, /*is_search=*/false);
+  }
+  f.offsets.push_back(static_cast<uint32_t>(f.blob.size()));
+  f.deflated.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    f.deflated.push_back(gzip::Deflate(
+        std::string_view(f.blob).substr(f.offsets[i], f.offsets[i + 1] - f.offsets[i]),
+        kGzipLevel));
+  }
+  for (size_t combo = 1; combo < 4; ++combo) {
+    for (size_t i = 0; i < n; ++i) {
+      if (Matches(top[i], combo & 2, combo & 1))
+        f.matching[combo].push_back(static_cast<uint8_t>(i));
+    }
+  }
+}
+
+size_t ServingSnapshot::Index(ChartKind kind, RegionId region, int period) {
   const auto p = PeriodIndex(period);
-  return editions_[static_cast<size_t>(region) * kPeriodCount + static_cast<size_t>(p.value_or(0))];
+  return (static_cast<size_t>(KindIndex(kind)) * kRegionCount + static_cast<size_t>(region)) *
+             kPeriodCount +
+         static_cast<size_t>(p.value_or(0));
+}
+
+const ServingSnapshot::EditionFragments& ServingSnapshot::Find(ChartKind kind, RegionId region,
+                                                               int period) const {
+  return editions_[Index(kind, region, period)];
+}
+
+std::shared_ptr<const ServingSnapshot::EditionFragments> ServingSnapshot::Fragments(
+    const TrendingQuery& q) const {
+  // The published day, or no data: the day's own fragments (they live as long as the
+  // snapshot; an aliasing pointer, no count of its own).
+  if (!q.as_of || !charts_ || *q.as_of == charts_->day()) {
+    return std::shared_ptr<const EditionFragments>(std::shared_ptr<const void>(),
+                                                   &Find(q.rank_type, q.region, q.period));
+  }
+  return Past(q.rank_type, q.region, q.period, *q.as_of);
+}
+
+std::shared_ptr<const ServingSnapshot::EditionFragments> ServingSnapshot::Past(ChartKind kind,
+                                                                               RegionId region,
+                                                                               int period,
+                                                                               Day day) const {
+  return past_.GetOrMake({day, Index(kind, region, period)}, [&] {
+    // From the set's immutable data, on this thread, without a lock.
+    auto f = std::make_shared<EditionFragments>();
+    f->past = charts_->EditionOf(region, period, kind, day);
+    RenderFragments(f->past.get(), *f);
+    if (f->past) f->past->PrepareSearch();
+    return std::shared_ptr<const EditionFragments>(std::move(f));
+  });
 }
 
 void ServingSnapshot::AnswerTrending(const TrendingQuery& q, std::string_view request_id,
                                      std::string& out) const {
-  const EditionFragments& f = Find(q.region, q.period);
   if (q.search_keyword) {
+    const std::shared_ptr<const EditionFragments> held = Fragments(q);
+    const EditionFragments& f = *held;
     std::vector<engine::ChartEntry> found;
     if (f.edition != nullptr) {
       found = f.edition->Search(FoldForSearch(*q.search_keyword));
@@ -150,7 +190,7 @@ size_t ServingSnapshot::PagePlan::Position(size_t i) const {
 
 ServingSnapshot::PagePlan ServingSnapshot::Plan(const TrendingQuery& q) const {
   PagePlan plan;
-  plan.fragments = &Find(q.region, q.period);
+  plan.fragments = Fragments(q);
   const EditionFragments& f = *plan.fragments;
   plan.combo = FilterIndex(q.new_to_top_100, q.commercial_music);
   const size_t all = f.offsets.empty() ? 0 : f.offsets.size() - 1;

@@ -19,8 +19,10 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
+#include "api/lru_cache.h"
 #include "api/query.h"
 #include "common/gzip.h"
 #include "engine/chart_set.h"
@@ -34,16 +36,30 @@ class ServingSnapshot {
   static std::shared_ptr<const ServingSnapshot> Build(
       std::shared_ptr<const engine::ChartSet> charts, int64_t built_micros);
 
-  // Appends the complete HTTP 200 body (docs/api.md §2/§3 envelope) answering `query`.
+  // Appends the complete HTTP 200 body (docs/api.md §2/§3 envelope) answering `query`, for
+  // its rank_type (§8) and its day: `query.as_of` must be nullopt (the published day) or a
+  // day the caller checked with ResolveAsOf against charts() (§9). A past edition is
+  // computed from the chart set on the calling thread the first time, then answered from
+  // a cache of the kPastEditionsCached last used ones (per snapshot: a new publication,
+  // late data included, starts afresh).
   void AnswerTrending(const TrendingQuery& query, std::string_view request_id,
                       std::string& out) const;
   // The same body gzip-compressed (one gzip member), appended to `out`, built from the
-  // items' deflate pieces made at Build and the per-request bytes (pagination, commas,
-  // requestId) as stored blocks: nothing is compressed per request. False (nothing
-  // appended) for a search request, whose items are rendered per request: the caller sends
-  // AnswerTrending's body uncompressed then.
+  // items' deflate pieces made at Build (or when a past edition is first rendered) and the
+  // per-request bytes (pagination, commas, requestId) as stored blocks: nothing is
+  // compressed per request. False (nothing appended) for a search request, whose items are
+  // rendered per request: the caller sends AnswerTrending's body uncompressed then.
   bool AnswerTrendingGzip(const TrendingQuery& query, std::string_view request_id,
                           std::string& out) const;
+  static constexpr size_t kPastEditionsCached = 2048;
+
+  // docs/api.md §7: the `data` object of GET /v1/tiktok/trending/music/detail for `clip_id`
+  // in region x period as of `day` (checked with ResolveAsOf); null when the sound is
+  // neither in the catalog nor in any usage. Computed on the calling thread the first time,
+  // then from a cache of the kDetailsCached last used ones. (api/sound_detail.cc)
+  std::shared_ptr<const std::string> SoundDetailData(uint64_t clip_id, RegionId region, int period,
+                                                     Day day) const;
+  static constexpr size_t kDetailsCached = 8192;
 
   const engine::ChartSet* charts() const { return charts_.get(); }
   const std::shared_ptr<const engine::ChartSet>& shared_charts() const { return charts_; }
@@ -55,17 +71,24 @@ class ServingSnapshot {
  private:
   struct EditionFragments {
     const engine::Edition* edition = nullptr;
-    std::string blob;               // the rendered items, back to back
-    std::vector<uint32_t> offsets;  // item i = blob[offsets[i], offsets[i+1])
-    std::vector<gzip::DeflatePiece> deflated;  // item i, compressed on its own
+    std::shared_ptr<const engine::Edition> past;  // owns `edition` for a past day
+    std::string blob;                             // the rendered items, back to back
+    std::vector<uint32_t> offsets;                // item i = blob[offsets[i], offsets[i+1])
+    std::vector<gzip::DeflatePiece> deflated;     // item i, compressed on its own
     // Positions matching each filter combination, index = new_to_top_100*2 + commercial.
     std::array<std::vector<uint8_t>, 4> matching;
   };
   ServingSnapshot() = default;
-  const EditionFragments& Find(RegionId region, int period) const;
+  static size_t Index(ChartKind kind, RegionId region, int period);
+  static void RenderFragments(const engine::Edition* edition, EditionFragments& f);
+  const EditionFragments& Find(ChartKind kind, RegionId region, int period) const;
+  // The fragments answering `query` (its kind, region, period and day).
+  std::shared_ptr<const EditionFragments> Fragments(const TrendingQuery& query) const;
+  std::shared_ptr<const EditionFragments> Past(ChartKind kind, RegionId region, int period,
+                                               Day day) const;
   // The positions (into an edition's items) of the page `query` asks for, and the envelope.
   struct PagePlan {
-    const EditionFragments* fragments = nullptr;
+    std::shared_ptr<const EditionFragments> fragments;
     size_t total = 0;
     size_t offset = 0, count = 0;
     bool has_more = false;
@@ -77,7 +100,11 @@ class ServingSnapshot {
   std::shared_ptr<const engine::ChartSet> charts_;
   int64_t built_micros_ = 0;
   bool has_entries_ = false;
-  std::vector<EditionFragments> editions_;  // kRegionCount * kPeriods.size()
+  std::vector<EditionFragments> editions_;  // Index(kind, region, period)
+  // Past editions (key: day, Index(kind, region, period)) and sound details (key: clip,
+  // region, period, day), made on demand.
+  LruCache<std::pair<Day, size_t>, EditionFragments> past_{kPastEditionsCached};
+  LruCache<std::tuple<uint64_t, RegionId, int, Day>, std::string> details_{kDetailsCached};
 };
 
 // Holds the snapshot being served and swaps in new ones without pausing readers.

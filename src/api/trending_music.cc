@@ -8,13 +8,17 @@
 
 namespace soundtrend::api {
 
-http::Handler MakeTrendingMusicHandler(std::shared_ptr<gateway::Gateway> gateway_ptr,
-                                       const SnapshotHolder& snapshots) {
-  return [gw = std::move(gateway_ptr), &snapshots](const http::Request& request,
-                                                   http::Respond respond) {
+namespace {
+
+// The part every charged endpoint shares (until api/paid_endpoint lands): Admit (401 /
+// 403 / 429) -> `answer` (400 / 404, or the body) -> Reserve (402) -> Commit (the charge
+// durable) -> respond, with the gateway headers on every authenticated response.
+http::Handler MakeChargedHandler(std::shared_ptr<gateway::Gateway> gateway_ptr,
+                                 std::string_view path, int64_t cost, EndpointAnswer answer) {
+  return [gw = std::move(gateway_ptr), path, cost, answer = std::move(answer)](
+             const http::Request& request, http::Respond respond) {
     gateway::Gateway& gateway = *gw;
-    gateway::Admission admission =
-        gateway.Admit(request.header("Authorization"), kTrendingMusicPath);
+    gateway::Admission admission = gateway.Admit(request.header("Authorization"), path);
     auto reject = [&](int status, std::string_view message) {
       http::Response r = http::ErrorResponse(status, message, request.request_id);
       r.key_id = admission.key_id;
@@ -25,35 +29,25 @@ http::Handler MakeTrendingMusicHandler(std::shared_ptr<gateway::Gateway> gateway
       const AdmissionRejection rejection = RejectionOf(admission.outcome);
       return reject(rejection.status, rejection.message);
     }
-    auto query = ParseTrendingQuery(request.query);
-    if (!query.ok()) return reject(400, query.status().message());
-    if (!gateway.Reserve(*admission.account, kTrendingMusicCost)) return reject(402, kMsgQuota);
-
     http::Response ok;
     ok.key_id = admission.key_id;
     if (request.body_buffer != nullptr) ok.body.swap(*request.body_buffer);  // reuse its memory
     ok.body.clear();
+    // The answer is rendered before the reservation: a 400 or 404 never touches credit,
+    // and an answer that throws costs nothing.
+    DetailAnswer result;
     try {
-      // gzip when the client takes it (docs/api.md §13): assembled from the edition's
-      // precompressed items; a search page is rendered per request and sent as it is.
-      const ServingSnapshot& snapshot = *snapshots.Current();
-      if (request.header && gzip::AcceptsGzip(request.header("Accept-Encoding")) &&
-          snapshot.AnswerTrendingGzip(*query, request.request_id, ok.body)) {
-        ok.headers.emplace_back("Content-Encoding", "gzip");
-      } else {
-        snapshot.AnswerTrending(*query, request.request_id, ok.body);
-      }
-      ok.headers.emplace_back("Vary", "Accept-Encoding");
+      result = answer(request, ok);
     } catch (const std::exception& e) {
-      gateway.Release(*admission.account, kTrendingMusicCost);
-      spdlog::error("trending music render failed: {} request_id={}", e.what(), request.request_id);
+      spdlog::error("{} render failed: {} request_id={}", path, e.what(), request.request_id);
       return reject(500, http::kInternalErrorMessage);
     }
+    if (result.status != 200) return reject(result.status, result.message);
+    if (!gateway.Reserve(*admission.account, cost)) return reject(402, kMsgQuota);
     // The headers now: X-Credits-Remaining is the balance right after this request's
     // reservation (its own update, no second read of a value every loop writes).
     AddGatewayHeaders(admission, gateway, ok);
-    gateway::ChargeInfo charge{std::string(request.request_id), std::string(kTrendingMusicPath),
-                               kTrendingMusicCost};
+    gateway::ChargeInfo charge{std::string(request.request_id), std::string(path), cost};
     // Alive until `done` returns (Gateway::Commit); the shared count is not touched again.
     const gateway::KeyAccount* account = admission.account.get();
     // The gateway outlives every request it answers (the handler holds it): a plain pointer
@@ -76,6 +70,55 @@ http::Handler MakeTrendingMusicHandler(std::shared_ptr<gateway::Gateway> gateway
           respond(std::move(r));
         });
   };
+}
+
+}  // namespace
+
+DetailAnswer AnswerTrendingMusic(const ServingSnapshot& snapshot, std::string_view raw_query,
+                                 std::string_view request_id, std::string& body, bool gzip_accepted,
+                                 bool* gzipped) {
+  if (gzipped != nullptr) *gzipped = false;
+  auto query = ParseTrendingQuery(raw_query);
+  if (!query.ok()) return {400, std::string(query.status().message())};
+  const engine::ChartSet* charts = snapshot.charts();
+  if (query->as_of || query->as_of_malformed) {
+    auto day = ResolveAsOf(query->as_of, query->as_of_malformed,
+                           charts ? charts->first_day() : std::nullopt, charts ? charts->day() : 0);
+    if (!day.ok()) return {400, std::string(day.status().message())};
+    query->as_of = *day;
+  }
+  // gzip when the client takes it (docs/api.md §13): assembled from the edition's
+  // precompressed items; a search page is rendered per request and sent as it is.
+  if (gzip_accepted && snapshot.AnswerTrendingGzip(*query, request_id, body)) {
+    if (gzipped != nullptr) *gzipped = true;
+  } else {
+    snapshot.AnswerTrending(*query, request_id, body);
+  }
+  return {};
+}
+
+http::Handler MakeTrendingMusicHandler(std::shared_ptr<gateway::Gateway> gateway,
+                                       const SnapshotHolder& snapshots) {
+  return MakeChargedHandler(
+      std::move(gateway), kTrendingMusicPath, kTrendingMusicCost,
+      [&snapshots](const http::Request& request, http::Response& ok) {
+        const bool accepts = request.header && gzip::AcceptsGzip(request.header("Accept-Encoding"));
+        bool gzipped = false;
+        DetailAnswer answer = AnswerTrendingMusic(*snapshots.Current(), request.query,
+                                                  request.request_id, ok.body, accepts, &gzipped);
+        if (gzipped) ok.headers.emplace_back("Content-Encoding", "gzip");
+        ok.headers.emplace_back("Vary", "Accept-Encoding");
+        return answer;
+      });
+}
+
+http::Handler MakeSoundDetailHandler(std::shared_ptr<gateway::Gateway> gateway,
+                                     const SnapshotHolder& snapshots) {
+  return MakeChargedHandler(std::move(gateway), kSoundDetailPath, kSoundDetailCost,
+                            [&snapshots](const http::Request& request, http::Response& ok) {
+                              return AnswerSoundDetail(*snapshots.Current(), request.query,
+                                                       request.request_id, ok.body);
+                            });
 }
 
 }  // namespace soundtrend::api

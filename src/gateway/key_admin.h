@@ -23,6 +23,7 @@ namespace soundtrend::gateway {
 
 // Endpoints a key may call when created without an explicit list (documented in the README).
 inline constexpr std::string_view kCustomerEndpoints[] = {"/v1/tiktok/trending/music",
+                                                          "/v1/tiktok/trending/music/detail",
                                                           "/v1/tiktok/regions", "/v1/account"};
 
 struct NewKeySpec {
