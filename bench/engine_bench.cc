@@ -6,9 +6,11 @@
 // power laws), loads it into a ChartEngine and prints:
 //   - load time and cells stored, bytes per stored cell (RSS growth of the load / cells),
 //   - the whole history (every edition of every day but the last two, top 100 each),
-//   - day N's 213 editions incrementally (the engine that just published day N-1),
-//   - day N's 213 editions from scratch: a restarted engine (data and the saved history
+//   - day N's 426 editions (71 regions x 3 periods, popular and surging) incrementally
+//     (the engine that just published day N-1),
+//   - day N's 426 editions from scratch: a restarted engine (data and the saved history
 //     loaded, no window state), whose result must equal the incremental one,
+//   - a past edition (SPEC §9) and a sound detail (SPEC §7) computed from the ChartSet,
 //   - search latency on the largest chart, peak RSS (getrusage).
 // With --postgres it then starts a private PostgreSQL cluster (bench/postgres_cluster.sh),
 // COPYs the same generated cells in, runs bench/postgres_editions.sql (one query computing
@@ -171,21 +173,24 @@ std::vector<Row> Rows(const engine::ChartSet& set) {
 }
 
 bool SameTops(const engine::ChartSet& a, const engine::ChartSet& b) {
-  for (size_t r = 0; r < kRegionCount; ++r) {
-    for (int p : kPeriods) {
-      const auto* ea = a.Find(static_cast<RegionId>(r), p);
-      const auto* eb = b.Find(static_cast<RegionId>(r), p);
-      if ((ea == nullptr) != (eb == nullptr)) return false;
-      if (!ea) continue;
-      if (ea->top().size() != eb->top().size() || ea->ranked_count() != eb->ranked_count())
-        return false;
-      for (size_t i = 0; i < ea->top().size(); ++i) {
-        const auto& x = ea->top()[i];
-        const auto& y = eb->top()[i];
-        if (x.sound->clip_id != y.sound->clip_id || x.usage_count != y.usage_count ||
-            x.rank_diff != y.rank_diff || x.on_list_times != y.on_list_times ||
-            x.new_to_top_100 != y.new_to_top_100 || x.trend != y.trend || x.related != y.related)
+  for (ChartKind kind : kChartKinds) {
+    for (size_t r = 0; r < kRegionCount; ++r) {
+      for (int p : kPeriods) {
+        const auto* ea = a.Find(static_cast<RegionId>(r), p, kind);
+        const auto* eb = b.Find(static_cast<RegionId>(r), p, kind);
+        if ((ea == nullptr) != (eb == nullptr)) return false;
+        if (!ea) continue;
+        if (ea->top().size() != eb->top().size() || ea->ranked_count() != eb->ranked_count())
           return false;
+        for (size_t i = 0; i < ea->top().size(); ++i) {
+          const auto& x = ea->top()[i];
+          const auto& y = eb->top()[i];
+          if (x.sound->clip_id != y.sound->clip_id || x.usage_count != y.usage_count ||
+              x.rank_diff != y.rank_diff || x.on_list_times != y.on_list_times ||
+              x.new_to_top_100 != y.new_to_top_100 || x.trend != y.trend ||
+              x.related != y.related || x.growth_hundredths != y.growth_hundredths)
+            return false;
+        }
       }
     }
   }
@@ -290,7 +295,7 @@ double RunPostgres(const Options& o, Day first_day, Day last_day,
       std::printf("postgres: the editions query failed; skipped\n");
       return 0;
     }
-    std::printf("postgres: 213 editions of day N as one SQL query, run %d: %.3f s\n", run, s);
+    std::printf("postgres: 426 editions of day N as one SQL query, run %d: %.3f s\n", run, s);
     if (best == 0 || s < best) best = s;
     got.clear();
     const char* p = out->c_str();
@@ -411,7 +416,7 @@ int main(int argc, char** argv) {
   history.insert(history.end(), more.begin(), more.end());
   const double history_s = Seconds(t);
   std::printf(
-      "history: %d days x 213 editions (top 100) in %.2f s (cpu %.2f s; %.1f ms/day), "
+      "history: %d days x 426 editions (top 100) in %.2f s (cpu %.2f s; %.1f ms/day), "
       "%zu records\n",
       o.days - 2, history_s, history_cpu, 1000 * history_s / (o.days - 2), history.size());
 
@@ -422,7 +427,7 @@ int main(int argc, char** argv) {
   const double before_cpu = ThreadCpuSeconds() - cpu;
   const double publish_before_s = Seconds(t);
   history.insert(history.end(), day_before.begin(), day_before.end());
-  std::printf("publish day N-1 incrementally (213 editions, full ChartSet): %.3f s (cpu %.3f s)\n",
+  std::printf("publish day N-1 incrementally (426 editions, full ChartSet): %.3f s (cpu %.3f s)\n",
               publish_before_s, before_cpu);
 
   std::vector<store::EditionRecord> last_records;
@@ -431,7 +436,7 @@ int main(int argc, char** argv) {
   auto incremental = a->Publish(last_day, &last_records);
   const double incremental_cpu = ThreadCpuSeconds() - cpu;
   const double incremental_s = Seconds(t);
-  std::printf("publish day N incrementally (213 editions, full ChartSet): %.3f s (cpu %.3f s)\n",
+  std::printf("publish day N incrementally (426 editions, full ChartSet): %.3f s (cpu %.3f s)\n",
               incremental_s, incremental_cpu);
 
   // Search on the largest chart (region 0 = first of the table, the largest weight).
@@ -448,6 +453,39 @@ int main(int argc, char** argv) {
         "next %.1f ms (%zu hits)\n",
         std::string(RegionCode(0)).c_str(), largest->ranked_count(), 1000 * first_search_s,
         hits.size(), 1000 * second_search_s, hits2.size());
+  }
+  // Surging charts of day N, and a past edition and a sound detail (what the API computes
+  // on a cache miss, from the immutable ChartSet).
+  {
+    size_t surging_editions = 0, surging_sounds = 0;
+    for (size_t r = 0; r < kRegionCount; ++r) {
+      const engine::Edition* e =
+          incremental->Find(static_cast<RegionId>(r), 7, ChartKind::kSurging);
+      if (e == nullptr) continue;
+      ++surging_editions;
+      surging_sounds += e->top().size();
+    }
+    std::printf("surging 7-day charts of day N: %zu of 71 regions, %.1f sounds on average\n",
+                surging_editions,
+                surging_editions ? double(surging_sounds) / surging_editions : 0.0);
+    const Day past = last_day - 30;
+    for (ChartKind kind : kChartKinds) {
+      t = std::chrono::steady_clock::now();
+      auto edition = incremental->EditionOf(0, 30, kind, past);
+      const double edition_s = Seconds(t);
+      std::printf("past edition %s/30 %s of day N-30: %.1f ms (%zu entries)\n",
+                  std::string(RegionCode(0)).c_str(), std::string(KindName(kind)).c_str(),
+                  1000 * edition_s, edition ? edition->top().size() : size_t{0});
+    }
+    if (largest && !largest->top().empty()) {
+      const uint64_t clip = largest->top().front().sound->clip_id;
+      t = std::chrono::steady_clock::now();
+      auto detail = incremental->Detail(clip, 0, 120, last_day);
+      const double detail_s = Seconds(t);
+      std::printf(
+          "sound detail of %s/120's number 1 (audience over 71 regions, history): %.1f ms\n",
+          std::string(RegionCode(0)).c_str(), 1000 * detail_s);
+    }
   }
   set_before.reset();
   a.reset();  // keeps `incremental` (immutable, shares the columns)
@@ -483,7 +521,7 @@ int main(int argc, char** argv) {
   b.reset();
 
   std::printf(
-      "SUMMARY engine: 213 editions from scratch %.3f s (cpu %.3f s; goal < 2 s), "
+      "SUMMARY engine: 426 editions from scratch %.3f s (cpu %.3f s; goal < 2 s), "
       "incrementally %.3f s (cpu %.3f s; goal < 0.5 s), peak RSS %.2f GB, %.1f bytes/cell\n",
       scratch_s, scratch_cpu, incremental_s, incremental_cpu, PeakRssBytes() / 1e9,
       static_cast<double>(rss_loaded - rss_catalog) / stats.cells);

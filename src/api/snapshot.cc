@@ -136,8 +136,7 @@ std::shared_ptr<const ServingSnapshot::EditionFragments> ServingSnapshot::Past(C
     // From the set's immutable data, on this thread, without a lock.
     auto f = std::make_shared<EditionFragments>();
     f->past = charts_->EditionOf(region, period, kind, day);
-    RenderFragments(f->past.get(), *f);
-    if (f->past) f->past->PrepareSearch();
+    RenderFragments(f->past.get(), *f);  // a search builds what it needs when it comes
     return std::shared_ptr<const EditionFragments>(std::move(f));
   });
 }
