@@ -130,13 +130,14 @@ TEST_F(ServiceContractTest, OpenApiIsAValidOpenApi31DocumentWithRealSchemas) {
     simdjson::dom::element op;
     EXPECT_EQ(paths[path]["get"].get(op), simdjson::SUCCESS) << path;
   }
-  // The paid endpoint documents all seven parameters.
+  // The paid endpoint documents all nine parameters (§1, §8 rank_type, §9 as_of).
   std::set<std::string> params;
   for (simdjson::dom::element p :
        paths["/v1/tiktok/trending/music"]["get"]["parameters"].get_array())
     params.insert(std::string(std::string_view(p["name"])));
-  EXPECT_EQ(params, (std::set<std::string>{"search_keyword", "page", "limit", "period", "region",
-                                           "new_to_top_100", "commercial_music"}));
+  EXPECT_EQ(params,
+            (std::set<std::string>{"search_keyword", "page", "limit", "period", "region",
+                                   "new_to_top_100", "commercial_music", "rank_type", "as_of"}));
 }
 
 TEST_F(ServiceContractTest, DocsIsAnHtmlPageOfEveryEndpoint) {
