@@ -10,7 +10,8 @@
 //     (the engine that just published day N-1),
 //   - day N's 426 editions from scratch: a restarted engine (data and the saved history
 //     loaded, no window state), whose result must equal the incremental one,
-//   - a past edition (SPEC §9) and a sound detail (SPEC §7) computed from the ChartSet,
+//   - a past edition (docs/api.md §9) and a sound detail (docs/api.md §7) computed from the
+//   ChartSet,
 //   - search latency on the largest chart, peak RSS (getrusage).
 // With --postgres it then starts a private PostgreSQL cluster (bench/postgres_cluster.sh),
 // COPYs the same generated cells in, runs bench/postgres_editions.sql (one query computing
