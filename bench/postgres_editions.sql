@@ -1,6 +1,6 @@
 -- The 213 editions (71 regions x 7/30/120 days) of day :day as ONE SQL query over
 -- cells(region smallint, clip bigint, day int, uses int): usage_count = uses in the window,
--- rank by usage_count desc, then uses on the day desc, then clip id asc (SPEC §4), top 100
+-- rank by usage_count desc, then uses on the day desc, then clip id asc (docs/api.md §4), top 100
 -- of every region x period. Used by engine_bench --postgres (psql -v day=N -f this file).
 -- One pass over the 120-day window computes the three window sums per (region, clip).
 WITH sums AS (

@@ -27,7 +27,7 @@ st_test(examples_test
 target_include_directories(examples_test PRIVATE ${ST_CONTRACT_DIR})
 target_compile_definitions(examples_test PRIVATE ST_EXAMPLES_DIR="${CMAKE_CURRENT_SOURCE_DIR}/examples")
 
-# SPEC §4 late data on a running server (charts engineer).
+# docs/api.md §4 late data on a running server (charts engineer).
 st_test(late_data_test
   SOURCES ${ST_CONTRACT_DIR}/late_data_test.cc
   DEPS st_serve spdlog::spdlog

@@ -26,7 +26,8 @@ struct ServingDependencies {
 // GET /v1/tiktok/regions: free; {"code":0,...,"data":{"regions":[{"code","name"}...]}}.
 http::Handler MakeRegionsHandler();
 // GET /v1/tiktok/trending/music/editions: free; the days a request can ask for with as_of
-// (SPEC §9): {"first_day","last_day" (YYYY-MM-DD, null without data),"periods","rank_types"}.
+// (docs/api.md §9): {"first_day","last_day" (YYYY-MM-DD, null without
+// data),"periods","rank_types"}.
 inline constexpr std::string_view kEditionsPath = "/v1/tiktok/trending/music/editions";
 http::Handler MakeEditionsHandler(const SnapshotHolder& snapshots);
 // GET /healthz: 200 {"status":"ok","snapshot_day":"YYYY-MM-DD"|null}.

@@ -39,14 +39,14 @@ struct TrendingQuery {
   RegionId region = 0;       // set to US by the parser's default
   bool new_to_top_100 = false;
   bool commercial_music = false;
-  ChartKind rank_type = ChartKind::kPopular;  // SPEC §8
-  // SPEC §9: the edition asked for; nullopt = the latest. `as_of_malformed`: given but not
+  ChartKind rank_type = ChartKind::kPopular;  // docs/api.md §8
+  // docs/api.md §9: the edition asked for; nullopt = the latest. `as_of_malformed`: given but not
   // a YYYY-MM-DD date (answered with the range message, like a day out of range).
   std::optional<Day> as_of;
   bool as_of_malformed = false;
 };
 
-// GET /v1/tiktok/trending/music/detail (SPEC §7).
+// GET /v1/tiktok/trending/music/detail (docs/api.md §7).
 struct DetailQuery {
   uint64_t clip_id = 0;  // required
   int period = 7;
@@ -60,12 +60,12 @@ struct DetailQuery {
 // parameter given twice, or whose decoded value is not UTF-8, is an error.
 Result<TrendingQuery> ParseTrendingQuery(std::string_view raw_query);
 
-// SPEC §7: clip_id (required, digits), region, period, as_of; the same rules as above.
+// docs/api.md §7: clip_id (required, digits), region, period, as_of; the same rules as above.
 Result<DetailQuery> ParseDetailQuery(std::string_view raw_query);
 
 // The day to answer for: `as_of` when it is a day in [first_day, last_day], the latest
 // (last_day) when not given. Otherwise InvalidArgument "Invalid parameter: as_of must be a
-// day from FIRST to LAST" (SPEC §9; "... there is no chart data yet" without data).
+// day from FIRST to LAST" (docs/api.md §9; "... there is no chart data yet" without data).
 Result<Day> ResolveAsOf(std::optional<Day> as_of, bool malformed, std::optional<Day> first_day,
                         Day last_day);
 

@@ -53,7 +53,7 @@ void AppendSoundJson(std::string& out, const engine::ChartEntry& e, std::string_
   json::AppendString(out, s.cover);
   out += ",\"duration\":";
   json::AppendInt(out, s.duration);
-  if (e.growth_hundredths) {  // surging charts (SPEC §8): two decimals at most
+  if (e.growth_hundredths) {  // surging charts (docs/api.md §8): two decimals at most
     out += ",\"growth\":";
     json::AppendInt(out, *e.growth_hundredths / 100);
     const int64_t frac = *e.growth_hundredths % 100;
@@ -81,7 +81,7 @@ void AppendSoundJson(std::string& out, const engine::ChartEntry& e, std::string_
   if (e.rank > 0) {
     json::AppendInt(out, e.rank);
   } else {
-    out += "null";  // a sound detail's sound with no use in the window (SPEC §7)
+    out += "null";  // a sound detail's sound with no use in the window (docs/api.md §7)
   }
   out += ",\"rank_diff\":";
   if (e.rank_diff) {

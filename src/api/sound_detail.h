@@ -1,4 +1,4 @@
-// GET /v1/tiktok/trending/music/detail (SPEC §7): one sound's detail, 2 credits per 200.
+// GET /v1/tiktok/trending/music/detail (docs/api.md §7): one sound's detail, 2 credits per 200.
 //
 // The answer is a function of the query and the serving snapshot: parse (400), resolve
 // as_of (400 with the available range), look the sound up (404 "sound not found"), then
@@ -28,7 +28,7 @@ struct DetailAnswer {
 DetailAnswer AnswerSoundDetail(const ServingSnapshot& snapshot, std::string_view raw_query,
                                std::string_view request_id, std::string& body);
 
-// Appends the SPEC §7 `data` object of `detail` for `region` (pure; thread-safe).
+// Appends the docs/api.md §7 `data` object of `detail` for `region` (pure; thread-safe).
 void AppendSoundDetailData(std::string& out, const engine::SoundDetail& detail, RegionId region);
 
 }  // namespace soundtrend::api

@@ -25,8 +25,8 @@ inline constexpr std::string_view kTrendingMusicPath = "/v1/tiktok/trending/musi
 inline constexpr int64_t kTrendingMusicCost = 2;
 
 // The endpoint's answer without the gateway's part: parse (400), resolve as_of against the
-// snapshot (400 with the range, SPEC §9), the body for the query's rank_type (SPEC §8).
-// gzip_accepted: the body may be gzip (then *gzipped is set).
+// snapshot (400 with the range, docs/api.md §9), the body for the query's rank_type (docs/api.md
+// §8). gzip_accepted: the body may be gzip (then *gzipped is set).
 DetailAnswer AnswerTrendingMusic(const ServingSnapshot& snapshot, std::string_view raw_query,
                                  std::string_view request_id, std::string& body,
                                  bool gzip_accepted = false, bool* gzipped = nullptr);

@@ -1,4 +1,4 @@
-// The two chart kinds of SPEC §8, shared by the engine (which computes them), the stores
+// The two chart kinds of docs/api.md §8, shared by the engine (which computes them), the stores
 // (which persist their history) and the API (which parses `rank_type`).
 #pragma once
 
@@ -9,8 +9,8 @@
 
 namespace soundtrend {
 
-// `popular`: the chart of SPEC §4 (most used). `surging`: the sounds growing fastest
-// against their own previous window (SPEC §8).
+// `popular`: the chart of docs/api.md §4 (most used). `surging`: the sounds growing fastest
+// against their own previous window (docs/api.md §8).
 enum class ChartKind : uint8_t { kPopular = 0, kSurging = 1 };
 
 constexpr std::array<ChartKind, 2> kChartKinds = {ChartKind::kPopular, ChartKind::kSurging};

@@ -11,7 +11,7 @@
 //    before, fading very slowly).
 //  - Breakouts in one region: every region sees a steady number of breakouts a day (a
 //    sound, new or old, rising within days to 0.1-1.5% of the region's uses, then fading),
-//    so that each region's 7-day surging chart (SPEC §8) holds ~15-40 sounds on any day,
+//    so that each region's 7-day surging chart (docs/api.md §8) holds ~15-40 sounds on any day,
 //    large markets and small ones alike.
 //  - Each sound has a home region and spreads to other regions (first its cluster, e.g.
 //    Latin America or the Nordics, then the world) with a delay of days; more popular

@@ -29,7 +29,7 @@
 // - Sounds with uses but no catalog record are ranked with a placeholder record (clip_id
 //   set, song_id 0, empty title/author) until their record arrives.
 //
-// History is always what a computation from scratch on the data held gives (SPEC §4 "Late
+// History is always what a computation from scratch on the data held gives (docs/api.md §4 "Late
 // data and corrections"). When uses arrive for (or replace) day X of a region whose
 // history is computed, exactly the editions whose data span holds X are recomputed at the
 // next ComputeHistoryThrough / Publish: popular (P) days X..X+P-1, surging (P) days

@@ -348,7 +348,7 @@ TEST(ChartEngineTest, RelatedVideosAreTheMostViewedOfTheWindow) {
 
 TEST(ChartEngineTest, ARepeatedVideoIsOneRelatedVideoWithItsLargestViews) {
   // Issue 12 test gap: the same video id on several days of the window, and twice on one
-  // day, is one related video (SPEC §3: up to 4 videos), ranked by its largest views.
+  // day, is one related video (docs/api.md §3: up to 4 videos), ranked by its largest views.
   ChartEngine engine;
   Use(engine, 1, kDay, 10);
   Use(engine, 1, kDay - 1, 10);

@@ -1,5 +1,5 @@
 // The published, immutable result of the chart engine: every edition of one day, plus
-// everything needed to answer for a past day (SPEC §9) and for one sound (SPEC §7).
+// everything needed to answer for a past day (docs/api.md §9) and for one sound (docs/api.md §7).
 //
 // A ChartSet is built once by the engine and never changed; it is shared between threads
 // through std::shared_ptr<const ChartSet> and is safe to read concurrently. Past editions
@@ -76,7 +76,7 @@ class Edition {
   virtual bool search_prepared() const { return true; }
 };
 
-// SPEC §7 for one sound, region, period and day (the popular chart's history).
+// docs/api.md §7 for one sound, region, period and day (the popular chart's history).
 struct SoundDetail {
   // Every §3 field, computed as for a search hit: rank in the full ranking of the window
   // (0 when the sound had no use in the region in the window: then usage_count is 0 and
@@ -122,12 +122,12 @@ class ChartSet {
   // no entry (no use, or no eligible sound).
   virtual const Edition* Find(RegionId region, int period,
                               ChartKind kind = ChartKind::kPopular) const = 0;
-  // The edition of `day` in [first_day(), day()] (SPEC §9: all data of the set counts),
+  // The edition of `day` in [first_day(), day()] (docs/api.md §9: all data of the set counts),
   // computed now from the set's immutable data; day() gives the published one. Null when
   // the chart has no entry that day, or `day` is outside the range. Thread-safe, no locks.
   virtual std::shared_ptr<const Edition> EditionOf(RegionId region, int period, ChartKind kind,
                                                    Day day) const = 0;
-  // SPEC §7 for `clip_id` as of `day` in [first_day(), day()]. nullopt when the clip is
+  // docs/api.md §7 for `clip_id` as of `day` in [first_day(), day()]. nullopt when the clip is
   // neither in the catalog nor in any usage (or `day` is outside the range). Thread-safe.
   virtual std::optional<SoundDetail> Detail(uint64_t clip_id, RegionId region, int period,
                                             Day day) const = 0;

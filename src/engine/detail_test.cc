@@ -1,4 +1,4 @@
-// SPEC §7 (sound detail) and §9 (past editions) on small hand-made data.
+// docs/api.md §7 (sound detail) and §9 (past editions) on small hand-made data.
 #include <gtest/gtest.h>
 
 #include <string>

@@ -33,7 +33,7 @@ struct PublisherOptions {
 // With a store, every Poll first reads what batches stored after the watermark changed
 // (store_sync.h): an ingest by this process, by the CLI or by another node reaches the
 // engine without a signal, and the editions it affects are recomputed by that Poll's
-// publication (SPEC §4 "Late data and corrections"). Without a store, data comes through
+// publication (docs/api.md §4 "Late data and corrections"). Without a store, data comes through
 // Apply.
 //
 // Thread-safety: every method may be called from any thread; they serialize on an internal

@@ -1,5 +1,5 @@
 // Loading a ChartEngine from a ChartStore, and keeping it up to date with the batches any
-// process or node stores afterwards (SPEC §4 "Late data and corrections"): the store's
+// process or node stores afterwards (docs/api.md §4 "Late data and corrections"): the store's
 // batch sequence is the watermark; what batches after it changed is read back whole
 // (store::ChartStore::ReadChanges) and replaces the engine's days, which recomputes exactly
 // the editions those days affect at the next publication.

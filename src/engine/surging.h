@@ -1,4 +1,4 @@
-// SPEC §8, the rules of the surging (breakout) chart, as pure functions of a sound's uses
+// docs/api.md §8, the rules of the surging (breakout) chart, as pure functions of a sound's uses
 // in the window (u) and in the window just before it (p).
 #pragma once
 

@@ -1,4 +1,4 @@
-// SPEC §8 on small hand-made data: eligibility edges, ties in growth, rounding, and the
+// docs/api.md §8 on small hand-made data: eligibility edges, ties in growth, rounding, and the
 // surging chart's own history.
 #include "engine/surging.h"
 

@@ -1,7 +1,7 @@
-// Issue 11 over a real socket: GET /v1/tiktok/trending/music/detail (SPEC §7), rank_type
-// (SPEC §8) and as_of (SPEC §9) on the list, and the free route with the available days.
-// Every 400, the 404, charging (a 200 costs 2 credits, a 400 / 404 nothing, 402 after
-// 400 / 404), search on surging, the as_of range message.
+// Issue 11 over a real socket: GET /v1/tiktok/trending/music/detail (docs/api.md §7), rank_type
+// (docs/api.md §8) and as_of (docs/api.md §9) on the list, and the free route with the available
+// days. Every 400, the 404, charging (a 200 costs 2 credits, a 400 / 404 nothing, 402 after 400 /
+// 404), search on surging, the as_of range message.
 //
 // Data (the real engine, hand-made): days kFirst..kDay (14 days), US and JP.
 //  - 1001 "Steady Song": 20 uses a day in US every day, 5 a day in JP; popular, not surging.

@@ -1,4 +1,4 @@
-// SPEC §4 "Late data and corrections" on a running server: a batch stored for a published
+// docs/api.md §4 "Late data and corrections" on a running server: a batch stored for a published
 // day by another process (as `soundtrend ingest` does, through its own connection, with no
 // signal to the server) is read by the server's periodic poll, which republishes the
 // corrected editions: the latest ones and the past ones whose windows, movement or history

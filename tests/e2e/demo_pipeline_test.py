@@ -179,7 +179,7 @@ def main():
             check(before[k] == after.get(k),
                   f"{k[0]}/{k[1]}: the same charts after ingesting the same files twice")
 
-        # Late data for a day already built (SPEC §4): `build` recomputes the editions it
+        # Late data for a day already built (docs/api.md §4): `build` recomputes the editions it
         # affects and says so; the served chart has it.
         late_day = (datetime.date.fromisoformat(end_day) - datetime.timedelta(days=3)).isoformat()
         clip = before[("US", 7)]["sound_list"][-1]["clip_id"]
