@@ -305,7 +305,7 @@ TEST_F(GatewayApiTest, AccountShowsBalanceLimitsAndHeaders) {
   EXPECT_EQ(data["rate_limit"]["qps"].get_int64().value(), 1);
   EXPECT_EQ(data["usage"]["charged_requests"].get_int64().value(), 0);
   EXPECT_TRUE(data["usage"]["last_charged_at"].is_null());
-  EXPECT_EQ(data["endpoints"].get_array().size(), 3u);
+  EXPECT_EQ(data["endpoints"].get_array().size(), 4u);  // gateway::kCustomerEndpoints
   EXPECT_EQ(Header(r, "RateLimit-Policy"), "\"default\";q=1;w=1");
   EXPECT_EQ(Header(r, "RateLimit"), "\"default\";r=0;t=1");
   EXPECT_EQ(Header(r, "X-Credits-Remaining"), "30");

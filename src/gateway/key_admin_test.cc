@@ -79,7 +79,7 @@ TEST_F(KeyManagerTest, ValidatesSpec) {
   EXPECT_EQ(unknown.code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(unknown.message(),
             "endpoints: /v1/nope is not a customer endpoint (one of /v1/tiktok/trending/music, "
-            "/v1/tiktok/regions, /v1/account)");
+            "/v1/tiktok/trending/music/detail, /v1/tiktok/regions, /v1/account)");
   spec.endpoints = {"/v1/tiktok/trending/music"};
   spec.expires_micros = 1;  // 1970: in the past
   Status past = manager_->CreateKey(spec).status();
