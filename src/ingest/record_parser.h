@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -88,7 +89,9 @@ class CsvParser {
   int index_[kKnownColumns];  // field index of each known column, -1 when absent
   size_t width_ = 0;          // number of header columns
   std::vector<std::string_view> fields_;
-  std::vector<std::string> scratch_;
+  // Unquoted text of fields with "" (fields_ views into it): a deque, whose growth leaves
+  // the strings in place (a vector's would move them, and a short string's text with it).
+  std::deque<std::string> scratch_;
 };
 
 }  // namespace soundtrend::ingest

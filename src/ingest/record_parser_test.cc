@@ -259,6 +259,34 @@ TEST(CsvParserTest, SoundAndDailyRecords) {
   EXPECT_NE(reason.find("uses: must be an integer >= 1"), std::string::npos);
 }
 
+TEST(CsvParserTest, SeveralFieldsWithEscapedQuotesKeepTheirValues) {
+  // Found by fuzz/csv_record_fuzz.cc (issue 12): the unquoted text of a field with "" lived
+  // in a string of a vector that the next such field reallocated, so a short value (kept
+  // in the string itself) was read from freed memory (ASan: heap-use-after-free), in the
+  // header and in any record with two or more such fields.
+  Result<CsvParser> p = CsvParser::FromHeader(
+      "\"clip_id\",\"song\"\"_id\",song_id,\"ti\"\"tle\",title,author,cover,duration,"
+      "commercial,promoted",
+      kLimits);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ParsedRecord r;
+  std::string reason;
+  ASSERT_TRUE(p->Parse("1,x,2,y,\"New \"\"Sun\"\"\",\"A \"\"B\"\"\",\"c\"\"\",30,1,0", &r, &reason))
+      << reason;
+  EXPECT_EQ(r.sound.title, "New \"Sun\"");
+  EXPECT_EQ(r.sound.author, "A \"B\"");
+  EXPECT_EQ(r.sound.cover, "c\"");
+  // Again with the scratch strings warm, and one long value among short ones.
+  ASSERT_TRUE(
+      p->Parse("1,x,2,y,\"\"\"a\",\"b\"\"\",\"a much longer cover \"\"value\"\" that is "
+               "not kept in the string itself\",30,1,0",
+               &r, &reason))
+      << reason;
+  EXPECT_EQ(r.sound.title, "\"a");
+  EXPECT_EQ(r.sound.author, "b\"");
+  EXPECT_EQ(r.sound.cover, "a much longer cover \"value\" that is not kept in the string itself");
+}
+
 TEST(CsvParserTest, BadHeadersAreErrors) {
   EXPECT_FALSE(CsvParser::FromHeader("a,b,c", kLimits).ok());
   EXPECT_FALSE(CsvParser::FromHeader("clip_id,time", kLimits).ok());  // no region
