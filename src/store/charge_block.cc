@@ -140,7 +140,9 @@ void ChargeBlockEncoder::Add(const PackedCharge& c) {
   PutVarint(body_, keys_->IndexOf(c.key_id));
   PutVarint(body_, endpoints_->IndexOf(c.endpoint));
   PutRequestId(body_, c.request_id);
-  PutVarint(body_, ZigZag(c.time_micros - previous_time_));
+  // Modulo 2^64: every int64 time encodes, and decodes back exactly.
+  PutVarint(body_, ZigZag(static_cast<int64_t>(static_cast<uint64_t>(c.time_micros) -
+                                               static_cast<uint64_t>(previous_time_))));
   previous_time_ = c.time_micros;
   PutVarint(body_, static_cast<uint64_t>(c.cost));
   PutVarint(body_, static_cast<uint64_t>(c.balance_after));
@@ -204,7 +206,9 @@ Status ForEachPackedCharge(std::string_view block,
       }
       c.key_id = keys[key];
       c.endpoint = endpoints[endpoint];
-      c.time_micros += UnZigZag(time_delta);
+      // Modulo 2^64, as encoded: a damaged block's deltas cannot overflow.
+      c.time_micros = static_cast<int64_t>(static_cast<uint64_t>(c.time_micros) +
+                                           static_cast<uint64_t>(UnZigZag(time_delta)));
       c.cost = static_cast<int64_t>(cost);
       c.balance_after = static_cast<int64_t>(balance);
       ST_RETURN_IF_ERROR(fn(c));

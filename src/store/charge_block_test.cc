@@ -144,6 +144,20 @@ TEST(ChargeBlockTest, ACostOrBalanceOutOfRangeIsCorruption) {
   }
 }
 
+TEST(ChargeBlockTest, TimesAtTheEndsOfInt64RoundTripWithoutOverflow) {
+  // Found by fuzz/charge_log_fuzz.cc (issue 12): summing the time deltas of a damaged
+  // block overflowed int64 (undefined behaviour; UBSan in the debug preset). The deltas
+  // are now modulo 2^64 both ways: every time encodes, every block decodes without it.
+  const std::vector<int64_t> times = {INT64_MAX, INT64_MIN, 0, -1, INT64_MAX, INT64_MIN + 1};
+  std::vector<PackedCharge> charges;
+  for (int64_t t : times) charges.push_back({"k", "r", "/e", t, 1, 0});
+  std::string block;
+  EncodeChargeBlock(charges, block);
+  const std::vector<LedgerEntry> got = DecodeAll(block, 1);
+  ASSERT_EQ(got.size(), times.size());
+  for (size_t i = 0; i < times.size(); ++i) EXPECT_EQ(got[i].time_micros, times[i]) << i;
+}
+
 TEST(ChargeBlockTest, MalformedBlocksAreCorruption) {
   const std::vector<PackedCharge> charges = {{"k", "r1", "/e", 1, 2, 4},
                                              {"k", "r2", "/e", 2, 2, 2}};
