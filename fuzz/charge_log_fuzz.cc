@@ -24,7 +24,7 @@ using namespace soundtrend::store;
 
 namespace {
 
-std::string& TempPath() {
+[[maybe_unused]] std::string& TempPath() {
   static std::string path = [] {
     char dir[] = "/tmp/soundtrend_log_fuzz_XXXXXX";
     if (mkdtemp(dir) == nullptr) std::abort();
@@ -33,7 +33,7 @@ std::string& TempPath() {
   return path;
 }
 
-void WriteFile(const std::string& path, const uint8_t* data, size_t size) {
+[[maybe_unused]] void WriteFile(const std::string& path, const uint8_t* data, size_t size) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) std::abort();
   size_t done = 0;
@@ -45,7 +45,7 @@ void WriteFile(const std::string& path, const uint8_t* data, size_t size) {
   ::close(fd);
 }
 
-void CheckBlock(std::string_view block) {
+[[maybe_unused]] void CheckBlock(std::string_view block) {
   int64_t decoded = 0;
   const Status all = ForEachPackedCharge(block, [&](const PackedCharge& c) {
     if (c.cost <= 0) std::abort();  // the format's rule: a decoder that accepts 0 is wrong

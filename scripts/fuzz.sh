@@ -39,8 +39,8 @@ for h in "${harnesses[@]}"; do
   [ "$h" = http_request ] && args+=(-detect_leaks=0)
   result=ok
   nice -n 19 "$bin" "${args[@]}" "$corpus" "fuzz/corpus/$h" >"$runs/$h.log" 2>&1 || result=FAILED
-  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$runs/$h.log" | awk '{print $2}' | tail -1)
-  rate=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$runs/$h.log" | awk '{print $2}' | tail -1)
+  execs=$(awk '/stat::number_of_executed_units:/ {n = $2} END {print n}' "$runs/$h.log")
+  rate=$(awk '/stat::average_exec_per_sec:/ {n = $2} END {print n}' "$runs/$h.log")
   size=$(find "$corpus" -type f | wc -l)
   printf '%-16s %14s %10s %8s  %s\n' "$h" "${execs:-?}" "${rate:-?}" "$size" "$result"
   if [ "$result" != ok ]; then

@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(
   build-essential g++ cmake ninja-build ccache pkg-config clang-format
+  clang-14 libclang-rt-14-dev
   libboost-dev libboost-system-dev libsimdjson-dev libspdlog-dev libfmt-dev libcli11-dev
   libssl-dev libsqlite3-dev sqlite3 zlib1g-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev

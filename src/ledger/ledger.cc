@@ -113,7 +113,7 @@ Status Ledger::Recover() {
     for (uint32_t segment : segments) {
       ST_RETURN_IF_ERROR(ChargeLane::ReadSegmentFile(
           ChargeLane::SegmentPath(prefix, lane, segment), segment, from,
-          [&](LanePosition end, std::string_view payload) {
+          [&, lane = lane](LanePosition end, std::string_view payload) {
             LaneCharge c;
             ST_RETURN_IF_ERROR(ChargeLane::Decode(payload, &c));
             keep(c.key_id, c.request_id, c.endpoint, c.time_micros, c.cost);
