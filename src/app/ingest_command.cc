@@ -89,6 +89,7 @@ class RejectsWriter {
     json::AppendString(line_, Utf8(e.reason));
     line_ += ",\"record\":";
     json::AppendString(line_, Utf8(record));
+    if (e.truncated) line_ += ",\"truncated\":true";
     line_ += "}\n";
     if (std::fwrite(line_.data(), 1, line_.size(), f_) != line_.size()) failed_ = true;
   }

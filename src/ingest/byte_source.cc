@@ -140,7 +140,12 @@ Result<size_t> ByteSource::Read(char* out, size_t capacity) {
       return Status::InvalidArgument(name_ + ": corrupt gzip data (" +
                                      (zs_.msg ? zs_.msg : "inflate error") + ")");
     } else if (in_before == zs_.avail_in && out_before == zs_.avail_out) {
-      break;  // no progress possible with this input; wait for more
+      // Input and room both remain, yet inflate moved nothing: returning 0 here would read
+      // as the end of the input and drop the rest silently.
+      if (produced == 0) {
+        return Status::InvalidArgument(name_ + ": corrupt gzip data (inflate made no progress)");
+      }
+      break;  // hand out what there is; the next call reports it
     }
   }
   if (produced == 0 && raw_eof_ && raw_pos_ == raw_end_ && !member_done_) {

@@ -137,6 +137,30 @@ TEST(RecordReaderTest, AnOverlongCsvRecordKeepsTheLineCountOfItsQuotedNewlines) 
   EXPECT_EQ(recs[2], (std::pair<int64_t, std::string>{4, "last"}));
 }
 
+TEST(RecordReaderTest, AnOverlongRecordIsHandedOutWithItsFirstBytes) {
+  // Regression (issue 12): an oversized record came out empty, so `--rejects` showed "".
+  for (size_t block : {8, 64, 4096}) {
+    SCOPED_TRACE(block);
+    std::string long_one;
+    for (int i = 0; i < 300; ++i) long_one += static_cast<char>('a' + i % 26);
+    const std::string data = "ok\n" + long_one + "\n" + long_one.substr(0, 150);
+    auto src = ByteSource::FromMemory(data);  // a view: `data` outlives it
+    RecordReader reader(*src, {.csv_quotes = false, .block_bytes = block, .max_record_bytes = 100});
+    std::string_view rec;
+    int64_t line = 0;
+    bool too_long = false;
+    ASSERT_TRUE(*reader.Next(&rec, &line, &too_long));
+    EXPECT_FALSE(too_long);
+    for (int64_t expected_line : {2, 3}) {  // ended by a newline, then by the input's end
+      ASSERT_TRUE(*reader.Next(&rec, &line, &too_long));
+      EXPECT_TRUE(too_long);
+      EXPECT_EQ(line, expected_line);
+      EXPECT_EQ(rec, long_one.substr(0, 100));
+    }
+    EXPECT_FALSE(*reader.Next(&rec, &line, &too_long));
+  }
+}
+
 TEST(RecordReaderTest, ARecordExactlyAtTheLimitIsKept) {
   auto recs = Records(std::string(100, 'a') + "\n" + std::string(101, 'b') + "\n", false, 16);
   ASSERT_EQ(recs.size(), 2u);

@@ -77,6 +77,7 @@ class RecordScanner {
     }
     int64_t index = 0;
     while (have) {
+      too_long_ = too_long;
       if (too_long) {
         // Invalid like any other record (refused, or skipped with skip_invalid).
         ST_RETURN_IF_ERROR(on_record(index, line, text, false, nullptr, too_long_reason));
@@ -95,6 +96,9 @@ class RecordScanner {
     return Status::Ok();
   }
 
+  // During on_record: the record is longer than the limit (its text is only its start).
+  bool too_long() const { return too_long_; }
+
  private:
   ByteSource& source_;
   InputFormat format_;
@@ -102,6 +106,7 @@ class RecordScanner {
   NdjsonParser ndjson_;
   ParsedRecord record_;
   std::string reason_;
+  bool too_long_ = false;
 };
 
 }  // namespace
@@ -164,7 +169,8 @@ Result<IngestReport> Ingester::Run(const Source& source, InputFormat format) {
                                  }
                                } else {
                                  ++report.rejected;
-                                 RecordError error{line, reason};
+                                 // A record too long is handed out as its start.
+                                 RecordError error{line, reason, scanner.too_long()};
                                  if (options_.on_reject)
                                    options_.on_reject(source.name, error, text);
                                  if (report.errors.size() < options_.max_errors_kept) {

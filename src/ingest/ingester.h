@@ -51,6 +51,9 @@ enum class InputFormat {
 struct RecordError {
   int64_t line = 0;  // 1-based line where the record starts (0: the input as a whole)
   std::string reason;
+  // The record was longer than the limit: the text on_reject gets is only its start (its
+  // first 1 MiB).
+  bool truncated = false;
 };
 
 struct IngestProgress {
@@ -68,7 +71,8 @@ struct IngestOptions {
   std::string batch_id;
   int64_t records_per_batch = 1'000'000;
   size_t max_errors_kept = 100;
-  // Every rejected record (skip_invalid or not): where, why, and its text.
+  // Every rejected record (skip_invalid or not): where, why, and its text (only its start
+  // when error.truncated).
   std::function<void(std::string_view source, const RecordError&, std::string_view record)>
       on_reject;
   // Called every 65,536 records and at the end of each pass.

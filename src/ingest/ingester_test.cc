@@ -409,6 +409,25 @@ TEST_F(IngesterTest, AnOverlongRecordIsAnInvalidRecord) {
   EXPECT_EQ(total, 15);
 }
 
+TEST_F(IngesterTest, AnOverlongRecordIsRejectedWithItsStartMarkedTruncated) {
+  // Regression (issue 12): on_reject (and so `--rejects`) got an oversized record as "".
+  const std::string big = "{\"type\":\"use\",\"pad\":\"" + std::string(1 << 20, 'x') + "\"}\n";
+  std::vector<std::tuple<int64_t, bool, std::string>> rejects;
+  IngestOptions options;
+  options.skip_invalid = true;
+  options.on_reject = [&](std::string_view, const RecordError& e, std::string_view text) {
+    rejects.emplace_back(e.line, e.truncated, std::string(text));
+  };
+  Result<IngestReport> r = Ingest(*store_, Uses(2) + big + UseLine(0, "US", kDay0), options);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(rejects.size(), 2u);
+  EXPECT_EQ(std::get<0>(rejects[0]), 3);
+  EXPECT_TRUE(std::get<1>(rejects[0]));
+  EXPECT_EQ(std::get<2>(rejects[0]), big.substr(0, 1 << 20));
+  EXPECT_EQ(std::get<0>(rejects[1]), 4);  // an invalid record of normal size: whole
+  EXPECT_FALSE(std::get<1>(rejects[1]));
+}
+
 TEST_F(IngesterTest, AByteOrderMarkIsDroppedInNdjsonAndCsvAlike) {
   // Regression (issue 12, defect 7): NDJSON refused a BOM that CSV accepted.
   const std::string ndjson = Uses(5);

@@ -74,7 +74,8 @@ Result<bool> RecordReader::Next(std::string_view* record, int64_t* line, bool* t
     if (nl == std::string_view::npos) {
       if (end_ - pos_ > options_.max_record_bytes) {
         // Too long: the rest of it is read and dropped (memory stays bounded) and it is
-        // reported as one invalid record.
+        // reported as one invalid record, with its start.
+        if (!skipping) too_long_start_.assign(buf_.data() + pos_, options_.max_record_bytes);
         skipping = true;
         pos_ = end_;
         scanned_ = 0;
@@ -95,7 +96,8 @@ Result<bool> RecordReader::Next(std::string_view* record, int64_t* line, bool* t
     scanned_ = 0;
     pos_ = (stop == end_) ? end_ : stop + 1;
     if (skipping || stop - start > options_.max_record_bytes) {
-      *record = std::string_view();
+      if (!skipping) too_long_start_.assign(buf_.data() + start, options_.max_record_bytes);
+      *record = too_long_start_;
       *line = start_line;
       *too_long = true;
       return true;

@@ -5,13 +5,15 @@
 // Contracts: "\n" and "\r\n" both end a line; empty lines are skipped (they still count
 // for line numbers). Every record handed out is followed in memory by at least
 // kRecordPadding readable bytes (simdjson's padding), and stays valid until the next call.
-// A record longer than max_record_bytes is read to its end and dropped, and handed out as
-// one record flagged too_long (an invalid record like any other: the caller refuses the
-// input or skips it): memory stays bounded by about 2 x (block size + max_record_bytes).
+// A record longer than max_record_bytes is read to its end and dropped but for its first
+// max_record_bytes bytes, and handed out as one record flagged too_long (an invalid record
+// like any other: the caller refuses the input or skips it, and may show its start):
+// memory stays bounded by about 3 x (block size + max_record_bytes).
 // Not thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -32,7 +34,8 @@ class RecordReader {
   RecordReader(ByteSource& source, Options options);
 
   // Sets `record` and `line` to the next non-empty record; returns false at the end. For a
-  // record longer than max_record_bytes, `record` is empty and `too_long` true.
+  // record longer than max_record_bytes, `too_long` is true and `record` its first
+  // max_record_bytes bytes (not padded: it is not to be parsed).
   Result<bool> Next(std::string_view* record, int64_t* line, bool* too_long);
 
  private:
@@ -54,6 +57,7 @@ class RecordReader {
   size_t scanned_ = 0;  // bytes after pos_ already searched
   bool in_quotes_ = false;
   int64_t inner_newlines_ = 0;
+  std::string too_long_start_;  // the first max_record_bytes of a record too long
 };
 
 }  // namespace soundtrend::ingest

@@ -261,16 +261,24 @@ TEST_F(BinaryTest, TheSameRecordsPlainAndGzipAreIngestedOnce) {
   EXPECT_NE(r.out.find("uses.ndjson.gz: already applied"), std::string::npos) << r.out;
 }
 
-TEST_F(BinaryTest, AnOversizedRecordIsSkippedWithSkipInvalidAndListedWithout) {
+TEST_F(BinaryTest, AnOversizedRecordIsSkippedWithSkipInvalidListedWithoutAndItsStartInRejects) {
   const std::string big = "{\"type\":\"use\",\"pad\":\"" + std::string(2 << 20, 'x') + "\"}\n";
   std::ofstream(dir_.path() + "/uses.ndjson") << UseLine(0) << big << UseLine(1);
   testing::CommandResult r = Run({"ingest", dir_.path() + "/uses.ndjson"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(err_text_.find("uses.ndjson:2: record longer than 1048576 bytes"), std::string::npos)
       << err_text_;
-  r = Run({"ingest", "--skip-invalid", dir_.path() + "/uses.ndjson"});
+  const std::string rejects = dir_.path() + "/rejects.jsonl";
+  r = Run({"ingest", "--skip-invalid", "--rejects", rejects, dir_.path() + "/uses.ndjson"});
   EXPECT_EQ(r.exit_code, 0) << err_text_;
   EXPECT_NE(r.out.find("uses.ndjson: applied"), std::string::npos) << r.out;
+  // The rejected record's first 1 MiB, marked truncated (it came out as "record":"").
+  const std::string line = Slurp(rejects);
+  const std::string expected =
+      "\"line\":2,\"reason\":\"record longer than 1048576 bytes\","
+      "\"record\":\"{\\\"type\\\":\\\"use\\\",\\\"pad\\\":\\\"" +
+      std::string((1 << 20) - 21, 'x') + "\",\"truncated\":true}\n";
+  EXPECT_NE(line.find(expected), std::string::npos) << line.substr(0, 200);
 }
 
 }  // namespace
