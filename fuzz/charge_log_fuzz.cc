@@ -15,11 +15,12 @@
 #include <cstdlib>
 #include <string>
 
+#include "ledger/charge_journal.h"
+#include "ledger/charge_lane.h"
 #include "store/charge_block.h"
-#include "store/charge_journal.h"
-#include "store/charge_lane.h"
 
 using namespace soundtrend;
+using namespace soundtrend::ledger;
 using namespace soundtrend::store;
 
 namespace {

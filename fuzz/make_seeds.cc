@@ -7,10 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "ledger/charge_journal.h"
+#include "ledger/charge_lane.h"
 #include "store/charge_block.h"
-#include "store/charge_journal.h"
-#include "store/charge_lane.h"
 
+using namespace soundtrend::ledger;
 using namespace soundtrend::store;
 
 namespace {
