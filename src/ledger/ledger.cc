@@ -1,7 +1,9 @@
 #include "ledger/ledger.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <utility>
@@ -217,9 +219,19 @@ Status Ledger::MoveLocked(bool journal, std::optional<uint32_t> only_lane, bool 
   lane_ends_.clear();
   const bool move_journal = journal && !journal_->empty();
   if (move_journal) {
+    uuid_texts_.clear();
     ST_RETURN_IF_ERROR(journal_->ForEach([&](uint64_t, std::string_view block) {
       return store::ForEachPackedCharge(block, [&](const store::PackedCharge& c) {
-        views_.push_back({c.key_id, c.request_id, c.endpoint, c.time_micros, c.cost});
+        std::string_view request_id = c.request_id;
+        if (request_id.data() < block.data() || request_id.data() >= block.data() + block.size()) {
+          // A UUID stored as 16 bytes: its text is in the decoder's scratch, valid only
+          // during this call (kept as it was, every --ledger-sync full charge reached the
+          // store with a dangling reference: issue 12, found by the real-binary race test).
+          std::array<char, 36>& text = uuid_texts_.emplace_back();
+          std::memcpy(text.data(), request_id.data(), text.size());
+          request_id = std::string_view(text.data(), text.size());
+        }
+        views_.push_back({c.key_id, request_id, c.endpoint, c.time_micros, c.cost});
         return Status::Ok();
       });
     }));

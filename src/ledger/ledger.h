@@ -31,7 +31,9 @@
 // thread (they serialize on the ledger's mutex; TryMoveLane only tries it).
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -121,6 +123,7 @@ class Ledger {
   int64_t moves_ = 0;
   // MoveLocked's scratch (kept: a steady flow of moves allocates nothing).
   std::vector<store::ChargeView> views_;
+  std::deque<std::array<char, 36>> uuid_texts_;  // request ids views_ needs copied (stable)
   std::vector<store::LogMarker> markers_;
   std::vector<std::pair<uint32_t, LanePosition>> lane_ends_;
   std::string group_;  // AppendGroup's record

@@ -140,6 +140,21 @@ TEST_F(LedgerTest, JournalGroupsAreDurableAtOnceAndMoveInOrderWithBalances) {
   EXPECT_EQ(ledger_->moves(), 1);
 }
 
+// Regression (issue 12): the journal stores a UUID request id (what serve gives every
+// request) as 16 bytes; moving it viewed the decoder's scratch text after the decoder had
+// returned, so every --ledger-sync full charge reached the store with a garbage reference.
+TEST_F(LedgerTest, UuidRequestIdsMoveFromTheJournalIntact) {
+  Grant(100);
+  OpenLedger(Options());
+  const std::vector<std::string> ids = {"0b2f1507-878d-4f7d-8843-ccb66ecf67a2",
+                                        "ffffffff-0000-4000-8000-000000000001", "not-a-uuid",
+                                        "12345678-9abc-4def-8123-456789abcdef"};
+  ASSERT_TRUE(AppendGroup({ids[0], ids[1]}).ok());
+  ASSERT_TRUE(AppendGroup({ids[2], ids[3]}, 20).ok());
+  ASSERT_TRUE(ledger_->MoveAll().ok());
+  EXPECT_EQ(References(), (std::vector<std::string>{"g1", ids[0], ids[1], ids[2], ids[3]}));
+}
+
 TEST_F(LedgerTest, ChargesAKilledProcessLeftInTheJournalMoveAtTheNextOpenOnce) {
   Grant(100);
   const LedgerOptions options = Options();
