@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include "api/query.h"
+#include "common/clock.h"
 #include "common/gzip.h"
+#include "common/log_throttle.h"
 #include "http/error.h"
 
 namespace soundtrend::api {
@@ -58,7 +60,13 @@ http::Handler MakeChargedHandler(std::shared_ptr<gateway::Gateway> gateway_ptr,
          respond = std::move(respond)](Status status) mutable {
           // request_id views the request, valid until `respond` is called.
           if (status.ok()) return respond(std::move(ok));
-          spdlog::error("charge failed: {} request_id={}", status.ToString(), request_id);
+          // At most one line a second: when the ledger's disk fails, every request does.
+          static LogThrottle throttle(1'000'000'000);
+          if (std::optional<int64_t> left_out =
+                  throttle.Occur(SystemClock::Instance().MonotonicNanos())) {
+            spdlog::error("charge failed: {} request_id={} ({} such errors not logged)",
+                          status.ToString(), request_id, *left_out);
+          }
           http::Response r = http::ErrorResponse(500, http::kInternalErrorMessage, request_id);
           r.key_id = std::move(ok.key_id);
           r.headers = std::move(ok.headers);  // with the balance after the release

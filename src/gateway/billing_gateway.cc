@@ -1,7 +1,9 @@
 #include "gateway/billing_gateway.h"
 
 #include <openssl/crypto.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -268,15 +270,28 @@ void BillingGateway::Commit(std::shared_ptr<KeyAccount> account, ChargeInfo char
     Status appended =
         slot->lane.load(std::memory_order_relaxed)
             ->Append({account->key_id(), charge.request_id, charge.endpoint, now, charge.cost});
-    if (!appended.ok()) {
-      spdlog::error("gateway: charge {} for {} not stored: {}", charge.request_id,
-                    account->key_id(), appended.ToString());
+    if (appended.ok()) {
+      if (slot->failing) {
+        slot->failing = false;
+        spdlog::info("gateway: charge lane {} works again",
+                     static_cast<uint32_t>(slot - lanes_.data()));
+      }
+      account->state().AddUsage(1, charge.cost, now);
+      MaybeKillAfter(1);
+      done(Status::Ok());
+      return MaybeMoveLane(*slot);
+    }
+    if (appended.code() == Status::Code::kInvalidArgument) {  // the charge, not the lane
+      if (std::optional<int64_t> left_out = store_log_.Occur(clock_.MonotonicNanos())) {
+        spdlog::error("gateway: charge {} for {} not stored: {} ({} such errors not logged)",
+                      charge.request_id, account->key_id(), appended.ToString(), *left_out);
+      }
       Release(*account, charge.cost);
       return done(std::move(appended));
     }
-    account->state().AddUsage(1, charge.cost, now);
-    done(Status::Ok());
-    return MaybeMoveLane(*slot);
+    // The lane cannot take it (its next segment cannot be made: a full disk): this charge
+    // and this loop's next ones go to the ledger thread, as durable, until the retry.
+    LaneFailed(*slot, appended);
   }
   PendingCharge pending{std::move(account), std::move(charge), clock_.NowMicros(), std::move(done)};
   {
@@ -298,22 +313,47 @@ BillingGateway::LaneSlot* BillingGateway::LaneOfThisThread() {
   const std::optional<uint32_t> index = options_.current_lane();
   if (!index || *index >= kMaxLanes) return nullptr;
   LaneSlot& slot = lanes_[*index];
-  // Only this loop's thread ever gets this index: it alone reads and sets the slot's lane.
+  // Only this loop's thread ever gets this index: it alone reads and sets the slot.
+  if (slot.failing && clock_.MonotonicNanos() < slot.retry_after_nanos) return nullptr;
   if (slot.lane.load(std::memory_order_relaxed) != nullptr) return &slot;
-  // A loop's first charge: the lane comes from the ledger.
+  // A loop's first charge (or a retry after its lane could not be made): the lane comes
+  // from the ledger.
   Result<ledger::ChargeLane*> made = ledger_->Lane(*index);
   if (!made.ok()) {
-    // Without lanes (or when one cannot be made, e.g. a full disk) every charge goes to
-    // the ledger thread from now on: slower, as durable.
-    if (made.status().code() != Status::Code::kFailedPrecondition) {
-      spdlog::error("gateway: charge lane {} not available, charges go to the ledger thread: {}",
-                    *index, made.status().ToString());
+    if (made.status().code() == Status::Code::kFailedPrecondition) {
+      // The ledger gives out no lanes (--ledger-sync full, no logs): every charge goes to
+      // the ledger thread.
+      ledger_has_lanes_.store(false, std::memory_order_relaxed);
+    } else {
+      // It cannot be made now (a full disk): this loop alone falls back until the retry.
+      LaneFailed(slot, made.status());
     }
-    ledger_has_lanes_.store(false, std::memory_order_relaxed);
     return nullptr;
   }
   slot.lane.store(*made, std::memory_order_relaxed);
+  if (slot.failing) {
+    slot.failing = false;
+    spdlog::info("gateway: charge lane {} works again", *index);
+  }
   return &slot;
+}
+
+void BillingGateway::MaybeKillAfter(int64_t n) {
+  if (options_.kill_after_charges <= 0) return;
+  if (durable_charges_.fetch_add(n) + n >= options_.kill_after_charges) ::kill(::getpid(), SIGKILL);
+}
+
+void BillingGateway::LaneFailed(LaneSlot& slot, const Status& st) {
+  const int64_t now = clock_.MonotonicNanos();
+  slot.failing = true;
+  slot.retry_after_nanos = now + kLaneRetryNanos;
+  if (std::optional<int64_t> left_out = lane_log_.Occur(now)) {
+    spdlog::error(
+        "gateway: charge lane {} failed: {}; its loop's charges go to the ledger thread, the "
+        "lane is tried again every {} ms ({} such errors not logged)",
+        static_cast<uint32_t>(&slot - lanes_.data()), st.ToString(), kLaneRetryNanos / 1'000'000,
+        *left_out);
+  }
 }
 
 void BillingGateway::MaybeMoveLane(LaneSlot& slot) {
@@ -374,20 +414,33 @@ void BillingGateway::CommitBatch(std::vector<PendingCharge>& batch) {
       run_last = std::max(run_last, p.time_micros);
     }
     flush_run();
+    MaybeKillAfter(static_cast<int64_t>(batch.size()));
+  }
+  if (!st.ok()) {
+    // One line per batch at most, and per kErrorLogNanos: every request of a failing disk
+    // fails, its log must not grow with them.
+    if (std::optional<int64_t> left_out = store_log_.Occur(clock_.MonotonicNanos())) {
+      spdlog::error(
+          "gateway: {} charge(s) not stored (first {} for {}): {} ({} such errors not "
+          "logged)",
+          batch.size(), batch.front().charge.request_id, batch.front().account->key_id(),
+          st.ToString(), *left_out);
+    }
   }
   for (PendingCharge& p : batch) {
-    if (!st.ok()) {
-      spdlog::error("gateway: charge {} for {} not stored: {}", p.charge.request_id,
-                    p.account->key_id(), st.ToString());
-      Release(*p.account, p.charge.cost);
-    }
+    if (!st.ok()) Release(*p.account, p.charge.cost);
     p.done(st);
   }
   batch.clear();
   if (st.ok() && ledger_->journal_charges() >= options_.journal_move_after_charges) {
     // Durable already: an error leaves them in the journal; the next move retries it.
     st = ledger_->MoveAll();
-    if (!st.ok()) spdlog::warn("gateway: moving the journal failed: {}", st.ToString());
+    if (!st.ok()) {
+      if (std::optional<int64_t> left_out = move_log_.Occur(clock_.MonotonicNanos())) {
+        spdlog::warn("gateway: moving the journal failed: {} ({} such errors not logged)",
+                     st.ToString(), *left_out);
+      }
+    }
   }
 }
 

@@ -88,6 +88,7 @@ class BillingGatewayTest : public ::testing::Test {
     // store at once (where `fail` can refuse it).
     ledger::LedgerOptions ledger_options;
     if (lanes_) ledger_options.log_path = ledger::LogPathBeside(db_path_);
+    if (lane_segment_bytes_ > 0) ledger_options.lane_segment_bytes = lane_segment_bytes_;
     auto ledger = ledger::Ledger::Open(*failing, ledger_options);
     ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
     BillingGatewayOptions options;
@@ -147,6 +148,7 @@ class BillingGatewayTest : public ::testing::Test {
   bool lanes_ = false;  // the ledger has logs and gives out charge lanes
   std::function<std::optional<uint32_t>()> current_lane_;
   int64_t lane_move_after_charges_ = 0;  // only reads and the reload thread move lanes
+  uint32_t lane_segment_bytes_ = 0;      // 0: the ledger's default
   std::unique_ptr<BillingGateway> gateway_;
 };
 
@@ -829,6 +831,134 @@ TEST_F(BillingGatewayTest, LoopChargesUseTheLedgerThreadWhenTheLedgerHasNoLanes)
     }
     EXPECT_EQ(Ledger(key.record.key_id).size(), 3u);
   }
+}
+
+// Captures spdlog's default logger for a scope.
+class LogCapture {
+ public:
+  LogCapture() : previous_(spdlog::default_logger()) {
+    auto logger = std::make_shared<spdlog::logger>(
+        "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(out_));
+    logger->set_level(spdlog::level::info);
+    spdlog::set_default_logger(logger);
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous_); }
+  int Count(std::string_view needle) const {
+    const std::string text = out_.str();
+    int n = 0;
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+      ++n;
+    }
+    return n;
+  }
+  std::string text() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+// Regression (issue 12, defect 3): one loop that could not make its lane (a full disk)
+// turned lanes off for every loop until a restart. Now that loop alone falls back to the
+// ledger thread, tries again every kLaneRetryNanos and takes its lane back once it can.
+TEST_F(BillingGatewayTest, ALoopWhoseLaneCannotBeMadeFallsBackAloneAndRecovers) {
+  uint32_t loop = 0;
+  lanes_ = true;
+  current_lane_ = [&]() -> std::optional<uint32_t> { return loop; };
+  OpenGateway();
+  const std::string in_the_way = ledger::LogPathBeside(db_path_) + ".0.1";  // lane 0's file
+  std::ofstream(in_the_way) << "in the way";
+  LogCapture log;
+  CreatedKey key = MakeKey(1000);
+  Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
+  int charges = 0;
+  // Charges on `on_loop`; true when the ledger thread stored them.
+  auto charge_on = [&](uint32_t on_loop) {
+    loop = on_loop;
+    const int64_t transactions = gateway_->ledger_transactions();
+    EXPECT_TRUE(gateway_->Reserve(*a.account, 2));
+    EXPECT_TRUE(CommitSync(a.account, "r" + std::to_string(charges++)).ok());
+    return gateway_->ledger_transactions() == transactions + 1;
+  };
+  EXPECT_FALSE(charge_on(1));  // loop 1: its lane
+  EXPECT_TRUE(charge_on(0));   // loop 0: the ledger thread
+  EXPECT_FALSE(charge_on(1));  // loop 1 keeps its lane (it lost it before the fix)
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(charge_on(0));
+  EXPECT_EQ(log.Count("charge lane 0 failed"), 1) << log.text();  // tried once
+  clock_.AdvanceNanos(BillingGateway::kLaneRetryNanos);
+  EXPECT_TRUE(charge_on(0));  // tried again: still in the way
+  EXPECT_EQ(log.Count("charge lane 0 failed"), 2) << log.text();
+
+  std::filesystem::remove(in_the_way);  // the space comes back
+  EXPECT_TRUE(charge_on(0));            // not tried again before the retry time
+  clock_.AdvanceNanos(BillingGateway::kLaneRetryNanos);
+  EXPECT_FALSE(charge_on(0));  // its lane again
+  EXPECT_FALSE(charge_on(0));
+  EXPECT_FALSE(charge_on(1));
+  EXPECT_EQ(log.Count("charge lane 0 works again"), 1) << log.text();
+  EXPECT_EQ(log.Count("charge lane 1"), 0) << log.text();
+  EXPECT_EQ(Ledger(key.record.key_id).size(), static_cast<size_t>(1 + charges));
+  EXPECT_EQ(gateway_->Balance(*a.account), 1000 - 2 * charges);
+}
+
+// The same when a lane stops taking charges (its next segment cannot be made): the charge
+// goes to the ledger thread instead of failing, and the lane comes back when it can.
+TEST_F(BillingGatewayTest, ALaneThatCannotGrowSendsItsChargesToTheLedgerThreadUntilItCan) {
+  lanes_ = true;
+  lane_segment_bytes_ = 4096;
+  current_lane_ = []() -> std::optional<uint32_t> { return 0; };
+  OpenGateway();
+  const std::string in_the_way = ledger::LogPathBeside(db_path_) + ".0.2";  // its 2nd segment
+  std::ofstream(in_the_way) << "in the way";
+  LogCapture log;
+  CreatedKey key = MakeKey(10'000);
+  Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
+  const int64_t transactions = gateway_->ledger_transactions();
+  constexpr int kCharges = 200;  // segment 1 holds about 50 of them
+  for (int i = 0; i < kCharges; ++i) {
+    ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+    ASSERT_TRUE(CommitSync(a.account, "r" + std::to_string(i)).ok()) << i;
+  }
+  const int64_t by_thread = gateway_->ledger_transactions() - transactions;
+  EXPECT_GT(by_thread, 100);  // every charge after the segment filled (one group each)
+  EXPECT_LT(by_thread, kCharges);
+  EXPECT_EQ(log.Count("charge lane 0 failed"), 1) << log.text();
+  std::filesystem::remove(in_the_way);
+  clock_.AdvanceNanos(BillingGateway::kLaneRetryNanos);
+  const int64_t before = gateway_->ledger_transactions();
+  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  ASSERT_TRUE(CommitSync(a.account, "after").ok());
+  EXPECT_EQ(gateway_->ledger_transactions(), before);  // in its lane again
+  EXPECT_EQ(log.Count("charge lane 0 works again"), 1) << log.text();
+  const auto ledger = Ledger(key.record.key_id);
+  ASSERT_EQ(ledger.size(), static_cast<size_t>(kCharges + 2));
+  EXPECT_EQ(ledger.back().balance_after, 10'000 - 2 * (kCharges + 1));
+}
+
+// Regression (issue 12, defect 3): with the store (or journal) failing, every request
+// wrote an error line (737 MB of log in 20 s). Now: one line per kErrorLogNanos, and the
+// next one says how many it left out. Counts exact on the injected clock.
+TEST_F(BillingGatewayTest, FailingChargesAreLoggedOncePerIntervalWithTheCountLeftOut) {
+  CreatedKey key = MakeKey(1000);
+  Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
+  failing_->fail = true;
+  LogCapture log;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+    EXPECT_FALSE(CommitSync(a.account, "r" + std::to_string(i)).ok());
+  }
+  EXPECT_EQ(log.Count("not stored"), 1) << log.text();
+  EXPECT_EQ(log.Count("(0 such errors not logged)"), 1) << log.text();
+  clock_.AdvanceNanos(BillingGateway::kErrorLogNanos - 1);
+  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  EXPECT_FALSE(CommitSync(a.account, "almost").ok());
+  EXPECT_EQ(log.Count("not stored"), 1) << log.text();
+  clock_.AdvanceNanos(1);
+  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  EXPECT_FALSE(CommitSync(a.account, "next").ok());
+  EXPECT_EQ(log.Count("not stored"), 2) << log.text();
+  EXPECT_EQ(log.Count("(100 such errors not logged)"), 1) << log.text();
+  EXPECT_EQ(gateway_->Balance(*a.account), 1000);  // every reservation released
 }
 
 }  // namespace
