@@ -17,7 +17,7 @@
 //       SECONDS have passed (at most 2592000, 30 days). --json: {"key","key_id","details"}.
 //   soundtrend credits grant KEY_ID AMOUNT --grant-id ID [--json]   (idempotent by ID)
 //   soundtrend ledger show KEY_ID [--limit N] [--json]      the latest N entries (default 100)
-//   soundtrend ledger export [--key-id K] [--out FILE]       RFC 4180 CSV, every entry
+//   soundtrend ledger export [--key-id K] [--out FILE]       RFC 4180 CSV, every entry (FILE 0600)
 //
 // --json prints what the admin API's `data` holds for the same operation (the OpenAPI
 // schemas KeyRecord, LedgerEntry...), one JSON document on stdout. Every command but
@@ -28,6 +28,10 @@
 // SQLite's data_version within about a second (gateway::BillingGateway::ReloadIfChanged).
 // Exit codes: 0 done (also: a grant id applied before), 1 refused or failed (unknown key,
 // grant id reused for another key or amount, storage error), 2 bad arguments.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <deque>
 #include <filesystem>
@@ -451,8 +455,14 @@ void RunLedgerExport(const GlobalOptions& global, const std::string& key_id,
   std::string tmp_path;
   if (!out_path.empty()) {
     tmp_path = out_path + ".tmp";
-    out = std::fopen(tmp_path.c_str(), "wb");
-    if (!out) Fail(kCmd, "cannot write " + tmp_path, 1);
+    // The ledger names keys and requests: readable by its owner alone (0600), whatever the
+    // umask, as the database is (issue 12).
+    const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0 && ::fchmod(fd, 0600) == 0) out = ::fdopen(fd, "wb");
+    if (fd < 0 || out == stdout || out == nullptr) {
+      if (fd >= 0) ::close(fd);
+      Fail(kCmd, "cannot write " + tmp_path, 1);
+    }
   }
   std::string buffer = gateway::LedgerCsvHeader();
   int64_t rows = 0;
