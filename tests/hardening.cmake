@@ -2,7 +2,7 @@
 if(TARGET soundtrend)
   st_test(hardening_binary_test
     SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/hardening/binary_test.cc
-    DEPS st_common Boost::system ZLIB::ZLIB Threads::Threads
+    DEPS st_common st_store_ledger Boost::system ZLIB::ZLIB Threads::Threads
     LABELS integration)
   target_include_directories(hardening_binary_test PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}
                                                            ${PROJECT_SOURCE_DIR}/src)

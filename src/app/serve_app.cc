@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <thread>
@@ -107,6 +108,9 @@ Status ServeApp::Init() {
   }
   gateway::BillingGatewayOptions gateway_options;
   gateway_options.charging = config_.charging;  // --no-charging
+  if (const char* kill_after = std::getenv("SOUNDTREND_TEST_KILL_AFTER_CHARGES")) {
+    gateway_options.kill_after_charges = std::atoll(kill_after);  // tests/hardening only
+  }
   if (config_.charging && ledger_options.lanes) {
     gateway_options.current_lane = http::CurrentLoopIndex;
   }
