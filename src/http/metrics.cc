@@ -36,6 +36,28 @@ void Metrics::Record(size_t route_index, int status, int64_t latency_nanos) {
                                 std::memory_order_relaxed);
 }
 
+MetricsTotals Metrics::Totals() const {
+  MetricsTotals t;
+  for (size_t r = 0; r < labels_.size(); ++r) {
+    const RouteCounters& c = counters_[r];
+    for (size_t s = 0; s <= kStatuses.size(); ++s) {
+      const uint64_t v = c.by_status[s].load(std::memory_order_relaxed);
+      t.requests += v;
+      if (s == kStatuses.size()) continue;  // "other": no class known
+      if (kStatuses[s] >= 500) {
+        t.server_errors += v;
+      } else if (kStatuses[s] >= 400) {
+        t.client_errors += v;
+      }
+    }
+    for (size_t b = 0; b < t.buckets.size(); ++b) {
+      t.buckets[b] += c.buckets[b].load(std::memory_order_relaxed);
+    }
+    t.latency_sum_nanos += c.latency_sum_nanos.load(std::memory_order_relaxed);
+  }
+  return t;
+}
+
 void Metrics::SetSnapshotBuiltMicros(int64_t micros) {
   snapshot_built_micros_.store(micros, std::memory_order_relaxed);
 }

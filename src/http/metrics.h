@@ -16,6 +16,17 @@
 
 namespace soundtrend::http {
 
+// Every route's counters added up (Metrics::Totals).
+struct MetricsTotals {
+  uint64_t requests = 0;
+  uint64_t client_errors = 0;  // 4xx
+  uint64_t server_errors = 0;  // 5xx
+  // Latency histogram, non-cumulative: buckets[i] counts latencies <= kLatencyBuckets[i]
+  // and above the previous bound; the last one those above every bound.
+  std::array<uint64_t, 15> buckets{};
+  uint64_t latency_sum_nanos = 0;
+};
+
 class Metrics {
  public:
   // Latency histogram bucket upper bounds, in seconds (+Inf is implicit).
@@ -64,6 +75,10 @@ class Metrics {
   // Prometheus text exposition format 0.0.4. Thread-safe.
   std::string Render() const;
 
+  // The sums over every route (each value exact, the set not a consistent cut, as Render).
+  // Thread-safe, lock-free.
+  MetricsTotals Totals() const;
+
  private:
   struct RouteCounters {
     std::array<std::atomic<uint64_t>, kStatuses.size() + 1> by_status{};
@@ -78,6 +93,7 @@ class Metrics {
   std::atomic<uint64_t> body_budget_refusals_{0};
   std::atomic<int64_t> buffered_body_bytes_{0};
   std::atomic<int64_t> open_connections_{0};
+  static_assert(std::tuple_size_v<decltype(MetricsTotals::buckets)> == kLatencyBuckets.size() + 1);
 };
 
 }  // namespace soundtrend::http

@@ -26,6 +26,26 @@ TEST(MetricsTest, CountsByRouteAndStatus) {
       Contains(text, "soundtrend_http_requests_total{route=\"unmatched\",status=\"404\"} 1\n"));
 }
 
+TEST(MetricsTest, TotalsAddEveryRouteUp) {
+  FakeClock clock;
+  Metrics m(clock);
+  m.SetRoutes({"/a", "/b"});
+  m.Record(0, 200, 50'000);         // 50 us: bucket 0 (<= 100 us)
+  m.Record(1, 429, 300'000);        // 300 us: bucket 2 (<= 500 us)
+  m.Record(99, 404, 2'000'000);     // 2 ms, unmatched: bucket 4 (<= 2.5 ms)
+  m.Record(0, 500, 9'000'000'000);  // 9 s: above every bound
+  m.Record(1, 418, 1000);           // "other": counted, no class
+  const MetricsTotals t = m.Totals();
+  EXPECT_EQ(t.requests, 5u);
+  EXPECT_EQ(t.client_errors, 2u);
+  EXPECT_EQ(t.server_errors, 1u);
+  EXPECT_EQ(t.buckets[0], 2u);
+  EXPECT_EQ(t.buckets[2], 1u);
+  EXPECT_EQ(t.buckets[4], 1u);
+  EXPECT_EQ(t.buckets[14], 1u);
+  EXPECT_EQ(t.latency_sum_nanos, 50'000u + 300'000u + 2'000'000u + 9'000'000'000u + 1000u);
+}
+
 TEST(MetricsTest, HistogramIsCumulative) {
   FakeClock clock;
   Metrics m(clock);
