@@ -175,6 +175,24 @@ Status ServeApp::Init() {
   dashboard_deps.sessions = std::make_shared<dashboard::SessionManager>(
       std::move(session_store).value(), clock, SecureRandom::Instance());
   dashboard_deps.clock = &clock;
+  dashboard_deps.health = std::make_shared<dashboard::HealthSampler>(*metrics_, clock);
+  auto status_store = store::OpenSqliteChartStore(config_.db_path);
+  if (!status_store.ok()) return status_store.status();
+  status_store_ = std::move(status_store).value();
+  dashboard_deps.ingest_status = [this]() -> Result<dashboard::IngestStatus> {
+    dashboard::IngestStatus st;
+    st.latest_closed_day =
+        engine::LatestClosedDay(config_.clock->NowMicros(), config_.lateness_seconds);
+    auto latest = status_store_->LatestUsageDay();
+    if (!latest.ok()) return latest.status();
+    st.latest_usage_day = *latest;
+    const std::shared_ptr<const api::ServingSnapshot> snapshot = snapshots_.Current();
+    if (snapshot->charts() != nullptr) {
+      st.published_day = snapshot->charts()->day();
+      st.published_built_micros = snapshot->built_micros();
+    }
+    return st;
+  };
   dashboard::DashboardApiOptions dashboard_options;
   dashboard_options.secure_cookies = config_.secure_cookies;
   dashboard::AddDashboardApiRoutes(router_, std::move(dashboard_deps), dashboard_options);

@@ -110,6 +110,9 @@ class ServeApp {
   ServeConfig config_;
   std::mutex store_mutex_;  // every use of chart_store_ (ingest, SaveEditions)
   std::unique_ptr<store::ChartStore> chart_store_;
+  // A second connection, for the dashboard's ingest page (its worker thread only): reads
+  // without waiting for store_mutex_ (an ingest may hold it for minutes).
+  std::unique_ptr<store::ChartStore> status_store_;
   std::unique_ptr<engine::ChartEngine> engine_;
   std::unique_ptr<engine::Publisher> publisher_;
   api::SnapshotHolder snapshots_;

@@ -1,5 +1,6 @@
 #include "dashboard/dashboard_api.h"
 
+#include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
@@ -272,6 +273,107 @@ void SignOut(const std::shared_ptr<Api>& api, const http::Request& request, http
   if (!api->worker.Post(std::move(task))) respond(Error(503, kBusy, request.request_id));
 }
 
+// The session of `token` when it is live, of the `required` kind and, for a change,
+// presented with its CSRF token; otherwise answers the refusal and returns nullopt.
+std::optional<ActiveSession> CheckSession(Api& api, const std::string& token,
+                                          store::SessionKind required, bool changes,
+                                          std::string_view csrf, std::string_view request_id,
+                                          const http::Respond& respond) {
+  auto session = api.deps.sessions->Resolve(token);
+  if (!session.ok()) {
+    if (session.status().code() != Status::Code::kUnauthenticated) {
+      spdlog::error("dashboard session lookup failed: {}", session.status().ToString());
+      respond(Error(500, http::kInternalErrorMessage, request_id));
+    } else {
+      respond(Error(401, kNotSignedIn, request_id));
+    }
+    return std::nullopt;
+  }
+  if (session->kind != required) {
+    Wipe(session->secret);
+    respond(Error(403,
+                  required == store::SessionKind::kOperator ? "operator session required"
+                                                            : "customer session required",
+                  request_id));
+    return std::nullopt;
+  }
+  if (changes && !ConstantTimeEquals(csrf, session->csrf_token)) {
+    Wipe(session->secret);
+    respond(Error(403, kCsrfRefused, request_id));
+    return std::nullopt;
+  }
+  return std::move(session).value();
+}
+
+// A read-only operator endpoint whose data `fn` computes on the worker: fn() -> JSON.
+http::Handler MakeOperatorRead(std::shared_ptr<Api> api,
+                               std::function<Result<std::string>(Api&)> fn) {
+  return [api, fn](const http::Request& request, http::Respond respond) {
+    const std::string token(CookieValue(request.header("Cookie"), kSessionCookie));
+    if (token.empty()) return respond(Error(401, kNotSignedIn, request.request_id));
+    auto task = [api = api.get(), fn, token, request_id = std::string(request.request_id),
+                 respond] {
+      auto session =
+          CheckSession(*api, token, store::SessionKind::kOperator, false, {}, request_id, respond);
+      if (!session) return;
+      Wipe(session->secret);
+      Result<std::string> data = fn(*api);
+      if (!data.ok()) {
+        spdlog::error("dashboard: {}", data.status().ToString());
+        return respond(Error(500, http::kInternalErrorMessage, request_id));
+      }
+      respond(Success(*data, request_id));
+    };
+    if (!api->worker.Post(std::move(task))) respond(Error(503, kBusy, request.request_id));
+  };
+}
+
+void AppendFigures(std::string& out, int window_seconds, const HealthFigures& f) {
+  out += "{\"window_seconds\":";
+  json::AppendInt(out, window_seconds);
+  out += fmt::format(
+      ",\"covered_seconds\":{:.3f},\"requests\":{},\"requests_per_second\":{:.3f},"
+      "\"server_error_rate\":{:.6f},\"client_error_rate\":{:.6f},\"mean_latency_ms\":{:.3f},",
+      f.window_seconds, f.requests, f.requests_per_second, f.server_error_rate, f.client_error_rate,
+      f.mean_latency_seconds * 1e3);
+  out += "\"p99_ms_at_most\":";
+  if (f.p99_seconds) {
+    out += fmt::format("{:g}", *f.p99_seconds * 1e3);
+  } else {
+    out += "null";
+  }
+  out += ",\"p99_above_histogram\":";
+  json::AppendBool(out, f.p99_above_last_bound);
+  out += '}';
+}
+
+void AppendOptionalDay(std::string& out, const std::optional<Day>& day) {
+  if (day) {
+    json::AppendString(out, FormatDay(*day));
+  } else {
+    out += "null";
+  }
+}
+
+std::string IngestStatusJson(const IngestStatus& s, int64_t now_micros) {
+  std::string out = "{\"latest_closed_day\":";
+  json::AppendString(out, FormatDay(s.latest_closed_day));
+  out += ",\"latest_usage_day\":";
+  AppendOptionalDay(out, s.latest_usage_day);
+  out += ",\"published_day\":";
+  AppendOptionalDay(out, s.published_day);
+  out += ",\"published_at\":";
+  if (s.published_built_micros > 0) {
+    json::AppendString(out, gateway::FormatTimeMicros(s.published_built_micros));
+    out += ",\"published_age_seconds\":";
+    json::AppendInt(out, std::max<int64_t>(0, (now_micros - s.published_built_micros) / 1'000'000));
+  } else {
+    out += "null,\"published_age_seconds\":null";
+  }
+  out += '}';
+  return out;
+}
+
 // The state of one forwarded call, alive until the target route has answered.
 struct Forwarded {
   http::Request request;  // the original's views, with the target path and our headers
@@ -297,27 +399,10 @@ http::Handler MakeForward(std::shared_ptr<Api> api, store::SessionKind required,
     fwd->original_header = request.header;
     auto task = [api = api.get(), required, token, changes, fwd, respond]() mutable {
       const http::Request& original = fwd->request;
-      auto session = api->deps.sessions->Resolve(token);
-      if (!session.ok()) {
-        if (session.status().code() != Status::Code::kUnauthenticated) {
-          spdlog::error("dashboard session lookup failed: {}", session.status().ToString());
-          return respond(Error(500, http::kInternalErrorMessage, original.request_id));
-        }
-        return respond(Error(401, kNotSignedIn, original.request_id));
-      }
-      if (session->kind != required) {
-        Wipe(session->secret);
-        return respond(Error(403,
-                             required == store::SessionKind::kOperator
-                                 ? "operator session required"
-                                 : "customer session required",
-                             original.request_id));
-      }
-      if (changes &&
-          !ConstantTimeEquals(fwd->original_header("X-CSRF-Token"), session->csrf_token)) {
-        Wipe(session->secret);
-        return respond(Error(403, kCsrfRefused, original.request_id));
-      }
+      auto session =
+          CheckSession(*api, token, required, changes, fwd->original_header("X-CSRF-Token"),
+                       original.request_id, respond);
+      if (!session) return;
       const http::Router::Match match = api->router.Find(original.method, fwd->path);
       if (match.kind == http::Router::MatchKind::kNotFound) {
         Wipe(session->secret);
@@ -403,6 +488,25 @@ void AddDashboardApiRoutes(http::Router& router, DashboardApiDeps deps,
                      [](const http::Request& r, http::Respond respond) {
                        respond(Error(404, http::DefaultMessage(404), r.request_id));
                      });
+  }
+  if (api->deps.health != nullptr) {
+    router.Add("GET", std::string(kApiPrefix) + "ops/health",
+               MakeOperatorRead(api, [](Api& a) -> Result<std::string> {
+                 std::string out = "{\"windows\":[";
+                 AppendFigures(out, 10, a.deps.health->Over(10'000'000'000));
+                 out += ',';
+                 AppendFigures(out, 60, a.deps.health->Over(60'000'000'000));
+                 out += "]}";
+                 return out;
+               }));
+  }
+  if (api->deps.ingest_status) {
+    router.Add("GET", std::string(kApiPrefix) + "ops/ingest",
+               MakeOperatorRead(api, [](Api& a) -> Result<std::string> {
+                 Result<IngestStatus> st = a.deps.ingest_status();
+                 if (!st.ok()) return st.status();
+                 return IngestStatusJson(*st, a.deps.clock->NowMicros());
+               }));
   }
   const std::string customer = std::string(kApiPrefix) + "v1/";
   router.AddPrefix("GET", customer,

@@ -14,6 +14,13 @@
 //   *      /dashboard/api/v1/REST      customer sessions: GET /v1/REST with the key
 //   *      /dashboard/api/admin/REST   operator sessions: METHOD /admin/v1/REST with the
 //            admin token (every admin route: keys, grants, ledger, CSV, ingest)
+//   GET    /dashboard/api/ops/health   operator sessions: data {"windows":[{window_seconds
+//            (10, 60), covered_seconds, requests, requests_per_second, server_error_rate,
+//            client_error_rate, mean_latency_ms, p99_ms_at_most (the histogram bucket's
+//            bound, null without requests), p99_above_histogram}]} (health.h)
+//   GET    /dashboard/api/ops/ingest   operator sessions: data {"latest_closed_day",
+//            "latest_usage_day"|null, "published_day"|null, "published_at"|null,
+//            "published_age_seconds"|null}
 //
 // The forwarded call is answered by the route itself (its status, headers and body,
 // X-Credits-Remaining included). Dashboard API errors use the SPEC §2 envelope:
@@ -32,11 +39,15 @@
 // forwarded routes run there too (they may answer from any thread).
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/clock.h"
+#include "common/day.h"
+#include "dashboard/health.h"
 #include "dashboard/session_manager.h"
 #include "dashboard/sign_in_limiter.h"
 #include "gateway/admin_auth.h"
@@ -54,12 +65,25 @@ struct DashboardApiOptions {
   SignInLimit sign_in_limit;
 };
 
+// What the operator's ingest page shows (GET /dashboard/api/ops/ingest).
+struct IngestStatus {
+  Day latest_closed_day = 0;            // by the clock and the lateness
+  std::optional<Day> latest_usage_day;  // the stored data's latest day
+  std::optional<Day> published_day;     // the day of the charts being served
+  int64_t published_built_micros = 0;   // when they were built (0: none)
+};
+
 struct DashboardApiDeps {
   std::shared_ptr<gateway::Gateway> gateway;     // validates customer keys at sign-in
   std::shared_ptr<gateway::KeyAdmin> key_admin;  // a customer session ends with its key
   gateway::AdminAuth admin_auth{""};
   std::shared_ptr<SessionManager> sessions;
   const Clock* clock = &SystemClock::Instance();
+  // The operator's health page (GET /dashboard/api/ops/health); absent when null.
+  std::shared_ptr<HealthSampler> health;
+  // The operator's ingest page; called on the dashboard's worker thread (it may read the
+  // store); absent when empty.
+  std::function<Result<IngestStatus>()> ingest_status;
 };
 
 // Adds the routes above to `router`. Forwarded calls are looked up in `router` itself when

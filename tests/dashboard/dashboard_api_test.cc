@@ -60,6 +60,15 @@ struct Stack {
     deps.sessions =
         std::make_shared<SessionManager>(std::move(store).value(), clock, SecureRandom::Instance());
     deps.clock = &clock;
+    deps.health = std::make_shared<HealthSampler>(metrics, clock, 3'600'000);
+    deps.ingest_status = [this]() -> Result<IngestStatus> {
+      IngestStatus st;
+      st.latest_closed_day = 20500;
+      st.latest_usage_day = 20500;
+      st.published_day = 20499;
+      st.published_built_micros = clock.NowMicros() - 90'000'000;
+      return st;
+    };
     DashboardApiOptions options;
     options.sign_in_limit = limit;
     AddDashboardApiRoutes(router, std::move(deps), options);
@@ -317,6 +326,48 @@ TEST_F(DashboardApiTest, TheDatabaseHoldsNoKeyAndNoToken) {
   EXPECT_EQ(bytes.find(kKey), std::string::npos);
   EXPECT_EQ(bytes.find(kAdminToken), std::string::npos);
   EXPECT_EQ(bytes.find(cookie), std::string::npos);
+}
+
+TEST_F(DashboardApiTest, HealthIsTheOperatorsAndComesFromTheServersMetrics) {
+  Stack stack(Db());
+  TestClient c(stack.port);
+  Signed op = SignIn(c, "operator", kAdminToken);
+  ASSERT_EQ(op.reply.status, 200);
+  for (int i = 0; i < 5; ++i) c.Request("GET", "/v1/tiktok/regions");
+  stack.clock.AdvanceSeconds(5);
+  Reply health = c.Request("GET", "/dashboard/api/ops/health", {{"Cookie", op.cookie}});
+  ASSERT_EQ(health.status, 200) << health.body;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(health.body);
+  simdjson::dom::array windows = doc["data"]["windows"];
+  ASSERT_EQ(windows.size(), 2u);
+  int64_t seconds = windows.at(0)["window_seconds"];
+  EXPECT_EQ(seconds, 10);
+  // Sign-in and the five regions calls (the health call itself is not yet counted).
+  uint64_t requests = windows.at(1)["requests"];
+  EXPECT_EQ(requests, 6u);
+  double rate = windows.at(1)["requests_per_second"];
+  EXPECT_DOUBLE_EQ(rate, 6.0 / 5);
+  Signed customer = SignIn(c, "customer", kKey);
+  EXPECT_EQ(c.Request("GET", "/dashboard/api/ops/health", {{"Cookie", customer.cookie}}).status,
+            403);
+  EXPECT_EQ(c.Request("GET", "/dashboard/api/ops/health").status, 401);
+}
+
+TEST_F(DashboardApiTest, IngestStatusIsTheOperators) {
+  Stack stack(Db());
+  TestClient c(stack.port);
+  Signed op = SignIn(c, "operator", kAdminToken);
+  Reply r = c.Request("GET", "/dashboard/api/ops/ingest", {{"Cookie", op.cookie}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"latest_closed_day\":\"2026-02-16\",\"latest_usage_day\":\"2026-02-16\","
+                        "\"published_day\":\"2026-02-15\""),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("\"published_age_seconds\":90"), std::string::npos) << r.body;
+  Signed customer = SignIn(c, "customer", kKey);
+  EXPECT_EQ(c.Request("GET", "/dashboard/api/ops/ingest", {{"Cookie", customer.cookie}}).status,
+            403);
 }
 
 TEST_F(DashboardApiTest, UnknownApiPathsAreJson404s) {
