@@ -5,6 +5,7 @@ import { ApiError, currentSession, type Session, setSignedOutHandler, signOut } 
 import { ErrorNotice, Link, Loading } from "./components";
 import { AdminKey } from "./pages/admin_key";
 import { AdminKeys } from "./pages/admin_keys";
+import { AdminHealth, AdminIngest } from "./pages/admin_ops";
 import { Charts } from "./pages/charts";
 import { Overview } from "./pages/overview";
 import { SignIn } from "./pages/signin";
@@ -23,6 +24,8 @@ const TITLES: Record<string, string> = {
   "/overview": "Overview",
   "/charts": "Charts",
   "/admin/keys": "Keys",
+  "/admin/ingest": "Ingest",
+  "/admin/health": "Service health",
 };
 
 function Header(props: { session: Session | null; path: string; onSignOut: () => void }) {
@@ -35,7 +38,11 @@ function Header(props: { session: Session | null; path: string; onSignOut: () =>
             ["/overview", "Overview"],
             ["/charts", "Charts"],
           ]
-        : [["/admin/keys", "Keys"]];
+        : [
+            ["/admin/keys", "Keys"],
+            ["/admin/ingest", "Ingest"],
+            ["/admin/health", "Health"],
+          ];
   return (
     <header class="app-header">
       <div class="app-header-inner">
@@ -131,6 +138,8 @@ export function App() {
   } else {
     const key = match("/admin/keys/:id", path);
     if (path === "/admin/keys") page = <AdminKeys />;
+    else if (path === "/admin/ingest") page = <AdminIngest />;
+    else if (path === "/admin/health") page = <AdminHealth />;
     else if (key) page = <AdminKey keyId={key.id} />;
     else page = <NotFound home={homeOf(session)} />;
   }

@@ -1,5 +1,4 @@
 import { render } from "preact";
-import "uplot/dist/uPlot.min.css";
 import "../common/theme.css";
 import "./dashboard.css";
 import { App } from "./app";

@@ -3,6 +3,7 @@
 // the color scheme changes (the series colors are the theme's CSS variables).
 import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
 import { formatInt } from "../common/format";
 
 export interface Series {
@@ -36,6 +37,7 @@ export function TimeChart(props: {
   invertY?: boolean; // ranks: 1 at the top
   height?: number;
   valueName?: string;
+  seconds?: boolean; // times are moments, not days (table shows the time of day)
 }) {
   const box = useRef<HTMLDivElement>(null);
   const scheme = useColorScheme();
@@ -115,7 +117,7 @@ export function TimeChart(props: {
             <caption class="visually-hidden">{props.title}</caption>
             <thead>
               <tr>
-                <th scope="col">Day</th>
+                <th scope="col">{props.seconds ? "Time (UTC)" : "Day"}</th>
                 {series.map((s) => (
                   <th scope="col" class="num">
                     {s.label}
@@ -126,7 +128,7 @@ export function TimeChart(props: {
             <tbody>
               {times.map((t, i) => (
                 <tr>
-                  <td>{new Date(t * 1000).toISOString().slice(0, 10)}</td>
+                  <td>{props.seconds ? new Date(t * 1000).toISOString().slice(11, 19) : new Date(t * 1000).toISOString().slice(0, 10)}</td>
                   {series.map((s) => (
                     <td class="num">{s.values[i] === null ? "—" : formatInt(s.values[i])}</td>
                   ))}

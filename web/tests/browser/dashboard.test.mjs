@@ -269,6 +269,25 @@ describe("operator", () => {
     assert.ok(lines.length >= 3);
     await context.close();
   });
+
+  test("ingest status and service health", async () => {
+    const { context, page, problems } = await newPage();
+    await signIn(page, "operator", service.adminToken);
+    await page.getByRole("link", { name: "Ingest" }).click();
+    await page.getByText("Latest closed day").waitFor();
+    const yesterday = new Date(Date.now() - 86400e3).toISOString().slice(0, 10);
+    const stats = await page.locator(".stat").allTextContents();
+    assert.ok(stats.some((t) => t.startsWith("Data up to") && t.includes(yesterday)), stats.join(" | "));
+    assert.ok(stats.some((t) => t.startsWith("Charts published for") && /\d{4}-\d\d-\d\d/.test(t)), stats.join(" | "));
+    await checkPage(page, problems, "admin-ingest");
+    await page.getByRole("link", { name: "Health" }).click();
+    await page.getByRole("heading", { name: "Last 60 seconds" }).waitFor();
+    const health = await page.locator("section", { hasText: "Last 60 seconds" }).locator(".stat").allTextContents();
+    assert.ok(health.some((t) => /^Requests per second\d/.test(t)), health.join(" | "));
+    assert.ok(health.some((t) => /^p99 latency(≤ [\d.]+ ms|—|> 2.5 s)$/.test(t)), health.join(" | "));
+    await checkPage(page, problems, "admin-health");
+    await context.close();
+  });
 });
 
 describe("security", () => {

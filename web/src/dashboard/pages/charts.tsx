@@ -1,7 +1,7 @@
 // The charts as TikTok's Creative Center shows them: region and period pickers, popular or
 // surging, search, filters, 20 sounds a page (the top 100 in 5 pages). Every page is one
 // paid API call with the session's key: it costs 2 credits, and the page says so.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useState } from "preact/hooks";
 import { formatCompact, formatInt } from "../../common/format";
 import { creditsRemaining, customerGet } from "../api";
 import { Cover, Empty, Link, Movement, Show, Sparkline, trendLabel, useAsync, type TrendPoint } from "../components";
@@ -197,8 +197,10 @@ export function Charts(props: { params: URLSearchParams; surging: boolean; sound
 }
 
 function ChartTable(props: { sounds: Sound[]; soundPages: boolean; period: string; surging: boolean }) {
-  useEffect(() => {
-    performance.mark("st:chart:table");
+  // The figures script's mark: the frame after the rows (and their sparklines) are in the DOM.
+  useLayoutEffect(() => {
+    const frame = requestAnimationFrame(() => performance.mark("st:chart:table"));
+    return () => cancelAnimationFrame(frame);
   }, [props.sounds]);
   return (
     <div class="table-wrap" tabIndex={0} role="region" aria-label="Chart">
