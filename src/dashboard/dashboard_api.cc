@@ -305,19 +305,19 @@ std::optional<ActiveSession> CheckSession(Api& api, const std::string& token,
   return std::move(session).value();
 }
 
-// A read-only operator endpoint whose data `fn` computes on the worker: fn() -> JSON.
-http::Handler MakeOperatorRead(std::shared_ptr<Api> api,
-                               std::function<Result<std::string>(Api&)> fn) {
-  return [api, fn](const http::Request& request, http::Respond respond) {
+// A read-only endpoint for sessions of kind `required` whose data `fn` computes on the
+// worker: fn(api, session) -> JSON.
+http::Handler MakeSessionRead(std::shared_ptr<Api> api, store::SessionKind required,
+                              std::function<Result<std::string>(Api&, const ActiveSession&)> fn) {
+  return [api, required, fn](const http::Request& request, http::Respond respond) {
     const std::string token(CookieValue(request.header("Cookie"), kSessionCookie));
     if (token.empty()) return respond(Error(401, kNotSignedIn, request.request_id));
-    auto task = [api = api.get(), fn, token, request_id = std::string(request.request_id),
+    auto task = [api = api.get(), required, fn, token, request_id = std::string(request.request_id),
                  respond] {
-      auto session =
-          CheckSession(*api, token, store::SessionKind::kOperator, false, {}, request_id, respond);
+      auto session = CheckSession(*api, token, required, false, {}, request_id, respond);
       if (!session) return;
       Wipe(session->secret);
-      Result<std::string> data = fn(*api);
+      Result<std::string> data = fn(*api, *session);
       if (!data.ok()) {
         spdlog::error("dashboard: {}", data.status().ToString());
         return respond(Error(500, http::kInternalErrorMessage, request_id));
@@ -326,6 +326,60 @@ http::Handler MakeOperatorRead(std::shared_ptr<Api> api,
     };
     if (!api->worker.Post(std::move(task))) respond(Error(503, kBusy, request.request_id));
   };
+}
+
+http::Handler MakeOperatorRead(std::shared_ptr<Api> api,
+                               std::function<Result<std::string>(Api&)> fn) {
+  return MakeSessionRead(std::move(api), store::SessionKind::kOperator,
+                         [fn](Api& a, const ActiveSession&) { return fn(a); });
+}
+
+void AppendCounts(std::string& out, const store::DailyUsage& d) {
+  out += "{\"day\":";
+  json::AppendString(out, FormatDay(d.day));
+  out += fmt::format(
+      ",\"ok\":{},\"payment_required\":{},\"rate_limited\":{},\"other_client_errors\":{},"
+      "\"server_errors\":{},\"credits\":{}}}",
+      d.ok, d.payment_required, d.rate_limited, d.other_client_errors, d.server_errors, d.credits);
+}
+
+constexpr int kUsageDays = 30;
+
+Result<std::string> UsageJson(Api& api, const ActiveSession& session) {
+  const Day today = DayOfUnixSeconds(api.deps.clock->NowMicros() / 1'000'000);
+  const Day first = today - (kUsageDays - 1);
+  auto view = api.deps.usage->Read(session.key_id, first, today);
+  if (!view.ok()) return view.status();
+  std::string out = "{\"today\":";
+  json::AppendString(out, FormatDay(today));
+  out += ",\"days\":[";
+  int64_t credits_today = 0, credits_7 = 0, credits_30 = 0;
+  size_t next = 0;
+  for (Day day = first; day <= today; ++day) {
+    store::DailyUsage d{session.key_id, day};
+    if (next < view->days.size() && view->days[next].day == day) d = view->days[next++];
+    if (day != first) out += ',';
+    AppendCounts(out, d);
+    credits_30 += d.credits;
+    if (day > today - 7) credits_7 += d.credits;
+    if (day == today) credits_today = d.credits;
+  }
+  out += fmt::format("],\"credits\":{{\"today\":{},\"last_7_days\":{},\"last_30_days\":{}}}",
+                     credits_today, credits_7, credits_30);
+  out += ",\"recent\":[";
+  for (size_t i = 0; i < view->recent.size(); ++i) {
+    const store::RequestRecord& r = view->recent[i];
+    if (i) out += ',';
+    out += "{\"time\":";
+    json::AppendString(out, gateway::FormatTimeMicros(r.time_micros));
+    out += ",\"endpoint\":";
+    json::AppendString(out, r.endpoint);
+    out += fmt::format(",\"status\":{},\"cost\":{},\"request_id\":", r.status, r.cost);
+    json::AppendString(out, r.request_id);
+    out += '}';
+  }
+  out += "]}";
+  return out;
 }
 
 void AppendFigures(std::string& out, int window_seconds, const HealthFigures& f) {
@@ -507,6 +561,10 @@ void AddDashboardApiRoutes(http::Router& router, DashboardApiDeps deps,
                  if (!st.ok()) return st.status();
                  return IngestStatusJson(*st, a.deps.clock->NowMicros());
                }));
+  }
+  if (api->deps.usage) {
+    router.Add("GET", std::string(kApiPrefix) + "usage",
+               MakeSessionRead(api, store::SessionKind::kCustomer, UsageJson));
   }
   const std::string customer = std::string(kApiPrefix) + "v1/";
   router.AddPrefix("GET", customer,

@@ -18,6 +18,11 @@
 //            (10, 60), covered_seconds, requests, requests_per_second, server_error_rate,
 //            client_error_rate, mean_latency_ms, p99_ms_at_most (the histogram bucket's
 //            bound, null without requests), p99_above_histogram}]} (health.h)
+//   GET    /dashboard/api/usage        customer sessions: data {"today", "days": the last 30
+//            UTC days, oldest first, [{"day","ok","payment_required","rate_limited",
+//            "other_client_errors","server_errors","credits"}], "credits":{"today",
+//            "last_7_days","last_30_days"}, "recent": the key's latest requests, newest
+//            first, [{"time","endpoint","status","cost","request_id"}]} (usage_recorder.h)
 //   GET    /dashboard/api/ops/ingest   operator sessions: data {"latest_closed_day",
 //            "latest_usage_day"|null, "published_day"|null, "published_at"|null,
 //            "published_age_seconds"|null}
@@ -50,6 +55,7 @@
 #include "dashboard/health.h"
 #include "dashboard/session_manager.h"
 #include "dashboard/sign_in_limiter.h"
+#include "dashboard/usage_recorder.h"
 #include "gateway/admin_auth.h"
 #include "gateway/gateway.h"
 #include "gateway/key_admin.h"
@@ -84,6 +90,9 @@ struct DashboardApiDeps {
   // The operator's ingest page; called on the dashboard's worker thread (it may read the
   // store); absent when empty.
   std::function<Result<IngestStatus>()> ingest_status;
+  // The customer's usage (GET /dashboard/api/usage), fed by the paid-endpoint wrapper's
+  // outcome hook; absent when null.
+  std::shared_ptr<UsageRecorder> usage;
 };
 
 // Adds the routes above to `router`. Forwarded calls are looked up in `router` itself when

@@ -22,6 +22,7 @@
 #include "http/metrics.h"
 #include "http/server.h"
 #include "store/sqlite/sqlite_session_store.h"
+#include "store/sqlite/sqlite_usage_store.h"
 
 namespace soundtrend::dashboard {
 namespace {
@@ -61,6 +62,11 @@ struct Stack {
         std::make_shared<SessionManager>(std::move(store).value(), clock, SecureRandom::Instance());
     deps.clock = &clock;
     deps.health = std::make_shared<HealthSampler>(metrics, clock, 3'600'000);
+    auto usage_store = store::sqlite::OpenSqliteUsageStore(db);
+    EXPECT_TRUE(usage_store.ok());
+    usage = std::make_shared<UsageRecorder>(std::move(usage_store).value(),
+                                            UsageOptions{50, /*flush_interval_millis=*/0});
+    deps.usage = usage;
     deps.ingest_status = [this]() -> Result<IngestStatus> {
       IngestStatus st;
       st.latest_closed_day = 20500;
@@ -87,6 +93,7 @@ struct Stack {
   }
   FakeClock clock{1'800'000'000'000'000};
   std::shared_ptr<api::testing::FakeGateway> gateway;
+  std::shared_ptr<UsageRecorder> usage;
   api::SnapshotHolder snapshots;
   http::Metrics metrics;
   http::Router router;
@@ -368,6 +375,47 @@ TEST_F(DashboardApiTest, IngestStatusIsTheOperators) {
   Signed customer = SignIn(c, "customer", kKey);
   EXPECT_EQ(c.Request("GET", "/dashboard/api/ops/ingest", {{"Cookie", customer.cookie}}).status,
             403);
+}
+
+TEST_F(DashboardApiTest, UsageIsTheSessionKeysLast30DaysAndLatestRequests) {
+  Stack stack(Db());
+  TestClient c(stack.port);
+  Signed s = SignIn(c, "customer", kKey);
+  const int64_t now = stack.clock.NowMicros();
+  const int64_t day = 86'400'000'000;
+  stack.usage->Record({"key_dash", "/v1/tiktok/trending/music", "r-old", 200, 2, now - 3 * day});
+  stack.usage->Record({"key_dash", "/v1/tiktok/trending/music", "r1", 200, 2, now});
+  stack.usage->Record({"key_dash", "/v1/tiktok/trending/music", "r2", 402, 0, now + 1});
+  stack.usage->Record({"key_other", "/v1/tiktok/trending/music", "x", 200, 2, now});
+  stack.usage->Record(
+      {"key_dash", "/v1/tiktok/trending/music", "r-ancient", 200, 2, now - 40 * day});
+  Reply r = c.Request("GET", "/dashboard/api/usage", {{"Cookie", s.cookie}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(r.body);
+  simdjson::dom::array days = doc["data"]["days"];
+  ASSERT_EQ(days.size(), 30u);
+  std::string_view today = doc["data"]["today"];
+  std::string_view last = days.at(29)["day"];
+  EXPECT_EQ(last, today);
+  int64_t ok_today = days.at(29)["ok"], p402 = days.at(29)["payment_required"];
+  EXPECT_EQ(ok_today, 1);
+  EXPECT_EQ(p402, 1);
+  int64_t ok_3 = days.at(26)["ok"];
+  EXPECT_EQ(ok_3, 1);
+  int64_t today_credits = doc["data"]["credits"]["today"],
+          week = doc["data"]["credits"]["last_7_days"],
+          month = doc["data"]["credits"]["last_30_days"];
+  EXPECT_EQ(today_credits, 2);
+  EXPECT_EQ(week, 4);
+  EXPECT_EQ(month, 4);  // the 40-day-old request is outside
+  simdjson::dom::array recent = doc["data"]["recent"];
+  ASSERT_EQ(recent.size(), 4u);  // key_dash's, newest first (the store keeps 50)
+  std::string_view newest = recent.at(0)["request_id"];
+  EXPECT_EQ(newest, "r2");
+  EXPECT_EQ(r.body.find("key_other"), std::string::npos);
+  Signed op = SignIn(c, "operator", kAdminToken);
+  EXPECT_EQ(c.Request("GET", "/dashboard/api/usage", {{"Cookie", op.cookie}}).status, 403);
 }
 
 TEST_F(DashboardApiTest, UnknownApiPathsAreJson404s) {

@@ -1,0 +1,107 @@
+// Per-key usage for the customer's overview (issue 14): every keyed request's outcome, as
+// the paid-endpoint wrapper reports it, counted per key and UTC day (200 / 402 / 429 / other
+// 4xx / 5xx, credits) with the key's latest requests, and added to the UsageStore every
+// flush interval, so that every node of a cluster contributes its own.
+//
+// Record is on the request path: no allocation once a key has been seen in the current
+// interval, no global lock (each thread records into its own shard, whose mutex only the
+// flusher also takes), no I/O. Only the latest `keep_recent` requests of a key per shard
+// are kept between flushes. Flush (the recorder's thread every interval, and Read before
+// reading) moves the shards' contents into the store in one call; what a failed one could
+// not store is added by the next (counts whole; the latest 10,000 requests).
+//
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <array>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/day.h"
+#include "common/status.h"
+#include "store/usage_store.h"
+
+namespace soundtrend::dashboard {
+
+struct RequestOutcome {
+  std::string_view key_id;  // the public key id; empty: not counted (no key)
+  std::string_view endpoint;
+  std::string_view request_id;
+  int status = 200;
+  int64_t cost = 0;  // credits charged
+  int64_t time_micros = 0;
+};
+
+struct UsageOptions {
+  size_t keep_recent = 50;
+  int64_t flush_interval_millis = 1000;  // 0: no thread (tests flush by hand)
+};
+
+struct UsageView {
+  std::vector<store::DailyUsage> days;       // day ascending, days with counts only
+  std::vector<store::RequestRecord> recent;  // newest first
+};
+
+class UsageRecorder {
+ public:
+  UsageRecorder(std::unique_ptr<store::UsageStore> store, UsageOptions options = {});
+  ~UsageRecorder();  // flushes what is left
+  UsageRecorder(const UsageRecorder&) = delete;
+  UsageRecorder& operator=(const UsageRecorder&) = delete;
+
+  void Record(const RequestOutcome& outcome);
+  Status Flush();
+  // Flushes, then reads `key_id`'s days in [from, to] and its latest requests.
+  Result<UsageView> Read(std::string_view key_id, Day from, Day to);
+
+ private:
+  struct Pending {
+    std::array<char, 40> request_id{};
+    std::array<char, 64> endpoint{};
+    int64_t time_micros = 0;
+    int status = 0;
+    int64_t cost = 0;
+  };
+  struct KeyState {
+    std::vector<store::DailyUsage> days;  // usually one: today
+    std::vector<Pending> ring;            // keep_recent slots
+    size_t next = 0;
+    size_t count = 0;
+  };
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using KeyMap = std::unordered_map<std::string, KeyState, StringHash, std::equal_to<>>;
+  struct alignas(64) Shard {
+    std::mutex mutex;
+    KeyMap keys;
+  };
+  static constexpr size_t kShards = 16;
+
+  Shard& ShardOfThisThread();
+  void Run();
+
+  UsageOptions options_;
+  std::array<Shard, kShards> shards_;
+  std::mutex store_mutex_;
+  std::unique_ptr<store::UsageStore> store_;
+  // Left by a failed flush (store_mutex_), added by the next one; the requests bounded.
+  static constexpr size_t kMaxUnstoredRequests = 10000;
+  std::vector<store::DailyUsage> unstored_counts_;
+  std::vector<store::RequestRecord> unstored_requests_;
+  std::mutex run_mutex_;
+  std::condition_variable run_cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace soundtrend::dashboard
