@@ -120,7 +120,7 @@ TEST_F(KeyManagerTest, UpdateValidatesLikeCreateAndChangesOnlyWhatIsGiven) {
   c.endpoints = std::vector<std::string>{"/v1/nope"};
   EXPECT_EQ(refused(c),
             "endpoints: /v1/nope is not a customer endpoint (one of /v1/tiktok/trending/music, "
-            "/v1/tiktok/regions, /v1/account)");
+            "/v1/tiktok/trending/music/detail, /v1/tiktok/regions, /v1/account)");
   c = {};
   c.expires_micros = std::optional<int64_t>(clock_.NowMicros());
   EXPECT_EQ(refused(c).rfind("expires ", 0), 0u);

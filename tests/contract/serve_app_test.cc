@@ -276,7 +276,8 @@ TEST_F(ServeAppTest, KeysShowUpdateRotateOverTheAdminApiTakeEffectOnTheNextReque
             "qps, burst, expires, endpoints)"},
            {R"({"endpoints":["/v1/nope"]})",
             "Invalid parameter: endpoints: /v1/nope is not a customer endpoint (one of "
-            "/v1/tiktok/trending/music, /v1/tiktok/regions, /v1/account)"},
+            "/v1/tiktok/trending/music, /v1/tiktok/trending/music/detail, /v1/tiktok/regions, "
+            "/v1/account)"},
            {R"({})",
             "Invalid parameter: changes: nothing to change (set name, qps, burst, "
             "expires or endpoints)"},
