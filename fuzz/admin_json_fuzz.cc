@@ -39,6 +39,17 @@ class MemoryKeyAdmin final : public gateway::KeyAdmin {
   Status RevokeKey(std::string_view key_id) override {
     return key_id == "key_000000000001" ? Status::Ok() : Status::NotFound("unknown key id");
   }
+  Result<store::KeyRecord> UpdateKey(std::string_view key_id, const store::KeyChanges&) override {
+    if (key_id != "key_000000000001") return Status::NotFound("unknown key id");
+    return store::KeyRecord{};
+  }
+  Result<gateway::CreatedKey> RotateKey(std::string_view key_id, int64_t) override {
+    if (key_id != "key_000000000001") return Status::NotFound("unknown key id");
+    gateway::CreatedKey k;
+    k.api_key = "sk_live_0123456789abcdefghijklmnopqrstuv";
+    k.record.key_id = "key_000000000001";
+    return k;
+  }
   Result<store::GrantResult> GrantCredits(std::string_view, std::string_view grant_id,
                                           int64_t amount) override {
     if (amount <= 0 || amount > store::kMaxCredits || grant_id.empty()) std::abort();
