@@ -54,29 +54,29 @@ http::Handler MakeChargedHandler(std::shared_ptr<gateway::Gateway> gateway_ptr,
     const gateway::KeyAccount* account = admission.account.get();
     // The gateway outlives every request it answers (the handler holds it): a plain pointer
     // here spares two atomic updates of its shared count, which every loop touches.
-    gateway.Commit(
-        std::move(admission.account), std::move(charge),
-        [gw = &gateway, account, ok = std::move(ok), request_id = request.request_id,
-         respond = std::move(respond)](Status status) mutable {
-          // request_id views the request, valid until `respond` is called.
-          if (status.ok()) return respond(std::move(ok));
-          // At most one line a second: when the ledger's disk fails, every request does.
-          static LogThrottle throttle(1'000'000'000);
-          if (std::optional<int64_t> left_out =
-                  throttle.Occur(SystemClock::Instance().MonotonicNanos())) {
-            spdlog::error("charge failed: {} request_id={} ({} such errors not logged)",
-                          status.ToString(), request_id, *left_out);
-          }
-          http::Response r = http::ErrorResponse(500, http::kInternalErrorMessage, request_id);
-          r.key_id = std::move(ok.key_id);
-          r.headers = std::move(ok.headers);  // with the balance after the release
-          for (auto& [name, value] : r.headers) {
-            if (name == kCreditsRemainingHeader) {
-              value = std::to_string(gw->Balance(*account));
-            }
-          }
-          respond(std::move(r));
-        });
+    gateway.Commit(std::move(admission.account), std::move(charge),
+                   [gw = &gateway, account, ok = std::move(ok), request_id = request.request_id,
+                    respond = std::move(respond)](Status status) mutable {
+                     // request_id views the request, valid until `respond` is called.
+                     if (status.ok()) return respond(std::move(ok));
+                     // At most one line a second: when the ledger's disk fails, every request does.
+                     static LogThrottle throttle(1'000'000'000);
+                     if (std::optional<int64_t> left_out =
+                             throttle.Occur(SystemClock::Instance().MonotonicNanos())) {
+                       spdlog::error("charge failed: {} request_id={} ({} such errors not logged)",
+                                     status.ToString(), request_id, *left_out);
+                     }
+                     http::Response r =
+                         http::ErrorResponse(500, http::kInternalErrorMessage, request_id);
+                     r.key_id = std::move(ok.key_id);
+                     r.headers = std::move(ok.headers);  // with the balance after the release
+                     for (auto& [name, value] : r.headers) {
+                       if (name == kCreditsRemainingHeader) {
+                         value = std::to_string(gw->Balance(*account));
+                       }
+                     }
+                     respond(std::move(r));
+                   });
   };
 }
 

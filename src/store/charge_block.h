@@ -9,8 +9,8 @@
 //   endpoint count, then each endpoint as length + bytes
 //   charge count, then per charge: key index, endpoint index, request id (0 and the 16
 //   bytes of a canonical lowercase UUID, or its length + 1 and its bytes), time in micros as the
-//   zigzag delta from the previous charge's, modulo 2^64 (the first from 0), cost (> 0), balance after the
-//   charge.
+//   zigzag delta from the previous charge's, modulo 2^64 (the first from 0), cost (> 0), balance
+//   after the charge.
 // A block may hold several such groups back to back (the SQLite store moves a journal's
 // groups as one block): readers decode them in order, seqs continuing.
 #pragma once
