@@ -26,37 +26,18 @@ KEEP=${KEEP:-0}
 NGINX=${NGINX:-/usr/sbin/nginx}
 PATH_AND_QUERY="/v1/tiktok/trending/music?region=US&period=7&limit=20"
 
-for tool in wrk curl python3 "$NGINX"; do
-  command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 2; }
-done
-[ -x "$BIN" ] || { echo "no soundtrend binary at $BIN (build it, or pass its path)" >&2; exit 2; }
-BIN=$(readlink -f "$BIN")
-
-WORK=$(mktemp -d /tmp/st_gzip_vs_nginx.XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ "$KEEP" = 1 ]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-export SOUNDTREND_DB=$WORK/st.db
+source "$(dirname "$0")/lib.sh"
+bench_require wrk curl python3 "$NGINX"
+bench_binary "$BIN"
+bench_workdir st_gzip_vs_nginx
 
 echo "== setup in $WORK"
-"$BIN" demo --out "$WORK/demo" --seed 7 --sounds 3000 --days 40 --scale 0.1 \
-  --regions US,GB,DE,FR,JP >"$WORK/demo.log"
-"$BIN" ingest "$WORK"/demo/* >"$WORK/ingest.log"
-"$BIN" build >"$WORK/build.log"
-KEY=$("$BIN" keys create --name bench --credits 1000000000000 --qps 100000 --burst 6000000 \
-  2>/dev/null | head -1)
-case "$KEY" in sk_live_*) ;; *) echo "keys create printed no key" >&2; exit 1 ;; esac
+bench_demo_with_key
 
 "$BIN" --log-level warn serve --port 0 --threads "$SERVER_THREADS" \
   >"$WORK/serve.out" 2>"$WORK/serve.log" &
 PIDS+=($!)
-for _ in $(seq 300); do grep -q '^listening on ' "$WORK/serve.out" && break; sleep 0.1; done
-PORT=$(sed -n 's#^listening on http://.*:\([0-9]*\)$#\1#p' "$WORK/serve.out")
-[ -n "$PORT" ] || { echo "soundtrend did not start" >&2; cat "$WORK/serve.log" >&2; exit 1; }
+bench_wait_port serve
 
 # The page as soundtrend serves it, gzip and plain; nginx serves these very bytes.
 mkdir -p "$WORK/www/v1/tiktok/trending" "$WORK/nginx_tmp"

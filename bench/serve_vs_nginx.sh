@@ -36,22 +36,10 @@ KEEP=${KEEP:-0}
 NGINX=${NGINX:-/usr/sbin/nginx}
 PATH_AND_QUERY="/v1/tiktok/trending/music?region=US&period=7&limit=20"
 
-for tool in wrk curl python3 "$NGINX"; do
-  command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 2; }
-done
-[ -x "$BIN" ] || { echo "no soundtrend binary at $BIN (build it, or pass its path)" >&2; exit 2; }
-BIN=$(readlink -f "$BIN")
-
-WORK=$(mktemp -d /tmp/st_serve_vs_nginx.XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ "$KEEP" = 1 ]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
-export SOUNDTREND_DB=$WORK/st.db
+source "$(dirname "$0")/lib.sh"
+bench_require wrk curl python3 "$NGINX"
+bench_binary "$BIN"
+bench_workdir st_serve_vs_nginx
 LOG_LEVEL=warn
 [ "$ACCESS_LOG" = 1 ] && LOG_LEVEL=info
 
@@ -99,16 +87,7 @@ start_soundtrend() {
   "$BIN" --log-level "$LOG_LEVEL" serve --port 0 --threads "$SERVER_THREADS" "$@" \
     >"$WORK/$name.out" 2>"$WORK/$name.log" &
   PIDS+=($!)
-  for _ in $(seq 300); do
-    if grep -q '^listening on ' "$WORK/$name.out"; then
-      PORT=$(sed -n 's#^listening on http://.*:\([0-9]*\)$#\1#p' "$WORK/$name.out")
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "soundtrend ($name) did not start:" >&2
-  cat "$WORK/$name.log" >&2
-  exit 1
+  bench_wait_port "$name"
 }
 start_soundtrend charging --ledger-sync "$LEDGER_SYNC"
 PORT_ON=$PORT

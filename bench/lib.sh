@@ -1,0 +1,58 @@
+# Shared pieces of the serving benchmarks (sourced, not run). Each function states what it
+# sets; all of them exit the script with a message on failure.
+
+# bench_require TOOL...: exits 2 naming the first tool that is not on PATH.
+bench_require() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 2; }
+  done
+}
+
+# bench_binary PATH: sets BIN to PATH made absolute; exits 2 when it is not executable.
+bench_binary() {
+  [ -x "$1" ] || { echo "no soundtrend binary at $1 (build it, or pass its path)" >&2; exit 2; }
+  BIN=$(readlink -f "$1")
+}
+
+# bench_workdir NAME: sets WORK (a new /tmp/NAME.XXXXXX), PIDS=() and SOUNDTREND_DB; on exit
+# every pid in PIDS is killed and waited for, and WORK removed unless KEEP=1.
+bench_workdir() {
+  WORK=$(mktemp -d "/tmp/$1.XXXXXX")
+  PIDS=()
+  export SOUNDTREND_DB=$WORK/st.db
+  trap bench_cleanup EXIT
+}
+bench_cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ "${KEEP:-0}" = 1 ]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
+}
+
+# bench_demo_with_key: the small demo (5 regions) ingested and built into SOUNDTREND_DB, and
+# a key with huge credits and a high QPS limit in KEY.
+bench_demo_with_key() {
+  "$BIN" demo --out "$WORK/demo" --seed 7 --sounds 3000 --days 40 --scale 0.1 \
+    --regions US,GB,DE,FR,JP >"$WORK/demo.log"
+  "$BIN" ingest "$WORK"/demo/* >"$WORK/ingest.log"
+  "$BIN" build >"$WORK/build.log"
+  KEY=$("$BIN" keys create --name bench --credits 1000000000000 --qps 100000 --burst 6000000 \
+    2>/dev/null | head -1)
+  case "$KEY" in sk_live_*) ;; *) echo "keys create printed no key" >&2; exit 1 ;; esac
+}
+
+# bench_wait_port NAME: waits (up to 30 s) for "listening on http://HOST:PORT" in
+# WORK/NAME.out and sets PORT; exits 1 showing WORK/NAME.log when it never comes.
+bench_wait_port() {
+  PORT=
+  local _
+  for _ in $(seq 300); do
+    if grep -q '^listening on ' "$WORK/$1.out"; then
+      PORT=$(sed -n 's#^listening on http://.*:\([0-9]*\)$#\1#p' "$WORK/$1.out")
+      break
+    fi
+    sleep 0.1
+  done
+  [ -n "$PORT" ] || { echo "soundtrend did not start:" >&2; cat "$WORK/$1.log" >&2; exit 1; }
+}
