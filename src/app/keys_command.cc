@@ -92,6 +92,18 @@ void PrintJson(const std::string& json) {
   std::fflush(stdout);
 }
 
+// {"key", "key_id", "details"}: a new secret (create, rotate), shown once.
+void PrintCreatedKeyJson(const gateway::CreatedKey& created) {
+  std::string out = "{\"key\":";
+  json::AppendString(out, created.api_key);
+  out += ",\"key_id\":";
+  json::AppendString(out, created.record.key_id);
+  out += ",\"details\":";
+  api::AppendKeyJson(out, created.record);
+  out += '}';
+  PrintJson(out);
+}
+
 std::string JoinEndpoints(const std::vector<std::string>& endpoints) {
   if (endpoints.empty()) return "all";
   std::string out;
@@ -160,14 +172,7 @@ void RunCreate(const GlobalOptions& global, const CreateOptions& o) {
   if (!created.ok()) FailWith(kCmd, created.status());
   const store::KeyRecord& r = created->record;
   if (o.json) {
-    std::string out = "{\"key\":";
-    json::AppendString(out, created->api_key);
-    out += ",\"key_id\":";
-    json::AppendString(out, r.key_id);
-    out += ",\"details\":";
-    api::AppendKeyJson(out, r);
-    out += '}';
-    PrintJson(out);
+    PrintCreatedKeyJson(*created);
     std::fprintf(stderr, "keys create: the key above is shown once; only its SHA-256 is stored.\n");
     return;
   }
@@ -334,14 +339,7 @@ void RunRotate(const GlobalOptions& global, const RotateOptions& o) {
   if (!rotated.ok()) FailWith(kCmd, rotated.status());
   const store::KeyRecord& r = rotated->record;
   if (o.json) {
-    std::string out = "{\"key\":";
-    json::AppendString(out, rotated->api_key);
-    out += ",\"key_id\":";
-    json::AppendString(out, r.key_id);
-    out += ",\"details\":";
-    api::AppendKeyJson(out, r);
-    out += '}';
-    PrintJson(out);
+    PrintCreatedKeyJson(*rotated);
   } else {
     std::printf("%s\n", rotated->api_key.c_str());
     std::printf("key_id: %s\n", r.key_id.c_str());
