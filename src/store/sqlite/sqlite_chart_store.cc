@@ -814,19 +814,7 @@ class SqliteChartStore final : public ChartStore {
     std::vector<std::string> blobs;  // owns the merged covers until encoded
     if (*n + 1 > kMaxSegments) {
       std::vector<Video> merged;
-      BlobStatement& sel = video_segments_of_key_;
-      sel.Bind(1, static_cast<int64_t>(day)).Bind(2, code);
-      Status st;
-      for (;;) {
-        Result<bool> row = sel.Step();
-        if (!row.ok() || !*row) {
-          st = row.status();
-          break;
-        }
-        blobs.emplace_back(sel.Blob(0));
-      }
-      sel.Reset();
-      ST_RETURN_IF_ERROR(st);
+      ST_RETURN_IF_ERROR(SegmentBlobs(video_segments_of_key_, day, region, blobs));
       for (const std::string& b : blobs) ST_RETURN_IF_ERROR(DecodeVideos(b, merged));
       merged.insert(merged.end(), videos.begin(), videos.end());
       delete_video_segments_.Bind(1, static_cast<int64_t>(day)).Bind(2, code);
