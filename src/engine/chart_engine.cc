@@ -59,7 +59,6 @@ class DenseIndexMap {
 // surging chart's previous window is derived from. Each contains the one before it.
 constexpr int kWindowCount = 6;
 constexpr std::array<int, kWindowCount> kWindows = {7, 14, 30, 60, 120, 240};
-constexpr int kMaxSpan = 240;
 constexpr int PopularWindow(int period_index) { return 2 * period_index; }
 constexpr int DoubleWindow(int period_index) { return 2 * period_index + 1; }
 

@@ -38,17 +38,23 @@ uint32_t RecordCrc(const char* id_bytes, std::string_view payload) {
 }
 
 // Walks well-formed records from the start of `data`; returns the length of the valid
-// prefix and calls `fn` for each record in it.
+// prefix and calls `fn` for each record in it. A record is well formed when it is whole,
+// its CRC matches and its id is one more than the previous record's (a repeated or
+// out-of-order id, e.g. a block of the file written twice, is damage like a bad CRC).
 size_t ValidPrefix(std::string_view data,
                    const std::function<void(uint64_t, std::string_view)>& fn) {
   size_t pos = 0;
+  uint64_t previous_id = 0;
   while (data.size() - pos >= kHeaderBytes) {
     const char* h = data.data() + pos;
     const uint64_t length = GetLE(h, 4);
     if (data.size() - pos - kHeaderBytes < length) break;
     const std::string_view payload(h + kHeaderBytes, length);
     if (RecordCrc(h + 8, payload) != static_cast<uint32_t>(GetLE(h + 4, 4))) break;
-    fn(GetLE(h + 8, 8), payload);
+    const uint64_t id = GetLE(h + 8, 8);
+    if (pos > 0 && id != previous_id + 1) break;
+    previous_id = id;
+    fn(id, payload);
     pos += kHeaderBytes + length;
   }
   return pos;

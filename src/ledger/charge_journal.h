@@ -38,7 +38,9 @@ class ChargeJournal {
   };
 
   // Opens (creating) and locks `path`. FailedPrecondition when another open journal holds
-  // it. Reads its records; cuts off a torn or corrupt tail (bytes_cut() tells how many).
+  // it. Reads its records; cuts off a torn or corrupt tail (bytes_cut() tells how many):
+  // from the first record that is partial, fails its CRC or does not carry the previous
+  // record's id + 1.
   // The next record's id is max(`first_id`, last record's id + 1).
   static Result<std::unique_ptr<ChargeJournal>> Open(const std::string& path, Options options,
                                                      uint64_t first_id = 1);

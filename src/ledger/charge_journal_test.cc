@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <vector>
 
 namespace soundtrend::ledger {
@@ -91,6 +92,33 @@ TEST_F(ChargeJournalTest, TornOrDamagedTailIsCutOffAndAppendsFollowTheLastGoodRe
   ASSERT_TRUE(j.ok());
   EXPECT_TRUE(All(**j).empty());
   EXPECT_EQ(std::filesystem::file_size(path_), 0u);
+}
+
+TEST_F(ChargeJournalTest, ARecordWhoseIdDoesNotFollowThePreviousOneStartsTheDamagedTail) {
+  {
+    auto j = ChargeJournal::Open(path_, {}, /*first_id=*/41);
+    ASSERT_TRUE((*j)->Append("first").ok());
+    ASSERT_TRUE((*j)->Append("second").ok());
+  }
+  std::string bytes;
+  {
+    std::ifstream in(path_, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::string first = bytes.substr(0, 16 + 5);
+  {
+    // The first record written twice (its CRC is valid: it covers its own id), then the
+    // real second record.
+    std::ofstream out(path_, std::ios::binary | std::ios::trunc);
+    out << first << bytes;
+  }
+  auto j = ChargeJournal::Open(path_, {});
+  ASSERT_TRUE(j.ok());
+  const auto all = All(**j);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0], std::make_pair(uint64_t{41}, std::string("first")));
+  EXPECT_EQ((*j)->bytes_cut(), bytes.size());
+  EXPECT_EQ((*j)->next_id(), 42u);
 }
 
 TEST_F(ChargeJournalTest, OnlyOneOpenJournalHoldsTheFile) {
