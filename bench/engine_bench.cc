@@ -508,7 +508,7 @@ int main(int argc, char** argv) {
   const double scratch_cpu = ThreadCpuSeconds() - cpu;
   const double scratch_s = Seconds(t);
   std::printf(
-      "restart: load %zu history records %.2f s; publish day N from scratch (213 "
+      "restart: load %zu history records %.2f s; publish day N from scratch (426 "
       "editions, window sums rebuilt from the columns): %.3f s (cpu %.3f s)\n",
       history.size(), load_history_s, scratch_s, scratch_cpu);
   std::printf("incremental == from scratch: %s\n", SameTops(*incremental, *scratch) ? "yes" : "NO");

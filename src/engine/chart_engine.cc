@@ -88,6 +88,7 @@ struct RegionState {
   // Per series: the days whose top lists a local, sorted.
   std::array<std::unordered_map<uint32_t, std::vector<Day>>, kSeriesCount> listed_days;
   std::vector<Day> dirty_days;  // uses changed on these days since history was computed
+  uint32_t locals_indexed = 0;  // locals below this are in the sound table's region_locals
 
   static constexpr size_t kSumBlock = 256;
   static constexpr bool Bounded(int w) { return w % 2 == 0; }
@@ -153,8 +154,9 @@ struct ChartEngine::SoundTable {
   // Published indexes, brought up to date by SnapshotIndexes.
   std::shared_ptr<const internal::ClipIndex> clips = std::make_shared<internal::ClipIndex>();
   std::vector<uint32_t> pending_clips;  // globals added since
+  // Per global: its (region, local) pairs, sorted by region; pairs added since are the
+  // locals of each region from RegionState::locals_indexed on.
   ChunkedArray<std::shared_ptr<const internal::RegionLocals>> region_locals;
-  std::vector<std::tuple<uint32_t, RegionId, uint32_t>> pending_locals;  // (global, region, local)
 };
 
 namespace {
@@ -210,7 +212,6 @@ uint32_t ChartEngine::LocalIndex(RegionState& region, uint32_t global) {
     if (RegionState::Bounded(w) && local % RegionState::kSumBlock == 0)
       region.block_bound[w].push_back(0);
   }
-  sounds_->pending_locals.emplace_back(global, region.id, local);
   ++region_sound_count_;
   return local;
 }
@@ -765,21 +766,69 @@ void ChartEngine::SnapshotIndexes() {
     t.clips = std::move(next);
     t.pending_clips.clear();
   }
-  if (!t.pending_locals.empty()) {
-    std::sort(t.pending_locals.begin(), t.pending_locals.end());
-    for (size_t i = 0; i < t.pending_locals.size();) {
-      const uint32_t global = std::get<0>(t.pending_locals[i]);
-      auto next = std::make_shared<internal::RegionLocals>();
-      if (const auto& old = t.region_locals[global]) *next = *old;
-      for (; i < t.pending_locals.size() && std::get<0>(t.pending_locals[i]) == global; ++i)
-        next->push_back({std::get<1>(t.pending_locals[i]), std::get<2>(t.pending_locals[i])});
-      std::sort(next->begin(), next->end(),
-                [](const internal::RegionLocal& a, const internal::RegionLocal& b) {
-                  return a.region < b.region;
-                });
-      t.region_locals.Set(global, std::move(next));
+  // The (region, sound) pairs added since the last snapshot. After a restart that is every
+  // pair of the data: tens of millions at platform scale. Sorting them, or appending them
+  // to their sounds' lists in arrival order (a cache miss each), was most of the first
+  // publication. So they are partitioned by ranges of sounds, reading the regions in
+  // order (sequential writes; each range's pairs stay in region order), and each range,
+  // whose lists fit in cache, is grouped with a count and a fill of lists of exact size.
+  struct NewPair {
+    uint32_t global;
+    uint32_t local;
+    RegionId region;
+  };
+  constexpr uint32_t kRangeBits = 12;  // a range's lists fit in a core's L2
+  constexpr uint32_t kRangeSize = uint32_t{1} << kRangeBits;
+  std::vector<std::vector<NewPair>> ranges((t.region_locals.size() >> kRangeBits) + 1);
+  {
+    std::vector<size_t> sizes(ranges.size(), 0);
+    for (const auto& region : regions_) {
+      for (uint32_t l = region->locals_indexed; l < region->local_to_global.size(); ++l)
+        ++sizes[region->local_to_global[l] >> kRangeBits];
     }
-    t.pending_locals.clear();
+    for (size_t r = 0; r < ranges.size(); ++r) ranges[r].reserve(sizes[r]);
+    for (const auto& region : regions_) {
+      const uint32_t count = static_cast<uint32_t>(region->local_to_global.size());
+      for (uint32_t l = region->locals_indexed; l < count; ++l) {
+        const uint32_t global = region->local_to_global[l];
+        ranges[global >> kRangeBits].push_back({global, l, region->id});
+      }
+      region->locals_indexed = count;
+    }
+  }
+  const auto by_region = [](const internal::RegionLocal& a, const internal::RegionLocal& b) {
+    return a.region < b.region;
+  };
+  std::vector<uint32_t> added(kRangeSize);
+  std::vector<std::shared_ptr<internal::RegionLocals>> building(kRangeSize);
+  std::vector<uint32_t> old_sizes(kRangeSize);
+  for (size_t r = 0; r < ranges.size(); ++r) {
+    if (ranges[r].empty()) continue;
+    const uint32_t first = static_cast<uint32_t>(r) << kRangeBits;
+    std::fill(added.begin(), added.end(), 0);
+    for (const NewPair& p : ranges[r]) ++added[p.global - first];
+    for (const NewPair& p : ranges[r]) {
+      const uint32_t i = p.global - first;
+      std::shared_ptr<internal::RegionLocals>& list = building[i];
+      if (list == nullptr) {
+        list = std::make_shared<internal::RegionLocals>();
+        const auto& old = t.region_locals[p.global];
+        old_sizes[i] = old ? static_cast<uint32_t>(old->size()) : 0;
+        list->reserve(old_sizes[i] + added[i]);
+        if (old) list->assign(old->begin(), old->end());
+      }
+      list->push_back({p.region, p.local});
+    }
+    for (uint32_t i = 0; i < kRangeSize; ++i) {
+      std::shared_ptr<internal::RegionLocals>& list = building[i];
+      if (list == nullptr) continue;
+      // The old pairs and the new ones are each in region order.
+      if (old_sizes[i] > 0)
+        std::inplace_merge(list->begin(), list->begin() + old_sizes[i], list->end(), by_region);
+      t.region_locals.Set(first + i, std::move(list));
+      list = nullptr;
+    }
+    std::vector<NewPair>().swap(ranges[r]);
   }
 }
 
