@@ -144,6 +144,14 @@ Statement& Statement::BindNull(int index) {
   return *this;
 }
 
+Statement& Statement::BindOptional(int index, const std::optional<int64_t>& v) {
+  return v ? Bind(index, *v) : BindNull(index);
+}
+
+Statement& Statement::BindOptional(int index, const std::optional<std::string>& v) {
+  return v ? Bind(index, std::string_view(*v)) : BindNull(index);
+}
+
 Result<bool> Statement::Step() {
   if (bind_error_ != SQLITE_OK) {
     return Status::InvalidArgument(std::string("bind: ") + sqlite3_errstr(bind_error_));

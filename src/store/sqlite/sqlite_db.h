@@ -60,6 +60,9 @@ class Statement {
   Statement& Bind(int index, double v);
   Statement& Bind(int index, std::string_view v);  // copied (SQLITE_TRANSIENT)
   Statement& BindNull(int index);
+  // The value, or NULL when there is none.
+  Statement& BindOptional(int index, const std::optional<int64_t>& v);
+  Statement& BindOptional(int index, const std::optional<std::string>& v);
   Statement& BindBlob(int index, std::string_view bytes);  // copied (SQLITE_TRANSIENT)
   // Not copied (SQLITE_STATIC): `bytes` must stay valid until the statement is reset or
   // the parameter bound again. For large blobs written once.

@@ -289,16 +289,7 @@ Status SqliteKeyStore::CreateKey(const KeyRecord& key) {
   st->Bind(1, key.key_id).Bind(2, key.key_hash).Bind(3, key.name);
   st->Bind(4, key.qps_limit).Bind(5, key.burst).Bind(6, JoinEndpoints(key.endpoints));
   st->Bind(7, key.created_micros);
-  if (key.expires_micros) {
-    st->Bind(8, *key.expires_micros);
-  } else {
-    st->BindNull(8);
-  }
-  if (key.revoked_micros) {
-    st->Bind(9, *key.revoked_micros);
-  } else {
-    st->BindNull(9);
-  }
+  st->BindOptional(8, key.expires_micros).BindOptional(9, key.revoked_micros);
   Status s = st->Run();
   if (!s.ok() && sqlite3_extended_errcode(db_->handle()) == SQLITE_CONSTRAINT_UNIQUE) {
     return Status::AlreadyExists("key id or key hash already exists");
@@ -362,32 +353,15 @@ Result<KeyRecord> SqliteKeyStore::UpdateKey(std::string_view key_id, const KeyCh
       "burst = coalesce(?3, burst), endpoints = coalesce(?4, endpoints), "
       "expires_micros = CASE WHEN ?7 = 1 THEN ?6 ELSE expires_micros END WHERE key_id = ?5");
   if (!st.ok()) return st.status();
-  if (changes.name) {
-    st->Bind(1, *changes.name);
-  } else {
-    st->BindNull(1);
-  }
-  if (changes.qps_limit) {
-    st->Bind(2, *changes.qps_limit);
-  } else {
-    st->BindNull(2);
-  }
-  if (changes.burst) {
-    st->Bind(3, *changes.burst);
-  } else {
-    st->BindNull(3);
-  }
+  st->BindOptional(1, changes.name).BindOptional(2, changes.qps_limit);
+  st->BindOptional(3, changes.burst);
   if (changes.endpoints) {
     st->Bind(4, JoinEndpoints(*changes.endpoints));
   } else {
     st->BindNull(4);
   }
   st->Bind(5, key_id);
-  if (changes.expires_micros && *changes.expires_micros) {
-    st->Bind(6, **changes.expires_micros);
-  } else {
-    st->BindNull(6);
-  }
+  st->BindOptional(6, changes.expires_micros.value_or(std::nullopt));
   st->Bind(7, int64_t{changes.expires_micros ? 1 : 0});
   ST_RETURN_IF_ERROR(st->Run());
   if (db_->Changes() == 0) return Status::NotFound("unknown key id: " + std::string(key_id));
@@ -408,11 +382,7 @@ Result<KeyRecord> SqliteKeyStore::RotateKey(std::string_view key_id, std::string
       "previous_hash_expires_micros = ?2, key_hash = ?1 WHERE key_id = ?3");
   if (!st.ok()) return st.status();
   st->Bind(1, new_hash);
-  if (previous_valid_until) {
-    st->Bind(2, *previous_valid_until);
-  } else {
-    st->BindNull(2);
-  }
+  st->BindOptional(2, previous_valid_until);
   st->Bind(3, key_id);
   Status s = st->Run();
   if (!s.ok() && sqlite3_extended_errcode(db_->handle()) == SQLITE_CONSTRAINT_UNIQUE) {

@@ -41,12 +41,8 @@ class SqliteSessionStore final : public SessionStore {
         .Bind(3, s.key_id)
         .BindBlob(4, s.sealed_secret)
         .Bind(5, s.created_micros)
-        .Bind(6, s.expires_micros);
-    if (s.revoked_micros) {
-      st.Bind(7, *s.revoked_micros);
-    } else {
-      st.BindNull(7);
-    }
+        .Bind(6, s.expires_micros)
+        .BindOptional(7, s.revoked_micros);
     ST_RETURN_IF_ERROR(st.Run());
     if (db_->Changes() == 0) return Status::AlreadyExists("session id taken");
     return Status::Ok();
