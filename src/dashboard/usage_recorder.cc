@@ -32,10 +32,20 @@ void Count(store::DailyUsage& d, int status, int64_t cost) {
   d.credits += cost;
 }
 
+std::atomic<uint64_t> next_recorder_id{1};
+
+// Ends a Record's sequence (even again) however the Record leaves.
+struct SequenceEnd {
+  std::atomic<uint64_t>& sequence;
+  ~SequenceEnd() { sequence.fetch_add(1, std::memory_order_release); }
+};
+
 }  // namespace
 
 UsageRecorder::UsageRecorder(std::unique_ptr<store::UsageStore> store, UsageOptions options)
-    : options_(options), store_(std::move(store)) {
+    : id_(next_recorder_id.fetch_add(1, std::memory_order_relaxed)),
+      options_(options),
+      store_(std::move(store)) {
   if (options_.flush_interval_millis > 0) thread_ = std::thread([this] { Run(); });
 }
 
@@ -51,19 +61,42 @@ UsageRecorder::~UsageRecorder() {
 }
 
 UsageRecorder::Shard& UsageRecorder::ShardOfThisThread() {
-  static std::atomic<size_t> next{0};
-  thread_local const size_t index = next.fetch_add(1, std::memory_order_relaxed) % kShards;
-  return shards_[index];
+  struct Cache {
+    uint64_t recorder = 0;
+    Shard* shard = nullptr;
+  };
+  thread_local Cache cache;
+  if (cache.recorder == id_) return *cache.shard;
+  // This thread's first Record on this recorder (or since it recorded on another one).
+  std::lock_guard lock(shards_mutex_);
+  const std::thread::id me = std::this_thread::get_id();
+  Shard* shard = nullptr;
+  for (auto& s : shards_) {
+    // A finished thread's id may be reused: its shard is then the new thread's.
+    if (s->owner == me) shard = s.get();
+  }
+  if (shard == nullptr) {
+    shards_.push_back(std::make_unique<Shard>());
+    shard = shards_.back().get();
+    shard->owner = me;
+  }
+  cache = Cache{id_, shard};
+  return *shard;
 }
 
 void UsageRecorder::Record(const RequestOutcome& o) {
   if (o.key_id.empty()) return;
   Shard& shard = ShardOfThisThread();
   const Day day = DayOfUnixSeconds(o.time_micros / 1'000'000);
-  std::lock_guard lock(shard.mutex);
-  auto it = shard.keys.find(o.key_id);
-  if (it == shard.keys.end()) {
-    it = shard.keys.emplace(std::string(o.key_id), KeyState{}).first;
+  // Odd from here to the end: a Flush that switched maps meanwhile waits for it. Both are
+  // sequentially consistent, like Flush's switch and read of the sequence: either Flush sees
+  // this Record under way, or this Record sees the switch.
+  shard.sequence.fetch_add(1, std::memory_order_seq_cst);
+  SequenceEnd end{shard.sequence};
+  KeyMap& keys = shard.maps[shard.active.load(std::memory_order_seq_cst)];
+  auto it = keys.find(o.key_id);
+  if (it == keys.end()) {
+    it = keys.emplace(std::string(o.key_id), KeyState{}).first;
     it->second.ring.resize(options_.keep_recent);
   }
   KeyState& k = it->second;
@@ -93,12 +126,24 @@ Status UsageRecorder::Flush() {
   std::vector<store::RequestRecord> requests = std::move(unstored_requests_);
   unstored_counts_.clear();
   unstored_requests_.clear();
-  for (Shard& shard : shards_) {
-    KeyMap taken;
-    {
-      std::lock_guard lock(shard.mutex);
-      taken.swap(shard.keys);
+  std::vector<Shard*> shards;
+  {
+    std::lock_guard lock(shards_mutex_);
+    for (auto& s : shards_) shards.push_back(s.get());
+  }
+  for (Shard* shard : shards) {
+    // Only a Flush (store_mutex_ held) switches maps: the owner writes the other one from
+    // its next Record on; one under way on this one is waited for.
+    const int drained = shard->active.load(std::memory_order_relaxed);
+    shard->active.store(1 - drained, std::memory_order_seq_cst);
+    const uint64_t sequence = shard->sequence.load(std::memory_order_seq_cst);
+    if (sequence % 2 == 1) {
+      while (shard->sequence.load(std::memory_order_acquire) == sequence) {
+        std::this_thread::yield();
+      }
     }
+    KeyMap taken;
+    taken.swap(shard->maps[drained]);
     for (auto& [key, state] : taken) {
       for (auto& d : state.days) counts.push_back(std::move(d));
       for (size_t i = 0; i < state.count; ++i) {

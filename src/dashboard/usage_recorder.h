@@ -3,17 +3,22 @@
 // 4xx / 5xx, credits) with the key's latest requests, and added to the UsageStore every
 // flush interval, so that every node of a cluster contributes its own.
 //
-// Record is on the request path: no allocation once a key has been seen in the current
-// interval, no global lock (each thread records into its own shard, whose mutex only the
-// flusher also takes), no I/O. Only the latest `keep_recent` requests of a key per shard
+// Record is on the request path: no lock, no I/O, and no allocation once a key has been
+// seen in the current interval. Each thread (each event loop) records into its own shard,
+// found through a thread-local pointer; a shard has two maps, one the thread writes and one
+// the flusher drains: Flush swaps which is which (an atomic index) and waits for a Record
+// already under way on the old one to end (a sequence counter, odd during a Record; the
+// wait lasts at most one Record). Only the latest `keep_recent` requests of a key per shard
 // are kept between flushes. Flush (the recorder's thread every interval, and Read before
 // reading) moves the shards' contents into the store in one call; what a failed one could
 // not store is added by the next (counts whole; the latest 10,000 requests).
 //
-// Thread-safety: every method may be called from any thread.
+// Thread-safety: every method may be called from any thread. A shard is written by the
+// thread that owns it only.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -81,17 +86,21 @@ class UsageRecorder {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   using KeyMap = std::unordered_map<std::string, KeyState, StringHash, std::equal_to<>>;
-  struct alignas(64) Shard {
-    std::mutex mutex;
-    KeyMap keys;
+  // One thread's counts. maps[active] is the owner's; the other is the flusher's.
+  struct Shard {
+    std::thread::id owner;
+    alignas(64) std::atomic<uint64_t> sequence{0};  // odd while the owner records
+    std::atomic<int> active{0};
+    std::array<KeyMap, 2> maps;
   };
-  static constexpr size_t kShards = 16;
 
   Shard& ShardOfThisThread();
   void Run();
 
+  const uint64_t id_;  // tells this recorder from an earlier one at the same address
   UsageOptions options_;
-  std::array<Shard, kShards> shards_;
+  std::mutex shards_mutex_;  // a thread's first Record, and Flush
+  std::vector<std::unique_ptr<Shard>> shards_;
   std::mutex store_mutex_;
   std::unique_ptr<store::UsageStore> store_;
   // Left by a failed flush (store_mutex_), added by the next one; the requests bounded.

@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
+#include <cstdio>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "store/sqlite/sqlite_usage_store.h"
@@ -22,8 +26,8 @@ class UsageRecorderTest : public ::testing::Test {
     dir_ = tmpl;
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::unique_ptr<UsageRecorder> Open(size_t keep = 50) {
-    auto store = store::sqlite::OpenSqliteUsageStore(dir_ + "/u.db");
+  std::unique_ptr<UsageRecorder> Open(size_t keep = 50, const std::string& file = "u.db") {
+    auto store = store::sqlite::OpenSqliteUsageStore(dir_ + "/" + file);
     EXPECT_TRUE(store.ok());
     return std::make_unique<UsageRecorder>(std::move(store).value(),
                                            UsageOptions{keep, /*flush_interval_millis=*/0});
@@ -97,6 +101,86 @@ TEST_F(UsageRecorderTest, EveryThreadsRequestsAreCountedAndNodesAddUp) {
   EXPECT_EQ(view->days[0].credits, 8000);
   EXPECT_EQ(view->recent.size(), 50u);
   EXPECT_EQ(view->recent[0].request_id, "3999");
+}
+
+// A store that only adds up (no I/O), so that a flush takes microseconds and thousands of
+// them race with the recording threads.
+class SummingStore final : public store::UsageStore {
+ public:
+  Status Add(std::span<const store::DailyUsage> counts,
+             std::span<const store::RequestRecord> requests, size_t) override {
+    std::lock_guard lock(mutex_);
+    for (const auto& c : counts) {
+      auto& d = days_[{c.key_id, c.day}];
+      d.key_id = c.key_id;
+      d.day = c.day;
+      d.ok += c.ok;
+      d.payment_required += c.payment_required;
+      d.rate_limited += c.rate_limited;
+      d.other_client_errors += c.other_client_errors;
+      d.server_errors += c.server_errors;
+      d.credits += c.credits;
+    }
+    requests_ += requests.size();
+    return Status();
+  }
+  Result<std::vector<store::DailyUsage>> Daily(std::string_view key_id, Day from, Day to) override {
+    std::lock_guard lock(mutex_);
+    std::vector<store::DailyUsage> out;
+    for (const auto& [k, d] : days_)
+      if (k.first == key_id && d.day >= from && d.day <= to) out.push_back(d);
+    return out;
+  }
+  Result<std::vector<store::RequestRecord>> Recent(std::string_view, size_t) override {
+    return std::vector<store::RequestRecord>{};
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::pair<std::string, Day>, store::DailyUsage> days_;
+  size_t requests_ = 0;
+};
+
+// Flushes racing with recording threads (the flusher switches each thread's maps while it
+// writes): every request is counted exactly once, and a thread moving between two recorders
+// counts on each the right ones.
+TEST_F(UsageRecorderTest, FlushesWhileThreadsRecordLoseAndDoubleNothing) {
+  auto rec = std::make_unique<UsageRecorder>(std::make_unique<SummingStore>(),
+                                             UsageOptions{50, /*flush_interval_millis=*/0});
+  auto other = std::make_unique<UsageRecorder>(std::make_unique<SummingStore>(),
+                                               UsageOptions{50, /*flush_interval_millis=*/0});
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 100000;
+  std::atomic<int> done{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        rec->Record(Outcome("key_a", i % 7 == 0 ? 429 : 200, kT0 + i, std::to_string(i)));
+        if (i % 1000 == 0) other->Record(Outcome("key_b", 402, kT0 + i, "b"));
+      }
+      done.fetch_add(1);
+    });
+  }
+  int flushes = 0;
+  while (done.load() < kThreads) {
+    ASSERT_TRUE(rec->Flush().ok());
+    ++flushes;
+  }
+  for (auto& th : threads) th.join();
+  auto view = rec->Read("key_a", 20500, 20500);
+  ASSERT_TRUE(view.ok());
+  ASSERT_EQ(view->days.size(), 1u);
+  const int64_t limited = kThreads * ((kPerThread + 6) / 7);
+  EXPECT_EQ(view->days[0].rate_limited, limited);
+  EXPECT_EQ(view->days[0].ok, kThreads * kPerThread - limited);
+  EXPECT_EQ(view->days[0].credits, 2 * (kThreads * kPerThread - limited));
+  auto b = other->Read("key_b", 20500, 20500);
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(b->days.size(), 1u);
+  EXPECT_EQ(b->days[0].payment_required, kThreads * (kPerThread / 1000));
+  EXPECT_TRUE(rec->Read("key_b", 20500, 20500)->days.empty());
+  std::printf("# %d flushes raced with %d recording threads\n", flushes, kThreads);
 }
 
 TEST_F(UsageRecorderTest, DestructionFlushes) {
