@@ -3,17 +3,15 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, currentSession, type Session, setSignedOutHandler, signOut } from "./api";
 import { ErrorNotice, Link, Loading } from "./components";
+import { type Features, loadFeatures, NO_FEATURES } from "./features";
 import { AdminKey } from "./pages/admin_key";
 import { AdminKeys } from "./pages/admin_keys";
 import { AdminHealth, AdminIngest } from "./pages/admin_ops";
 import { Charts } from "./pages/charts";
 import { Overview } from "./pages/overview";
 import { SignIn } from "./pages/signin";
+import { SoundPage } from "./pages/sound";
 import { match, navigate, useLocation } from "./router";
-
-// Features that depend on the server's version: the surging chart (rank_type) and the
-// sound detail endpoint. Both are on once the server has them.
-const FEATURES = { surging: false, soundPages: false };
 
 function homeOf(session: Session): string {
   return session.kind === "operator" ? "/admin/keys" : "/overview";
@@ -85,6 +83,13 @@ export function App() {
   const location = useLocation();
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [error, setError] = useState<ApiError | null>(null);
+  // The surging chart and the sound pages, when this server has them (its public
+  // /openapi.json, fetched alongside the session). The chart and sound pages wait for it,
+  // so that a paid request is made once, with the right parameters.
+  const [features, setFeatures] = useState<Features | null>(null);
+  useEffect(() => {
+    loadFeatures().then(setFeatures, () => setFeatures(NO_FEATURES));
+  }, []);
 
   useEffect(() => {
     setSignedOutHandler(() => {
@@ -132,8 +137,11 @@ export function App() {
       navigate(homeOf(s), true);
     }} />;
   } else if (session.kind === "customer") {
+    const sound = match("/sounds/:id", path);
     if (path === "/overview") page = <Overview />;
-    else if (path === "/charts") page = <Charts params={location.query} surging={FEATURES.surging} soundPages={FEATURES.soundPages} />;
+    else if ((path === "/charts" || sound) && features === null) page = <Loading what="the page" />;
+    else if (path === "/charts") page = <Charts params={location.query} surging={features!.surging} soundPages={features!.soundPages} />;
+    else if (sound && features!.soundPages) page = <SoundPage clipId={sound.id} params={location.query} />;
     else page = <NotFound home={homeOf(session)} />;
   } else {
     const key = match("/admin/keys/:id", path);

@@ -32,8 +32,10 @@ function asApiError(e: unknown): ApiError {
   return e instanceof ApiError ? e : new ApiError(0, e instanceof Error ? e.message : String(e));
 }
 
-// Runs `load` whenever `deps` change; the latest run wins.
-export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): [Async<T>, () => void] {
+// Runs `load` whenever `deps` change; the latest run wins. The third element replaces the
+// value with one the caller already has (e.g. the record a change answered with), with no
+// loading state in between.
+export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): [Async<T>, () => void, (value: T) => void] {
   const [result, setResult] = useState<Async<T>>({ state: "loading" });
   const [generation, setGeneration] = useState(0);
   useEffect(() => {
@@ -49,7 +51,8 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): [Async<T>,
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, generation]);
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
-  return [result, reload];
+  const replace = useCallback((value: T) => setResult({ state: "ok", value }), []);
+  return [result, reload, replace];
 }
 
 export function Loading(props: { what: string }) {

@@ -103,7 +103,9 @@ export function TimeChart(props: {
   }, [times, series, scheme]);
 
   const total = (s: Series) => s.values.reduce<number>((a, v) => a + (v ?? 0), 0);
-  const summary = series.map((s) => `${s.label}: ${formatInt(total(s))} in all`).join("; ");
+  const best = (s: Series) => Math.min(...s.values.filter((v): v is number => v !== null));
+  // Ranks (invertY) do not add up: the summary gives the best one.
+  const summary = series.map((s) => (props.invertY ? `${s.label}: best ${formatInt(best(s))}` : `${s.label}: ${formatInt(total(s))} in all`)).join("; ");
   return (
     <figure class="card">
       <figcaption>

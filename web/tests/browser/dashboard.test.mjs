@@ -106,6 +106,48 @@ describe("customer", () => {
     assert.ok(titles.some((t) => /café/i.test(t)), `an accented title found by "cafe": ${titles.join(" | ")}`);
     await checkPage(page, problems, "charts-search");
 
+    // A sound's page (the detail endpoint, a paid request): where it stands, uses per day,
+    // rank history and audience countries as charts, the same figures as the API's.
+    const hit = page.locator("table.chart-table .sound-title a", { hasText: /café/i }).first();
+    const hitTitle = (await hit.textContent()).trim();
+    await hit.click();
+    await page.waitForURL(/\/dashboard\/sounds\/\d+\?region=US&period=7$/);
+    await page.getByRole("heading", { level: 1, name: hitTitle }).waitFor();
+    await page.getByText(/This page cost 2 credits/).waitFor();
+    const clip = new URL(page.url()).pathname.split("/").pop();
+    const detail = await api(`/v1/tiktok/trending/music/detail?clip_id=${clip}&region=US&period=7`, service.demoKey);
+    assert.equal(detail.status, 200);
+    const sound = detail.json.data.sound;
+    assert.equal(sound.title, hitTitle);
+    assert.equal((await page.getByTestId("sound-rank").textContent()).trim(), sound.rank === null ? "not ranked" : String(sound.rank));
+    assert.ok(sound.usage_by_day.length > 0, "the hit was used in the window");
+    await page.locator('[data-chart="sound-usage"] canvas').first().waitFor();
+    if (sound.rank_history.some((d) => d.rank !== null)) await page.locator('[data-chart="sound-rank"] canvas').first().waitFor();
+    const countries = await page.getByTestId("audience-countries").locator("tbody th").allTextContents();
+    assert.deepEqual(
+      countries.map((c) => c.trim()),
+      sound.audience_countries.map((c) => `${c.country_info.value} (${c.country_info.label})`),
+      "audience countries as the API gives them",
+    );
+    assert.ok(countries.length >= 1);
+    await checkPage(page, problems, "sound");
+
+    // Popular or surging: the breakout chart (docs/api.md §8), its rows as the API's.
+    await page.getByRole("link", { name: /^← Charts of US/ }).click();
+    await page.getByRole("combobox", { name: "Chart" }).selectOption("surging");
+    await page.waitForURL(/type=surging/);
+    await page.getByRole("heading", { name: /^Surging in / }).waitFor();
+    // The surging rows (growth given), not the popular ones still shown for a frame.
+    await page.locator('table.chart-table td[data-label="Growth"]', { hasText: "×" }).first().waitFor();
+    const surging = await api("/v1/tiktok/trending/music?region=US&period=7&rank_type=surging&limit=20", service.demoKey);
+    assert.equal(surging.status, 200);
+    const clips = await page.locator("table.chart-table tbody tr").evaluateAll((rs) => rs.map((r) => r.dataset.clip));
+    assert.deepEqual(clips, surging.json.data.sound_list.map((x) => x.clip_id), "the surging chart's rows");
+    assert.ok(clips.length > 0);
+    const growth = await page.locator('table.chart-table td[data-label="Growth"]').allTextContents();
+    assert.ok(growth.every((g) => /^×\d+\.\d\d$/.test(g.trim())), `growth: ${growth.join(",")}`);
+    await checkPage(page, problems, "charts-surging");
+
     // The key is nowhere in the page's storage, cookies readable by scripts, or any URL.
     const storage = await page.evaluate(async () => ({
       local: JSON.stringify({ ...localStorage }),
@@ -136,12 +178,12 @@ describe("customer", () => {
     assert.deepEqual(problems, []);
     const refused = await page.evaluate(async () => {
       const codes = [];
-      for (const p of ["/dashboard/api/session", "/dashboard/api/v1/account", "/dashboard/api/v1/tiktok/trending/music?region=US"]) {
+      for (const p of ["/dashboard/api/session", "/dashboard/api/v1/account", "/dashboard/api/v1/tiktok/trending/music?region=US", "/dashboard/api/v1/tiktok/trending/music/detail?clip_id=1"]) {
         codes.push((await fetch(p)).status);
       }
       return codes;
     });
-    assert.deepEqual(refused, [401, 401, 401]);
+    assert.deepEqual(refused, [401, 401, 401, 401]);
     // Even the old cookie, replayed by hand, opens nothing: the session was revoked.
     const replay = await fetch(`${service.base}/dashboard/api/v1/account`, { headers: { Cookie: `st_session=${session.value}` } });
     assert.equal(replay.status, 401);
@@ -180,6 +222,12 @@ describe("customer", () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `page wider than the screen by ${overflow}px`);
     await checkPage(page, problems, "charts-us-7");
+    const clip = await page.locator("table.chart-table tbody tr").first().getAttribute("data-clip");
+    await page.goto(`${service.base}/dashboard/sounds/${clip}?region=US&period=7`);
+    await page.locator('[data-chart="sound-usage"] canvas').first().waitFor();
+    const soundOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(soundOverflow <= 0, `sound page wider than the screen by ${soundOverflow}px`);
+    await checkPage(page, problems, "sound");
     await context.close();
   });
 });
@@ -198,8 +246,8 @@ describe("operator", () => {
     await page.getByLabel("Burst").fill("7");
     const expires = new Date(Date.now() + 30 * 86400e3).toISOString().slice(0, 10);
     await page.getByLabel("Expires (UTC day)").fill(expires);
-    await page.getByLabel("/v1/tiktok/trending/music").check();
-    await page.getByLabel("/v1/account").check();
+    await page.getByLabel("/v1/tiktok/trending/music", { exact: true }).check();
+    await page.getByLabel("/v1/account", { exact: true }).check();
     await page.getByRole("button", { name: "Create key" }).click();
     const shown = page.getByTestId("new-key-value");
     await shown.waitFor();
@@ -270,6 +318,72 @@ describe("operator", () => {
     await context.close();
   });
 
+  test("edits a key's limits and rotates its secret: the API sees both on the next request", async () => {
+    const made = await fetch(`${service.base}/admin/v1/keys`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${service.adminToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: `edited ${Date.now()}`, credits: 50, qps: 5 }),
+    }).then((r) => r.json());
+    const { key, key_id: keyId } = made.data;
+    const { context, page, problems } = await newPage();
+    await signIn(page, "operator", service.adminToken);
+    await page.locator("tr", { hasText: keyId }).getByRole("link").click();
+    await page.waitForURL(new RegExp(`/admin/keys/${keyId}$`));
+    const form = page.getByTestId("edit-limits");
+    await form.getByRole("button", { name: "Save changes" }).click();
+    await page.getByText("Nothing changed.").waitFor();
+    assert.equal(await form.getByLabel("QPS limit").inputValue(), "5");
+    await form.getByLabel("QPS limit").fill("9");
+    await form.getByLabel("Burst").fill("12");
+    await form.getByLabel("Never expires").uncheck();
+    const expires = new Date(Date.now() + 10 * 86400e3).toISOString().slice(0, 10);
+    await form.getByLabel("Expires (UTC day)").fill(expires);
+    await form.getByLabel("/v1/account", { exact: true }).check();
+    await form.getByRole("button", { name: "Save changes" }).click();
+    await page.getByTestId("limits-saved").waitFor();
+    assert.match(await page.getByTestId("limits-saved").textContent(), /qps, burst, expires, endpoints/);
+    const account = await api("/v1/account", key);
+    assert.equal(account.status, 200);
+    assert.equal(account.json.data.rate_limit.qps, 9);
+    assert.equal(account.json.data.rate_limit.burst, 12);
+    assert.equal(account.json.data.expires_at.slice(0, 10), expires);
+    assert.deepEqual(account.json.data.endpoints, ["/v1/account"]);
+    assert.equal((await api("/v1/tiktok/trending/music?region=US&period=7", key)).status, 403, "no longer on its endpoint list");
+    assert.equal(await form.getByLabel("QPS limit").inputValue(), "9", "the form shows the saved values");
+    await checkPage(page, problems, "admin-key-edit");
+    // Back to every endpoint and no expiry.
+    await form.getByLabel("/v1/account", { exact: true }).uncheck();
+    await form.getByLabel("Never expires").check();
+    await form.getByRole("button", { name: "Save changes" }).click();
+    await page.getByText(/Saved \(expires, endpoints\)/).waitFor();
+    const reset = await api("/v1/account", key);
+    assert.equal(reset.json.data.expires_at, null);
+    assert.equal((await api("/v1/tiktok/trending/music?region=US&period=7", key)).status, 200);
+
+    // Rotation: the new secret shown once, the old one refused from its next request.
+    await page.getByRole("button", { name: "Rotate secret" }).click();
+    const dialog = page.getByRole("dialog", { name: "Rotate this key's secret?" });
+    await dialog.waitFor();
+    await checkPage(page, problems, "admin-rotate-confirm");
+    await dialog.getByRole("button", { name: "Rotate" }).click();
+    const shown = page.getByTestId("rotated-key-value");
+    await shown.waitFor();
+    const key2 = (await shown.textContent()).trim();
+    assert.match(key2, /^sk_live_[0-9A-Za-z]{32,}$/);
+    assert.notEqual(key2, key);
+    assert.equal((await api("/v1/account", key)).status, 401, "the previous secret is refused");
+    const rotated = await api("/v1/account", key2);
+    assert.equal(rotated.status, 200);
+    assert.equal(rotated.json.data.key_id, keyId);
+    assert.equal(rotated.json.data.balance, 48, "same balance (50, less the one paid request)");
+    await checkPage(page, problems, "admin-key-rotated");
+    await page.reload();
+    await page.getByRole("heading", { name: "Edit limits" }).waitFor();
+    assert.ok(!(await page.content()).includes(key2), "shown once");
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
   test("ingest status and service health", async () => {
     const { context, page, problems } = await newPage();
     await signIn(page, "operator", service.adminToken);
@@ -336,7 +450,7 @@ describe("security", () => {
   });
 
   test("the CSP header is on every page", async () => {
-    const pages = ["/dashboard/", "/dashboard/overview", "/dashboard/charts?region=US", "/dashboard/admin/keys", "/dashboard/admin/keys/key_x", "/docs"];
+    const pages = ["/dashboard/", "/dashboard/overview", "/dashboard/charts?region=US", "/dashboard/sounds/1?region=US&period=7", "/dashboard/admin/keys", "/dashboard/admin/keys/key_x", "/docs"];
     for (const p of pages) {
       const r = await fetch(service.base + p);
       const csp = r.headers.get("content-security-policy") ?? "";
@@ -355,26 +469,57 @@ describe("docs", () => {
     const { context, page, problems } = await newPage();
     await page.goto(`${service.base}/docs`);
     await page.locator("section.operation").first().waitFor();
-    let operations = 0;
+    // Every operation, every language tab and every status: checked inside the page (each
+    // tab clicked, then read after the next frame), one round trip instead of hundreds.
+    const ops = [];
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {
         if (!["get", "post", "put", "patch", "delete"].includes(method)) continue;
-        operations++;
-        const section = page.locator("section.operation", { has: page.locator("h3 code", { hasText: new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`) }) }).filter({ has: page.locator(`h3 .method.${method}`) });
-        assert.equal(await section.count(), 1, `${method} ${path}`);
-        for (const lang of ["curl", "Python", "JavaScript"]) {
-          await section.getByRole("tab", { name: lang, exact: true }).click();
-          const code = await section.locator("pre.code[data-lang]").textContent();
-          assert.ok(code.includes(path.split("{")[0]), `${method} ${path} ${lang} sample names the path`);
-        }
-        for (const status of Object.keys(op.responses)) {
-          const response = section.locator(`details.response[data-status="${status}"]`);
-          assert.equal(await response.count(), 1, `${method} ${path} ${status}`);
-          const hasContent = Object.keys((op.responses[status].$ref ? doc.components.responses[op.responses[status].$ref.split("/").pop()] : op.responses[status]).content ?? {}).length > 0;
-          if (hasContent) assert.equal(await response.locator("pre.sample").count(), 1, `${method} ${path} ${status} sample`);
-        }
+        const statuses = Object.keys(op.responses).map((status) => {
+          const r = op.responses[status].$ref ? doc.components.responses[op.responses[status].$ref.split("/").pop()] : op.responses[status];
+          return { status, hasContent: Object.keys(r.content ?? {}).length > 0 };
+        });
+        ops.push({ method, path, statuses });
       }
     }
+    const operations = ops.length;
+    const failures = await page.evaluate(async (ops) => {
+      const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+      const out = [];
+      const sections = [...document.querySelectorAll("section.operation")];
+      for (const op of ops) {
+        const name = `${op.method} ${op.path}`;
+        const found = sections.filter((s) => s.querySelector("h3 code")?.textContent === op.path && s.querySelector(`h3 .method.${op.method}`));
+        if (found.length !== 1) {
+          out.push(`${name}: ${found.length} sections`);
+          continue;
+        }
+        const section = found[0];
+        for (const lang of ["curl", "Python", "JavaScript"]) {
+          const tab = [...section.querySelectorAll('[role="tab"]')].find((t) => t.textContent === lang);
+          if (!tab) {
+            out.push(`${name}: no ${lang} tab`);
+            continue;
+          }
+          tab.click();
+          await frame();
+          if (tab.getAttribute("aria-selected") !== "true") out.push(`${name}: ${lang} tab not selected`);
+          const code = section.querySelector("pre.code[data-lang]")?.textContent ?? "";
+          if (!code.includes(op.path.split("{")[0])) out.push(`${name} ${lang}: the sample does not name the path`);
+        }
+        for (const { status, hasContent } of op.statuses) {
+          const response = section.querySelectorAll(`details.response[data-status="${status}"]`);
+          if (response.length !== 1) out.push(`${name} ${status}: ${response.length} responses`);
+          else if (hasContent && response[0].querySelectorAll("pre.sample").length !== 1) out.push(`${name} ${status}: no sample`);
+        }
+      }
+      return out;
+    }, ops);
+    assert.deepEqual(failures, []);
+    // And one tab switched the way a user does it (a click Playwright checks is actionable).
+    const first = page.locator("section.operation").first();
+    await first.getByRole("tab", { name: "Python", exact: true }).click();
+    assert.equal(await first.locator("pre.code[data-lang]").getAttribute("data-lang"), "python");
     assert.ok(operations >= 10);
     await page.getByRole("navigation", { name: "Endpoints" }).getByRole("link").first().waitFor();
     await checkPage(page, problems, "docs");

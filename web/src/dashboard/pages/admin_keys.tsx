@@ -17,9 +17,11 @@ export interface KeyRecord {
   revoked_at: string | null;
   charged_requests: number;
   credits_used: number;
+  previous_key_expires_at: string | null;
 }
 
-export const ENDPOINTS = ["/v1/tiktok/trending/music", "/v1/tiktok/regions", "/v1/account"];
+// The customer endpoints a key may be limited to (docs/api.md §12).
+export const ENDPOINTS = ["/v1/tiktok/trending/music", "/v1/tiktok/trending/music/detail", "/v1/tiktok/regions", "/v1/account"];
 
 export function keyStatus(k: KeyRecord): { label: string; cls: string } {
   if (k.revoked_at) return { label: "revoked", cls: "bad" };
