@@ -33,8 +33,9 @@ st_test(late_data_test
   DEPS st_serve spdlog::spdlog
   LABELS contract)
 
-# Issue 11: the detail endpoint, rank_type and as_of over a socket (charts engineer).
+# Issue 11: the detail endpoint, rank_type and as_of over a socket (charts engineer); its
+# exchanges are validated against the OpenAPI document too.
 st_test(detail_contract_test
   SOURCES ${ST_CONTRACT_DIR}/detail_contract_test.cc
   DEPS st_api st_api_test_doubles st_engine st_http simdjson::simdjson spdlog::spdlog
-  LABELS contract)
+  LABELS contract PROPERTIES ${ST_RECORD_EXCHANGES})

@@ -28,6 +28,8 @@ set_tests_properties(openapi_lint PROPERTIES LABELS contract
 add_test(NAME openapi_exchanges_validate
          COMMAND ${ST_NODE} ${ST_OPENAPI_DIR}/validate_exchanges.mjs ${ST_OPENAPI_DOC}
                  ${ST_EXCHANGE_DIR} --min 300
+                 --require /v1/tiktok/trending/music --require /v1/tiktok/trending/music/detail
+                 --require /v1/tiktok/trending/music/editions
          WORKING_DIRECTORY ${ST_OPENAPI_DIR})
 set_tests_properties(openapi_exchanges_validate PROPERTIES LABELS contract
                      FIXTURES_REQUIRED openapi_exchanges)

@@ -4,15 +4,19 @@
 // - the request is checked against its operation (path, method, query parameters and
 //   their schemas, required parameters, JSON body, authentication);
 // - a request the document accepts must get a response the operation lists, and never a
-//   400; a request the document refuses must get a 4xx (a 400 for a bad parameter, or the
+//   400, but for a parameter whose valid values depend on the data (`x-out-of-range` on the
+//   parameter: its status and message, with the range as named groups `first` and `last`;
+//   as_of): then the message must be that one and the value outside [first, last]; a
+//   request the document refuses must get a 4xx (a 400 for a bad parameter, or the
 //   401/403/404/429 the checks before it give);
 // - every response body (gunzipped when Content-Encoding: gzip) is validated against the
 //   schema of its status and media type, and documented headers against theirs;
 // - unknown paths must get 404 and undocumented methods 405, with the error envelope.
 //
-// Usage: node validate_exchanges.mjs OPENAPI_JSON EXCHANGE_DIR [--min N]
-// Exits 1 (listing every disagreement) when any exchange disagrees, or when fewer than N
-// exchanges were recorded (the recording is broken).
+// Usage: node validate_exchanges.mjs OPENAPI_JSON EXCHANGE_DIR [--min N] [--require PATH]...
+// Exits 1 (listing every disagreement) when any exchange disagrees, when fewer than N
+// exchanges were recorded (the recording is broken), or when no 200 of a --require path
+// (a template of the document) was recorded (its tests do not record).
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -22,6 +26,8 @@ import addFormats from 'ajv-formats';
 const [docPath, dir, ...rest] = process.argv.slice(2);
 const minIndex = rest.indexOf('--min');
 const minExchanges = minIndex >= 0 ? Number(rest[minIndex + 1]) : 1;
+const required = rest.flatMap((a, i) => (a === '--require' ? [rest[i + 1]] : []));
+const okByPath = new Map(required.map((p) => [p, 0]));
 const doc = JSON.parse(fs.readFileSync(docPath, 'utf8'));
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -172,6 +178,31 @@ function requestProblem(x, op, pathParams, opPointer) {
 
 const ERROR_SCHEMA = '/components/schemas/Error';
 
+// A 400 to a request the document accepts: allowed only as the `x-out-of-range` refusal of
+// a parameter the request gives (the server's range, in the message, must exclude the value).
+// Returns null when it is one, else the problem.
+function outOfRangeProblem(x, op) {
+  const q = x.target.includes('?') ? x.target.slice(x.target.indexOf('?') + 1) : '';
+  const pairs = decodeQuery(q);
+  let message;
+  try {
+    message = JSON.parse(bodyOf(x, 'response_body').toString('utf8')).message;
+  } catch {
+    return 'the document accepts this request but the server answered 400 (body not JSON)';
+  }
+  for (const p of (op.parameters || []).map(resolve)) {
+    const rule = p['x-out-of-range'];
+    const given = pairs.find(([n]) => n === p.name);
+    if (!rule || !given || rule.status !== x.status) continue;
+    const m = new RegExp(rule.message, 'u').exec(message ?? '');
+    if (!m) continue;
+    const { first, last } = m.groups;
+    if (given[1] < first || given[1] > last) return null;
+    return `${p.name}=${given[1]} refused as outside [${first}, ${last}], but it is inside`;
+  }
+  return `the document accepts this request but the server answered 400 (${message})`;
+}
+
 // Problems with the response, [] when it matches what the document says.
 function responseProblems(x, op, opPointer) {
   const problems = [];
@@ -236,7 +267,7 @@ function checkError(x, status) {
 
 const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.ndjson')) : [];
 let total = 0;
-const counts = { valid: 0, refused: 0, unknown: 0, preflight: 0 };
+const counts = { valid: 0, refused: 0, unknown: 0, preflight: 0, outOfRange: 0 };
 const disagreements = [];
 for (const f of files) {
   for (const line of fs.readFileSync(path.join(dir, f), 'utf8').split('\n')) {
@@ -271,9 +302,16 @@ for (const f of files) {
           }
         } else {
           counts.valid++;
-          if (x.status === 400) problems.push('the document accepts this request but the server answered 400');
+          if (x.status === 400) {
+            const problem = outOfRangeProblem(x, op);
+            if (problem) problems.push(problem);
+            else counts.outOfRange++;
+          }
         }
         problems.push(...responseProblems(x, op, opPointer));
+        if (x.status === 200 && okByPath.has(found.template)) {
+          okByPath.set(found.template, okByPath.get(found.template) + 1);
+        }
       }
     }
     for (const p of problems) disagreements.push(`${where}: ${p}`);
@@ -281,12 +319,19 @@ for (const f of files) {
 }
 console.log(
   `${total} exchanges from ${files.length} files: ${counts.valid} requests the document accepts, ` +
-    `${counts.refused} it refuses, ${counts.unknown} to undocumented paths or methods, ${counts.preflight} preflights`,
+    `${counts.refused} it refuses, ${counts.unknown} to undocumented paths or methods, ${counts.preflight} preflights; ` +
+    `${counts.outOfRange} refused as out of the data's range (x-out-of-range)`,
 );
 if (disagreements.length > 0) {
   const unique = [...new Set(disagreements)];
   console.log(`${unique.length} disagreements between the server and the document:`);
   for (const d of unique.slice(0, 200)) console.log('  ' + (d.length > 400 ? d.slice(0, 400) + '...' : d));
+  process.exit(1);
+}
+for (const [p, n] of okByPath) console.log(`${n} exchanges answered 200 on ${p}`);
+const missing = [...okByPath].filter(([, n]) => n === 0).map(([p]) => p);
+if (missing.length > 0) {
+  console.log(`no 200 recorded on ${missing.join(', ')}: do their tests record (tests/contract.cmake)?`);
   process.exit(1);
 }
 if (total < minExchanges) {
