@@ -9,15 +9,24 @@ endfunction()
 # st_test(NAME SOURCES ... DEPS ...): a GoogleTest binary registered with CTest.
 # Tests carry the label "unit" unless LABELS says otherwise; PROPERTIES adds CTest
 # properties (name value ...) to every test of the binary.
+#
+# ONE_PROCESS: the whole binary is one ctest test (one process) instead of one per gtest
+# test, for tests that share a fixture too costly to build once per test (a static built
+# on first use lives once per process); gtest still reports each test in the output.
 function(st_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS;PROPERTIES" ${ARGN})
+  cmake_parse_arguments(ARG "ONE_PROCESS" "" "SOURCES;DEPS;LABELS;PROPERTIES" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)
   endif()
-  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" ${ARG_PROPERTIES}
-                       DISCOVERY_TIMEOUT 60)
+  if(ARG_ONE_PROCESS)
+    add_test(NAME ${name} COMMAND ${name})
+    set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" ${ARG_PROPERTIES})
+  else()
+    gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" ${ARG_PROPERTIES}
+                         DISCOVERY_TIMEOUT 60)
+  endif()
 endfunction()
 
 # st_embed_files(NAME BASE_DIR DIR FILES f1 f2 ...): a library `st_embed_NAME` that holds
