@@ -30,11 +30,13 @@ bench_cleanup() {
   if [ "${KEEP:-0}" = 1 ]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
 }
 
-# bench_demo_with_key: the small demo (5 regions) ingested and built into SOUNDTREND_DB, and
-# a key with huge credits and a high QPS limit in KEY.
+# bench_demo_with_key [DEMO_FLAG...]: a demo ingested and built into SOUNDTREND_DB, and a
+# key with huge credits and a high QPS limit in KEY. The demo is the small one (5 regions)
+# unless flags for `soundtrend demo` are given (e.g. `--seed 7` alone: the default demo).
 bench_demo_with_key() {
-  "$BIN" demo --out "$WORK/demo" --seed 7 --sounds 3000 --days 40 --scale 0.1 \
-    --regions US,GB,DE,FR,JP >"$WORK/demo.log"
+  local flags=(--seed 7 --sounds 3000 --days 40 --scale 0.1 --regions US,GB,DE,FR,JP)
+  [ $# -eq 0 ] || flags=("$@")
+  "$BIN" demo --out "$WORK/demo" "${flags[@]}" >"$WORK/demo.log"
   "$BIN" ingest "$WORK"/demo/* >"$WORK/ingest.log"
   "$BIN" build >"$WORK/build.log"
   KEY=$("$BIN" keys create --name bench --credits 1000000000000 --qps 100000 --burst 6000000 \
