@@ -178,7 +178,8 @@ int main(int argc, char** argv) {
   int64_t ok = 0;
   for (int64_t i = 0; i < n; ++i) {
     gateway::Admission a = (*gw)->Admit(auth, "/v1/tiktok/trending/music");
-    if (a.outcome == gateway::AdmitOutcome::kOk && (*gw)->Reserve(*a.account, 2)) {
+    if (a.outcome == gateway::AdmitOutcome::kOk &&
+        (*gw)->Reserve(*a.account, 2) == gateway::ReserveOutcome::kReserved) {
       (*gw)->Release(*a.account, 2);
       ++ok;
     }

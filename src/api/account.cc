@@ -3,10 +3,8 @@
 #include <algorithm>
 
 #include "api/admin_keys.h"
-#include "api/keyed_response.h"
 #include "common/json_writer.h"
 #include "gateway/key_admin.h"
-#include "http/error.h"
 
 namespace soundtrend::api {
 namespace {
@@ -58,21 +56,21 @@ std::string AccountJson(const gateway::AccountView& v) {
 
 }  // namespace
 
-http::Handler MakeAccountHandler(std::shared_ptr<gateway::BillingGateway> gateway) {
-  return [gateway](const http::Request& request, http::Respond respond) {
-    gateway::Admission admission = gateway->Admit(request.header("Authorization"), kAccountPath);
-    http::Response response;
-    if (admission.outcome != gateway::AdmitOutcome::kOk) {
-      AdmissionRejection r = RejectionOf(admission.outcome);
-      response = http::ErrorResponse(r.status, r.message, request.request_id);
-    } else {
-      response = GatewaySuccessResponse(AccountJson(gateway->Describe(*admission.account)),
-                                        request.request_id);
-    }
-    response.key_id = admission.key_id;
-    AddGatewayHeaders(admission, *gateway, response);
-    respond(std::move(response));
-  };
+http::Handler MakeAccountHandler(std::shared_ptr<gateway::BillingGateway> gateway,
+                                 OutcomeListener* outcomes) {
+  PaidEndpoint endpoint{std::string(kAccountPath), 0,
+                        // The wrapper holds the gateway as long as the handler lives.
+                        [gw = gateway.get()](const PaidRequest& request, http::Response& ok) {
+                          ok.body =
+                              GatewaySuccessResponse(AccountJson(gw->Describe(request.account)),
+                                                     request.http.request_id)
+                                  .body;
+                          return HandlerResult::Ok();
+                        }};
+  PaidEndpointDeps deps;
+  deps.gateway = std::move(gateway);
+  deps.outcomes = outcomes;
+  return MakePaidHandler(std::move(endpoint), std::move(deps));
 }
 
 }  // namespace soundtrend::api

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string_view>
 
+#include "api/paid_endpoint.h"
 #include "gateway/billing_gateway.h"
 #include "http/handler.h"
 
@@ -19,6 +20,9 @@ namespace soundtrend::api {
 
 inline constexpr std::string_view kAccountPath = "/v1/account";
 
-http::Handler MakeAccountHandler(std::shared_ptr<gateway::BillingGateway> gateway);
+// A free keyed endpoint through the paid-endpoint wrapper (cost 0). `outcomes` (optional)
+// must outlive the handler.
+http::Handler MakeAccountHandler(std::shared_ptr<gateway::BillingGateway> gateway,
+                                 OutcomeListener* outcomes = nullptr);
 
 }  // namespace soundtrend::api

@@ -653,8 +653,8 @@ http::RouteOptions AdminRouteOptions(const gateway::AdminAuth& auth, size_t body
 }
 
 void AddGatewayRoutes(http::Router& router, std::shared_ptr<gateway::BillingGateway> gateway,
-                      gateway::AdminAuth auth) {
-  router.Add("GET", std::string(kAccountPath), MakeAccountHandler(gateway));
+                      gateway::AdminAuth auth, OutcomeListener* outcomes) {
+  router.Add("GET", std::string(kAccountPath), MakeAccountHandler(gateway, outcomes));
   for (GatewayRoute& r : AdminKeyRoutes(gateway, std::move(auth))) {
     if (r.prefix) {
       router.AddPrefix(std::move(r.method), std::move(r.path), std::move(r.handler),

@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/paid_endpoint.h"
 #include "gateway/admin_auth.h"
 #include "gateway/billing_gateway.h"
 #include "gateway/key_admin.h"
@@ -55,8 +56,9 @@ std::vector<GatewayRoute> AdminKeyRoutes(std::shared_ptr<gateway::KeyAdmin> admi
                                          gateway::AdminAuth auth);
 
 // Registers GET /v1/account (account.h) and every admin route above on `router`.
+// `outcomes` (optional) hears GET /v1/account's outcomes; it must outlive the router.
 void AddGatewayRoutes(http::Router& router, std::shared_ptr<gateway::BillingGateway> gateway,
-                      gateway::AdminAuth auth);
+                      gateway::AdminAuth auth, OutcomeListener* outcomes = nullptr);
 
 // A key as the admin API and `soundtrend keys ... --json` show it (never the key, never its
 // hash): {"key_id","name","qps","burst","endpoints","balance","created_at","expires_at",

@@ -262,7 +262,7 @@ TEST_F(GatewayApiTest, AmountsAreBoundedSoNoBalanceOrLedgerSumOverflows) {
 TEST_F(GatewayApiTest, LedgerJsonAndCsv) {
   auto [key, key_id] = CreateKey(R"({"name":"acme","credits":20})");
   gateway::Admission a = gateway_->Admit("Bearer " + key, "/v1/tiktok/trending/music");
-  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  ASSERT_EQ(gateway_->Reserve(*a.account, 2), gateway::ReserveOutcome::kReserved);
   std::promise<Status> done;
   gateway_->Commit(a.account, gateway::ChargeInfo{"req-charge", "/v1/tiktok/trending/music", 2},
                    [&](Status st) { done.set_value(st); });

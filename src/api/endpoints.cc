@@ -175,9 +175,9 @@ http::Handler MakeLlmsTxtHandler() {
 
 void AddServingRoutes(http::Router& router, const ServingDependencies& deps) {
   router.Add("GET", std::string(kTrendingMusicPath),
-             MakeTrendingMusicHandler(deps.gateway, *deps.snapshots));
+             MakeTrendingMusicHandler(deps.gateway, *deps.snapshots, deps.outcomes));
   router.Add("GET", std::string(kSoundDetailPath),
-             MakeSoundDetailHandler(deps.gateway, *deps.snapshots));
+             MakeSoundDetailHandler(deps.gateway, *deps.snapshots, deps.outcomes));
   router.Add("GET", std::string(kEditionsPath), MakeEditionsHandler(*deps.snapshots));
   router.Add("GET", "/v1/tiktok/regions", MakeRegionsHandler());
   router.Add("GET", "/healthz", MakeHealthHandler(*deps.snapshots));

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 
+#include "api/paid_endpoint.h"
 #include "api/snapshot.h"
 #include "gateway/gateway.h"
 #include "http/handler.h"
@@ -21,6 +22,8 @@ struct ServingDependencies {
   // at once (an atomic read: the check itself runs off the request path, see
   // app/readiness.h). Null: the stores count as answering.
   std::function<bool()> stores_ready;
+  // Optional: hears every keyed request's outcome (api/paid_endpoint.h); outlives the router.
+  OutcomeListener* outcomes = nullptr;
 };
 
 // GET /v1/tiktok/regions: free; {"code":0,...,"data":{"regions":[{"code","name"}...]}}.

@@ -1,7 +1,7 @@
 # The gateway's endpoints: GET /v1/account and the admin API for keys, credits, ledger.
 st_library(api_gateway
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/account.cc ${CMAKE_CURRENT_SOURCE_DIR}/admin_keys.cc
-          ${CMAKE_CURRENT_SOURCE_DIR}/keyed_response.cc
+          ${CMAKE_CURRENT_SOURCE_DIR}/keyed_response.cc ${CMAKE_CURRENT_SOURCE_DIR}/paid_endpoint.cc
   DEPS st_gateway st_http simdjson::simdjson spdlog::spdlog)
 
 st_test(api_gateway_test

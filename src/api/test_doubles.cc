@@ -10,6 +10,9 @@ namespace soundtrend::api::testing {
 struct FakeAccount {
   std::string key_id;
   std::atomic<int64_t> balance{0};
+  bool rate_limited = false;
+  bool pending_reserve = false;
+  bool reserve_unavailable = false;
 };
 
 namespace {
@@ -128,9 +131,45 @@ std::shared_ptr<const FakeChartSet> MakeDemoChartSet(Day day, int count) {
   return set;
 }
 
-FakeGateway::~FakeGateway() {
-  for (auto& t : threads_)
-    if (t.joinable()) t.join();
+FakeGateway::~FakeGateway() { JoinThreads(); }
+
+void FakeGateway::JoinThreads() {
+  for (;;) {
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      threads.swap(threads_);
+    }
+    if (threads.empty()) return;
+    for (auto& t : threads)
+      if (t.joinable()) t.join();
+  }
+}
+
+void FakeGateway::Later(std::function<void()> task) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  threads_.emplace_back(std::move(task));
+}
+
+std::vector<std::string> FakeGateway::charged_request_ids() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return charged_;
+}
+
+Status FakeGateway::Charge(gateway::KeyAccount& account, std::string_view request_id,
+                           int64_t cost) {
+  Status status;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    status = commit_status_;
+    if (status.ok()) charged_.emplace_back(request_id);
+  }
+  if (status.ok()) {
+    ++commits_;
+  } else {
+    Release(account, cost);
+  }
+  return status;
 }
 
 void FakeGateway::AddKey(const KeySpec& spec) {
@@ -138,6 +177,9 @@ void FakeGateway::AddKey(const KeySpec& spec) {
   auto fake = std::make_shared<FakeAccount>();
   fake->key_id = spec.key_id;
   fake->balance = spec.credits;
+  fake->rate_limited = spec.rate_limited;
+  fake->pending_reserve = spec.pending_reserve;
+  fake->reserve_unavailable = spec.reserve_unavailable;
   accounts_[spec.key] = std::shared_ptr<gateway::KeyAccount>(
       fake, reinterpret_cast<gateway::KeyAccount*>(fake.get()));
   specs_[spec.key] = spec;
@@ -170,6 +212,9 @@ gateway::Admission FakeGateway::Admit(std::string_view authorization, std::strin
   a.ratelimit = spec.rate_limited ? "\"default\";r=0;t=1" : "\"default\";r=9;t=1";
   if (spec.forbidden) {
     a.outcome = gateway::AdmitOutcome::kForbidden;
+  } else if (spec.pending_admit) {
+    a.outcome = gateway::AdmitOutcome::kPending;
+    a.ratelimit.clear();  // decided later
   } else if (spec.rate_limited) {
     a.outcome = gateway::AdmitOutcome::kRateLimited;
     a.retry_after_seconds = 1;
@@ -179,37 +224,60 @@ gateway::Admission FakeGateway::Admit(std::string_view authorization, std::strin
   return a;
 }
 
-bool FakeGateway::Reserve(gateway::KeyAccount& account, int64_t cost) {
-  std::atomic<int64_t>& balance = Fake(account).balance;
-  int64_t current = balance.load();
+void FakeGateway::FinishAdmit(gateway::Admission pending,
+                              std::function<void(gateway::Admission)> done) {
+  Later([pending = std::move(pending), done = std::move(done)]() mutable {
+    const bool limited = Fake(*pending.account).rate_limited;
+    pending.outcome = limited ? gateway::AdmitOutcome::kRateLimited : gateway::AdmitOutcome::kOk;
+    pending.ratelimit = limited ? "\"default\";r=0;t=1" : "\"default\";r=9;t=1";
+    pending.retry_after_seconds = limited ? 1 : 0;
+    done(std::move(pending));
+  });
+}
+
+namespace {
+gateway::ReserveOutcome TakeCredits(FakeAccount& fake, int64_t cost) {
+  int64_t current = fake.balance.load();
   while (current >= cost) {
-    if (balance.compare_exchange_weak(current, current - cost)) return true;
+    if (fake.balance.compare_exchange_weak(current, current - cost)) {
+      return gateway::ReserveOutcome::kReserved;
+    }
   }
-  return false;
+  return gateway::ReserveOutcome::kNoCredit;
+}
+}  // namespace
+
+gateway::ReserveOutcome FakeGateway::Reserve(gateway::KeyAccount& account, int64_t cost) {
+  FakeAccount& fake = Fake(account);
+  if (fake.reserve_unavailable) return gateway::ReserveOutcome::kUnavailable;
+  if (fake.pending_reserve) return gateway::ReserveOutcome::kPending;
+  return TakeCredits(fake, cost);
+}
+
+void FakeGateway::FinishReserve(std::shared_ptr<gateway::KeyAccount> account, int64_t cost,
+                                std::function<void(gateway::ReserveOutcome)> done) {
+  Later([account = std::move(account), cost, done = std::move(done)] {
+    done(TakeCredits(Fake(*account), cost));
+  });
 }
 
 void FakeGateway::Release(gateway::KeyAccount& account, int64_t cost) {
   Fake(account).balance += cost;
 }
 
+std::optional<Status> FakeGateway::CommitNow(gateway::KeyAccount& account,
+                                             const gateway::ChargeRef& charge) {
+  if (async_commit_) return std::nullopt;
+  return Charge(account, charge.request_id, charge.cost);
+}
+
 void FakeGateway::Commit(std::shared_ptr<gateway::KeyAccount> account, gateway::ChargeInfo charge,
                          std::function<void(Status)> done) {
-  Status status;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    status = commit_status_;
-  }
-  auto finish = [this, account, status, cost = charge.cost, done = std::move(done)] {
-    if (status.ok()) {
-      ++commits_;
-    } else {
-      Release(*account, cost);
-    }
-    done(status);
+  auto finish = [this, account, charge = std::move(charge), done = std::move(done)] {
+    done(Charge(*account, charge.request_id, charge.cost));
   };
   if (!async_commit_) return finish();
-  std::lock_guard<std::mutex> lock(mutex_);
-  threads_.emplace_back(std::move(finish));
+  Later(std::move(finish));
 }
 
 int64_t FakeGateway::Balance(const gateway::KeyAccount& account) const {

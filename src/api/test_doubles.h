@@ -70,8 +70,11 @@ engine::ChartEntry MakeEntry(int rank, std::string title, std::string author, Da
 std::shared_ptr<const FakeChartSet> MakeDemoChartSet(Day day, int count = 130);
 
 // Keys: "Bearer <key>" with a balance and flags. Admit/Reserve/Release/Balance are
-// thread-safe; Commit completes on a separate thread when `async_commit` is set, with
-// `commit_status` (OK by default).
+// thread-safe. Charges are recorded with `commit_status` (OK by default): at once through
+// CommitNow, or, when `async_commit` is set, only through Commit, completed on a separate
+// thread. A key with `pending_admit` / `pending_reserve` makes Admit / Reserve answer
+// kPending, completed by FinishAdmit / FinishReserve on a separate thread (the slow paths of
+// a shared rate limit and a credit lease).
 class FakeGateway final : public gateway::Gateway {
  public:
   struct KeySpec {
@@ -80,6 +83,9 @@ class FakeGateway final : public gateway::Gateway {
     int64_t credits = 0;
     bool forbidden = false;
     bool rate_limited = false;
+    bool pending_admit = false;
+    bool pending_reserve = false;
+    bool reserve_unavailable = false;  // Reserve answers kUnavailable (503)
   };
   explicit FakeGateway(bool async_commit = false) : async_commit_(async_commit) {}
   ~FakeGateway() override;
@@ -87,10 +93,23 @@ class FakeGateway final : public gateway::Gateway {
   void SetCommitStatus(Status s);
   // Number of successful Commits (charges recorded).
   int64_t commits() const { return commits_.load(); }
+  // Request ids of the successful charges, in order.
+  std::vector<std::string> charged_request_ids() const;
+  // Calls of AfterAnswer.
+  int64_t after_answers() const { return after_answers_.load(); }
+  // Joins the threads that completed pending calls.
+  void JoinThreads();
 
   gateway::Admission Admit(std::string_view authorization, std::string_view endpoint) override;
-  bool Reserve(gateway::KeyAccount& account, int64_t cost) override;
+  void FinishAdmit(gateway::Admission pending,
+                   std::function<void(gateway::Admission)> done) override;
+  gateway::ReserveOutcome Reserve(gateway::KeyAccount& account, int64_t cost) override;
+  void FinishReserve(std::shared_ptr<gateway::KeyAccount> account, int64_t cost,
+                     std::function<void(gateway::ReserveOutcome)> done) override;
   void Release(gateway::KeyAccount& account, int64_t cost) override;
+  std::optional<Status> CommitNow(gateway::KeyAccount& account,
+                                  const gateway::ChargeRef& charge) override;
+  void AfterAnswer() override { ++after_answers_; }
   void Commit(std::shared_ptr<gateway::KeyAccount> account, gateway::ChargeInfo charge,
               std::function<void(Status)> done) override;
   int64_t Balance(const gateway::KeyAccount& account) const override;
@@ -102,7 +121,13 @@ class FakeGateway final : public gateway::Gateway {
   std::map<std::string, KeySpec> specs_;
   Status commit_status_;
   std::atomic<int64_t> commits_{0};
+  std::atomic<int64_t> after_answers_{0};
+  std::vector<std::string> charged_;  // guarded by mutex_
   std::vector<std::thread> threads_;
+  // Runs `task` on a new thread (joined at destruction).
+  void Later(std::function<void()> task);
+  // Records a charge (or releases it when commit_status_ is an error).
+  Status Charge(gateway::KeyAccount& account, std::string_view request_id, int64_t cost);
 };
 
 }  // namespace soundtrend::api::testing

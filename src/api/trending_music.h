@@ -1,19 +1,18 @@
-// GET /v1/tiktok/trending/music (docs/api.md §1-§3, §6): the paid endpoint.
+// GET /v1/tiktok/trending/music (docs/api.md §1-§3, §6): the paid endpoint, 2 credits per 200.
 //
-// Order (gateway/gateway.h): Admit (401 / 403 / 429) -> parse the query and render from the
-// current snapshot (400) -> Reserve (402) -> Commit (durable charge) -> respond.
-// A request that fails costs nothing: after Reserve, a failure releases the reservation
-// (Commit releases it itself when the ledger write fails, and the answer is a 500).
-//
-// Every authenticated response carries RateLimit-Policy, RateLimit and
-// X-Credits-Remaining; a 429 also carries Retry-After.
+// The handlers are plain functions: parse the query (400), resolve as_of (400 with the
+// range, docs/api.md §9) and answer from the current snapshot. Everything about keys,
+// limits, credits and their headers is the paid-endpoint wrapper's (api/paid_endpoint.h):
+// Admit (401 / 403 / 429) -> the handler -> Reserve (402) -> Commit (durable charge) -> respond.
+// A request that fails costs nothing.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
-#include "api/keyed_response.h"
+#include "api/paid_endpoint.h"
 #include "api/snapshot.h"
 #include "api/sound_detail.h"
 #include "gateway/gateway.h"
@@ -31,17 +30,19 @@ DetailAnswer AnswerTrendingMusic(const ServingSnapshot& snapshot, std::string_vi
                                  std::string_view request_id, std::string& body,
                                  bool gzip_accepted = false, bool* gzipped = nullptr);
 
-// A charged endpoint's answer: DetailAnswer{200} with the body (and any header of its own)
-// written into `ok`, or an error.
-using EndpointAnswer =
-    std::function<DetailAnswer(const http::Request& request, http::Response& ok)>;
+// The endpoints for MakePaidHandler (cost 2 each). `snapshots` must outlive them.
+PaidEndpoint TrendingMusicEndpoint(const SnapshotHolder& snapshots);
+// GET /v1/tiktok/trending/music/detail (api/sound_detail.h).
+PaidEndpoint SoundDetailEndpoint(const SnapshotHolder& snapshots);
 
-// `gateway` and `snapshots` must outlive the handler. The handler may respond from the
-// thread that completes the gateway's Commit.
+// MakePaidHandler(XEndpoint(snapshots), {gateway, outcomes}). `snapshots` and `outcomes`
+// (optional) must outlive the handler. The handler may respond from the thread that
+// completes the gateway's Commit.
 http::Handler MakeTrendingMusicHandler(std::shared_ptr<gateway::Gateway> gateway,
-                                       const SnapshotHolder& snapshots);
-// GET /v1/tiktok/trending/music/detail (api/sound_detail.h), the same order of checks.
+                                       const SnapshotHolder& snapshots,
+                                       OutcomeListener* outcomes = nullptr);
 http::Handler MakeSoundDetailHandler(std::shared_ptr<gateway::Gateway> gateway,
-                                     const SnapshotHolder& snapshots);
+                                     const SnapshotHolder& snapshots,
+                                     OutcomeListener* outcomes = nullptr);
 
 }  // namespace soundtrend::api

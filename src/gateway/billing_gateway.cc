@@ -34,9 +34,11 @@ BillingGateway::BillingGateway(std::unique_ptr<store::KeyStore> store,
     : store_(std::move(store)),
       ledger_(std::move(ledger)),
       clock_(clock),
-      random_(random),
-      options_(options),
-      manager_(*store_, clock, random) {}
+      options_(std::move(options)),
+      manager_(*store_, clock, random) {
+  if (options_.rate_limiter == nullptr)
+    options_.rate_limiter = std::make_shared<LocalRateLimiter>();
+}
 
 Result<std::unique_ptr<BillingGateway>> BillingGateway::Open(std::unique_ptr<store::KeyStore> store,
                                                              std::unique_ptr<ledger::Ledger> ledger,
@@ -47,13 +49,13 @@ Result<std::unique_ptr<BillingGateway>> BillingGateway::Open(std::unique_ptr<sto
     return Status::InvalidArgument("a charging gateway needs a ledger");
   }
   std::unique_ptr<BillingGateway> gw(
-      new BillingGateway(std::move(store), std::move(ledger), clock, random, options));
+      new BillingGateway(std::move(store), std::move(ledger), clock, random, std::move(options)));
   {
     std::lock_guard<std::mutex> lock(gw->store_mutex_);
     ST_RETURN_IF_ERROR(gw->ReloadLocked());
   }
   gw->writer_ = std::thread([g = gw.get()] { g->WriterLoop(); });
-  if (options.reload_interval_millis > 0) {
+  if (gw->options_.reload_interval_millis > 0) {
     gw->reloader_ = std::thread([g = gw.get()] { g->ReloadLoop(); });
   }
   return gw;
@@ -229,28 +231,48 @@ Admission BillingGateway::Admit(std::string_view authorization, std::string_view
   admission.account = account;
   admission.key_id = account->key_id();
   const int64_t now = clock_.MonotonicNanos();
+  RateLimiter& limiter = *options_.rate_limiter;
   if (!account->AllowsEndpoint(endpoint)) {
     admission.outcome = AdmitOutcome::kForbidden;
-    RateDecision peek = account->state().limiter.Peek(now, account->rate_limit());
+    RateDecision peek = limiter.Peek(SubjectOf(*account), now);
     peek.allowed = true;  // a 403 carries the current state, not a Retry-After
     FillHeaders(*account, peek, admission);
     return admission;
   }
-  RateDecision decision = account->state().limiter.TryAcquire(now, account->rate_limit());
-  admission.outcome = decision.allowed ? AdmitOutcome::kOk : AdmitOutcome::kRateLimited;
-  FillHeaders(*account, decision, admission);
+  std::optional<RateDecision> decision = limiter.TryAcquire(SubjectOf(*account), now);
+  if (!decision) {
+    admission.outcome = AdmitOutcome::kPending;  // FinishAdmit asks the limiter
+    return admission;
+  }
+  admission.outcome = decision->allowed ? AdmitOutcome::kOk : AdmitOutcome::kRateLimited;
+  FillHeaders(*account, *decision, admission);
   return admission;
 }
 
-bool BillingGateway::Reserve(KeyAccount& account, int64_t cost) {
-  if (!options_.charging) return true;
+void BillingGateway::FinishAdmit(Admission pending, std::function<void(Admission)> done) {
+  if (pending.outcome != AdmitOutcome::kPending || pending.account == nullptr) {
+    return done(std::move(pending));
+  }
+  const KeyAccount& account = *pending.account;  // kept alive by `pending` until done
+  const RateSubject subject = SubjectOf(account);
+  options_.rate_limiter->Acquire(
+      subject, clock_.MonotonicNanos(),
+      [this, pending = std::move(pending), done = std::move(done)](RateDecision d) mutable {
+        pending.outcome = d.allowed ? AdmitOutcome::kOk : AdmitOutcome::kRateLimited;
+        FillHeaders(*pending.account, d, pending);
+        done(std::move(pending));
+      });
+}
+
+ReserveOutcome BillingGateway::Reserve(KeyAccount& account, int64_t cost) {
+  if (!options_.charging) return ReserveOutcome::kReserved;
   std::atomic<int64_t>& balance = account.state().balance;
   int64_t current = balance.load(std::memory_order_acquire);
   do {
-    if (current < cost) return false;
+    if (current < cost) return ReserveOutcome::kNoCredit;
   } while (!balance.compare_exchange_weak(current, current - cost, std::memory_order_acq_rel,
                                           std::memory_order_acquire));
-  return true;
+  return ReserveOutcome::kReserved;
 }
 
 void BillingGateway::Release(KeyAccount& account, int64_t cost) {
@@ -262,36 +284,65 @@ int64_t BillingGateway::Balance(const KeyAccount& account) const {
   return account.state().balance.load(std::memory_order_acquire);
 }
 
+std::optional<Status> BillingGateway::AppendToLane(LaneSlot& slot, KeyAccount& account,
+                                                  const ChargeRef& charge) {
+  const int64_t now = clock_.NowMicros();
+  Status appended =
+      slot.lane.load(std::memory_order_relaxed)
+          ->Append({account.key_id(), charge.request_id, charge.endpoint, now, charge.cost});
+  if (appended.ok()) {
+    if (slot.failing) {
+      slot.failing = false;
+      spdlog::info("gateway: charge lane {} works again",
+                   static_cast<uint32_t>(&slot - lanes_.data()));
+    }
+    account.state().AddUsage(1, charge.cost, now);
+    if (options_.lane_move_after_charges > 0 &&
+        ++slot.since_move >= options_.lane_move_after_charges) {
+      slot.move_due = true;
+    }
+    MaybeKillAfter(1);
+    return appended;
+  }
+  if (appended.code() == Status::Code::kInvalidArgument) {  // the charge, not the lane
+    if (std::optional<int64_t> left_out = store_log_.Occur(clock_.MonotonicNanos())) {
+      spdlog::error("gateway: charge {} for {} not stored: {} ({} such errors not logged)",
+                    charge.request_id, account.key_id(), appended.ToString(), *left_out);
+    }
+    Release(account, charge.cost);
+    return appended;
+  }
+  // The lane cannot take it (its next segment cannot be made: a full disk): this charge
+  // and this loop's next ones go to the ledger thread, as durable, until the retry.
+  LaneFailed(slot, appended);
+  return std::nullopt;
+}
+
+std::optional<Status> BillingGateway::CommitNow(KeyAccount& account, const ChargeRef& charge) {
+  if (!options_.charging) return Status::Ok();
+  LaneSlot* slot = LaneOfThisThread();
+  if (slot == nullptr) return std::nullopt;
+  return AppendToLane(*slot, account, charge);
+}
+
+void BillingGateway::AfterAnswer() {
+  if (!options_.current_lane) return;
+  const std::optional<uint32_t> index = options_.current_lane();
+  if (!index || *index >= kMaxLanes) return;
+  LaneSlot& slot = lanes_[*index];
+  if (slot.move_due) MaybeMoveLane(slot);
+}
+
 void BillingGateway::Commit(std::shared_ptr<KeyAccount> account, ChargeInfo charge,
                             std::function<void(Status)> done) {
   if (!options_.charging) return done(Status::Ok());
   if (LaneSlot* slot = LaneOfThisThread()) {
-    const int64_t now = clock_.NowMicros();
-    Status appended =
-        slot->lane.load(std::memory_order_relaxed)
-            ->Append({account->key_id(), charge.request_id, charge.endpoint, now, charge.cost});
-    if (appended.ok()) {
-      if (slot->failing) {
-        slot->failing = false;
-        spdlog::info("gateway: charge lane {} works again",
-                     static_cast<uint32_t>(slot - lanes_.data()));
-      }
-      account->state().AddUsage(1, charge.cost, now);
-      MaybeKillAfter(1);
-      done(Status::Ok());
-      return MaybeMoveLane(*slot);
+    if (std::optional<Status> appended =
+            AppendToLane(*slot, *account, {charge.request_id, charge.endpoint, charge.cost})) {
+      done(std::move(*appended));
+      if (slot->move_due) MaybeMoveLane(*slot);
+      return;
     }
-    if (appended.code() == Status::Code::kInvalidArgument) {  // the charge, not the lane
-      if (std::optional<int64_t> left_out = store_log_.Occur(clock_.MonotonicNanos())) {
-        spdlog::error("gateway: charge {} for {} not stored: {} ({} such errors not logged)",
-                      charge.request_id, account->key_id(), appended.ToString(), *left_out);
-      }
-      Release(*account, charge.cost);
-      return done(std::move(appended));
-    }
-    // The lane cannot take it (its next segment cannot be made: a full disk): this charge
-    // and this loop's next ones go to the ledger thread, as durable, until the retry.
-    LaneFailed(*slot, appended);
   }
   PendingCharge pending{std::move(account), std::move(charge), clock_.NowMicros(), std::move(done)};
   {
@@ -357,11 +408,8 @@ void BillingGateway::LaneFailed(LaneSlot& slot, const Status& st) {
 }
 
 void BillingGateway::MaybeMoveLane(LaneSlot& slot) {
-  if (options_.lane_move_after_charges <= 0 ||
-      ++slot.since_move < options_.lane_move_after_charges) {
-    return;
-  }
   // Never waits: when the ledger or the store is busy, the reload thread's move takes them.
+  slot.move_due = false;
   slot.since_move = 0;
   const uint32_t index = static_cast<uint32_t>(&slot - lanes_.data());
   Status st = ledger_->TryMoveLane(index);

@@ -145,14 +145,15 @@ struct BillingGatewayOptions {
   // loops, no system call, no answer waiting for a group commit. The ledger moves lane
   // charges into the store later (every reload interval, before admin reads). Only for
   // durability against kill -9: with --ledger-sync full leave it unset. Charges from other
-  // threads go to the ledger thread.
+  // threads go to the ledger thread. (CommitNow takes this path; Commit too.)
   std::function<std::optional<uint32_t>()> current_lane;
+  // Where rate limits are decided; null: a LocalRateLimiter (this process alone).
+  std::shared_ptr<RateLimiter> rate_limiter;
   // A loop moves its own lane into the store once it has appended this many charges since
-  // its last move, right after answering, if the ledger and the store are free at that
-  // moment (Ledger::TryMoveLane never waits): the charges are still in that CPU's caches,
-  // and no loop ever waits for another. The reload thread moves whatever is left every
-  // reload interval. 0: only that (a store behind a network round trip: the loops never
-  // wait on one).
+  // its last move, right after answering (AfterAnswer), if the ledger and the store are free at
+  // that moment (Ledger::TryMoveLane never waits): the charges are still in that CPU's caches, and
+  // no loop ever waits for another. The reload thread moves whatever is left every reload interval.
+  // 0: only that (a store behind a network round trip: the loops never wait on one).
   int64_t lane_move_after_charges = 1024;
   // The ledger thread moves its journal into the store once this many charges wait there.
   int64_t journal_move_after_charges = 4096;
@@ -178,11 +179,16 @@ class BillingGateway final : public Gateway, public KeyAdmin {
 
   // gateway::Gateway
   Admission Admit(std::string_view authorization, std::string_view endpoint) override;
-  bool Reserve(KeyAccount& account, int64_t cost) override;
+  void FinishAdmit(Admission pending, std::function<void(Admission)> done) override;
+  ReserveOutcome Reserve(KeyAccount& account, int64_t cost) override;
   void Release(KeyAccount& account, int64_t cost) override;
+  std::optional<Status> CommitNow(KeyAccount& account, const ChargeRef& charge) override;
   void Commit(std::shared_ptr<KeyAccount> account, ChargeInfo charge,
               std::function<void(Status)> done) override;
   int64_t Balance(const KeyAccount& account) const override;
+  // Moves this loop's charge lane into the store when it is due (lane_move_after_charges)
+  // and the ledger and the store are free. Never waits.
+  void AfterAnswer() override;
 
   AccountView Describe(const KeyAccount& account) const;
 
@@ -230,6 +236,7 @@ class BillingGateway final : public Gateway, public KeyAdmin {
     // lane is tried again; only this loop is affected. Its own, like since_move.
     bool failing = false;
     int64_t retry_after_nanos = 0;
+    bool move_due = false;   // set by a charge, done by AfterAnswer (this loop's own)
   };
   struct PendingCharge {
     std::shared_ptr<KeyAccount> account;
@@ -251,6 +258,11 @@ class BillingGateway final : public Gateway, public KeyAdmin {
   // The charge lane slot of the calling thread (options.current_lane) with its lane set;
   // null when it has none (the ledger thread then stores its charges).
   LaneSlot* LaneOfThisThread();
+  // Appends a charge to the slot's lane (updating the usage totals). nullopt: the lane
+  // cannot take it (LaneFailed called; the reservation stands and the charge is the ledger
+  // thread's). Else the charge's status: an error refused the charge itself and released
+  // its reservation.
+  std::optional<Status> AppendToLane(LaneSlot& slot, KeyAccount& account, const ChargeRef& charge);
   // After a lane charge: moves the slot's lane if due and the ledger and store are free.
   void MaybeMoveLane(LaneSlot& slot);
   // The slot's lane failed with `st`: its loop falls back to the ledger thread for
@@ -258,6 +270,9 @@ class BillingGateway final : public Gateway, public KeyAdmin {
   void LaneFailed(LaneSlot& slot, const Status& st);
   // options_.kill_after_charges: `n` more charges are durable, not answered yet.
   void MaybeKillAfter(int64_t n);
+  RateSubject SubjectOf(const KeyAccount& account) const {
+    return {account.key_id(), account.rate_limit(), account.state().limiter};
+  }
   void ReloadLoop();
   void FillHeaders(const KeyAccount& account, const RateDecision& decision,
                    Admission& admission) const;
@@ -265,8 +280,7 @@ class BillingGateway final : public Gateway, public KeyAdmin {
   std::unique_ptr<store::KeyStore> store_;
   std::unique_ptr<ledger::Ledger> ledger_;  // over store_; null when not charging
   const Clock& clock_;
-  RandomSource& random_;
-  BillingGatewayOptions options_;
+  BillingGatewayOptions options_;  // options_.rate_limiter is never null
 
   // Serializes reloads and admin changes (the fields below it).
   std::mutex store_mutex_;

@@ -96,6 +96,7 @@ class BillingGatewayTest : public ::testing::Test {
     options.charging = charging;
     options.current_lane = current_lane_;
     options.lane_move_after_charges = lane_move_after_charges_;
+    options.rate_limiter = rate_limiter_;
     auto gw = BillingGateway::Open(std::move(failing), std::move(ledger).value(), clock_, random_,
                                    options);
     ASSERT_TRUE(gw.ok()) << gw.status().ToString();
@@ -147,8 +148,9 @@ class BillingGatewayTest : public ::testing::Test {
   // Set before OpenGateway.
   bool lanes_ = false;  // the ledger has logs and gives out charge lanes
   std::function<std::optional<uint32_t>()> current_lane_;
-  int64_t lane_move_after_charges_ = 0;  // only reads and the reload thread move lanes
-  uint32_t lane_segment_bytes_ = 0;      // 0: the ledger's default
+  int64_t lane_move_after_charges_ = 0;        // only reads and the reload thread move lanes
+  uint32_t lane_segment_bytes_ = 0;            // 0: the ledger's default
+  std::shared_ptr<RateLimiter> rate_limiter_;  // null: the local one
   std::unique_ptr<BillingGateway> gateway_;
 };
 
@@ -252,12 +254,12 @@ TEST_F(BillingGatewayTest, ReserveCommitWritesTheLedger) {
   CreatedKey key = MakeKey(5);
   Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
   ASSERT_EQ(a.outcome, AdmitOutcome::kOk);
-  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
   EXPECT_EQ(gateway_->Balance(*a.account), 3);
   ASSERT_TRUE(CommitSync(a.account, "req-1").ok());
-  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
-  EXPECT_FALSE(gateway_->Reserve(*a.account, 2));  // 1 left: 402
-  gateway_->Release(*a.account, 2);                // the request failed after all
+  ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
+  EXPECT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kNoCredit);  // 1 left: 402
+  gateway_->Release(*a.account, 2);  // the request failed after all
   EXPECT_EQ(gateway_->Balance(*a.account), 3);
   auto ledger = Ledger(key.record.key_id);
   ASSERT_EQ(ledger.size(), 2u);
@@ -276,7 +278,7 @@ TEST_F(BillingGatewayTest, ReserveCommitWritesTheLedger) {
 TEST_F(BillingGatewayTest, FailedCommitReleasesTheReservation) {
   CreatedKey key = MakeKey(10);
   Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
-  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
   failing_->fail = true;
   Status st = CommitSync(a.account, "req-x");
   EXPECT_EQ(st.code(), Status::Code::kIoError);
@@ -302,7 +304,7 @@ TEST_F(BillingGatewayTest, RaceForTheLastCredits) {
           failed.fetch_add(1);
           continue;
         }
-        if (!gateway_->Reserve(*a.account, 2)) {
+        if (gateway_->Reserve(*a.account, 2) != ReserveOutcome::kReserved) {
           refused.fetch_add(1);
           continue;
         }
@@ -345,7 +347,7 @@ TEST_F(BillingGatewayTest, GroupCommitBatchesConcurrentCharges) {
   constexpr int kCharges = 400;
   std::atomic<int> done{0};
   for (int i = 0; i < kCharges; ++i) {
-    ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+    ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
     gateway_->Commit(a.account, ChargeInfo{"g-" + std::to_string(i), std::string(kMusic), 2},
                      [&](Status st) { done.fetch_add(st.ok()); });
   }
@@ -360,7 +362,7 @@ TEST_F(BillingGatewayTest, GroupCommitBatchesConcurrentCharges) {
 TEST_F(BillingGatewayTest, BalancesLoadOnRestart) {
   CreatedKey key = MakeKey(10);
   Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
-  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
   ASSERT_TRUE(CommitSync(a.account, "req-1").ok());
   OpenGateway();
   Admission b = gateway_->Admit(Bearer(key.api_key), kMusic);
@@ -372,7 +374,7 @@ TEST_F(BillingGatewayTest, BalancesLoadOnRestart) {
 TEST_F(BillingGatewayTest, GrantsAreIdempotentAndReachTheRequestPathOnce) {
   CreatedKey key = MakeKey(0);
   Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
-  EXPECT_FALSE(gateway_->Reserve(*a.account, 2));
+  EXPECT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kNoCredit);
   auto g = gateway_->GrantCredits(key.record.key_id, "invoice-9", 10);
   ASSERT_TRUE(g.ok());
   EXPECT_TRUE(g->applied);
@@ -386,7 +388,8 @@ TEST_F(BillingGatewayTest, GrantsAreIdempotentAndReachTheRequestPathOnce) {
 TEST_F(BillingGatewayTest, ChangesFromAnotherProcessArriveOnReload) {
   CreatedKey key = MakeKey(10);
   Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
-  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));  // in flight during the reload
+  ASSERT_EQ(gateway_->Reserve(*a.account, 2),
+            ReserveOutcome::kReserved);  // in flight during the reload
 
   // The CLI: its own connection to the same file.
   auto cli_store = store::sqlite::SqliteKeyStore::Open(db_path_);
@@ -507,9 +510,9 @@ TEST_F(BillingGatewayTest, ClearKeyNeverInTheDatabaseOrTheLog) {
 
   CreatedKey key = MakeKey(10);
   Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
-  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
   ASSERT_TRUE(CommitSync(a.account, "req-1").ok());
-  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
   failing_->fail = true;
   EXPECT_FALSE(CommitSync(a.account, "req-2").ok());  // logs an error
   ASSERT_TRUE(gateway_->RevokeKey(key.record.key_id).ok());
@@ -666,7 +669,7 @@ TEST_F(BillingGatewayTest, ChargingOffCostsNothingButKeysAndLimitsStayOn) {
   for (int i = 0; i < 3; ++i) {
     Admission a = gateway_->Admit(auth, kMusic);
     ASSERT_EQ(a.outcome, AdmitOutcome::kOk) << i;
-    ASSERT_TRUE(gateway_->Reserve(*a.account, 2)) << i;
+    ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved) << i;
     ASSERT_TRUE(CommitSync(a.account, "free-" + std::to_string(i)).ok());
     EXPECT_EQ(gateway_->Balance(*a.account), 4);
   }
@@ -694,7 +697,7 @@ TEST_F(BillingGatewayTest, ReloadIfChangedReReadsOnlyAfterAnotherConnectionCommi
   EXPECT_FALSE(reloaded);
   // The server's own charges do not trigger a reload.
   Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
-  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
   ASSERT_TRUE(CommitSync(a.account, "own").ok());
   ASSERT_TRUE(gateway_->ReloadIfChanged(&reloaded).ok());
   EXPECT_FALSE(reloaded);
@@ -753,7 +756,7 @@ TEST_F(BillingGatewayTest, LoopChargesGoToTheLoopsLaneAndAreAnsweredAtOnce) {
   std::vector<Status> results;
   const int64_t transactions = gateway_->ledger_transactions();
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+    ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
     gateway_->Commit(a.account, ChargeInfo{"loop-" + std::to_string(i), std::string(kMusic), 2},
                      [&](Status st) { results.push_back(std::move(st)); });
     ASSERT_EQ(results.size(), static_cast<size_t>(i + 1));  // answered on the calling thread
@@ -772,7 +775,7 @@ TEST_F(BillingGatewayTest, LoopChargesGoToTheLoopsLaneAndAreAnsweredAtOnce) {
 
   // A charge the lane refuses is not charged: its reservation comes back.
   ASSERT_TRUE(gateway_->GrantCredits(key.record.key_id, "more", 4).ok());
-  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
   results.clear();
   gateway_->Commit(a.account, ChargeInfo{std::string(300, 'r'), std::string(kMusic), 2},
                    [&](Status st) { results.push_back(std::move(st)); });
@@ -782,7 +785,7 @@ TEST_F(BillingGatewayTest, LoopChargesGoToTheLoopsLaneAndAreAnsweredAtOnce) {
 
   // Off a loop the ledger thread stores the charge.
   on_loop = false;
-  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
   EXPECT_TRUE(CommitSync(a.account, "thread-1").ok());
   EXPECT_EQ(gateway_->ledger_transactions(), transactions + 1);
   EXPECT_EQ(Ledger(key.record.key_id).size(), 6u);  // grant, 3 loop charges, grant, 1 charge
@@ -801,7 +804,7 @@ TEST_F(BillingGatewayTest, ALoopMovesItsLaneAfterSoManyCharges) {
   auto other = store::sqlite::SqliteKeyStore::Open(db_path_);  // as the CLI would read
   ASSERT_TRUE(other.ok());
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+    ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
     gateway_->Commit(a.account, ChargeInfo{"r" + std::to_string(i), std::string(kMusic), 2},
                      [](Status st) { EXPECT_TRUE(st.ok()); });
     const int64_t moved = i < 2 ? 0 : 3;  // the third charge moved the first three
@@ -825,7 +828,7 @@ TEST_F(BillingGatewayTest, LoopChargesUseTheLedgerThreadWhenTheLedgerHasNoLanes)
     Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
     for (int i = 0; i < 2; ++i) {
       const int64_t transactions = gateway_->ledger_transactions();
-      ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+      ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
       EXPECT_TRUE(CommitSync(a.account, "r" + std::to_string(i)).ok());
       EXPECT_EQ(gateway_->ledger_transactions(), transactions + 1);
     }
@@ -876,7 +879,7 @@ TEST_F(BillingGatewayTest, ALoopWhoseLaneCannotBeMadeFallsBackAloneAndRecovers) 
   auto charge_on = [&](uint32_t on_loop) {
     loop = on_loop;
     const int64_t transactions = gateway_->ledger_transactions();
-    EXPECT_TRUE(gateway_->Reserve(*a.account, 2));
+    EXPECT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
     EXPECT_TRUE(CommitSync(a.account, "r" + std::to_string(charges++)).ok());
     return gateway_->ledger_transactions() == transactions + 1;
   };
@@ -916,7 +919,7 @@ TEST_F(BillingGatewayTest, ALaneThatCannotGrowSendsItsChargesToTheLedgerThreadUn
   const int64_t transactions = gateway_->ledger_transactions();
   constexpr int kCharges = 200;  // segment 1 holds about 50 of them
   for (int i = 0; i < kCharges; ++i) {
-    ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+    ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
     ASSERT_TRUE(CommitSync(a.account, "r" + std::to_string(i)).ok()) << i;
   }
   const int64_t by_thread = gateway_->ledger_transactions() - transactions;
@@ -926,7 +929,7 @@ TEST_F(BillingGatewayTest, ALaneThatCannotGrowSendsItsChargesToTheLedgerThreadUn
   std::filesystem::remove(in_the_way);
   clock_.AdvanceNanos(BillingGateway::kLaneRetryNanos);
   const int64_t before = gateway_->ledger_transactions();
-  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
   ASSERT_TRUE(CommitSync(a.account, "after").ok());
   EXPECT_EQ(gateway_->ledger_transactions(), before);  // in its lane again
   EXPECT_EQ(log.Count("charge lane 0 works again"), 1) << log.text();
@@ -944,21 +947,149 @@ TEST_F(BillingGatewayTest, FailingChargesAreLoggedOncePerIntervalWithTheCountLef
   failing_->fail = true;
   LogCapture log;
   for (int i = 0; i < 100; ++i) {
-    ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+    ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
     EXPECT_FALSE(CommitSync(a.account, "r" + std::to_string(i)).ok());
   }
   EXPECT_EQ(log.Count("not stored"), 1) << log.text();
   EXPECT_EQ(log.Count("(0 such errors not logged)"), 1) << log.text();
   clock_.AdvanceNanos(BillingGateway::kErrorLogNanos - 1);
-  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
   EXPECT_FALSE(CommitSync(a.account, "almost").ok());
   EXPECT_EQ(log.Count("not stored"), 1) << log.text();
   clock_.AdvanceNanos(1);
-  ASSERT_TRUE(gateway_->Reserve(*a.account, 2));
+  ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
   EXPECT_FALSE(CommitSync(a.account, "next").ok());
   EXPECT_EQ(log.Count("not stored"), 2) << log.text();
   EXPECT_EQ(log.Count("(100 such errors not logged)"), 1) << log.text();
   EXPECT_EQ(gateway_->Balance(*a.account), 1000);  // every reservation released
+}
+
+// CommitNow: on a loop with a lane the charge is durable when it returns; the lane's move
+// waits for AfterAnswer (after the response left). Off a loop: nullopt (Commit instead).
+TEST_F(BillingGatewayTest, CommitNowAppendsToTheLoopsLaneAndMovesItAfterTheAnswer) {
+  bool on_loop = true;
+  lanes_ = true;
+  lane_move_after_charges_ = 2;
+  current_lane_ = [&]() -> std::optional<uint32_t> {
+    if (!on_loop) return std::nullopt;
+    return 0;
+  };
+  OpenGateway();
+  CreatedKey key = MakeKey(10);
+  Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
+  auto other = store::sqlite::SqliteKeyStore::Open(db_path_);  // as the CLI would read
+  ASSERT_TRUE(other.ok());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
+    std::optional<Status> st =
+        gateway_->CommitNow(*a.account, ChargeRef{"now-" + std::to_string(i), kMusic, 2});
+    ASSERT_TRUE(st.has_value());
+    EXPECT_TRUE(st->ok()) << st->ToString();
+  }
+  EXPECT_EQ((*other)->GetKey(key.record.key_id)->charged_requests, 0);  // in the lane
+  gateway_->AfterAnswer();
+  EXPECT_EQ((*other)->GetKey(key.record.key_id)->charged_requests, 2);  // moved
+  gateway_->AfterAnswer();  // nothing due: nothing happens
+  EXPECT_EQ(gateway_->Describe(*a.account).charged_credits, 4);
+  // A charge the lane refuses: the error, and the reservation back.
+  ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
+  std::optional<Status> refused =
+      gateway_->CommitNow(*a.account, ChargeRef{std::string(300, 'r'), kMusic, 2});
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(gateway_->Balance(*a.account), 6);
+  on_loop = false;
+  ASSERT_EQ(gateway_->Reserve(*a.account, 2), ReserveOutcome::kReserved);
+  EXPECT_FALSE(gateway_->CommitNow(*a.account, ChargeRef{"off", kMusic, 2}).has_value());
+  EXPECT_TRUE(CommitSync(a.account, "off").ok());
+  const auto ledger = Ledger(key.record.key_id);
+  ASSERT_EQ(ledger.size(), 4u);  // grant, now-0, now-1, off
+  EXPECT_EQ(ledger[1].reference, "now-0");
+  EXPECT_EQ(ledger[3].reference, "off");
+  EXPECT_EQ(ledger[3].balance_after, 4);
+}
+
+// A rate limiter that decides later (a shared one): every Acquire waits for the test.
+class DeferredLimiter final : public RateLimiter {
+ public:
+  std::optional<RateDecision> TryAcquire(const RateSubject&, int64_t) override {
+    return std::nullopt;
+  }
+  void Acquire(const RateSubject& subject, int64_t now,
+               std::function<void(RateDecision)> done) override {
+    key_ids.emplace_back(subject.key_id);
+    // A copy: its views stay valid (the key's account is alive), the struct itself does not.
+    pending.push_back([subject, now, done = std::move(done)](bool allow) {
+      RateDecision d;
+      if (allow) {
+        d = subject.local.TryAcquire(now, subject.limit);  // the subject is still alive
+      } else {
+        d.allowed = false;
+        d.retry_after_seconds = 3;
+      }
+      done(d);
+    });
+  }
+  RateDecision Peek(const RateSubject& subject, int64_t now) override {
+    ++peeks;
+    return subject.local.Peek(now, subject.limit);
+  }
+  std::vector<std::string> key_ids;
+  std::vector<std::function<void(bool)>> pending;
+  int peeks = 0;
+};
+
+TEST_F(BillingGatewayTest, AnAsynchronousRateLimiterMakesAdmissionPending) {
+  auto limiter = std::make_shared<DeferredLimiter>();
+  rate_limiter_ = limiter;
+  OpenGateway();
+  CreatedKey key = MakeKey(10, /*qps=*/5, {std::string(kMusic)});
+  Admission a = gateway_->Admit(Bearer(key.api_key), kMusic);
+  ASSERT_EQ(a.outcome, AdmitOutcome::kPending);
+  ASSERT_NE(a.account, nullptr);
+  EXPECT_EQ(a.key_id, key.record.key_id);
+  EXPECT_TRUE(limiter->pending.empty());  // asked only by FinishAdmit
+  std::optional<Admission> finished;
+  gateway_->FinishAdmit(std::move(a), [&](Admission done) { finished = std::move(done); });
+  ASSERT_EQ(limiter->pending.size(), 1u);
+  EXPECT_EQ(limiter->key_ids[0], key.record.key_id);
+  EXPECT_FALSE(finished.has_value());
+  limiter->pending[0](true);
+  ASSERT_TRUE(finished.has_value());
+  EXPECT_EQ(finished->outcome, AdmitOutcome::kOk);
+  EXPECT_EQ(finished->ratelimit_policy, "\"default\";q=5;w=1");
+  EXPECT_EQ(finished->ratelimit, "\"default\";r=4;t=1");
+  // Refused later: 429 with the limiter's Retry-After.
+  Admission b = gateway_->Admit(Bearer(key.api_key), kMusic);
+  finished.reset();
+  gateway_->FinishAdmit(std::move(b), [&](Admission done) { finished = std::move(done); });
+  limiter->pending[1](false);
+  ASSERT_TRUE(finished.has_value());
+  EXPECT_EQ(finished->outcome, AdmitOutcome::kRateLimited);
+  EXPECT_EQ(finished->retry_after_seconds, 3);
+  // A 403 never waits: it peeks.
+  Admission forbidden = gateway_->Admit(Bearer(key.api_key), "/v1/other");
+  EXPECT_EQ(forbidden.outcome, AdmitOutcome::kForbidden);
+  EXPECT_EQ(limiter->peeks, 1);
+  EXPECT_EQ(limiter->pending.size(), 2u);
+}
+
+TEST(LocalRateLimiterTest, DecidesAtOnceOnTheKeysOwnStateAndRefusalsTakeNothing) {
+  LocalRateLimiter limiter;
+  GcraLimiter state;
+  const RateLimit limit{2, 2};
+  const RateSubject subject{"key_a", limit, state};
+  constexpr int64_t kSecond = 1'000'000'000;
+  EXPECT_TRUE(limiter.TryAcquire(subject, kSecond)->allowed);
+  EXPECT_TRUE(limiter.TryAcquire(subject, kSecond)->allowed);
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(limiter.TryAcquire(subject, kSecond)->allowed);
+  EXPECT_EQ(limiter.Peek(subject, kSecond).remaining, 0);
+  // Half a second later exactly one more (the refusals took nothing).
+  std::optional<RateDecision> later;
+  limiter.Acquire(subject, kSecond + kSecond / 2, [&](RateDecision d) { later = d; });
+  ASSERT_TRUE(later.has_value());
+  EXPECT_TRUE(later->allowed);
+  EXPECT_FALSE(limiter.TryAcquire(subject, kSecond + kSecond / 2)->allowed);
 }
 
 }  // namespace

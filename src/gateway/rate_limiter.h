@@ -6,12 +6,19 @@
 //
 // Thread-safety: TryAcquire and Peek are lock-free (one CAS on the theoretical arrival
 // time) and may be called from any number of threads.
+//
+// RateLimiter is where a key's limit is decided: LocalRateLimiter (this process alone, the
+// per-key GcraLimiter below), or a shared one (Redis: every node's requests of a key count
+// against one limit, docs/api.md §10), which answers asynchronously.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <limits>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace soundtrend::gateway {
 
@@ -37,6 +44,47 @@ class GcraLimiter {
 
  private:
   std::atomic<int64_t> tat_{std::numeric_limits<int64_t>::min() / 2};
+};
+
+// The key a decision is about. `local` is this process's state of the key's limit: the
+// local limiter's, and what a shared limiter falls back to when its store is unreachable.
+// What the references point to stays valid until the decision has been delivered (the
+// caller holds the key's account); the RateSubject itself may not: Acquire copies it.
+struct RateSubject {
+  std::string_view key_id;
+  const RateLimit& limit;
+  GcraLimiter& local;
+};
+
+class RateLimiter {
+ public:
+  virtual ~RateLimiter() = default;
+  // Takes one request of `subject` at monotonic time `now_nanos` when the limit allows it,
+  // if this can be decided right now on the calling thread (no round trip). nullopt: it
+  // cannot; call Acquire, which decides it (and takes the request when allowed) later.
+  virtual std::optional<RateDecision> TryAcquire(const RateSubject& subject, int64_t now_nanos) = 0;
+  // Decides one request of `subject` and calls `done` exactly once with the decision, on
+  // any thread (possibly before returning). A refused request takes nothing.
+  virtual void Acquire(const RateSubject& subject, int64_t now_nanos,
+                       std::function<void(RateDecision)> done) = 0;
+  // The state after the last request as well as this node knows it, taking nothing (the
+  // headers of a response that does not count, e.g. 403). Never waits.
+  virtual RateDecision Peek(const RateSubject& subject, int64_t now_nanos) = 0;
+};
+
+// The limit applied by this process alone (one node; or each node on its own).
+class LocalRateLimiter final : public RateLimiter {
+ public:
+  std::optional<RateDecision> TryAcquire(const RateSubject& subject, int64_t now_nanos) override {
+    return subject.local.TryAcquire(now_nanos, subject.limit);
+  }
+  void Acquire(const RateSubject& subject, int64_t now_nanos,
+               std::function<void(RateDecision)> done) override {
+    done(subject.local.TryAcquire(now_nanos, subject.limit));
+  }
+  RateDecision Peek(const RateSubject& subject, int64_t now_nanos) override {
+    return subject.local.Peek(now_nanos, subject.limit);
+  }
 };
 
 // Header values per draft-ietf-httpapi-ratelimit-headers (-08 and later):

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/json_writer.h"
+#include "common/loop_executor.h"
 #include "common/random.h"
 #include "http/error.h"
 #include "http/framing.h"
@@ -56,10 +57,17 @@ thread_local Loop* current_loop = nullptr;  // the loop this thread runs, if any
 // Everything in a Loop is touched only from its own thread (Stop posts to it).
 struct Loop {
   explicit Loop(uint64_t seed) : ioc(1), sweep(ioc), accept_pause(ioc), random(seed) {}
+  // What code above the server posts to this loop through (common/loop_executor.h).
+  struct Executor final : LoopExecutor {
+    explicit Executor(net::io_context& c) : ioc(c) {}
+    void Post(std::function<void()> task) override { net::post(ioc, std::move(task)); }
+    net::io_context& ioc;
+  };
   // CurrentLoopIndex(): unique in the process.
   const uint32_t number = next_number.fetch_add(1, std::memory_order_relaxed);
   static inline std::atomic<uint32_t> next_number{0};
   net::io_context ioc;
+  Executor executor{ioc};
   std::optional<Acceptor> acceptor;
   std::unordered_set<Session*> sessions;
   bool draining = false;
@@ -742,7 +750,9 @@ Result<uint16_t> Server::Start() {
     Loop* l = loop.get();
     l->thread = std::thread([l] {
       current_loop = l;
+      SetCurrentLoopExecutor(&l->executor);
       l->ioc.run();
+      SetCurrentLoopExecutor(nullptr);
     });
   }
   return port;

@@ -287,7 +287,9 @@ class HeldCommitGateway final : public gateway::Gateway {
   gateway::Admission Admit(std::string_view a, std::string_view e) override {
     return inner_->Admit(a, e);
   }
-  bool Reserve(gateway::KeyAccount& a, int64_t c) override { return inner_->Reserve(a, c); }
+  gateway::ReserveOutcome Reserve(gateway::KeyAccount& a, int64_t c) override {
+    return inner_->Reserve(a, c);
+  }
   void Release(gateway::KeyAccount& a, int64_t c) override { inner_->Release(a, c); }
   int64_t Balance(const gateway::KeyAccount& a) const override { return inner_->Balance(a); }
   void Commit(std::shared_ptr<gateway::KeyAccount> account, gateway::ChargeInfo,
