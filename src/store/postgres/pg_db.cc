@@ -1,0 +1,127 @@
+#include "store/postgres/pg_db.h"
+
+#include <charconv>
+
+namespace soundtrend::store::postgres {
+
+int64_t PgResult::integer(int row, int col) const {
+  std::string_view t = text(row, col);
+  int64_t v = 0;
+  std::from_chars(t.data(), t.data() + t.size(), v);
+  return v;
+}
+
+std::string PgResult::bytes(int row, int col) const {
+  size_t length = 0;
+  unsigned char* raw = PQunescapeBytea(
+      reinterpret_cast<const unsigned char*>(PQgetvalue(r_.get(), row, col)), &length);
+  if (raw == nullptr) return {};
+  std::string out(reinterpret_cast<const char*>(raw), length);
+  PQfreemem(raw);
+  return out;
+}
+
+bool IsPostgresUrl(std::string_view url) {
+  return url.starts_with("postgresql://") || url.starts_with("postgres://");
+}
+
+Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& url) {
+  PGconn* conn = PQconnectdb(url.c_str());
+  if (conn == nullptr) return Status::Unavailable("PostgreSQL: out of memory connecting");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string message = PQerrorMessage(conn);
+    PQfinish(conn);
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
+      message.pop_back();
+    }
+    return Status::Unavailable("PostgreSQL: cannot connect: " + message);
+  }
+  // Notices (e.g. "relation already exists, skipping") are not errors: keep them off stderr.
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
+  return std::unique_ptr<PgConnection>(new PgConnection(url, conn));
+}
+
+PgConnection::~PgConnection() { PQfinish(conn_); }
+
+Status PgConnection::EnsureConnected() {
+  if (PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
+  PQreset(conn_);
+  if (PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
+  sqlstate_ = "08006";
+  return Status::Unavailable(std::string("PostgreSQL: connection lost: ") + PQerrorMessage(conn_));
+}
+
+Status PgConnection::Fail(PGresult* r, std::string_view what) {
+  const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  sqlstate_ = state != nullptr ? state : "";
+  std::string message = r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
+  if (r != nullptr) PQclear(r);
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  const bool lost = PQstatus(conn_) != CONNECTION_OK || sqlstate_.starts_with("08") ||
+                    sqlstate_ == "57P01" || sqlstate_ == "57P03";
+  std::string text = "PostgreSQL: " + std::string(what) + ": " + message;
+  if (lost) return Status::Unavailable(std::move(text));
+  if (sqlstate_ == "23505") return Status::AlreadyExists(std::move(text));
+  return Status::IoError(std::move(text));
+}
+
+Result<PgResult> PgConnection::Exec(std::string_view sql, std::span<const PgParam> params) {
+  ST_RETURN_IF_ERROR(EnsureConnected());
+  std::vector<const char*> values(params.size());
+  std::vector<int> lengths(params.size());
+  std::vector<int> formats(params.size());
+  std::vector<std::string> zero_terminated(params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    const PgParam& p = params[i];
+    if (p.null()) {
+      values[i] = nullptr;
+      continue;
+    }
+    if (p.binary()) {
+      values[i] = p.value().data();
+      formats[i] = 1;
+    } else {
+      zero_terminated[i].assign(p.value());  // text parameters are C strings
+      values[i] = zero_terminated[i].c_str();
+    }
+    lengths[i] = static_cast<int>(p.value().size());
+  }
+  const std::string statement(sql);
+  PGresult* r = PQexecParams(conn_, statement.c_str(), static_cast<int>(params.size()), nullptr,
+                             values.data(), lengths.data(), formats.data(), /*text results*/ 0);
+  const ExecStatusType st = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Fail(r, "statement failed");
+  sqlstate_.clear();
+  return PgResult(r);
+}
+
+Status PgConnection::ExecScript(std::string_view sql) {
+  ST_RETURN_IF_ERROR(EnsureConnected());
+  const std::string script(sql);
+  PGresult* r = PQexec(conn_, script.c_str());
+  const ExecStatusType st = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Fail(r, "script failed");
+  PQclear(r);
+  sqlstate_.clear();
+  return Status::Ok();
+}
+
+PgTransaction::PgTransaction(PgConnection& db, std::string_view begin) : db_(db) {
+  Result<PgResult> r = db_.Exec(begin);
+  status_ = r.status();
+  open_ = r.ok();
+}
+
+PgTransaction::~PgTransaction() {
+  if (open_) (void)db_.Exec("ROLLBACK");
+}
+
+Status PgTransaction::Commit() {
+  if (!open_) return status_.ok() ? Status::FailedPrecondition("transaction not open") : status_;
+  open_ = false;
+  Result<PgResult> r = db_.Exec("COMMIT");
+  return r.status();
+}
+
+}  // namespace soundtrend::store::postgres

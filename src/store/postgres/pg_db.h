@@ -1,0 +1,126 @@
+// A small libpq wrapper shared by the PostgreSQL stores: one connection, statements with
+// bound parameters only (PQexecParams; never SQL built from values), results read by
+// row and column, transactions, and errors as Status (a lost connection is Unavailable,
+// retried with one reconnect at the next call).
+// Not thread-safe: a store serializes its calls on its connection.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace soundtrend::store::postgres {
+
+// A bound parameter: text (integers are written as text), binary bytes (bytea), or NULL.
+class PgParam {
+ public:
+  PgParam(std::nullopt_t) : null_(true) {}                           // NOLINT: implicit by design
+  PgParam(std::string_view text) : value_(text) {}                   // NOLINT
+  PgParam(const std::string& text) : value_(text) {}                 // NOLINT
+  PgParam(const char* text) : value_(text) {}                        // NOLINT
+  PgParam(int64_t v) : owned_(std::to_string(v)), value_(owned_) {}  // NOLINT
+  PgParam(int v) : PgParam(static_cast<int64_t>(v)) {}               // NOLINT
+  PgParam(std::optional<int64_t> v) : null_(!v) {                    // NOLINT
+    if (v) {
+      owned_ = std::to_string(*v);
+      value_ = owned_;
+    }
+  }
+  static PgParam Bytes(std::string_view bytes) {
+    PgParam p(bytes);
+    p.binary_ = true;
+    return p;
+  }
+  PgParam(const PgParam& o)
+      : owned_(o.owned_),
+        value_(o.owned_.empty() ? o.value_ : owned_),
+        null_(o.null_),
+        binary_(o.binary_) {}
+
+  bool null() const { return null_; }
+  bool binary() const { return binary_; }
+  std::string_view value() const { return value_; }
+
+ private:
+  std::string owned_;
+  std::string_view value_;
+  bool null_ = false;
+  bool binary_ = false;
+};
+
+class PgResult {
+ public:
+  explicit PgResult(PGresult* r) : r_(r, &PQclear) {}
+  int rows() const { return PQntuples(r_.get()); }
+  bool null(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
+  std::string_view text(int row, int col) const {
+    return {PQgetvalue(r_.get(), row, col), static_cast<size_t>(PQgetlength(r_.get(), row, col))};
+  }
+  int64_t integer(int row, int col) const;
+  std::optional<int64_t> optional_integer(int row, int col) const {
+    if (null(row, col)) return std::nullopt;
+    return integer(row, col);
+  }
+  // A bytea column (text format "\x..."), decoded.
+  std::string bytes(int row, int col) const;
+
+ private:
+  std::unique_ptr<PGresult, void (*)(PGresult*)> r_;
+};
+
+class PgConnection {
+ public:
+  // `url`: a libpq connection URI (postgresql://USER@HOST:PORT/DB) or key=value string.
+  static Result<std::unique_ptr<PgConnection>> Open(const std::string& url);
+  ~PgConnection();
+
+  // Runs one statement with bound parameters (`$1`, `$2`, ...).
+  Result<PgResult> Exec(std::string_view sql, std::span<const PgParam> params);
+  Result<PgResult> Exec(std::string_view sql, std::initializer_list<PgParam> params = {}) {
+    return Exec(sql, std::span<const PgParam>(params.begin(), params.size()));
+  }
+  // Runs a script of statements without parameters (migrations).
+  Status ExecScript(std::string_view sql);
+
+  // The SQLSTATE of the last failed statement ("" after a success), e.g. "23505".
+  const std::string& last_sqlstate() const { return sqlstate_; }
+  const std::string& url() const { return url_; }
+
+ private:
+  PgConnection(std::string url, PGconn* conn) : url_(std::move(url)), conn_(conn) {}
+  Status Fail(PGresult* r, std::string_view what);
+  Status EnsureConnected();
+
+  std::string url_;
+  PGconn* conn_;
+  std::string sqlstate_;
+};
+
+// BEGIN ... COMMIT on a connection; rolls back when destroyed uncommitted.
+class PgTransaction {
+ public:
+  // `begin`: "BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ", ...
+  explicit PgTransaction(PgConnection& db, std::string_view begin = "BEGIN");
+  ~PgTransaction();
+  const Status& status() const { return status_; }
+  Status Commit();
+
+ private:
+  PgConnection& db_;
+  Status status_;
+  bool open_ = false;
+};
+
+// The URL names a PostgreSQL database (postgresql:// or postgres://).
+bool IsPostgresUrl(std::string_view url);
+
+}  // namespace soundtrend::store::postgres

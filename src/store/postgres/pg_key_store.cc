@@ -1,0 +1,374 @@
+#include "store/postgres/pg_key_store.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "store/postgres/pg_schema.h"
+
+namespace soundtrend::store::postgres {
+namespace {
+
+constexpr std::string_view kKeyColumns =
+    "key_id, key_hash, name, qps_limit, burst, endpoints, created_micros, expires_micros, "
+    "revoked_micros, balance, charged_requests, charged_credits, last_charge_micros";
+constexpr std::string_view kLedgerColumns =
+    "seq, key_id, kind, time_micros, reference, endpoint, amount, balance_after";
+
+std::string JoinEndpoints(const std::vector<std::string>& endpoints) {
+  std::string out;
+  for (const auto& e : endpoints) {
+    if (!out.empty()) out += ',';
+    out += e;
+  }
+  return out;
+}
+
+std::vector<std::string> SplitEndpoints(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    size_t comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    if (!part.empty()) out.emplace_back(part);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+KeyRecord ReadKeyRow(const PgResult& r, int row) {
+  KeyRecord k;
+  k.key_id = std::string(r.text(row, 0));
+  k.key_hash = std::string(r.text(row, 1));
+  k.name = std::string(r.text(row, 2));
+  k.qps_limit = r.integer(row, 3);
+  k.burst = r.integer(row, 4);
+  k.endpoints = SplitEndpoints(r.text(row, 5));
+  k.created_micros = r.integer(row, 6);
+  k.expires_micros = r.optional_integer(row, 7);
+  k.revoked_micros = r.optional_integer(row, 8);
+  k.balance = r.integer(row, 9);
+  k.charged_requests = r.integer(row, 10);
+  k.charged_credits = r.integer(row, 11);
+  k.last_charge_micros = r.integer(row, 12);
+  return k;
+}
+
+LedgerKind KindFromText(std::string_view s) {
+  if (s == "grant") return LedgerKind::kGrant;
+  if (s == "refund") return LedgerKind::kRefund;
+  return LedgerKind::kCharge;
+}
+
+LedgerEntry ReadLedgerRow(const PgResult& r, int row) {
+  LedgerEntry e;
+  e.seq = r.integer(row, 0);
+  e.key_id = std::string(r.text(row, 1));
+  e.kind = KindFromText(r.text(row, 2));
+  e.time_micros = r.integer(row, 3);
+  e.reference = std::string(r.text(row, 4));
+  e.endpoint = std::string(r.text(row, 5));
+  e.amount = r.integer(row, 6);
+  e.balance_after = r.integer(row, 7);
+  return e;
+}
+
+// Takes `count` seqs from the ledger head (and its lock, until the transaction ends):
+// returns the first.
+Result<int64_t> TakeSeqs(PgConnection& db, int64_t count) {
+  Result<PgResult> r =
+      db.Exec("UPDATE gw_ledger_head SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq",
+              {count});
+  if (!r.ok()) return r.status();
+  if (r->rows() != 1) return Status::Corruption("gw_ledger_head has no row");
+  return r->integer(0, 0) - count + 1;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PgKeyStore>> PgKeyStore::Open(const std::string& url,
+                                                     PgOpenOptions options) {
+  Result<std::unique_ptr<PgConnection>> db = PgConnection::Open(url);
+  if (!db.ok()) return db.status();
+  ST_RETURN_IF_ERROR(EnsureSchema(**db, options.migrate));
+  return std::unique_ptr<PgKeyStore>(new PgKeyStore(std::move(db).value()));
+}
+
+Status PgKeyStore::CreateKey(const KeyRecord& key) {
+  if (key.balance != 0) {
+    return Status::InvalidArgument("a new key starts with balance 0; grant credits instead");
+  }
+  std::lock_guard lock(mutex_);
+  PgTransaction tx(*db_);
+  ST_RETURN_IF_ERROR(tx.status());
+  Result<PgResult> r = db_->Exec(
+      "INSERT INTO gw_keys(key_id, key_hash, name, qps_limit, burst, endpoints, created_micros, "
+      "expires_micros, revoked_micros, balance) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0)",
+      {key.key_id, key.key_hash, key.name, key.qps_limit, key.burst, JoinEndpoints(key.endpoints),
+       key.created_micros, key.expires_micros, key.revoked_micros});
+  if (!r.ok()) {
+    if (r.status().code() == Status::Code::kAlreadyExists) {
+      return Status::AlreadyExists("key id or key hash already exists");
+    }
+    return r.status();
+  }
+  Result<PgResult> bumped =
+      db_->Exec("UPDATE gw_ledger_head SET key_changes = key_changes + 1 WHERE id = 1");
+  if (!bumped.ok()) return bumped.status();
+  return tx.Commit();
+}
+
+Result<std::vector<KeyRecord>> PgKeyStore::ReadKeys(std::optional<std::string_view> key_id) {
+  std::string sql = "SELECT ";
+  sql += kKeyColumns;
+  sql += " FROM gw_keys";
+  Result<PgResult> r = key_id ? db_->Exec(sql + " WHERE key_id = $1", {*key_id})
+                              : db_->Exec(sql + " ORDER BY created_micros, created_order");
+  if (!r.ok()) return r.status();
+  std::vector<KeyRecord> out;
+  out.reserve(r->rows());
+  for (int i = 0; i < r->rows(); ++i) out.push_back(ReadKeyRow(*r, i));
+  return out;
+}
+
+Result<KeyRecord> PgKeyStore::GetKey(std::string_view key_id) {
+  std::lock_guard lock(mutex_);
+  Result<std::vector<KeyRecord>> keys = ReadKeys(key_id);
+  if (!keys.ok()) return keys.status();
+  if (keys->empty()) return Status::NotFound("unknown key id: " + std::string(key_id));
+  return std::move(keys->front());
+}
+
+Result<std::vector<KeyRecord>> PgKeyStore::ListKeys() {
+  std::lock_guard lock(mutex_);
+  return ReadKeys(std::nullopt);
+}
+
+Status PgKeyStore::RevokeKey(std::string_view key_id, int64_t time_micros) {
+  std::lock_guard lock(mutex_);
+  PgTransaction tx(*db_);
+  ST_RETURN_IF_ERROR(tx.status());
+  Result<PgResult> r = db_->Exec(
+      "UPDATE gw_keys SET revoked_micros = coalesce(revoked_micros, $1) WHERE key_id = $2 "
+      "RETURNING key_id",
+      {time_micros, key_id});
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return Status::NotFound("unknown key id: " + std::string(key_id));
+  Result<PgResult> bumped =
+      db_->Exec("UPDATE gw_ledger_head SET key_changes = key_changes + 1 WHERE id = 1");
+  if (!bumped.ok()) return bumped.status();
+  return tx.Commit();
+}
+
+Result<GrantResult> PgKeyStore::ApplyGrant(std::string_view key_id, std::string_view grant_id,
+                                           int64_t amount, int64_t time_micros) {
+  if (amount <= 0) return Status::InvalidArgument("grant amount must be > 0");
+  if (amount > kMaxCredits) {
+    return Status::InvalidArgument("grant amount must be at most " + std::to_string(kMaxCredits));
+  }
+  if (grant_id.empty()) return Status::InvalidArgument("grant id must not be empty");
+  std::lock_guard lock(mutex_);
+  PgTransaction tx(*db_);
+  ST_RETURN_IF_ERROR(tx.status());
+  // The head first: grants of every node are serialized from here, so the check for an
+  // earlier use of the grant id below cannot race another node's insert.
+  Result<int64_t> seq = TakeSeqs(*db_, 1);
+  if (!seq.ok()) return seq.status();
+  Result<PgResult> prior = db_->Exec(
+      "SELECT key_id, amount FROM gw_ledger WHERE kind = 'grant' AND reference = $1", {grant_id});
+  if (!prior.ok()) return prior.status();
+  if (prior->rows() > 0) {
+    if (prior->text(0, 0) != key_id || prior->integer(0, 1) != amount) {
+      return Status::AlreadyExists("grant id " + std::string(grant_id) +
+                                   " was already used for another key or amount");
+    }
+    Result<PgResult> balance = db_->Exec("SELECT balance FROM gw_keys WHERE key_id = $1", {key_id});
+    if (!balance.ok()) return balance.status();
+    return GrantResult{false, balance->rows() > 0 ? balance->integer(0, 0) : 0};
+  }
+  Result<PgResult> current =
+      db_->Exec("SELECT balance FROM gw_keys WHERE key_id = $1 FOR UPDATE", {key_id});
+  if (!current.ok()) return current.status();
+  if (current->rows() == 0) return Status::NotFound("unknown key id: " + std::string(key_id));
+  const int64_t before = current->integer(0, 0);
+  if (before > kMaxCredits - amount) {
+    return Status::FailedPrecondition(
+        "the balance would pass " + std::to_string(kMaxCredits) + " credits (it is " +
+        std::to_string(before) + "; grant at most " + std::to_string(kMaxCredits - before) + ")");
+  }
+  const int64_t balance = before + amount;
+  Result<PgResult> update =
+      db_->Exec("UPDATE gw_keys SET balance = $1 WHERE key_id = $2", {balance, key_id});
+  if (!update.ok()) return update.status();
+  Result<PgResult> insert = db_->Exec(
+      "INSERT INTO gw_ledger(seq, key_id, kind, time_micros, reference, endpoint, amount, "
+      "balance_after) VALUES ($1, $2, 'grant', $3, $4, '', $5, $6)",
+      {*seq, key_id, time_micros, grant_id, amount, balance});
+  if (!insert.ok()) return insert.status();
+  ST_RETURN_IF_ERROR(tx.Commit());
+  return GrantResult{true, balance};
+}
+
+Status PgKeyStore::ApplyChargeBlock(std::span<const ChargeView> charges,
+                                    std::span<const LogMarker> markers,
+                                    const ApplyOptions& options) {
+  if (charges.empty() && markers.empty()) return Status::Ok();
+  std::unique_lock lock(mutex_, std::defer_lock);
+  if (options.wait) {
+    lock.lock();
+  } else if (!lock.try_lock()) {
+    return Status::Unavailable("the key store is busy");
+  }
+  PgTransaction tx(*db_);
+  ST_RETURN_IF_ERROR(tx.status());
+  if (!options.wait) {
+    // Another node holding the ledger head: give up at once rather than wait for it.
+    Result<PgResult> r = db_->Exec("SET LOCAL lock_timeout = 1");
+    if (!r.ok()) return r.status();
+  }
+  Status st = WriteChargeBlock(charges, markers);
+  if (st.ok()) st = tx.Commit();
+  if (!st.ok() && !options.wait && db_->last_sqlstate() == "55P03") {
+    return Status::Unavailable("another node is writing the ledger");
+  }
+  return st;
+}
+
+Status PgKeyStore::WriteChargeBlock(std::span<const ChargeView> charges,
+                                    std::span<const LogMarker> markers) {
+  if (!charges.empty()) {
+    const int64_t count = static_cast<int64_t>(charges.size());
+    Result<int64_t> first_seq = TakeSeqs(*db_, count);
+    if (!first_seq.ok()) return first_seq.status();
+    struct KeyTotals {
+      std::string_view key_id;
+      int64_t balance = 0;
+      int64_t credits = 0;
+      int64_t requests = 0;
+      int64_t last_micros = 0;
+    };
+    std::vector<KeyTotals> keys;
+    size_t last = 0;
+    encoder_.Reset();
+    for (const ChargeView& c : charges) {
+      if (keys.empty() || keys[last].key_id != c.key_id) {
+        last = std::find_if(keys.begin(), keys.end(),
+                            [&](const KeyTotals& k) { return k.key_id == c.key_id; }) -
+               keys.begin();
+        if (last == keys.size()) {
+          Result<PgResult> b =
+              db_->Exec("SELECT balance FROM gw_keys WHERE key_id = $1 FOR UPDATE", {c.key_id});
+          if (!b.ok()) return b.status();
+          if (b->rows() == 0) {
+            return Status::FailedPrecondition("a charge of unknown key " + std::string(c.key_id));
+          }
+          keys.push_back({c.key_id, b->integer(0, 0)});
+        }
+      }
+      KeyTotals& k = keys[last];
+      if (c.cost <= 0 || k.balance < c.cost) {
+        return Status::FailedPrecondition("charge " + std::string(c.request_id) + " of " +
+                                          std::string(c.key_id) +
+                                          (c.cost <= 0 ? " has no cost" : " exceeds the balance"));
+      }
+      k.balance -= c.cost;
+      k.credits += c.cost;
+      ++k.requests;
+      k.last_micros = std::max(k.last_micros, c.time_micros);
+      encoder_.Add({c.key_id, c.request_id, c.endpoint, c.time_micros, c.cost, k.balance});
+    }
+    encoder_.Finish(block_);
+    for (const KeyTotals& k : keys) {
+      Result<PgResult> u = db_->Exec(
+          "UPDATE gw_keys SET balance = $1, charged_requests = charged_requests + $2, "
+          "charged_credits = charged_credits + $3, "
+          "last_charge_micros = greatest(last_charge_micros, $4) WHERE key_id = $5",
+          {k.balance, k.requests, k.credits, k.last_micros, k.key_id});
+      if (!u.ok()) return u.status();
+    }
+    Result<PgResult> insert =
+        db_->Exec("INSERT INTO gw_charge_blocks(last_seq, first_seq, entries) VALUES ($1, $2, $3)",
+                  {*first_seq + count - 1, *first_seq, PgParam::Bytes(block_)});
+    if (!insert.ok()) return insert.status();
+  }
+  for (const LogMarker& m : markers) {
+    Result<PgResult> r = db_->Exec(
+        "INSERT INTO gw_charge_log_applied(log_id, applied_id) VALUES ($1, $2) "
+        "ON CONFLICT (log_id) DO UPDATE SET applied_id = excluded.applied_id",
+        {m.log_id, m.position});
+    if (!r.ok()) return r.status();
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<LogMarker>> PgKeyStore::LogMarkers(std::string_view prefix) {
+  std::lock_guard lock(mutex_);
+  Result<PgResult> r = db_->Exec(
+      "SELECT log_id, applied_id FROM gw_charge_log_applied "
+      "WHERE left(log_id, length($1)) = $1 ORDER BY log_id COLLATE \"C\"",
+      {prefix});
+  if (!r.ok()) return r.status();
+  std::vector<LogMarker> out;
+  for (int i = 0; i < r->rows(); ++i) out.push_back({std::string(r->text(i, 0)), r->integer(i, 1)});
+  return out;
+}
+
+Result<KeySnapshot> PgKeyStore::Snapshot(int64_t grants_after) {
+  std::lock_guard lock(mutex_);
+  PgTransaction tx(*db_, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  ST_RETURN_IF_ERROR(tx.status());
+  KeySnapshot snap;
+  Result<std::vector<KeyRecord>> keys = ReadKeys(std::nullopt);
+  if (!keys.ok()) return keys.status();
+  snap.keys = std::move(keys).value();
+  Result<PgResult> head = db_->Exec("SELECT last_seq FROM gw_ledger_head WHERE id = 1");
+  if (!head.ok()) return head.status();
+  snap.last_seq = head->rows() > 0 ? head->integer(0, 0) : 0;
+  std::string sql = "SELECT ";
+  sql += kLedgerColumns;
+  sql += " FROM gw_ledger WHERE kind = 'grant' AND seq > $1 ORDER BY seq";
+  Result<PgResult> grants = db_->Exec(sql, {grants_after});
+  if (!grants.ok()) return grants.status();
+  for (int i = 0; i < grants->rows(); ++i) snap.new_grants.push_back(ReadLedgerRow(*grants, i));
+  ST_RETURN_IF_ERROR(tx.Commit());
+  return snap;
+}
+
+Result<int64_t> PgKeyStore::ChangeCounter() {
+  std::lock_guard lock(mutex_);
+  Result<PgResult> r = db_->Exec("SELECT last_seq + key_changes FROM gw_ledger_head WHERE id = 1");
+  if (!r.ok()) return r.status();
+  return r->rows() > 0 ? r->integer(0, 0) : int64_t{-1};
+}
+
+Status PgKeyStore::ForEachLedgerEntry(std::string_view key_id,
+                                      const std::function<Status(const LedgerEntry&)>& fn) {
+  std::lock_guard lock(mutex_);
+  // Rows of gw_ledger and the charges of gw_charge_blocks, merged by seq (as in the SQLite
+  // store): a block's seqs were taken in one transaction, so no row falls inside a block.
+  PgTransaction tx(*db_, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  ST_RETURN_IF_ERROR(tx.status());
+  std::string sql = "SELECT ";
+  sql += kLedgerColumns;
+  sql += " FROM gw_ledger";
+  Result<PgResult> rows = key_id.empty()
+                              ? db_->Exec(sql + " ORDER BY seq")
+                              : db_->Exec(sql + " WHERE key_id = $1 ORDER BY seq", {key_id});
+  if (!rows.ok()) return rows.status();
+  Result<PgResult> blocks =
+      db_->Exec("SELECT first_seq, entries FROM gw_charge_blocks ORDER BY last_seq");
+  if (!blocks.ok()) return blocks.status();
+  ST_RETURN_IF_ERROR(tx.Commit());
+  int row = 0;
+  for (int b = 0;; ++b) {
+    const bool has_block = b < blocks->rows();
+    const int64_t block_first = has_block ? blocks->integer(b, 0) : INT64_MAX;
+    while (row < rows->rows() && rows->integer(row, 0) < block_first) {
+      ST_RETURN_IF_ERROR(fn(ReadLedgerRow(*rows, row)));
+      ++row;
+    }
+    if (!has_block) return Status::Ok();
+    ST_RETURN_IF_ERROR(DecodeChargeBlock(blocks->bytes(b, 1), block_first, key_id, fn));
+  }
+}
+
+}  // namespace soundtrend::store::postgres

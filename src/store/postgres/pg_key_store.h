@@ -1,0 +1,62 @@
+// KeyStore on PostgreSQL (store/key_store.h; passes store/key_store_suite.h): keys, grants
+// and the ledger shared by every node. Schema: migrations/0001_keys.sql.
+//
+// Every write that appends to the ledger first updates the one row of gw_ledger_head
+// (UPDATE ... RETURNING), which hands out its seqs and holds that row's lock until the
+// commit: ledger appends of all nodes are serialized and committed in seq order. A charge
+// block is one transaction: the head, each key's balance locked (FOR UPDATE) and checked,
+// the keys' totals, one gw_charge_blocks row (store/charge_block.h), the markers.
+// ChangeCounter = last_seq + key_changes: it moves with every grant, charge block, key
+// creation or revocation by any node.
+// One connection, calls serialized by a mutex. A lost connection is Unavailable (and
+// reconnected at the next call).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "store/charge_block.h"
+#include "store/key_store.h"
+#include "store/postgres/pg_db.h"
+
+namespace soundtrend::store::postgres {
+
+struct PgOpenOptions {
+  // Apply the migrations a database lacks (soundtrend migrate). An empty database is
+  // always migrated; an older one is refused without this.
+  bool migrate = false;
+};
+
+class PgKeyStore final : public KeyStore {
+ public:
+  static Result<std::unique_ptr<PgKeyStore>> Open(const std::string& url,
+                                                  PgOpenOptions options = {});
+
+  Status CreateKey(const KeyRecord& key) override;
+  Result<KeyRecord> GetKey(std::string_view key_id) override;
+  Result<std::vector<KeyRecord>> ListKeys() override;
+  Status RevokeKey(std::string_view key_id, int64_t time_micros) override;
+  Result<GrantResult> ApplyGrant(std::string_view key_id, std::string_view grant_id, int64_t amount,
+                                 int64_t time_micros) override;
+  Status ApplyChargeBlock(std::span<const ChargeView> charges, std::span<const LogMarker> markers,
+                          const ApplyOptions& options = {}) override;
+  Result<std::vector<LogMarker>> LogMarkers(std::string_view prefix) override;
+  Result<KeySnapshot> Snapshot(int64_t grants_after) override;
+  Result<int64_t> ChangeCounter() override;
+  Status ForEachLedgerEntry(std::string_view key_id,
+                            const std::function<Status(const LedgerEntry&)>& fn) override;
+
+ private:
+  explicit PgKeyStore(std::unique_ptr<PgConnection> db) : db_(std::move(db)) {}
+  Result<std::vector<KeyRecord>> ReadKeys(std::optional<std::string_view> key_id);
+  Status WriteChargeBlock(std::span<const ChargeView> charges, std::span<const LogMarker> markers);
+
+  std::mutex mutex_;
+  std::unique_ptr<PgConnection> db_;
+  ChargeBlockEncoder encoder_;
+  std::string block_;
+};
+
+}  // namespace soundtrend::store::postgres
