@@ -66,34 +66,66 @@ Status PgConnection::Fail(PGresult* r, std::string_view what) {
   return Status::IoError(std::move(text));
 }
 
-Result<PgResult> PgConnection::Exec(std::string_view sql, std::span<const PgParam> params) {
-  ST_RETURN_IF_ERROR(EnsureConnected());
-  std::vector<const char*> values(params.size());
-  std::vector<int> lengths(params.size());
-  std::vector<int> formats(params.size());
-  std::vector<std::string> zero_terminated(params.size());
+void PgConnection::Bind(std::span<const PgParam> params, Bound& out) {
+  out.values.assign(params.size(), nullptr);
+  out.lengths.assign(params.size(), 0);
+  out.formats.assign(params.size(), 0);
+  out.text.assign(params.size(), std::string());
   for (size_t i = 0; i < params.size(); ++i) {
     const PgParam& p = params[i];
-    if (p.null()) {
-      values[i] = nullptr;
-      continue;
-    }
+    if (p.null()) continue;
     if (p.binary()) {
-      values[i] = p.value().data();
-      formats[i] = 1;
+      out.values[i] = p.value().data();
+      out.formats[i] = 1;
     } else {
-      zero_terminated[i].assign(p.value());  // text parameters are C strings
-      values[i] = zero_terminated[i].c_str();
+      out.text[i].assign(p.value());  // text parameters are C strings
+      out.values[i] = out.text[i].c_str();
     }
-    lengths[i] = static_cast<int>(p.value().size());
+    out.lengths[i] = static_cast<int>(p.value().size());
   }
+}
+
+Result<PgResult> PgConnection::Exec(std::string_view sql, std::span<const PgParam> params) {
+  ST_RETURN_IF_ERROR(EnsureConnected());
+  Bound b;
+  Bind(params, b);
   const std::string statement(sql);
-  PGresult* r = PQexecParams(conn_, statement.c_str(), static_cast<int>(params.size()), nullptr,
-                             values.data(), lengths.data(), formats.data(), /*text results*/ 0);
+  PGresult* r =
+      PQexecParams(conn_, statement.c_str(), static_cast<int>(params.size()), nullptr,
+                   b.values.data(), b.lengths.data(), b.formats.data(), /*text results*/ 0);
   const ExecStatusType st = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Fail(r, "statement failed");
   sqlstate_.clear();
   return PgResult(r);
+}
+
+Status PgConnection::ForEachRow(std::string_view sql, std::span<const PgParam> params,
+                                const std::function<Status(const PgResult&)>& row) {
+  ST_RETURN_IF_ERROR(EnsureConnected());
+  Bound b;
+  Bind(params, b);
+  const std::string statement(sql);
+  if (PQsendQueryParams(conn_, statement.c_str(), static_cast<int>(params.size()), nullptr,
+                        b.values.data(), b.lengths.data(), b.formats.data(), 0) != 1) {
+    return Fail(nullptr, "query not sent");
+  }
+  PQsetSingleRowMode(conn_);
+  Status result;
+  // Every result must be read, also after an error, before the connection is usable again.
+  while (PGresult* r = PQgetResult(conn_)) {
+    const ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_SINGLE_TUPLE) {
+      PgResult one(r);
+      if (result.ok()) result = row(one);
+    } else if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+      PQclear(r);
+    } else {
+      Status failed = Fail(r, "query failed");
+      if (result.ok()) result = std::move(failed);
+    }
+  }
+  if (result.ok()) sqlstate_.clear();
+  return result;
 }
 
 Status PgConnection::ExecScript(std::string_view sql) {

@@ -8,6 +8,7 @@
 #include <libpq-fe.h>
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -88,6 +89,10 @@ class PgConnection {
   Result<PgResult> Exec(std::string_view sql, std::initializer_list<PgParam> params = {}) {
     return Exec(sql, std::span<const PgParam>(params.begin(), params.size()));
   }
+  // Runs one query and calls `row(result, 0)` for each row as it arrives (libpq's
+  // single-row mode: the rows are never all in memory). Stops at `row`'s first error.
+  Status ForEachRow(std::string_view sql, std::span<const PgParam> params,
+                    const std::function<Status(const PgResult&)>& row);
   // Runs a script of statements without parameters (migrations).
   Status ExecScript(std::string_view sql);
 
@@ -98,6 +103,13 @@ class PgConnection {
  private:
   PgConnection(std::string url, PGconn* conn) : url_(std::move(url)), conn_(conn) {}
   Status Fail(PGresult* r, std::string_view what);
+  // The parameter arrays of PQexecParams / PQsendQueryParams for `params`.
+  struct Bound {
+    std::vector<const char*> values;
+    std::vector<int> lengths, formats;
+    std::vector<std::string> text;
+  };
+  static void Bind(std::span<const PgParam> params, Bound& out);
   Status EnsureConnected();
 
   std::string url_;

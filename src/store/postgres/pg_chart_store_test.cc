@@ -1,0 +1,37 @@
+#include "store/postgres/pg_chart_store.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+
+#include "store/chart_store_suite.h"
+#include "store/postgres/pg_test_server.h"
+
+namespace soundtrend::store::postgres {
+namespace {
+
+// The suite names a location per test (a path in a fresh temporary directory): each
+// location gets its own database in the process's private PostgreSQL, created at its
+// first open; opening it again reaches the same data.
+Result<std::unique_ptr<ChartStore>> OpenForSuite(const std::string& location, int64_t fail_after) {
+  static std::mutex mutex;
+  static std::map<std::string, std::string> databases;
+  std::string url;
+  {
+    std::lock_guard lock(mutex);
+    auto [it, added] = databases.try_emplace(location);
+    if (added) it->second = PgTestServer::Shared().CreateDatabase();
+    url = it->second;
+  }
+  PgChartStoreOptions options;
+  options.fail_apply_after_rows = fail_after;
+  return OpenPgChartStore(url, options);
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, ChartStoreSuite,
+                         ::testing::Values(ChartStoreSuiteParam{"postgres", OpenForSuite}),
+                         ChartStoreSuiteName);
+
+}  // namespace
+}  // namespace soundtrend::store::postgres
