@@ -9,7 +9,7 @@ packages=(
   libssl-dev libsqlite3-dev sqlite3 zlib1g-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-requests nodejs curl
-  nginx-light wrk postgresql postgresql-client
+  nginx-light wrk postgresql postgresql-client libpq-dev libhiredis-dev redis-server
   chromium
 )
 missing=()
