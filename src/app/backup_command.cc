@@ -21,6 +21,7 @@
 
 #include "app/commands.h"
 #include "app/database.h"
+#include "app/stores.h"
 #include "common/json_writer.h"
 
 namespace soundtrend::app {
@@ -61,6 +62,12 @@ bool SyncPath(const std::string& path, bool directory) {
 }
 
 void RunBackup(const GlobalOptions& global, const BackupOptions& o) {
+  if (BackendOf(global.db_path) == Backend::kPostgres) {
+    Fail(
+        "--db is PostgreSQL: back it up with its own tools (pg_dump, or a base backup with "
+        "WAL archiving; README \"Run as a cluster\")",
+        2);
+  }
   const Result<DbCheck> check = CheckDatabase(global.db_path, DbAccess::kExisting);
   if (!check.ok()) Fail(check.status().message(), 2);
   std::error_code ec;

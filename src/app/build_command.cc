@@ -11,7 +11,7 @@
 #include "common/day.h"
 #include "common/json_writer.h"
 #include "engine/build_history.h"
-#include "store/sqlite/sqlite_chart_store.h"
+#include "app/stores.h"
 
 namespace soundtrend::app {
 namespace {
@@ -76,7 +76,7 @@ void RunBuild(const GlobalOptions& global, const BuildCommandOptions& o) {
     std::fprintf(stderr, "build: %s\n", check.status().message().c_str());
     throw CLI::RuntimeError(check.status().code() == Status::Code::kInvalidArgument ? 2 : 1);
   }
-  auto store = store::OpenSqliteChartStore(global.db_path);
+  auto store = OpenChartStore(global.db_path);
   if (!store.ok()) {
     std::fprintf(stderr, "build: cannot open %s: %s\n", global.db_path.c_str(),
                  store.status().ToString().c_str());

@@ -23,5 +23,6 @@ void AddBuildCommand(CLI::App& app, GlobalOptions& global);   // build
 void AddDemoCommand(CLI::App& app, GlobalOptions& global);    // demo
 void AddKeysCommands(CLI::App& app, GlobalOptions& global);   // keys, credits, ledger
 void AddBackupCommand(CLI::App& app, GlobalOptions& global);  // backup
+void AddMigrateCommand(CLI::App& app, GlobalOptions& global);  // migrate
 
 }  // namespace soundtrend::app

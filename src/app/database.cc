@@ -3,13 +3,23 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "app/stores.h"
+
 namespace soundtrend::app {
 
 Result<DbCheck> CheckDatabase(const std::string& path, DbAccess access) {
-  if (path.rfind("postgresql://", 0) == 0 || path.rfind("postgres://", 0) == 0) {
-    return Status::InvalidArgument("--db " + path +
-                                   ": PostgreSQL is not supported by this build; give a SQLite "
-                                   "file path");
+  if (BackendOf(path) == Backend::kPostgres) {
+    // A database with a soundtrend schema exists; an empty one is created (its schema) by
+    // the commands that may create.
+    Result<DatabaseState> state = InspectDatabase(path);
+    if (!state.ok()) return state.status();
+    if (state->exists) return DbCheck{false};
+    if (access == DbAccess::kExisting) {
+      return Status::NotFound("no soundtrend database at " + path +
+                              " (an empty PostgreSQL database: `soundtrend migrate`, `ingest`, "
+                              "`keys create` or `serve` create its schema)");
+    }
+    return DbCheck{true};
   }
   if (path.find("://") != std::string::npos) {
     return Status::InvalidArgument("--db " + path + ": not a file path (unknown URL scheme)");

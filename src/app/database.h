@@ -2,8 +2,8 @@
 // a command that only reads (or changes what must already be there: keys, credits, the
 // ledger, build, backup) refuses a database that does not exist, and creates nothing; a
 // command that may start a new one (ingest, keys create, serve) says so on stderr when it
-// does. A PostgreSQL URL is refused by name until the store factory serves it (it would
-// otherwise be taken for a relative file name).
+// does. A PostgreSQL URL (app/stores.h) "exists" when its database has a soundtrend
+// schema; checking it connects (Unavailable when it cannot).
 #pragma once
 
 #include <string>

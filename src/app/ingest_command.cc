@@ -26,7 +26,7 @@
 #include "common/clock.h"
 #include "common/json_writer.h"
 #include "ingest/ingester.h"
-#include "store/sqlite/sqlite_chart_store.h"
+#include "app/stores.h"
 
 namespace soundtrend::app {
 namespace {
@@ -190,7 +190,7 @@ void RunIngest(const GlobalOptions& global, const IngestCommandOptions& o) {
     std::fprintf(stderr, "ingest: %s\n", check.status().message().c_str());
     throw CLI::RuntimeError(check.status().code() == Status::Code::kInvalidArgument ? 2 : 1);
   }
-  auto store = store::OpenSqliteChartStore(global.db_path);
+  auto store = OpenChartStore(global.db_path);
   if (!store.ok()) {
     std::fprintf(stderr, "ingest: cannot open %s: %s\n", global.db_path.c_str(),
                  store.status().ToString().c_str());

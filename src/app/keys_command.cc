@@ -43,13 +43,13 @@
 #include "api/admin_keys.h"
 #include "app/commands.h"
 #include "app/database.h"
+#include "app/stores.h"
 #include "common/clock.h"
 #include "common/day.h"
 #include "common/json_writer.h"
 #include "common/random.h"
 #include "gateway/key_admin.h"
 #include "ledger/ledger.h"
-#include "store/sqlite/sqlite_key_store.h"
 
 namespace soundtrend::app {
 namespace {
@@ -69,10 +69,13 @@ std::unique_ptr<store::KeyStore> OpenStore(const GlobalOptions& global, std::str
                                            DbAccess access = DbAccess::kExisting) {
   Result<DbCheck> check = CheckDatabase(global.db_path, access);
   if (!check.ok()) FailWith(command, check.status());
-  auto store = store::sqlite::SqliteKeyStore::Open(global.db_path);
+  auto store = OpenKeyStore(global.db_path);
   if (!store.ok()) {
     Fail(command, "cannot open " + global.db_path + ": " + store.status().ToString(), 1);
   }
+  ReportCreated(command, global.db_path, *check);
+  // PostgreSQL: every node moves its own logs (they are on its machine, app/stores.h).
+  if (BackendOf(global.db_path) == Backend::kPostgres) return std::move(store).value();
   // Charges a killed server left in the ledger's logs, unless a running server holds them
   // (its charges then reach the database within its reload interval).
   ledger::LedgerOptions ledger_options;
@@ -82,7 +85,6 @@ std::unique_ptr<store::KeyStore> OpenStore(const GlobalOptions& global, std::str
     Fail(command,
          "cannot move the charges left beside " + global.db_path + ": " + recovered.ToString(), 1);
   }
-  ReportCreated(command, global.db_path, *check);
   return std::move(store).value();
 }
 

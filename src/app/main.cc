@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
   soundtrend::app::AddDemoCommand(app, global);
   soundtrend::app::AddKeysCommands(app, global);
   soundtrend::app::AddBackupCommand(app, global);
+  soundtrend::app::AddMigrateCommand(app, global);
 
   // CLI contract: usage errors exit 2 (not CLI11's own codes, e.g. 106 or 109); --help and
   // --version exit 0; a command's own outcome travels as CLI::RuntimeError(code).

@@ -12,6 +12,7 @@
 #include "api/endpoints.h"
 #include "app/readiness.h"
 #include "app/serve_publish.h"
+#include "app/stores.h"
 #include "common/random.h"
 #include "common/version.h"
 #include "dashboard/dashboard_api.h"
@@ -19,9 +20,6 @@
 #include "engine/store_sync.h"
 #include "gateway/admin_auth.h"
 #include "ledger/ledger.h"
-#include "store/sqlite/sqlite_chart_store.h"
-#include "store/sqlite/sqlite_key_store.h"
-#include "store/sqlite/sqlite_session_store.h"
 
 namespace soundtrend::app {
 
@@ -48,7 +46,8 @@ Result<std::unique_ptr<ServeApp>> ServeApp::Open(const ServeConfig& config) {
 
 Status ServeApp::Init() {
   const Clock& clock = *config_.clock;
-  const std::filesystem::path db(config_.db_path);
+  const bool postgres = BackendOf(config_.db_path) == Backend::kPostgres;
+  const std::filesystem::path db(postgres ? config_.state_dir + "/x" : config_.db_path);
   if (db.has_parent_path()) {
     std::error_code ec;
     std::filesystem::create_directories(db.parent_path(), ec);
@@ -58,7 +57,7 @@ Status ServeApp::Init() {
   }
 
   // Charts: store -> engine -> publisher -> first publication.
-  auto chart_store = store::OpenSqliteChartStore(config_.db_path);
+  auto chart_store = OpenChartStore(config_.db_path);
   if (!chart_store.ok()) return chart_store.status();
   chart_store_ = std::move(chart_store).value();
   engine_ = std::make_unique<engine::ChartEngine>();
@@ -84,9 +83,9 @@ Status ServeApp::Init() {
   if (!first.ok()) return first.status();
 
   // Keys and ledger.
-  store::sqlite::OpenOptions key_store_options;
-  key_store_options.synchronous_full = config_.ledger_sync_full;  // --ledger-sync
-  auto key_store = store::sqlite::SqliteKeyStore::Open(config_.db_path, key_store_options);
+  StoreOptions key_store_options;
+  key_store_options.sync_full = config_.ledger_sync_full;  // --ledger-sync
+  auto key_store = OpenKeyStore(config_.db_path, key_store_options);
   if (!key_store.ok()) return key_store.status();
   // A charging server makes each charge durable in the ledger's logs beside the database,
   // which one process at a time may hold (a second charging server on the same file fails
@@ -95,7 +94,10 @@ Status ServeApp::Init() {
   // thread appends them to the journal in groups, one fdatasync each. A server that does not
   // charge only moves what a killed one left, when no process holds the logs.
   ledger::LedgerOptions ledger_options;
-  ledger_options.log_path = ledger::LogPathBeside(config_.db_path);
+  // With PostgreSQL, several nodes share the database: each one's logs are its own files
+  // and its markers carry its name.
+  ledger_options.log_path = LedgerLogPath(config_.db_path, config_.node_id, config_.state_dir);
+  if (postgres) ledger_options.marker_prefix = config_.node_id + "/";
   ledger_options.sync = config_.ledger_sync_full;
   ledger_options.lanes = !config_.ledger_sync_full;
   std::unique_ptr<ledger::Ledger> ledger;
@@ -110,6 +112,15 @@ Status ServeApp::Init() {
   gateway_options.charging = config_.charging;  // --no-charging
   if (const char* kill_after = std::getenv("SOUNDTREND_TEST_KILL_AFTER_CHARGES")) {
     gateway_options.kill_after_charges = std::atoll(kill_after);  // tests/hardening only
+  }
+  // A loop never waits on a network round trip: with PostgreSQL only the reload thread moves
+  // the lanes (every reload interval).
+  if (postgres) gateway_options.lane_move_after_charges = 0;
+  if (!config_.redis_url.empty()) {
+    spdlog::warn(
+        "--redis {}: shared rate limits are not built yet; this node applies each "
+        "key's limit on its own",
+        config_.redis_url);
   }
   if (config_.charging && ledger_options.lanes) {
     gateway_options.current_lane = http::CurrentLoopIndex;
@@ -134,7 +145,10 @@ Status ServeApp::Init() {
   readiness_->CheckOnce();
 
   // Routes.
-  api::ServingDependencies serving{gateway_, &snapshots_, metrics_.get()};
+  api::ServingDependencies serving;
+  serving.gateway = gateway_;
+  serving.snapshots = &snapshots_;
+  serving.metrics = metrics_.get();
   serving.stores_ready = [monitor = readiness_.get()] { return monitor->stores_ok(); };
   api::AddServingRoutes(router_, serving);
   gateway::AdminAuth admin_auth(config_.admin_token);
@@ -166,7 +180,7 @@ Status ServeApp::Init() {
         "`cd web && npm ci && npm run build`",
         site.message);
   }
-  auto session_store = store::sqlite::OpenSqliteSessionStore(config_.db_path);
+  auto session_store = OpenSessionStore(config_.db_path);
   if (!session_store.ok()) return session_store.status();
   dashboard::DashboardApiDeps dashboard_deps;
   dashboard_deps.gateway = gateway_;
@@ -176,7 +190,7 @@ Status ServeApp::Init() {
       std::move(session_store).value(), clock, SecureRandom::Instance());
   dashboard_deps.clock = &clock;
   dashboard_deps.health = std::make_shared<dashboard::HealthSampler>(*metrics_, clock);
-  auto status_store = store::OpenSqliteChartStore(config_.db_path);
+  auto status_store = OpenChartStore(config_.db_path);
   if (!status_store.ok()) return status_store.status();
   status_store_ = std::move(status_store).value();
   dashboard_deps.ingest_status = [this]() -> Result<dashboard::IngestStatus> {

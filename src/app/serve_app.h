@@ -64,6 +64,12 @@ struct ServeConfig {
   bool access_log_json = false;
   // Browser origins allowed by CORS (docs/api.md §13); empty: none.
   std::vector<std::string> cors_origins;
+  // This node's name (--node-id): its ledger markers and, with PostgreSQL, its log files.
+  std::string node_id = "localhost:8080";
+  // With a PostgreSQL db_path: where this node's ledger logs live (app/stores.h).
+  std::string state_dir = "data";
+  // --redis: shared rate limits (not built yet: every node limits on its own, logged).
+  std::string redis_url;
   // Server limits and timeouts (host, port, threads and access_log above override).
   http::ServerOptions server;
   const Clock* clock = &SystemClock::Instance();  // not owned

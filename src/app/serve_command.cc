@@ -47,6 +47,9 @@ struct ServeFlags {
   std::string web_dir = SOUNDTREND_DEFAULT_WEB_DIR;
   bool secure_cookies = false;
   std::vector<std::string> cors_origins;
+  std::string node_id;             // --node-id; empty: "<host name>:<port>"
+  std::string state_dir = "data";  // --state-dir: this node's ledger logs (PostgreSQL)
+  std::string redis;               // --redis redis://HOST:PORT
 };
 
 // --host as the numeric address to bind: a numeric address as it is, a name resolved once
@@ -188,6 +191,9 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
   config.secure_cookies = flags.secure_cookies;
   config.access_log_json = json_logs;
   config.cors_origins = flags.cors_origins;
+  config.node_id = flags.node_id.empty() ? DefaultNodeId(flags.port) : flags.node_id;
+  config.state_dir = flags.state_dir;
+  config.redis_url = flags.redis;
 
   auto app = ServeApp::Open(config);
   if (!app.ok()) {
@@ -280,6 +286,17 @@ void AddServeCommand(CLI::App& app, GlobalOptions& global) {
                   "the dashboard's web build (index.html, docs.html, assets/), loaded at start")
       ->envname("SOUNDTREND_WEB_DIR")
       ->capture_default_str();
+  cmd->add_option("--node-id", flags->node_id,
+                  "this node's name in leases, ledger logs and logs (default: host name:port)")
+      ->envname("SOUNDTREND_NODE_ID");
+  cmd->add_option("--state-dir", flags->state_dir,
+                  "with a PostgreSQL --db: the directory of this node's ledger logs "
+                  "(<node id>-charges...), on this machine")
+      ->capture_default_str();
+  cmd->add_option("--redis", flags->redis,
+                  "redis://HOST:PORT: share rate limits with the other nodes (default: each "
+                  "node limits on its own)")
+      ->envname("SOUNDTREND_REDIS");
   cmd->add_flag("--secure-cookies", flags->secure_cookies,
                 "mark the dashboard's session cookie Secure (the service is reached over TLS; "
                 "also set per request by X-Forwarded-Proto: https)");
