@@ -28,6 +28,7 @@
 #include "app/database.h"
 #include "app/logging.h"
 #include "app/serve_app.h"
+#include "app/stores.h"
 #include "gateway/admin_auth.h"
 
 namespace soundtrend::app {

@@ -106,13 +106,13 @@ TEST_F(PgNodeTest, APostgresNodeServesWhatASqliteNodeServesAndChargesExactly) {
   ASSERT_NE(sqlite_node.port(), 0);
   ASSERT_NE(pg_node.port(), 0) << pg_node.line();
   const std::string page = "/v1/tiktok/trending/music?region=US&period=7&limit=20";
-  testing::TestClient a(sqlite_node.port());
-  testing::TestClient b(pg_node.port());
+  contract::TestClient a(sqlite_node.port());
+  contract::TestClient b(pg_node.port());
   const auto from_sqlite = a.Get(page, keys[0]);
   const auto from_pg = b.Get(page, keys[1]);
   ASSERT_EQ(from_sqlite.status, 200) << from_sqlite.body;
   ASSERT_EQ(from_pg.status, 200) << from_pg.body;
-  EXPECT_NE(from_pg.body.find("\"list\":[{"), std::string::npos) << from_pg.body;  // has data
+  EXPECT_NE(from_pg.body.find("\"sound_list\":[{"), std::string::npos) << from_pg.body;  // has data
   EXPECT_EQ(WithoutRequestId(from_pg.body), WithoutRequestId(from_sqlite.body));
   EXPECT_EQ(b.Get("/v1/tiktok/trending/music?region=GB&period=30", keys[1]).body.size() > 0, true);
 
