@@ -10,7 +10,8 @@ namespace {
 
 constexpr std::string_view kKeyColumns =
     "key_id, key_hash, name, qps_limit, burst, endpoints, created_micros, expires_micros, "
-    "revoked_micros, balance, charged_requests, charged_credits, last_charge_micros";
+    "revoked_micros, balance, charged_requests, charged_credits, last_charge_micros, "
+    "previous_key_hash, previous_hash_expires_micros";
 constexpr std::string_view kLedgerColumns =
     "seq, key_id, kind, time_micros, reference, endpoint, amount, balance_after";
 
@@ -50,6 +51,8 @@ KeyRecord ReadKeyRow(const PgResult& r, int row) {
   k.charged_requests = r.integer(row, 10);
   k.charged_credits = r.integer(row, 11);
   k.last_charge_micros = r.integer(row, 12);
+  k.previous_key_hash = std::string(r.text(row, 13));
+  k.previous_hash_expires_micros = r.optional_integer(row, 14);
   return k;
 }
 
@@ -157,6 +160,62 @@ Status PgKeyStore::RevokeKey(std::string_view key_id, int64_t time_micros) {
       db_->Exec("UPDATE gw_ledger_head SET key_changes = key_changes + 1 WHERE id = 1");
   if (!bumped.ok()) return bumped.status();
   return tx.Commit();
+}
+
+Result<KeyRecord> PgKeyStore::UpdateKey(std::string_view key_id, const KeyChanges& changes) {
+  std::lock_guard lock(mutex_);
+  PgTransaction tx(*db_);
+  ST_RETURN_IF_ERROR(tx.status());
+  // NULL keeps a column; $7 = 1 replaces the expiry (with $6, NULL = never).
+  std::optional<std::string> endpoints;
+  if (changes.endpoints) endpoints = JoinEndpoints(*changes.endpoints);
+  std::optional<int64_t> expires;
+  if (changes.expires_micros) expires = *changes.expires_micros;
+  Result<PgResult> r = db_->Exec(
+      "UPDATE gw_keys SET name = coalesce($1, name), qps_limit = coalesce($2::bigint, qps_limit), "
+      "burst = coalesce($3::bigint, burst), endpoints = coalesce($4, endpoints), "
+      "expires_micros = CASE WHEN $7::int = 1 THEN $6::bigint ELSE expires_micros END "
+      "WHERE key_id = $5 RETURNING key_id",
+      {changes.name ? PgParam(*changes.name) : PgParam(std::nullopt), changes.qps_limit,
+       changes.burst, endpoints ? PgParam(*endpoints) : PgParam(std::nullopt), key_id, expires,
+       int64_t{changes.expires_micros ? 1 : 0}});
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return Status::NotFound("unknown key id: " + std::string(key_id));
+  Result<PgResult> bumped =
+      db_->Exec("UPDATE gw_ledger_head SET key_changes = key_changes + 1 WHERE id = 1");
+  if (!bumped.ok()) return bumped.status();
+  Result<std::vector<KeyRecord>> keys = ReadKeys(key_id);
+  if (!keys.ok()) return keys.status();
+  if (keys->empty()) return Status::NotFound("unknown key id: " + std::string(key_id));
+  ST_RETURN_IF_ERROR(tx.Commit());
+  return std::move(keys->front());
+}
+
+Result<KeyRecord> PgKeyStore::RotateKey(std::string_view key_id, std::string_view new_hash,
+                                        std::optional<int64_t> previous_valid_until) {
+  std::lock_guard lock(mutex_);
+  PgTransaction tx(*db_);
+  ST_RETURN_IF_ERROR(tx.status());
+  Result<PgResult> r = db_->Exec(
+      "UPDATE gw_keys SET previous_key_hash = CASE WHEN $2::bigint IS NULL THEN '' ELSE key_hash "
+      "END, previous_hash_expires_micros = $2::bigint, key_hash = $1 WHERE key_id = $3 "
+      "RETURNING key_id",
+      {new_hash, previous_valid_until, key_id});
+  if (!r.ok()) {
+    if (r.status().code() == Status::Code::kAlreadyExists) {
+      return Status::AlreadyExists("key hash already exists");
+    }
+    return r.status();
+  }
+  if (r->rows() == 0) return Status::NotFound("unknown key id: " + std::string(key_id));
+  Result<PgResult> bumped =
+      db_->Exec("UPDATE gw_ledger_head SET key_changes = key_changes + 1 WHERE id = 1");
+  if (!bumped.ok()) return bumped.status();
+  Result<std::vector<KeyRecord>> keys = ReadKeys(key_id);
+  if (!keys.ok()) return keys.status();
+  if (keys->empty()) return Status::NotFound("unknown key id: " + std::string(key_id));
+  ST_RETURN_IF_ERROR(tx.Commit());
+  return std::move(keys->front());
 }
 
 Result<GrantResult> PgKeyStore::ApplyGrant(std::string_view key_id, std::string_view grant_id,

@@ -38,6 +38,9 @@ class PgKeyStore final : public KeyStore {
   Result<KeyRecord> GetKey(std::string_view key_id) override;
   Result<std::vector<KeyRecord>> ListKeys() override;
   Status RevokeKey(std::string_view key_id, int64_t time_micros) override;
+  Result<KeyRecord> UpdateKey(std::string_view key_id, const KeyChanges& changes) override;
+  Result<KeyRecord> RotateKey(std::string_view key_id, std::string_view new_hash,
+                              std::optional<int64_t> previous_valid_until) override;
   Result<GrantResult> ApplyGrant(std::string_view key_id, std::string_view grant_id, int64_t amount,
                                  int64_t time_micros) override;
   Status ApplyChargeBlock(std::span<const ChargeView> charges, std::span<const LogMarker> markers,

@@ -23,7 +23,10 @@ CREATE TABLE gw_keys(
   balance BIGINT NOT NULL CHECK (balance >= 0),
   charged_requests BIGINT NOT NULL DEFAULT 0,
   charged_credits BIGINT NOT NULL DEFAULT 0,
-  last_charge_micros BIGINT NOT NULL DEFAULT 0
+  last_charge_micros BIGINT NOT NULL DEFAULT 0,
+  -- After a rotation with a grace period: the previous secret's hash, accepted until then.
+  previous_key_hash TEXT NOT NULL DEFAULT '',
+  previous_hash_expires_micros BIGINT
 );
 
 -- Grants (and refunds): one row each.
