@@ -10,9 +10,11 @@
 #include "store/postgres/pg_key_store.h"
 #include "store/postgres/pg_schema.h"
 #include "store/postgres/pg_session_store.h"
+#include "store/postgres/pg_usage_store.h"
 #include "store/sqlite/sqlite_chart_store.h"
 #include "store/sqlite/sqlite_key_store.h"
 #include "store/sqlite/sqlite_session_store.h"
+#include "store/sqlite/sqlite_usage_store.h"
 
 namespace soundtrend::app {
 
@@ -56,6 +58,14 @@ Result<std::unique_ptr<store::SessionStore>> OpenSessionStore(const std::string&
   return store::sqlite::OpenSqliteSessionStore(db);
 }
 
+Result<std::unique_ptr<store::UsageStore>> OpenUsageStore(const std::string& db,
+                                                          const StoreOptions& options) {
+  if (BackendOf(db) == Backend::kPostgres) {
+    return store::postgres::OpenPgUsageStore(db, {options.migrate});
+  }
+  return store::sqlite::OpenSqliteUsageStore(db);
+}
+
 Result<DatabaseState> InspectDatabase(const std::string& db) {
   DatabaseState state;
   if (BackendOf(db) == Backend::kSqlite) {
@@ -83,6 +93,8 @@ Result<MigrateReport> MigrateDatabase(const std::string& db) {
     if (!keys.ok()) return keys.status();
     auto sessions = OpenSessionStore(db);
     if (!sessions.ok()) return sessions.status();
+    auto usage = OpenUsageStore(db);
+    if (!usage.ok()) return usage.status();
     return report;
   }
   auto conn = store::postgres::PgConnection::Open(db);

@@ -16,6 +16,7 @@
 #include "store/chart_store.h"
 #include "store/key_store.h"
 #include "store/session_store.h"
+#include "store/usage_store.h"
 
 namespace soundtrend::app {
 
@@ -36,6 +37,8 @@ Result<std::unique_ptr<store::ChartStore>> OpenChartStore(const std::string& db,
                                                           const StoreOptions& options = {});
 Result<std::unique_ptr<store::SessionStore>> OpenSessionStore(const std::string& db,
                                                               const StoreOptions& options = {});
+Result<std::unique_ptr<store::UsageStore>> OpenUsageStore(const std::string& db,
+                                                          const StoreOptions& options = {});
 
 // What the database at `db` holds before a command opens it: `exists` (a SQLite file; a
 // PostgreSQL database with a soundtrend schema) and its schema version (PostgreSQL; 0 for

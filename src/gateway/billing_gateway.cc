@@ -285,7 +285,7 @@ int64_t BillingGateway::Balance(const KeyAccount& account) const {
 }
 
 std::optional<Status> BillingGateway::AppendToLane(LaneSlot& slot, KeyAccount& account,
-                                                  const ChargeRef& charge) {
+                                                   const ChargeRef& charge) {
   const int64_t now = clock_.NowMicros();
   Status appended =
       slot.lane.load(std::memory_order_relaxed)

@@ -236,7 +236,7 @@ class BillingGateway final : public Gateway, public KeyAdmin {
     // lane is tried again; only this loop is affected. Its own, like since_move.
     bool failing = false;
     int64_t retry_after_nanos = 0;
-    bool move_due = false;   // set by a charge, done by AfterAnswer (this loop's own)
+    bool move_due = false;  // set by a charge, done by AfterAnswer (this loop's own)
   };
   struct PendingCharge {
     std::shared_ptr<KeyAccount> account;

@@ -48,28 +48,37 @@ class PgChartStore final : public ChartStore {
     for (const VideoRecord& v : batch.videos) ST_RETURN_IF_ERROR(CheckRegion(v.region));
     PgTransaction tx(*db_);
     ST_RETURN_IF_ERROR(tx.status());
-    // The batch's row first: a second node applying the same batch waits here on the
-    // primary key, then finds it (ON CONFLICT DO NOTHING returns no row) and changes nothing.
+    // Writers of batches take turns until their commit (on every node), so the seq taken
+    // below (max + 1) increases in commit order: a reader that sees seq S sees every
+    // smaller one (store/chart_store.h).
+    Result<PgResult> locked = db_->Exec("SELECT pg_advisory_xact_lock($1)", {kBatchLockKey});
+    if (!locked.ok()) return locked.status();
+    // The batch's row first: a second node applying the same batch finds it once the first
+    // committed (ON CONFLICT DO NOTHING returns no row) and changes nothing.
     Result<PgResult> inserted = db_->Exec(
-        "INSERT INTO batches(id, applied_micros, sounds, cells, videos, source_records) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING id",
+        "INSERT INTO batches(id, seq, applied_micros, sounds, cells, videos, source_records) "
+        "VALUES ($1, (SELECT coalesce(max(seq), 0) + 1 FROM batches), $2, $3, $4, $5, $6) "
+        "ON CONFLICT (id) DO NOTHING RETURNING seq",
         {batch.id, SystemClock::Instance().NowMicros(), static_cast<int64_t>(batch.sounds.size()),
          static_cast<int64_t>(batch.uses.size()), static_cast<int64_t>(batch.videos.size()),
          batch.source_records});
     if (!inserted.ok()) return inserted.status();
     if (inserted->rows() == 0) return false;
+    seq_ = inserted->integer(0, 0);
 
     rows_written_ = 0;
     for (const SoundRecord& s : batch.sounds) {
       Result<PgResult> r = db_->Exec(
           "INSERT INTO sounds(clip_id, song_id, title, author, cover, duration, commercial, "
-          "promoted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (clip_id) DO UPDATE SET "
+          "promoted, music_url, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+          "ON CONFLICT (clip_id) DO UPDATE SET "
           "song_id = excluded.song_id, title = excluded.title, author = excluded.author, "
           "cover = excluded.cover, duration = excluded.duration, "
-          "commercial = excluded.commercial, promoted = excluded.promoted",
+          "commercial = excluded.commercial, promoted = excluded.promoted, "
+          "music_url = excluded.music_url, seq = excluded.seq",
           {ToDb(s.clip_id), ToDb(s.song_id), s.title, s.author, s.cover,
            static_cast<int64_t>(s.duration), s.commercial ? "true" : "false",
-           s.promoted ? "true" : "false"});
+           s.promoted ? "true" : "false", s.music_url, seq_});
       if (!r.ok()) return r.status();
       ST_RETURN_IF_ERROR(CountRows(1));
     }
@@ -127,21 +136,7 @@ class PgChartStore final : public ChartStore {
 
   Status ForEachSound(const std::function<Status(const SoundRecord&)>& fn) override {
     std::lock_guard lock(mu_);
-    return db_->ForEachRow(
-        "SELECT clip_id, song_id, title, author, cover, duration, commercial, promoted "
-        "FROM sounds ORDER BY clip_id",
-        {}, [&](const PgResult& r) {
-          SoundRecord s;
-          s.clip_id = FromDb(r.integer(0, 0));
-          s.song_id = FromDb(r.integer(0, 1));
-          s.title = r.text(0, 2);
-          s.author = r.text(0, 3);
-          s.cover = r.text(0, 4);
-          s.duration = static_cast<int32_t>(r.integer(0, 5));
-          s.commercial = r.text(0, 6) == "t";
-          s.promoted = r.text(0, 7) == "t";
-          return fn(s);
-        });
+    return ForEachSoundLocked("", {}, fn);
   }
 
   Status ForEachDailyUses(const std::function<Status(const DailyUses&)>& fn) override {
@@ -232,6 +227,34 @@ class PgChartStore final : public ChartStore {
         });
   }
 
+  Result<int64_t> LatestBatchSeq() override {
+    std::lock_guard lock(mu_);
+    return LatestBatchSeqLocked();
+  }
+
+  Status ForEachCellsVersion(int64_t after_seq,
+                             const std::function<Status(const CellsVersion&)>& fn) override {
+    std::lock_guard lock(mu_);
+    return db_->ForEachRow(
+        "SELECT day, region, max(seq) FROM cell_segments WHERE seq > $1 GROUP BY day, region",
+        std::vector<PgParam>{after_seq}, [&](const PgResult& r) -> Status {
+          Result<RegionId> region = RegionFromDb(r.text(0, 1));
+          if (!region.ok()) return region.status();
+          return fn(CellsVersion{*region, static_cast<Day>(r.integer(0, 0)), r.integer(0, 2)});
+        });
+  }
+
+  Result<int64_t> ReadChanges(int64_t after_seq, const ChangeCallbacks& callbacks) override {
+    std::lock_guard lock(mu_);
+    // One snapshot for every statement below.
+    PgTransaction tx(*db_, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    ST_RETURN_IF_ERROR(tx.status());
+    Result<int64_t> through = ReadChangesLocked(after_seq, callbacks);
+    if (!through.ok()) return through;
+    ST_RETURN_IF_ERROR(tx.Commit());
+    return through;
+  }
+
   Result<StoreStats> Stats() override {
     std::lock_guard lock(mu_);
     StoreStats stats;
@@ -254,6 +277,96 @@ class PgChartStore final : public ChartStore {
   }
 
  private:
+  // The key of the advisory lock batch writers take in turn (any constant of our own).
+  static constexpr int64_t kBatchLockKey = 0x736f756e64747231;  // "soundtr1"
+
+  Result<int64_t> LatestBatchSeqLocked() {
+    Result<PgResult> r = db_->Exec("SELECT coalesce(max(seq), 0) FROM batches");
+    if (!r.ok()) return r.status();
+    return r->integer(0, 0);
+  }
+
+  // fn(sound) for the sounds matching `where` ("" or " WHERE ..." over `params`).
+  Status ForEachSoundLocked(std::string_view where, std::vector<PgParam> params,
+                            const std::function<Status(const SoundRecord&)>& fn) {
+    return db_->ForEachRow(
+        "SELECT clip_id, song_id, title, author, cover, duration, commercial, promoted, "
+        "music_url FROM sounds" +
+            std::string(where) + " ORDER BY clip_id",
+        params, [&](const PgResult& r) {
+          SoundRecord s;
+          s.clip_id = FromDb(r.integer(0, 0));
+          s.song_id = FromDb(r.integer(0, 1));
+          s.title = r.text(0, 2);
+          s.author = r.text(0, 3);
+          s.cover = r.text(0, 4);
+          s.duration = static_cast<int32_t>(r.integer(0, 5));
+          s.commercial = r.text(0, 6) == "t";
+          s.promoted = r.text(0, 7) == "t";
+          s.music_url = r.text(0, 8);
+          return fn(s);
+        });
+  }
+
+  // The distinct (day, region) of rows of `table` with seq > after_seq.
+  Result<std::vector<std::pair<Day, RegionId>>> ChangedKeys(std::string_view table,
+                                                            int64_t after_seq) {
+    std::vector<std::pair<Day, RegionId>> keys;
+    Status st = db_->ForEachRow("SELECT DISTINCT day, region FROM " + std::string(table) +
+                                    " WHERE seq > $1 ORDER BY day, region",
+                                std::vector<PgParam>{after_seq}, [&](const PgResult& r) -> Status {
+                                  Result<RegionId> region = RegionFromDb(r.text(0, 1));
+                                  if (!region.ok()) return region.status();
+                                  keys.emplace_back(static_cast<Day>(r.integer(0, 0)), *region);
+                                  return Status::Ok();
+                                });
+    if (!st.ok()) return st;
+    return keys;
+  }
+
+  Result<int64_t> ReadChangesLocked(int64_t after_seq, const ChangeCallbacks& callbacks) {
+    Result<int64_t> through = LatestBatchSeqLocked();
+    if (!through.ok()) return through;
+    if (*through <= after_seq) return std::max(*through, after_seq);
+    ST_RETURN_IF_ERROR(
+        ForEachSoundLocked(" WHERE seq > $1", {after_seq}, [&](const SoundRecord& s) -> Status {
+          return callbacks.sound ? callbacks.sound(s) : Status::Ok();
+        }));
+    auto cell_keys = ChangedKeys("cell_segments", after_seq);
+    if (!cell_keys.ok()) return cell_keys.status();
+    std::vector<Cell> cells;
+    std::vector<DailyUses> uses;
+    for (const auto& [day, region] : *cell_keys) {
+      Result<std::vector<std::string>> blobs = SegmentsOf("cell_segments", day, RegionCode(region));
+      if (!blobs.ok()) return blobs.status();
+      cells.clear();
+      for (const std::string& b : *blobs) ST_RETURN_IF_ERROR(segments::DecodeCells(b, cells));
+      if (blobs->size() > 1) segments::SumCells(cells);
+      uses.clear();
+      for (const Cell& c : cells) uses.push_back(DailyUses{c.clip_id, region, day, c.uses});
+      if (callbacks.cells) ST_RETURN_IF_ERROR(callbacks.cells(region, day, uses));
+    }
+    auto video_keys = ChangedKeys("video_segments", after_seq);
+    if (!video_keys.ok()) return video_keys.status();
+    std::vector<Video> videos;
+    std::vector<VideoRecord> records;
+    for (const auto& [day, region] : *video_keys) {
+      Result<std::vector<std::string>> blobs =
+          SegmentsOf("video_segments", day, RegionCode(region));
+      if (!blobs.ok()) return blobs.status();
+      videos.clear();
+      for (const std::string& b : *blobs) ST_RETURN_IF_ERROR(segments::DecodeVideos(b, videos));
+      if (blobs->size() > 1) segments::KeepTopVideos(videos);
+      records.clear();
+      for (const Video& v : videos) {
+        records.push_back(
+            VideoRecord{v.video_id, v.clip_id, region, day, std::string(v.cover), v.views});
+      }
+      if (callbacks.videos) ST_RETURN_IF_ERROR(callbacks.videos(region, day, records));
+    }
+    return *through;
+  }
+
   Status CountRows(int64_t n) {
     rows_written_ += n;
     if (options_.fail_apply_after_rows >= 0 && rows_written_ > options_.fail_apply_after_rows) {
@@ -296,8 +409,8 @@ class PgChartStore final : public ChartStore {
     }
     Result<PgResult> r =
         db_->Exec("INSERT INTO " + std::string(table) + "(day, region, " +
-                      std::string(count_column) + ", data) VALUES ($1, $2, $3, $4)",
-                  {static_cast<int64_t>(day), region, count, PgParam::Bytes(buffer_)});
+                      std::string(count_column) + ", data, seq) VALUES ($1, $2, $3, $4, $5)",
+                  {static_cast<int64_t>(day), region, count, PgParam::Bytes(buffer_), seq_});
     return r.status();
   }
 
@@ -395,6 +508,7 @@ class PgChartStore final : public ChartStore {
   std::unique_ptr<PgConnection> db_;
   PgChartStoreOptions options_;
   int64_t rows_written_ = 0;
+  int64_t seq_ = 0;  // the seq of the batch being applied
   std::string buffer_;
 };
 

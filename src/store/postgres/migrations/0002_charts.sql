@@ -9,26 +9,36 @@ CREATE TABLE sounds(
   cover TEXT NOT NULL,
   duration INTEGER NOT NULL,
   commercial BOOLEAN NOT NULL,
-  promoted BOOLEAN NOT NULL
+  promoted BOOLEAN NOT NULL,
+  music_url TEXT NOT NULL DEFAULT '',
+  seq BIGINT NOT NULL DEFAULT 0  -- the batch that last wrote the row
 );
+CREATE INDEX sounds_by_seq ON sounds(seq);
 CREATE TABLE cell_segments(
   id BIGSERIAL PRIMARY KEY,
   day INTEGER NOT NULL,
   region TEXT NOT NULL,
   cells BIGINT NOT NULL,
-  data BYTEA NOT NULL
+  data BYTEA NOT NULL,
+  seq BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX cell_segments_by_key ON cell_segments(day, region, id);
+CREATE INDEX cell_segments_by_seq ON cell_segments(seq);
 CREATE TABLE video_segments(
   id BIGSERIAL PRIMARY KEY,
   day INTEGER NOT NULL,
   region TEXT NOT NULL,
   videos BIGINT NOT NULL,
-  data BYTEA NOT NULL
+  data BYTEA NOT NULL,
+  seq BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX video_segments_by_key ON video_segments(day, region, id);
+CREATE INDEX video_segments_by_seq ON video_segments(seq);
+-- seq: max + 1, taken under a transaction-level advisory lock that every batch's writer
+-- holds until its commit, so seqs increase in commit order across nodes.
 CREATE TABLE batches(
   id TEXT PRIMARY KEY,
+  seq BIGINT NOT NULL UNIQUE,
   applied_micros BIGINT NOT NULL,
   sounds BIGINT NOT NULL,
   cells BIGINT NOT NULL,
