@@ -145,7 +145,14 @@ Status ServeApp::Init() {
   readiness_->CheckOnce();
 
   // Routes.
+  // Per-key usage for the customer's overview: every keyed request's outcome (the
+  // paid-endpoint wrapper's hook, on the answering loop), counted in memory and added to
+  // the database every second (every node adds its own).
+  auto usage_store = OpenUsageStore(config_.db_path);
+  if (!usage_store.ok()) return usage_store.status();
+  usage_ = std::make_shared<dashboard::UsageRecorder>(std::move(usage_store).value());
   api::ServingDependencies serving;
+  serving.outcomes = usage_.get();
   serving.gateway = gateway_;
   serving.snapshots = &snapshots_;
   serving.metrics = metrics_.get();
@@ -153,7 +160,7 @@ Status ServeApp::Init() {
   api::AddServingRoutes(router_, serving);
   gateway::AdminAuth admin_auth(config_.admin_token);
   if (!admin_auth.enabled()) spdlog::info("admin API disabled (no admin token)");
-  api::AddGatewayRoutes(router_, gateway_, admin_auth);
+  api::AddGatewayRoutes(router_, gateway_, admin_auth, usage_.get());
   // POST /admin/v1/ingest: runs on the route's own worker thread, under the store mutex
   // (RunIngest), then wakes the publication (which reads the stored batches back).
   api::AdminIngestDeps ingest_deps;
@@ -190,6 +197,7 @@ Status ServeApp::Init() {
       std::move(session_store).value(), clock, SecureRandom::Instance());
   dashboard_deps.clock = &clock;
   dashboard_deps.health = std::make_shared<dashboard::HealthSampler>(*metrics_, clock);
+  dashboard_deps.usage = usage_;
   auto status_store = OpenChartStore(config_.db_path);
   if (!status_store.ok()) return status_store.status();
   status_store_ = std::move(status_store).value();

@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/records.h"
 #include "common/status.h"
+#include "dashboard/usage_recorder.h"
 #include "engine/chart_engine.h"
 #include "engine/publisher.h"
 #include "gateway/billing_gateway.h"
@@ -126,6 +127,8 @@ class ServeApp {
   std::unique_ptr<PublishLoop> publish_loop_;
   std::shared_ptr<gateway::BillingGateway> gateway_;
   std::unique_ptr<ReadinessMonitor> readiness_;  // /readyz: the stores answer
+  // Hears every keyed request's outcome (the routes hold a pointer): outlives the router.
+  std::shared_ptr<dashboard::UsageRecorder> usage_;
   http::Router router_;  // holds the dashboard's worker: destroyed before the gateway
   std::unique_ptr<http::Server> server_;  // last: destroyed first
   bool started_ = false;

@@ -119,6 +119,14 @@ void UsageRecorder::Record(const RequestOutcome& o) {
   k.count = std::min(k.count + 1, k.ring.size());
 }
 
+void UsageRecorder::OnOutcome(const api::KeyedOutcome& o) noexcept {
+  try {
+    Record(RequestOutcome{o.key_id, o.endpoint, o.request_id, o.status, o.cost, o.time_micros});
+  } catch (...) {
+    // Display counters (the ledger is exact): this request goes uncounted.
+  }
+}
+
 Status UsageRecorder::Flush() {
   std::lock_guard store_lock(store_mutex_);  // one flush at a time, in order
   // What a failed flush left comes first (counts add up; requests are trimmed by the store).

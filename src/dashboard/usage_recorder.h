@@ -29,6 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "api/paid_endpoint.h"
 #include "common/clock.h"
 #include "common/day.h"
 #include "common/status.h"
@@ -55,7 +56,9 @@ struct UsageView {
   std::vector<store::RequestRecord> recent;  // newest first
 };
 
-class UsageRecorder {
+// The paid-endpoint wrapper's outcome hook (ServingDependencies::outcomes): OnOutcome is
+// Record, on the answering event loop.
+class UsageRecorder final : public api::OutcomeListener {
  public:
   UsageRecorder(std::unique_ptr<store::UsageStore> store, UsageOptions options = {});
   ~UsageRecorder();  // flushes what is left
@@ -63,6 +66,8 @@ class UsageRecorder {
   UsageRecorder& operator=(const UsageRecorder&) = delete;
 
   void Record(const RequestOutcome& outcome);
+  // api::OutcomeListener: Record; a failed allocation loses that one count, never the reply.
+  void OnOutcome(const api::KeyedOutcome& outcome) noexcept override;
   Status Flush();
   // Flushes, then reads `key_id`'s days in [from, to] and its latest requests.
   Result<UsageView> Read(std::string_view key_id, Day from, Day to);

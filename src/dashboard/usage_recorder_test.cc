@@ -183,6 +183,24 @@ TEST_F(UsageRecorderTest, FlushesWhileThreadsRecordLoseAndDoubleNothing) {
   std::printf("# %d flushes raced with %d recording threads\n", flushes, kThreads);
 }
 
+// As the paid-endpoint wrapper's hook: the same counts as Record.
+TEST_F(UsageRecorderTest, OutcomesOfThePaidEndpointWrapperAreCounted) {
+  auto rec = Open();
+  api::OutcomeListener& listener = *rec;
+  listener.OnOutcome(api::KeyedOutcome{"key_a", "/v1/account", "q1", 200, 0, kT0});
+  listener.OnOutcome(
+      api::KeyedOutcome{"key_a", "/v1/tiktok/trending/music", "q2", 200, 2, kT0 + 1});
+  listener.OnOutcome(
+      api::KeyedOutcome{"key_a", "/v1/tiktok/trending/music", "q3", 401, 0, kT0 + 2});
+  auto view = rec->Read("key_a", 20500, 20500);
+  ASSERT_TRUE(view.ok());
+  ASSERT_EQ(view->days.size(), 1u);
+  EXPECT_EQ(view->days[0], (store::DailyUsage{"key_a", 20500, 2, 0, 0, 1, 0, 2}));
+  ASSERT_EQ(view->recent.size(), 3u);
+  EXPECT_EQ(view->recent[0].request_id, "q3");
+  EXPECT_EQ(view->recent[2].endpoint, "/v1/account");
+}
+
 TEST_F(UsageRecorderTest, DestructionFlushes) {
   {
     auto rec = Open();

@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -333,6 +335,70 @@ TEST_F(ServeAppTest, KeysShowUpdateRotateOverTheAdminApiTakeEffectOnTheNextReque
   Reply revoked = admin.Request("POST", path + "/rotate", token);
   EXPECT_EQ(revoked.status, 409);
   EXPECT_EQ(Trending(key3).status, 401);
+}
+
+// The customer's overview counts every keyed request the service answered, whoever sent
+// it, by outcome, with the latest requests by their X-Request-Id (dashboard usage, fed by
+// the paid-endpoint wrapper's outcome hook).
+TEST_F(ServeAppTest, TheDashboardsUsageCountsEveryKeyedRequestByOutcome) {
+  Open();
+  TestClient admin(port_);
+  Reply created = admin.Request("POST", "/admin/v1/keys",
+                                {{"Authorization", std::string("Bearer ") + kAdminToken}},
+                                R"({"name":"usage","credits":2,"qps":1,"burst":4})");
+  ASSERT_EQ(created.status, 200) << created.body;
+  const std::string key(std::string_view(Json(created.body).root["data"]["key"]));
+  // 200 (2 credits), 402 (none left), 400 (admitted, bad parameter), then 200/402/429:
+  // whatever the rate limiter decided, each status the client saw is counted once.
+  TestClient client(port_);
+  std::vector<Reply> replies;
+  replies.push_back(client.Get("/v1/tiktok/trending/music", key));
+  replies.push_back(client.Get("/v1/tiktok/trending/music", key));
+  replies.push_back(client.Get("/v1/tiktok/trending/music?period=8", key));
+  for (int i = 0; i < 3; ++i) replies.push_back(client.Get("/v1/tiktok/trending/music", key));
+  replies.push_back(
+      client.Get("/v1/tiktok/trending/music", "sk_live_unknownunknownunknownunknown99"));
+  ASSERT_EQ(replies[0].status, 200);
+  ASSERT_EQ(replies[1].status, 402);
+  ASSERT_EQ(replies[2].status, 400);
+  std::map<int, int64_t> seen;
+  for (size_t i = 0; i + 1 < replies.size(); ++i) ++seen[replies[i].status];
+  EXPECT_GE(seen[429], 1);  // burst 4: the 5th or 6th back-to-back request is over the limit
+
+  Reply signed_in =
+      client.Request("POST", "/dashboard/api/session", {{"Content-Type", "application/json"}},
+                     R"({"kind":"customer","secret":")" + key + R"("})");
+  ASSERT_EQ(signed_in.status, 200) << signed_in.body;
+  const std::string set_cookie = signed_in.Header("set-cookie");
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  Reply usage = client.Request("GET", "/dashboard/api/usage", {{"Cookie", cookie}});
+  ASSERT_EQ(usage.status, 200) << usage.body;
+  Json json(usage.body);
+  CheckEnvelope(usage, json);
+  simdjson::dom::element data = json.root["data"];
+  simdjson::dom::array days = data["days"];
+  ASSERT_EQ(days.size(), 30u);
+  simdjson::dom::element today = days.at(29);
+  EXPECT_EQ(std::string_view(today["day"]), FormatDay(DayOfUnixSeconds(std::time(nullptr))));
+  EXPECT_EQ(int64_t(today["ok"]), seen[200]);
+  EXPECT_EQ(int64_t(today["payment_required"]), seen[402]);
+  EXPECT_EQ(int64_t(today["rate_limited"]), seen[429]);
+  EXPECT_EQ(int64_t(today["other_client_errors"]), seen[400]);
+  EXPECT_EQ(int64_t(today["server_errors"]), 0);
+  EXPECT_EQ(int64_t(today["credits"]), 2);
+  EXPECT_EQ(int64_t(data["credits"]["today"]), 2);
+  EXPECT_EQ(int64_t(data["credits"]["last_30_days"]), 2);
+  // The latest requests, newest first, are the replies' (the unknown key's is nobody's).
+  simdjson::dom::array recent = data["recent"];
+  ASSERT_EQ(recent.size(), replies.size() - 1);
+  for (size_t i = 0; i < recent.size(); ++i) {
+    const Reply& r = replies[replies.size() - 2 - i];
+    simdjson::dom::element item = recent.at(i);
+    EXPECT_EQ(std::string_view(item["request_id"]), r.Header("x-request-id")) << i;
+    EXPECT_EQ(int64_t(item["status"]), r.status) << i;
+    EXPECT_EQ(int64_t(item["cost"]), r.status == 200 ? 2 : 0) << i;
+    EXPECT_EQ(std::string_view(item["endpoint"]), "/v1/tiktok/trending/music");
+  }
 }
 
 TEST_F(ServeAppTest, NoChargingKeepsKeysOnAndCostsNothing) {

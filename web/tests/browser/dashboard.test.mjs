@@ -149,6 +149,25 @@ describe("customer", () => {
     assert.ok(growth.every((g) => /^×\d+\.\d\d$/.test(g.trim())), `growth: ${growth.join(",")}`);
     await checkPage(page, problems, "charts-surging");
 
+    // The overview counts what this key did, whoever sent it: the dashboard's chart pages
+    // and a request sent straight to the API (found by its request id).
+    const direct = await fetch(`${service.base}/v1/tiktok/trending/music?region=FR&period=7`, { headers: { Authorization: `Bearer ${service.demoKey}` } });
+    assert.equal(direct.status, 200);
+    const directId = direct.headers.get("x-request-id");
+    const spent = account.json.data.balance - (await api("/v1/account", service.demoKey)).json.data.balance;
+    await page.getByRole("link", { name: "Overview" }).click();
+    await page.getByTestId("credits-7").waitFor();
+    assert.equal(numberIn(await page.getByTestId("credits-7").textContent()), spent, "credits spent over 7 days = the balance's drop");
+    assert.ok(spent >= 6, `three paid pages at least (${spent})`);
+    await page.locator('[data-chart="usage"] canvas').first().waitFor();
+    const recent = page.getByTestId("recent-requests").locator("tbody tr");
+    const n = await recent.count();
+    assert.ok(n >= 4 && n <= 50, `latest requests: ${n}`);
+    const directRow = page.getByTestId("recent-requests").locator("tr", { hasText: directId });
+    assert.equal(await directRow.count(), 1, "the direct API request is listed by its request id");
+    assert.match(await directRow.textContent(), /\/v1\/tiktok\/trending\/music.*200.*2/);
+    await checkPage(page, problems, "overview-usage");
+
     // The key is nowhere in the page's storage, cookies readable by scripts, or any URL.
     const storage = await page.evaluate(async () => ({
       local: JSON.stringify({ ...localStorage }),
@@ -179,12 +198,12 @@ describe("customer", () => {
     assert.deepEqual(problems, []);
     const refused = await page.evaluate(async () => {
       const codes = [];
-      for (const p of ["/dashboard/api/session", "/dashboard/api/v1/account", "/dashboard/api/v1/tiktok/trending/music?region=US", "/dashboard/api/v1/tiktok/trending/music/detail?clip_id=1"]) {
+      for (const p of ["/dashboard/api/session", "/dashboard/api/v1/account", "/dashboard/api/v1/tiktok/trending/music?region=US", "/dashboard/api/v1/tiktok/trending/music/detail?clip_id=1", "/dashboard/api/usage"]) {
         codes.push((await fetch(p)).status);
       }
       return codes;
     });
-    assert.deepEqual(refused, [401, 401, 401, 401]);
+    assert.deepEqual(refused, [401, 401, 401, 401, 401]);
     // Even the old cookie, replayed by hand, opens nothing: the session was revoked.
     const replay = await fetch(`${service.base}/dashboard/api/v1/account`, { headers: { Cookie: `st_session=${session.value}` } });
     assert.equal(replay.status, 401);
