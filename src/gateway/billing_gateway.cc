@@ -12,6 +12,14 @@
 #include "gateway/api_key.h"
 
 namespace soundtrend::gateway {
+namespace {
+
+uint64_t NextGatewayInstanceId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1);
+}
+
+}  // namespace
 
 KeyAccount::KeyAccount(const store::KeyRecord& record, std::shared_ptr<AccountState> state)
     : key_id_(record.key_id),
@@ -35,7 +43,8 @@ BillingGateway::BillingGateway(std::unique_ptr<store::KeyStore> store,
       ledger_(std::move(ledger)),
       clock_(clock),
       options_(std::move(options)),
-      manager_(*store_, clock, random) {
+      manager_(*store_, clock, random),
+      instance_id_(NextGatewayInstanceId()) {
   if (options_.rate_limiter == nullptr)
     options_.rate_limiter = std::make_shared<LocalRateLimiter>();
 }
@@ -119,19 +128,18 @@ Status BillingGateway::ReloadLocked() {
   change_counter_ = *counter;
   reloads_.fetch_add(1);
 
-  if (signature != table_signature_ || tables_.empty()) {
-    auto table = std::make_unique<KeyTable>();
+  if (signature != table_signature_ || table_version_.load() == 0) {
+    auto table = std::make_shared<KeyTable>(tables_alive_);
     for (const store::KeyRecord& k : snap->keys) {
       auto account = std::make_shared<KeyAccount>(k, states_[k.key_id]);
-      table->by_hash.emplace(k.key_hash, account);
       if (!k.previous_key_hash.empty() && k.previous_hash_expires_micros) {
         table->by_previous_hash.emplace(k.previous_key_hash,
                                         PreviousSecret{account, *k.previous_hash_expires_micros});
       }
-      table->by_id.emplace(k.key_id, std::move(account));
+      table->by_hash.emplace(k.key_hash, std::move(account));
     }
-    table_.store(table.get(), std::memory_order_release);
-    tables_.push_back(std::move(table));
+    table_.store(std::move(table), std::memory_order_release);
+    table_version_.fetch_add(1, std::memory_order_release);
     table_signature_ = std::move(signature);
   }
   return Status::Ok();
@@ -198,6 +206,24 @@ void BillingGateway::FillHeaders(const KeyAccount& account, const RateDecision& 
   admission.retry_after_seconds = decision.allowed ? 0 : decision.retry_after_seconds;
 }
 
+const BillingGateway::KeyTable& BillingGateway::CurrentTable() const {
+  struct Cached {
+    uint64_t gateway = 0;
+    uint64_t version = 0;
+    std::shared_ptr<const KeyTable> table;
+  };
+  thread_local Cached cached;
+  const uint64_t version = table_version_.load(std::memory_order_acquire);
+  if (cached.gateway != instance_id_ || cached.version != version) {
+    // Rare: after a key change, or when this thread serves another gateway (tests). The
+    // table loaded is the one of `version` or a newer one (then the next call loads again).
+    cached.table = table_.load(std::memory_order_acquire);
+    cached.gateway = instance_id_;
+    cached.version = version;
+  }
+  return *cached.table;
+}
+
 Admission BillingGateway::Admit(std::string_view authorization, std::string_view endpoint) {
   Admission admission;
   std::optional<std::string_view> token = ParseBearerToken(authorization);
@@ -205,7 +231,7 @@ Admission BillingGateway::Admit(std::string_view authorization, std::string_view
     admission.outcome = AdmitOutcome::kMissingKey;
     return admission;
   }
-  const KeyTable* table = table_.load(std::memory_order_acquire);
+  const KeyTable* table = &CurrentTable();
   const std::string& hash = CachedKeyHash(*token);
   auto it = table->by_hash.find(hash);
   const std::shared_ptr<KeyAccount>* found = it != table->by_hash.end() ? &it->second : nullptr;

@@ -215,6 +215,9 @@ class BillingGateway final : public Gateway, public KeyAdmin {
 
   // Number of groups the ledger writer thread has appended (for tests and benchmarks).
   int64_t ledger_transactions() const { return ledger_transactions_.load(); }
+  // Key tables not yet freed: the current one and those some thread's cache still holds
+  // (for tests: bounded by threads + 1, not by the number of key changes).
+  int64_t key_tables_alive() const { return tables_alive_->load(); }
 
  private:
   // A rotated key's previous secret, accepted until `until_micros` (KeyRecord).
@@ -223,10 +226,16 @@ class BillingGateway final : public Gateway, public KeyAdmin {
     int64_t until_micros = 0;
   };
   struct KeyTable {
+    explicit KeyTable(std::shared_ptr<std::atomic<int64_t>> alive) : alive(std::move(alive)) {
+      this->alive->fetch_add(1);
+    }
+    ~KeyTable() { alive->fetch_sub(1); }
     std::unordered_map<std::string, std::shared_ptr<KeyAccount>> by_hash;
-    std::unordered_map<std::string, std::shared_ptr<KeyAccount>> by_id;
     std::unordered_map<std::string, PreviousSecret> by_previous_hash;
+    std::shared_ptr<std::atomic<int64_t>> alive;  // key_tables_alive()'s count
   };
+  // The calling thread's copy of the published table, refreshed when table_version_ moved.
+  const KeyTable& CurrentTable() const;
   // A loop's charge lane (lanes_ below).
   struct alignas(64) LaneSlot {
     std::atomic<ledger::ChargeLane*> lane{nullptr};
@@ -291,10 +300,15 @@ class BillingGateway final : public Gateway, public KeyAdmin {
   std::optional<int64_t> change_counter_;
   std::atomic<int64_t> reloads_{0};
   std::string table_signature_;
-  // Every table ever published stays alive until destruction, so a reader holding the
-  // pointer it loaded never sees it freed. Tables change only when keys change.
-  std::vector<std::unique_ptr<const KeyTable>> tables_;
-  std::atomic<const KeyTable*> table_{nullptr};
+  // The published key table (replaced, never changed, when keys change). Admit reads its
+  // thread's cached copy (CurrentTable) and takes a new copy when table_version_ moved, so
+  // an old table is freed once every thread that used it has moved on: beyond the current
+  // one, at most one table per thread stays alive however often keys change, and the
+  // request path touches only the version counter (no reference counting, no lock).
+  std::atomic<std::shared_ptr<const KeyTable>> table_;
+  std::atomic<uint64_t> table_version_{0};
+  const uint64_t instance_id_;  // tells this gateway's cached tables from another's
+  std::shared_ptr<std::atomic<int64_t>> tables_alive_ = std::make_shared<std::atomic<int64_t>>(0);
 
   // Ledger writer queue.
   std::mutex queue_mutex_;

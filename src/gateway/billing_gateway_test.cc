@@ -215,6 +215,29 @@ TEST_F(BillingGatewayTest, RevocationTakesEffectOnTheNextRequest) {
   EXPECT_EQ(gateway_->RevokeKey("key_000000000000").code(), Status::Code::kNotFound);
 }
 
+TEST_F(BillingGatewayTest, KeyChangesDoNotKeepOldKeyTablesAlive) {
+  // Every key change publishes a new table; the ones no thread uses any more are freed
+  // (before: every table ever published stayed until the gateway was destroyed).
+  CreatedKey first = MakeKey(100);
+  ASSERT_EQ(gateway_->Admit(Bearer(first.api_key), kMusic).outcome, AdmitOutcome::kOk);
+  std::thread other([&] {
+    // Another thread's cache holds the table it last used, and only that one.
+    EXPECT_EQ(gateway_->Admit(Bearer(first.api_key), kMusic).outcome, AdmitOutcome::kOk);
+  });
+  other.join();
+  for (int i = 0; i < 50; ++i) {
+    CreatedKey key = MakeKey(10);
+    ASSERT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome, AdmitOutcome::kOk);
+    if (i % 2 == 0) ASSERT_TRUE(gateway_->RevokeKey(key.record.key_id).ok());
+    EXPECT_EQ(gateway_->Admit(Bearer(key.api_key), kMusic).outcome,
+              i % 2 == 0 ? AdmitOutcome::kInvalidKey : AdmitOutcome::kOk);
+    // The current table (this thread's copy). The other thread has exited: its copy went
+    // with it.
+    EXPECT_EQ(gateway_->key_tables_alive(), 1) << "after change " << i;
+  }
+  EXPECT_EQ(gateway_->Admit(Bearer(first.api_key), kMusic).outcome, AdmitOutcome::kOk);
+}
+
 TEST_F(BillingGatewayTest, ExpiryFollowsTheInjectedClock) {
   const int64_t expires = clock_.NowMicros() + 60'000'000;
   CreatedKey key = MakeKey(100, 1000, {}, expires);
