@@ -19,6 +19,7 @@ AdmissionRejection RejectionOf(gateway::AdmitOutcome outcome) {
     case gateway::AdmitOutcome::kRateLimited:
       return {429, kMsgQps};
     case gateway::AdmitOutcome::kOk:
+    case gateway::AdmitOutcome::kPending:  // not a rejection (api/paid_endpoint.cc waits)
       break;
   }
   return {500, http::kInternalErrorMessage};

@@ -18,6 +18,9 @@
 //   soundtrend credits grant KEY_ID AMOUNT --grant-id ID [--json]   (idempotent by ID)
 //   soundtrend ledger show KEY_ID [--limit N] [--json]      the latest N entries (default 100)
 //   soundtrend ledger export [--key-id K] [--out FILE]       RFC 4180 CSV, every entry (FILE 0600)
+//   soundtrend ledger settle --node ID [--state-dir DIR]     PostgreSQL: a node that is gone
+//       for good: the charges its logs in DIR hold (when given) are moved in, then every
+//       credit it still holds leased is free again (README "Run as a cluster").
 //
 // --json prints what the admin API's `data` holds for the same operation (the OpenAPI
 // schemas KeyRecord, LedgerEntry...), one JSON document on stdout. Every command but
@@ -496,6 +499,47 @@ void RunLedgerExport(const GlobalOptions& global, const std::string& key_id,
   }
 }
 
+// A node that will not come back (README "Run as a cluster"): its charges, when its logs
+// are at hand, then its leases. What it leased and had not spent becomes free again; a
+// charge it answered but whose logs are lost is not in the ledger (that request was free).
+void RunLedgerSettle(const GlobalOptions& global, const std::string& node,
+                     const std::string& state_dir) {
+  constexpr std::string_view kCmd = "ledger settle";
+  if (BackendOf(global.db_path) != Backend::kPostgres) {
+    Fail(kCmd,
+         "settle is for nodes on PostgreSQL (--db postgresql://...); with SQLite the one "
+         "node's next start, or any command, moves what it left",
+         2);
+  }
+  if (node.empty()) Fail(kCmd, "--node must not be empty", 2);
+  Result<DbCheck> check = CheckDatabase(global.db_path, DbAccess::kExisting);
+  if (!check.ok()) FailWith(kCmd, check.status());
+  StoreOptions options;
+  options.node_id = node;
+  auto store = OpenKeyStore(global.db_path, options);
+  if (!store.ok())
+    Fail(kCmd, "cannot open " + global.db_path + ": " + store.status().ToString(), 1);
+  if (!state_dir.empty()) {
+    ledger::LedgerOptions ledger_options;
+    ledger_options.log_path = LedgerLogPath(global.db_path, node, state_dir);
+    ledger_options.marker_prefix = node + "/";
+    ledger_options.lanes = false;
+    auto ledger = ledger::Ledger::Open(**store, ledger_options);
+    if (ledger.status().code() == Status::Code::kFailedPrecondition) {
+      Fail(kCmd, "node " + node + " is running (it holds its logs in " + state_dir + ")", 1);
+    }
+    if (!ledger.ok())
+      Fail(kCmd, "cannot move the charges of " + node + ": " + ledger.status().ToString(), 1);
+  }
+  store::CreditLeases* leases = LeasesOf(**store);
+  if (leases == nullptr) Fail(kCmd, "this database has no credit leases", 1);
+  Result<int64_t> settled = leases->SettleLeases(node);
+  if (!settled.ok()) FailWith(kCmd, settled.status());
+  std::printf("node %s settled: %lld leased credits are free again\n", node.c_str(),
+              static_cast<long long>(*settled));
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 void AddKeysCommands(CLI::App& app, GlobalOptions& global) {
@@ -608,6 +652,18 @@ void AddKeysCommands(CLI::App& app, GlobalOptions& global) {
   e->add_option("--key-id", exp->key_id, "Only this key");
   e->add_option("--out", exp->out, "Write to this file instead of stdout");
   e->callback([&global, exp] { RunLedgerExport(global, exp->key_id, exp->out); });
+
+  struct SettleOptions {
+    std::string node;
+    std::string state_dir;
+  };
+  auto settle = std::make_shared<SettleOptions>();
+  auto* st = ledger->add_subcommand(
+      "settle", "PostgreSQL: free what a node that is gone for good holds leased");
+  st->add_option("--node", settle->node, "The node's --node-id")->required();
+  st->add_option("--state-dir", settle->state_dir,
+                 "The node's --state-dir, when its charge logs are at hand: moved in first");
+  st->callback([&global, settle] { RunLedgerSettle(global, settle->node, settle->state_dir); });
 }
 
 }  // namespace soundtrend::app

@@ -85,8 +85,11 @@ Status ServeApp::Init() {
   // Keys and ledger.
   StoreOptions key_store_options;
   key_store_options.sync_full = config_.ledger_sync_full;  // --ledger-sync
+  // PostgreSQL: credits come from this node's leases (README "Run as a cluster").
+  if (postgres && config_.charging) key_store_options.node_id = config_.node_id;
   auto key_store = OpenKeyStore(config_.db_path, key_store_options);
   if (!key_store.ok()) return key_store.status();
+  store::CreditLeases* leases = LeasesOf(**key_store);
   // A charging server makes each charge durable in the ledger's logs beside the database,
   // which one process at a time may hold (a second charging server on the same file fails
   // here). With --ledger-sync normal (durable against kill -9) each event loop appends its
@@ -125,6 +128,7 @@ Status ServeApp::Init() {
   if (config_.charging && ledger_options.lanes) {
     gateway_options.current_lane = http::CurrentLoopIndex;
   }
+  gateway_options.leases = leases;
   auto gw = gateway::BillingGateway::Open(std::move(key_store).value(), std::move(ledger), clock,
                                           SecureRandom::Instance(), gateway_options);
   if (!gw.ok()) return gw.status();

@@ -29,7 +29,10 @@ std::string_view BackendName(Backend backend) {
 Result<std::unique_ptr<store::KeyStore>> OpenKeyStore(const std::string& db,
                                                       const StoreOptions& options) {
   if (BackendOf(db) == Backend::kPostgres) {
-    auto s = store::postgres::PgKeyStore::Open(db, {options.migrate});
+    store::postgres::PgOpenOptions pg;
+    pg.migrate = options.migrate;
+    pg.node_id = options.node_id;
+    auto s = store::postgres::PgKeyStore::Open(db, pg);
     if (!s.ok()) return s.status();
     return std::unique_ptr<store::KeyStore>(std::move(s).value());
   }
@@ -56,6 +59,11 @@ Result<std::unique_ptr<store::SessionStore>> OpenSessionStore(const std::string&
     return store::postgres::OpenPgSessionStore(db, {options.migrate});
   }
   return store::sqlite::OpenSqliteSessionStore(db);
+}
+
+store::CreditLeases* LeasesOf(store::KeyStore& store) {
+  auto* pg = dynamic_cast<store::postgres::PgKeyStore*>(&store);
+  return pg != nullptr ? pg->leases() : nullptr;
 }
 
 Result<std::unique_ptr<store::UsageStore>> OpenUsageStore(const std::string& db,

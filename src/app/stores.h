@@ -14,6 +14,7 @@
 
 #include "common/status.h"
 #include "store/chart_store.h"
+#include "store/credit_leases.h"
 #include "store/key_store.h"
 #include "store/session_store.h"
 #include "store/usage_store.h"
@@ -29,6 +30,8 @@ struct StoreOptions {
   bool sync_full = false;
   // PostgreSQL: apply missing migrations to a database that has an older schema.
   bool migrate = false;
+  // PostgreSQL key store: the node it charges for; its credit leases (LeasesOf).
+  std::string node_id;
 };
 
 Result<std::unique_ptr<store::KeyStore>> OpenKeyStore(const std::string& db,
@@ -37,6 +40,9 @@ Result<std::unique_ptr<store::ChartStore>> OpenChartStore(const std::string& db,
                                                           const StoreOptions& options = {});
 Result<std::unique_ptr<store::SessionStore>> OpenSessionStore(const std::string& db,
                                                               const StoreOptions& options = {});
+// The credit leases of a key store opened with StoreOptions::node_id (PostgreSQL); null
+// for any other (SQLite: one node, no leases). Valid as long as the store.
+store::CreditLeases* LeasesOf(store::KeyStore& store);
 Result<std::unique_ptr<store::UsageStore>> OpenUsageStore(const std::string& db,
                                                           const StoreOptions& options = {});
 

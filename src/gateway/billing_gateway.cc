@@ -59,6 +59,18 @@ Result<std::unique_ptr<BillingGateway>> BillingGateway::Open(std::unique_ptr<sto
   }
   std::unique_ptr<BillingGateway> gw(
       new BillingGateway(std::move(store), std::move(ledger), clock, random, std::move(options)));
+  if (gw->options_.leases != nullptr && gw->options_.charging) {
+    // What a killed process of this node left leased: its charges are in the store now
+    // (the ledger moved its logs when it opened), so the rest is unspent.
+    store::CreditLeases& leases = *gw->options_.leases;
+    Result<int64_t> settled = leases.SettleLeases(leases.node_id());
+    if (!settled.ok()) return settled.status();
+    if (*settled > 0) {
+      spdlog::info("gateway: node {} gave back {} credits a previous process left leased",
+                   leases.node_id(), *settled);
+    }
+    gw->keeper_ = std::make_unique<LeaseKeeper>(leases, clock, gw->options_.lease_options);
+  }
   {
     std::lock_guard<std::mutex> lock(gw->store_mutex_);
     ST_RETURN_IF_ERROR(gw->ReloadLocked());
@@ -71,6 +83,8 @@ Result<std::unique_ptr<BillingGateway>> BillingGateway::Open(std::unique_ptr<sto
 }
 
 BillingGateway::~BillingGateway() {
+  // Requests waiting for a lease are refused; what this node holds unspent goes back.
+  if (keeper_) keeper_->Stop();
   {
     std::lock_guard<std::mutex> lock(reload_mutex_);
     reload_stopping_ = true;
@@ -103,7 +117,8 @@ Status BillingGateway::ReloadLocked() {
     auto [it, inserted] = states_.try_emplace(k.key_id);
     if (inserted) {
       it->second = std::make_shared<AccountState>();
-      it->second->balance.store(k.balance);
+      // With leases the node starts with nothing of a key: it leases what it spends.
+      it->second->balance.store(keeper_ ? 0 : k.balance);
       it->second->charged_requests.store(k.charged_requests);
       it->second->charged_credits.store(k.charged_credits);
       it->second->last_charge_micros.store(k.last_charge_micros);
@@ -120,6 +135,7 @@ Status BillingGateway::ReloadLocked() {
   // Grants stored since the last reload (by this process or another one) reach the
   // in-memory balance once; a key first seen now already has them in its loaded balance.
   for (const store::LedgerEntry& g : snap->new_grants) {
+    if (keeper_) break;  // a grant adds free credits, in the store (shared_free above)
     auto state = states_.find(g.key_id);
     if (state == states_.end() || is_new[g.key_id]) continue;
     state->second->balance.fetch_add(g.amount);
@@ -295,10 +311,20 @@ ReserveOutcome BillingGateway::Reserve(KeyAccount& account, int64_t cost) {
   std::atomic<int64_t>& balance = account.state().balance;
   int64_t current = balance.load(std::memory_order_acquire);
   do {
-    if (current < cost) return ReserveOutcome::kNoCredit;
+    // With leases, a new lease may have it (FinishReserve).
+    if (current < cost) return keeper_ ? ReserveOutcome::kPending : ReserveOutcome::kNoCredit;
   } while (!balance.compare_exchange_weak(current, current - cost, std::memory_order_acq_rel,
                                           std::memory_order_acquire));
   return ReserveOutcome::kReserved;
+}
+
+void BillingGateway::FinishReserve(std::shared_ptr<KeyAccount> account, int64_t cost,
+                                   std::function<void(ReserveOutcome)> done) {
+  if (!keeper_) {
+    const ReserveOutcome outcome = Reserve(*account, cost);
+    return done(outcome == ReserveOutcome::kPending ? ReserveOutcome::kNoCredit : outcome);
+  }
+  keeper_->Reserve(std::move(account), cost, std::move(done));
 }
 
 void BillingGateway::Release(KeyAccount& account, int64_t cost) {
@@ -307,7 +333,9 @@ void BillingGateway::Release(KeyAccount& account, int64_t cost) {
 }
 
 int64_t BillingGateway::Balance(const KeyAccount& account) const {
-  return account.state().balance.load(std::memory_order_acquire);
+  const int64_t own = account.state().balance.load(std::memory_order_acquire);
+  if (!keeper_) return own;
+  return own + account.state().shared_free.load(std::memory_order_relaxed);
 }
 
 std::optional<Status> BillingGateway::AppendToLane(LaneSlot& slot, KeyAccount& account,

@@ -61,6 +61,7 @@
 #include "common/random.h"
 #include "gateway/gateway.h"
 #include "gateway/key_admin.h"
+#include "gateway/lease_keeper.h"
 #include "gateway/rate_limiter.h"
 #include "ledger/ledger.h"
 #include "store/key_store.h"
@@ -71,7 +72,12 @@ namespace soundtrend::gateway {
 // The usage totals sit beside the balance: a charge updates them right after its
 // reservation took the balance's cache line.
 struct AccountState {
+  // Without leases: the durable balance minus the reservations not yet committed. With
+  // leases (options.leases): what this node holds of its lease on the key, unspent.
   std::atomic<int64_t> balance{0};
+  // With leases: the key's free credits in the store (not leased to any node), as this
+  // node's last lease saw them; shown with `balance` as the key's balance.
+  std::atomic<int64_t> shared_free{0};
   std::atomic<int64_t> charged_requests{0};
   std::atomic<int64_t> charged_credits{0};
   std::atomic<int64_t> last_charge_micros{0};
@@ -103,6 +109,7 @@ class KeyAccount {
   bool revoked() const { return revoked_; }
   int64_t created_micros() const { return created_micros_; }
   AccountState& state() const { return *state_; }
+  const std::shared_ptr<AccountState>& shared_state() const { return state_; }
   // True when the key may call `endpoint`. "/v1/account" is always allowed.
   bool AllowsEndpoint(std::string_view endpoint) const;
 
@@ -162,6 +169,13 @@ struct BillingGatewayOptions {
   // can prove the charge is stored before the reply (serve takes it from the environment
   // variable SOUNDTREND_TEST_KILL_AFTER_CHARGES).
   int64_t kill_after_charges = 0;
+  // Several nodes on one store (docs/api.md §10): this node's credit leases (the key store's
+  // own, store/credit_leases.h; it must outlive the gateway). Set: a key's in-memory balance
+  // is this node's unspent lease, Reserve answers kPending when it is too small and
+  // FinishReserve takes a new lease (gateway/lease_keeper.h); Open first settles what a
+  // killed process of this node left leased; a graceful stop gives the unspent back.
+  store::CreditLeases* leases = nullptr;
+  LeaseKeeperOptions lease_options;
 };
 
 class BillingGateway final : public Gateway, public KeyAdmin {
@@ -181,6 +195,8 @@ class BillingGateway final : public Gateway, public KeyAdmin {
   Admission Admit(std::string_view authorization, std::string_view endpoint) override;
   void FinishAdmit(Admission pending, std::function<void(Admission)> done) override;
   ReserveOutcome Reserve(KeyAccount& account, int64_t cost) override;
+  void FinishReserve(std::shared_ptr<KeyAccount> account, int64_t cost,
+                     std::function<void(ReserveOutcome)> done) override;
   void Release(KeyAccount& account, int64_t cost) override;
   std::optional<Status> CommitNow(KeyAccount& account, const ChargeRef& charge) override;
   void Commit(std::shared_ptr<KeyAccount> account, ChargeInfo charge,
@@ -212,6 +228,9 @@ class BillingGateway final : public Gateway, public KeyAdmin {
   Status ReloadIfChanged(bool* reloaded = nullptr);
   // Number of reloads that re-read the store (Open's included), for tests and metrics.
   int64_t reloads() const { return reloads_.load(); }
+
+  // The lease keeper (null without options.leases), for tests and metrics.
+  LeaseKeeper* lease_keeper() { return keeper_.get(); }
 
   // Number of groups the ledger writer thread has appended (for tests and benchmarks).
   int64_t ledger_transactions() const { return ledger_transactions_.load(); }
@@ -323,6 +342,7 @@ class BillingGateway final : public Gateway, public KeyAdmin {
   std::array<LaneSlot, kMaxLanes> lanes_{};
   std::atomic<bool> ledger_has_lanes_{true};  // false: the ledger gives out no lanes at all
   std::atomic<int64_t> durable_charges_{0};   // for options_.kill_after_charges
+  std::unique_ptr<LeaseKeeper> keeper_;       // with options_.leases
 
  public:
   // A loop whose lane failed tries it again after this long (on the injected clock).

@@ -3,7 +3,8 @@
 # Owner: cluster.
 find_package(PostgreSQL REQUIRED)
 st_embed_files(postgres_migrations BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR}/postgres/migrations
-  FILES 0001_keys.sql 0002_charts.sql 0003_sessions.sql 0004_usage.sql)
+  FILES 0001_keys.sql 0002_charts.sql 0003_sessions.sql 0004_usage.sql
+  0005_leases.sql)
 st_library(store_migrations SOURCES migrations.cc DEPS st_common)
 st_library(store_chart_segments SOURCES chart_segments.cc DEPS st_common)
 st_library(store_postgres
@@ -21,7 +22,7 @@ target_compile_definitions(st_pg_test_server
 # private server, started once (initdb + start take a few seconds).
 add_executable(pg_store_test postgres/pg_key_store_test.cc postgres/pg_schema_test.cc
   postgres/pg_chart_store_test.cc postgres/pg_session_store_test.cc
-  postgres/pg_usage_store_test.cc)
+  postgres/pg_usage_store_test.cc postgres/pg_lease_test.cc)
 target_link_libraries(pg_store_test PRIVATE st_store_postgres st_pg_test_server
   st_key_store_suite st_chart_store_suite st_session_store_suite st_usage_store_suite GTest::gtest GTest::gmock GTest::gtest_main)
 add_test(NAME postgres.stores COMMAND pg_store_test)

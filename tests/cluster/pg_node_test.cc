@@ -10,8 +10,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <regex>
+#include <set>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "contract/test_client.h"
@@ -137,6 +141,139 @@ TEST_F(PgNodeTest, APostgresNodeServesWhatASqliteNodeServesAndChargesExactly) {
   }
   CommandResult list = Cli(url_, {"keys", "list"});
   EXPECT_NE(list.out.find("\t0\t"), std::string::npos) << list.out;  // balance 0
+}
+
+// SPEC §10, exact across nodes: a key with 1,000 credits, 2,000 requests spread over three
+// nodes from 60 connections: exactly 500 answered 200 and 1,500 answered 402; balance 0;
+// the ledger's charges are exactly the request ids of the 200s. Each node spends only its
+// lease; a node out of credit recalls what the others hold unspent before it answers 402.
+TEST_F(PgNodeTest, ThreeNodesSpendAThousandCreditsExactly) {
+  const std::string demo = (dir_ / "demo").string();
+  ASSERT_EQ(RunCommand({SOUNDTREND_BINARY, "demo", "--out", demo, "--sounds", "40", "--days", "10",
+                        "--regions", "US"},
+                       log())
+                .exit_code,
+            0)
+      << LogText();
+  ASSERT_EQ(Cli(url_, {"ingest", demo + "/catalog.ndjson", demo + "/daily.csv.gz",
+                       demo + "/uses.ndjson.gz"})
+                .exit_code,
+            0)
+      << LogText();
+  CommandResult created = Cli(url_, {"keys", "create", "--name", "n", "--credits", "1000", "--qps",
+                                     "100000", "--burst", "100000"});
+  ASSERT_EQ(created.exit_code, 0) << LogText();
+  const std::string key = FirstLine(created.out);
+  std::vector<std::unique_ptr<ServeProcess>> nodes;
+  for (int i = 0; i < 3; ++i) {
+    const std::string name = "node-" + std::to_string(i);
+    nodes.push_back(std::make_unique<ServeProcess>(
+        std::vector<std::string>{SOUNDTREND_BINARY, "--db", url_, "serve", "--port", "0",
+                                 "--threads", "2", "--node-id", name, "--state-dir",
+                                 (dir_ / ("state-" + name)).string()},
+        (dir_ / (name + ".log")).string()));
+    ASSERT_NE(nodes.back()->port(), 0) << nodes.back()->line();
+  }
+  constexpr int kConnections = 60;
+  constexpr int kRequests = 2000;
+  std::mutex mu;
+  std::vector<std::string> ok_ids;
+  int refused = 0, other = 0;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kConnections; ++c) {
+    clients.emplace_back([&, c] {
+      contract::TestClient client(nodes[c % 3]->port());
+      const int n = kRequests / kConnections + (c < kRequests % kConnections ? 1 : 0);
+      for (int i = 0; i < n; ++i) {
+        const auto r = client.Get("/v1/tiktok/trending/music?region=US&period=7&limit=5", key);
+        std::lock_guard lock(mu);
+        if (r.status == 200) {
+          ok_ids.push_back(r.headers.at("x-request-id"));
+        } else if (r.status == 402) {
+          ++refused;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  EXPECT_EQ(ok_ids.size(), 500u);
+  EXPECT_EQ(refused, 1500);
+  EXPECT_EQ(other, 0);
+  // Graceful stops: every charge moved in, every unspent lease given back.
+  for (auto& node : nodes) EXPECT_EQ(node->Stop(SIGTERM), 0);
+  CommandResult ledger = Cli(url_, {"ledger", "export"});
+  ASSERT_EQ(ledger.exit_code, 0) << LogText();
+  std::set<std::string> charged;
+  std::istringstream lines(ledger.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(",charge,") == std::string::npos) continue;
+    for (const std::string& id : ok_ids) {
+      if (line.find(id) != std::string::npos) charged.insert(id);
+    }
+  }
+  EXPECT_EQ(charged.size(), ok_ids.size());
+  EXPECT_EQ(std::set<std::string>(ok_ids.begin(), ok_ids.end()).size(), ok_ids.size());
+  int charge_lines = 0;
+  std::istringstream again(ledger.out);
+  for (std::string line; std::getline(again, line);) {
+    if (line.find(",charge,") != std::string::npos) ++charge_lines;
+  }
+  EXPECT_EQ(charge_lines, 500);
+  CommandResult list = Cli(url_, {"keys", "list"});
+  EXPECT_NE(list.out.find("\t0\t"), std::string::npos) << list.out;  // balance 0
+}
+
+// A node gone for good: `ledger settle --node ID` moves the charges its logs hold and frees
+// what it still held leased.
+TEST_F(PgNodeTest, SettleFreesWhatAKilledNodeHeldLeased) {
+  const std::string demo = (dir_ / "demo").string();
+  ASSERT_EQ(RunCommand({SOUNDTREND_BINARY, "demo", "--out", demo, "--sounds", "40", "--days", "10",
+                        "--regions", "US"},
+                       log())
+                .exit_code,
+            0)
+      << LogText();
+  ASSERT_EQ(Cli(url_, {"ingest", demo + "/catalog.ndjson", demo + "/daily.csv.gz",
+                       demo + "/uses.ndjson.gz"})
+                .exit_code,
+            0);
+  CommandResult created = Cli(url_, {"keys", "create", "--name", "n", "--credits", "100", "--qps",
+                                     "100000", "--burst", "100000"});
+  ASSERT_EQ(created.exit_code, 0) << LogText();
+  const std::string key = FirstLine(created.out);
+  const std::string state = (dir_ / "state-gone").string();
+  std::string ok_id;
+  {
+    ServeProcess node({SOUNDTREND_BINARY, "--db", url_, "serve", "--port", "0", "--threads", "1",
+                       "--node-id", "gone", "--state-dir", state},
+                      (dir_ / "gone.log").string());
+    ASSERT_NE(node.port(), 0) << node.line();
+    contract::TestClient client(node.port());
+    const auto r = client.Get("/v1/tiktok/trending/music?region=US&period=7", key);
+    ASSERT_EQ(r.status, 200) << r.body;
+    ok_id = r.headers.at("x-request-id");
+    node.Stop(SIGKILL);  // its lease and its lane are left behind
+  }
+  CommandResult running = Cli(url_, {"ledger", "settle", "--node", "gone", "--state-dir", state});
+  ASSERT_EQ(running.exit_code, 0) << LogText();
+  EXPECT_NE(running.out.find("node gone settled: "), std::string::npos) << running.out;
+  CommandResult ledger = Cli(url_, {"ledger", "export"});
+  EXPECT_NE(ledger.out.find(ok_id), std::string::npos) << ledger.out;
+  // Everything but the one charge is free: another node can spend the other 98.
+  ServeProcess other({SOUNDTREND_BINARY, "--db", url_, "serve", "--port", "0", "--threads", "1",
+                      "--node-id", "other", "--state-dir", (dir_ / "state-other").string()},
+                     (dir_ / "other.log").string());
+  ASSERT_NE(other.port(), 0) << other.line();
+  contract::TestClient client(other.port());
+  int ok = 0;
+  for (int i = 0; i < 60; ++i) {
+    if (client.Get("/v1/tiktok/trending/music?region=US&period=7", key).status == 200) ++ok;
+  }
+  EXPECT_EQ(ok, 49);
+  EXPECT_EQ(Cli(url_, {"ledger", "settle", "--node", "x"}).exit_code, 0);
+  EXPECT_EQ(Cli((dir_ / "a.db").string(), {"ledger", "settle", "--node", "x"}).exit_code, 2);
 }
 
 }  // namespace

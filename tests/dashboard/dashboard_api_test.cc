@@ -40,7 +40,11 @@ struct Stack {
         metrics(SystemClock::Instance()) {
     gateway->AddKey({kKey, "key_dash", 1000});
     snapshots.Publish(api::ServingSnapshot::Build(api::testing::MakeDemoChartSet(20500), 1));
-    api::AddServingRoutes(router, {gateway, &snapshots, &metrics});
+    api::ServingDependencies serving;
+    serving.gateway = gateway;
+    serving.snapshots = &snapshots;
+    serving.metrics = &metrics;
+    api::AddServingRoutes(router, serving);
     // An admin route that says which Authorization it saw (never the token itself).
     for (const char* method : {"GET", "POST"}) {
       router.Add(method, "/admin/v1/keys", [](const http::Request& r, http::Respond respond) {

@@ -1,5 +1,7 @@
 #include "store/postgres/pg_db.h"
 
+#include <poll.h>
+
 #include <charconv>
 
 namespace soundtrend::store::postgres {
@@ -137,6 +139,38 @@ Status PgConnection::ExecScript(std::string_view sql) {
   PQclear(r);
   sqlstate_.clear();
   return Status::Ok();
+}
+
+Status PgConnection::Listen(std::string_view channel) {
+  // A channel name is an identifier, not a value: ours are constants ([a-z_]).
+  for (char c : channel) {
+    if (!((c >= 'a' && c <= 'z') || c == '_')) return Status::InvalidArgument("bad channel name");
+  }
+  return Exec("LISTEN " + std::string(channel)).status();
+}
+
+Result<std::vector<std::string>> PgConnection::WaitNotifications(int timeout_millis) {
+  ST_RETURN_IF_ERROR(EnsureConnected());
+  std::vector<std::string> out;
+  auto drain = [&]() -> Status {
+    if (PQconsumeInput(conn_) != 1) {
+      sqlstate_ = "08006";
+      return Status::Unavailable(std::string("PostgreSQL: connection lost: ") +
+                                 PQerrorMessage(conn_));
+    }
+    while (PGnotify* n = PQnotifies(conn_)) {
+      out.emplace_back(n->extra != nullptr ? n->extra : "");
+      PQfreemem(n);
+    }
+    return Status::Ok();
+  };
+  ST_RETURN_IF_ERROR(drain());
+  if (!out.empty() || timeout_millis <= 0) return out;
+  const int fd = PQsocket(conn_);
+  if (fd < 0) return Status::Unavailable("PostgreSQL: no connection socket");
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, timeout_millis) > 0) ST_RETURN_IF_ERROR(drain());
+  return out;
 }
 
 PgTransaction::PgTransaction(PgConnection& db, std::string_view begin) : db_(db) {

@@ -96,6 +96,13 @@ class PgConnection {
   // Runs a script of statements without parameters (migrations).
   Status ExecScript(std::string_view sql);
 
+  // LISTEN on a channel: notifications then queue on this connection (WaitNotifications).
+  // A reconnect forgets it: listen again after an Unavailable.
+  Status Listen(std::string_view channel);
+  // The payloads of the notifications that arrived, waiting up to `timeout_millis` for
+  // the first one (poll on the connection's socket; never blocks longer).
+  Result<std::vector<std::string>> WaitNotifications(int timeout_millis);
+
   // The SQLSTATE of the last failed statement ("" after a success), e.g. "23505".
   const std::string& last_sqlstate() const { return sqlstate_; }
   const std::string& url() const { return url_; }

@@ -1,6 +1,7 @@
 #include "store/postgres/pg_key_store.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "store/postgres/pg_schema.h"
@@ -93,7 +94,7 @@ Result<std::unique_ptr<PgKeyStore>> PgKeyStore::Open(const std::string& url,
   Result<std::unique_ptr<PgConnection>> db = PgConnection::Open(url);
   if (!db.ok()) return db.status();
   ST_RETURN_IF_ERROR(EnsureSchema(**db, options.migrate));
-  return std::unique_ptr<PgKeyStore>(new PgKeyStore(std::move(db).value()));
+  return std::unique_ptr<PgKeyStore>(new PgKeyStore(std::move(db).value(), options.node_id, url));
 }
 
 Status PgKeyStore::CreateKey(const KeyRecord& key) {
@@ -337,12 +338,37 @@ Status PgKeyStore::WriteChargeBlock(std::span<const ChargeView> charges,
     }
     encoder_.Finish(block_);
     for (const KeyTotals& k : keys) {
+      // This node's charges were reserved from its lease: the lease goes down with the
+      // balance (the free credits stay as they were). Charges beyond it (none when every
+      // reservation came from a lease) come out of the free credits.
+      int64_t from_lease = 0;
+      if (!node_id_.empty()) {
+        Result<PgResult> l =
+            db_->Exec("SELECT amount FROM gw_leases WHERE key_id = $1 AND node_id = $2 FOR UPDATE",
+                      {k.key_id, node_id_});
+        if (!l.ok()) return l.status();
+        if (l->rows() > 0) from_lease = std::min(l->integer(0, 0), k.credits);
+        if (from_lease > 0) {
+          Result<PgResult> d = db_->Exec(
+              "UPDATE gw_leases SET amount = amount - $1 WHERE key_id = $2 AND node_id = $3",
+              {from_lease, k.key_id, node_id_});
+          if (!d.ok()) return d.status();
+        }
+      }
       Result<PgResult> u = db_->Exec(
           "UPDATE gw_keys SET balance = $1, charged_requests = charged_requests + $2, "
           "charged_credits = charged_credits + $3, "
-          "last_charge_micros = greatest(last_charge_micros, $4) WHERE key_id = $5",
-          {k.balance, k.requests, k.credits, k.last_micros, k.key_id});
-      if (!u.ok()) return u.status();
+          "last_charge_micros = greatest(last_charge_micros, $4), leased = leased - $6 "
+          "WHERE key_id = $5",
+          {k.balance, k.requests, k.credits, k.last_micros, k.key_id, from_lease});
+      if (!u.ok()) {
+        if (db_->last_sqlstate() == "23514") {  // the check: leased <= balance
+          return Status::FailedPrecondition(
+              "charges of " + std::string(k.key_id) +
+              " beyond this node's lease would spend credits leased to other nodes");
+        }
+        return u.status();
+      }
     }
     Result<PgResult> insert =
         db_->Exec("INSERT INTO gw_charge_blocks(last_seq, first_seq, entries) VALUES ($1, $2, $3)",
@@ -357,6 +383,143 @@ Status PgKeyStore::WriteChargeBlock(std::span<const ChargeView> charges,
     if (!r.ok()) return r.status();
   }
   return Status::Ok();
+}
+
+Result<LeaseGrant> PgKeyStore::TakeLease(std::string_view key_id, int64_t want, int64_t min,
+                                         int64_t share) {
+  if (node_id_.empty()) return Status::FailedPrecondition("this key store has no node id");
+  if (min <= 0 || want < min || share < 1) {
+    return Status::InvalidArgument("a lease needs 0 < min <= want and share >= 1");
+  }
+  std::lock_guard lock(mutex_);
+  // One statement: the conditional UPDATE takes the key's row lock and computes the grant
+  // from the row as it is then (lease_taken returns it), the upsert adds it to this node's
+  // lease. Nothing changes when the free credits are below `min`. A grant is a multiple of
+  // `min` (one request's cost), so no node strands a remainder it cannot spend.
+  Result<PgResult> r = db_->Exec(
+      "WITH g AS (UPDATE gw_keys SET "
+      "lease_taken = least($3, greatest($4, (balance - leased) / $5)) / $4 * $4, "
+      "leased = leased + least($3, greatest($4, (balance - leased) / $5)) / $4 * $4 "
+      "WHERE key_id = $1 AND balance - leased >= $4 "
+      "RETURNING lease_taken, balance - leased AS free) "
+      "INSERT INTO gw_leases(key_id, node_id, amount) SELECT $1, $2, lease_taken FROM g "
+      "ON CONFLICT (key_id, node_id) DO UPDATE SET amount = gw_leases.amount + excluded.amount "
+      "RETURNING (SELECT lease_taken FROM g), (SELECT free FROM g)",
+      {key_id, node_id_, want, min, share});
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) {
+    Result<PgResult> known = db_->Exec("SELECT 1 FROM gw_keys WHERE key_id = $1", {key_id});
+    if (!known.ok()) return known.status();
+    if (known->rows() == 0) return Status::NotFound("unknown key id: " + std::string(key_id));
+    return LeaseGrant{};
+  }
+  return LeaseGrant{r->integer(0, 0), r->integer(0, 1)};
+}
+
+Status PgKeyStore::ReturnLease(std::string_view key_id, int64_t amount) {
+  if (node_id_.empty()) return Status::FailedPrecondition("this key store has no node id");
+  if (amount <= 0) return Status::Ok();
+  std::lock_guard lock(mutex_);
+  Result<PgResult> r = db_->Exec(
+      "WITH l AS (UPDATE gw_leases SET amount = amount - $3 "
+      "WHERE key_id = $1 AND node_id = $2 AND amount >= $3 RETURNING key_id) "
+      "UPDATE gw_keys SET leased = leased - $3 WHERE key_id IN (SELECT key_id FROM l) "
+      "RETURNING key_id",
+      {key_id, node_id_, amount});
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) {
+    return Status::FailedPrecondition("node " + node_id_ + " holds less than " +
+                                      std::to_string(amount) + " credits of " +
+                                      std::string(key_id));
+  }
+  return Status::Ok();
+}
+
+Result<int64_t> PgKeyStore::SettleLeases(std::string_view node_id) {
+  std::lock_guard lock(mutex_);
+  Result<PgResult> r = db_->Exec(
+      "WITH d AS (DELETE FROM gw_leases WHERE node_id = $1 RETURNING key_id, amount) "
+      "UPDATE gw_keys k SET leased = k.leased - d.amount FROM d WHERE k.key_id = d.key_id "
+      "RETURNING d.amount",
+      {node_id.empty() ? std::string_view(node_id_) : node_id});
+  if (!r.ok()) return r.status();
+  int64_t total = 0;
+  for (int i = 0; i < r->rows(); ++i) total += r->integer(i, 0);
+  return total;
+}
+
+Result<std::vector<NodeLease>> PgKeyStore::Leases() {
+  std::lock_guard lock(mutex_);
+  Result<PgResult> r = db_->Exec(
+      "SELECT key_id, node_id, amount FROM gw_leases WHERE amount > 0 "
+      "ORDER BY key_id COLLATE \"C\", node_id COLLATE \"C\"");
+  if (!r.ok()) return r.status();
+  std::vector<NodeLease> out;
+  for (int i = 0; i < r->rows(); ++i) {
+    out.push_back({std::string(r->text(i, 0)), std::string(r->text(i, 1)), r->integer(i, 2)});
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> PgKeyStore::OtherHolders(std::string_view key_id) {
+  std::lock_guard lock(mutex_);
+  Result<PgResult> r = db_->Exec(
+      "SELECT node_id FROM gw_leases WHERE key_id = $1 AND node_id <> $2 AND amount > 0 "
+      "ORDER BY node_id COLLATE \"C\"",
+      {key_id, node_id_});
+  if (!r.ok()) return r.status();
+  std::vector<std::string> out;
+  for (int i = 0; i < r->rows(); ++i) out.emplace_back(r->text(i, 0));
+  return out;
+}
+
+namespace {
+
+constexpr std::string_view kLeaseChannel = "soundtrend_leases";
+
+// "R|key|node" (recall) or "T|key|node" (returned).
+std::string EncodeSignal(const LeaseSignal& s) {
+  return std::string(s.kind == LeaseSignal::Kind::kRecall ? "R|" : "T|") + s.key_id + "|" +
+         s.node_id;
+}
+
+std::optional<LeaseSignal> DecodeSignal(std::string_view text) {
+  if (text.size() < 4 || (text[0] != 'R' && text[0] != 'T') || text[1] != '|') return std::nullopt;
+  const size_t bar = text.find('|', 2);
+  if (bar == std::string_view::npos) return std::nullopt;
+  LeaseSignal s;
+  s.kind = text[0] == 'R' ? LeaseSignal::Kind::kRecall : LeaseSignal::Kind::kReturned;
+  s.key_id = std::string(text.substr(2, bar - 2));
+  s.node_id = std::string(text.substr(bar + 1));
+  return s;
+}
+
+}  // namespace
+
+Status PgKeyStore::Send(const LeaseSignal& signal) {
+  std::lock_guard lock(mutex_);
+  return db_->Exec("SELECT pg_notify($1, $2)", {kLeaseChannel, EncodeSignal(signal)}).status();
+}
+
+Result<std::vector<LeaseSignal>> PgKeyStore::Receive(int timeout_millis) {
+  std::lock_guard lock(listen_mutex_);
+  if (listener_ == nullptr) {
+    Result<std::unique_ptr<PgConnection>> conn = PgConnection::Open(url_);
+    if (!conn.ok()) return conn.status();
+    ST_RETURN_IF_ERROR((*conn)->Listen(kLeaseChannel));
+    listener_ = std::move(conn).value();
+  }
+  Result<std::vector<std::string>> payloads = listener_->WaitNotifications(timeout_millis);
+  if (!payloads.ok()) {
+    listener_.reset();  // listen again on a new connection next time
+    return payloads.status();
+  }
+  std::vector<LeaseSignal> out;
+  for (const std::string& p : *payloads) {
+    std::optional<LeaseSignal> s = DecodeSignal(p);
+    if (s && s->node_id != node_id_) out.push_back(std::move(*s));
+  }
+  return out;
 }
 
 Result<std::vector<LogMarker>> PgKeyStore::LogMarkers(std::string_view prefix) {

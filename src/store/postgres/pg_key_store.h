@@ -18,6 +18,7 @@
 #include <string>
 
 #include "store/charge_block.h"
+#include "store/credit_leases.h"
 #include "store/key_store.h"
 #include "store/postgres/pg_db.h"
 
@@ -27,9 +28,12 @@ struct PgOpenOptions {
   // Apply the migrations a database lacks (soundtrend migrate). An empty database is
   // always migrated; an older one is refused without this.
   bool migrate = false;
+  // PgKeyStore: the node this store object charges for (serve --node-id). Set: it is also
+  // that node's CreditLeases (leases()), and its charge blocks reduce the node's leases.
+  std::string node_id;
 };
 
-class PgKeyStore final : public KeyStore {
+class PgKeyStore final : public KeyStore, public CreditLeases {
  public:
   static Result<std::unique_ptr<PgKeyStore>> Open(const std::string& url,
                                                   PgOpenOptions options = {});
@@ -51,13 +55,32 @@ class PgKeyStore final : public KeyStore {
   Status ForEachLedgerEntry(std::string_view key_id,
                             const std::function<Status(const LedgerEntry&)>& fn) override;
 
+  // This node's leases; null without PgOpenOptions::node_id.
+  CreditLeases* leases() { return node_id_.empty() ? nullptr : this; }
+  // CreditLeases (node_id() empty: SettleLeases only).
+  const std::string& node_id() const override { return node_id_; }
+  Result<LeaseGrant> TakeLease(std::string_view key_id, int64_t want, int64_t min,
+                               int64_t share) override;
+  Status ReturnLease(std::string_view key_id, int64_t amount) override;
+  Result<int64_t> SettleLeases(std::string_view node_id) override;
+  Result<std::vector<NodeLease>> Leases() override;
+  Result<std::vector<std::string>> OtherHolders(std::string_view key_id) override;
+  // NOTIFY / LISTEN on channel soundtrend_leases; Receive uses a second connection of its own.
+  Status Send(const LeaseSignal& signal) override;
+  Result<std::vector<LeaseSignal>> Receive(int timeout_millis) override;
+
  private:
-  explicit PgKeyStore(std::unique_ptr<PgConnection> db) : db_(std::move(db)) {}
+  PgKeyStore(std::unique_ptr<PgConnection> db, std::string node_id, std::string url)
+      : db_(std::move(db)), node_id_(std::move(node_id)), url_(std::move(url)) {}
   Result<std::vector<KeyRecord>> ReadKeys(std::optional<std::string_view> key_id);
   Status WriteChargeBlock(std::span<const ChargeView> charges, std::span<const LogMarker> markers);
 
   std::mutex mutex_;
   std::unique_ptr<PgConnection> db_;
+  const std::string node_id_;
+  std::string url_;
+  std::mutex listen_mutex_;
+  std::unique_ptr<PgConnection> listener_;  // Receive's, opened at its first call
   ChargeBlockEncoder encoder_;
   std::string block_;
 };
