@@ -295,8 +295,8 @@ void AddServeCommand(CLI::App& app, GlobalOptions& global) {
                   "(<node id>-charges...), on this machine")
       ->capture_default_str();
   cmd->add_option("--redis", flags->redis,
-                  "redis://HOST:PORT: share rate limits with the other nodes (default: each "
-                  "node limits on its own)")
+                  "redis://HOST:PORT, for rate limits shared with the other nodes (accepted, "
+                  "not used yet: each node limits on its own, and says so once in its log)")
       ->envname("SOUNDTREND_REDIS");
   cmd->add_flag("--secure-cookies", flags->secure_cookies,
                 "mark the dashboard's session cookie Secure (the service is reached over TLS; "
