@@ -3,9 +3,11 @@
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <deque>
 #include <utility>
+#include <vector>
 
 #include "api/account.h"
 #include "common/day.h"
@@ -180,12 +182,19 @@ std::optional<int64_t> ParseExpiry(std::string_view s) {
   return std::nullopt;
 }
 
-// A field of `obj` that is not in `known`: the first one, or nullopt. Misspelled fields are
-// refused rather than ignored ({"credit":20} would otherwise make a key with 0 credits).
+// A field of `obj` that is not in `known`, or one given twice: the first such, or nullopt.
+// Misspelled fields are refused rather than ignored ({"credit":20} would otherwise make a
+// key with 0 credits), and so are repeated ones (checks and use could each read a
+// different copy: {"credits":-15,"credits":"1"}).
 std::optional<http::Response> UnknownField(const simdjson::dom::object& obj,
                                            std::initializer_list<std::string_view> known,
                                            std::string_view request_id) {
+  std::vector<std::string_view> seen;
   for (auto [name, value] : obj) {
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
+      return BadParameter(name, "is given twice", request_id);
+    }
+    seen.push_back(name);
     bool found = false;
     for (std::string_view k : known) found |= k == name;
     if (found) continue;

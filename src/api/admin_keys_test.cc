@@ -162,6 +162,13 @@ TEST_F(GatewayApiTest, CreateValidatesInput) {
   EXPECT_EQ(std::string(Parse(misspelled)["message"].get_string().value()),
             "Invalid parameter: credit is not a known field (known: name, credits, qps, burst, "
             "expires, endpoints)");
+  // A field given twice (found by fuzz/admin_json: the range check and the use read
+  // different copies).
+  http::Response twice =
+      Admin("POST", "/admin/v1/keys", "", R"({"name":"a","credits":-15,"credits":"1"})");
+  EXPECT_EQ(twice.status, 400);
+  EXPECT_EQ(std::string(Parse(twice)["message"].get_string().value()),
+            "Invalid parameter: credits is given twice");
   http::Response nope =
       Admin("POST", "/admin/v1/keys", "", R"({"name":"a","endpoints":["/v1/nope"]})");
   EXPECT_EQ(nope.status, 400);
