@@ -32,8 +32,13 @@ demo_dir=$(dirname "$db")/demo
 
 st() { "$bin" --db "$db" "$@"; }
 
-# 1. Data: build reports "no usage data yet" on an empty database.
-build_out=$(st build)
+# 1. Data: build reports "no usage data yet" on an empty database, and refuses a missing
+# one (ingest below creates it).
+if [ -e "$db" ]; then
+  build_out=$(st build)
+else
+  build_out="no usage data yet (no database at $db)"
+fi
 if grep -q "^no usage data yet" <<<"$build_out"; then
   echo "== first run: generating the demo platform into $demo_dir"
   start=$SECONDS
