@@ -7,11 +7,11 @@
 
 #include "app/commands.h"
 #include "app/database.h"
+#include "app/stores.h"
 #include "common/clock.h"
 #include "common/day.h"
 #include "common/json_writer.h"
 #include "engine/build_history.h"
-#include "app/stores.h"
 
 namespace soundtrend::app {
 namespace {

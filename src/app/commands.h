@@ -17,12 +17,12 @@ struct GlobalOptions {
   std::string log_file;                        // --log-file; empty: stderr
 };
 
-void AddServeCommand(CLI::App& app, GlobalOptions& global);   // serve
-void AddIngestCommand(CLI::App& app, GlobalOptions& global);  // ingest
-void AddBuildCommand(CLI::App& app, GlobalOptions& global);   // build
-void AddDemoCommand(CLI::App& app, GlobalOptions& global);    // demo
-void AddKeysCommands(CLI::App& app, GlobalOptions& global);   // keys, credits, ledger
-void AddBackupCommand(CLI::App& app, GlobalOptions& global);  // backup
+void AddServeCommand(CLI::App& app, GlobalOptions& global);    // serve
+void AddIngestCommand(CLI::App& app, GlobalOptions& global);   // ingest
+void AddBuildCommand(CLI::App& app, GlobalOptions& global);    // build
+void AddDemoCommand(CLI::App& app, GlobalOptions& global);     // demo
+void AddKeysCommands(CLI::App& app, GlobalOptions& global);    // keys, credits, ledger
+void AddBackupCommand(CLI::App& app, GlobalOptions& global);   // backup
 void AddMigrateCommand(CLI::App& app, GlobalOptions& global);  // migrate
 
 }  // namespace soundtrend::app

@@ -23,10 +23,10 @@
 
 #include "app/commands.h"
 #include "app/database.h"
+#include "app/stores.h"
 #include "common/clock.h"
 #include "common/json_writer.h"
 #include "ingest/ingester.h"
-#include "app/stores.h"
 
 namespace soundtrend::app {
 namespace {

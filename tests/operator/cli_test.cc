@@ -95,9 +95,9 @@ TEST_F(OperatorCliTest, ReadOnlyCommandsRefuseAMissingDatabaseAndCreateNothing) 
   // A PostgreSQL URL is a database to connect to (none listens on port 1), never a file name.
   const fs::path cwd = fs::current_path();
   fs::current_path(dir_);
-  CommandResult pg = Run(
-      {"--db", "postgresql://st@127.0.0.1:1/postgres?connect_timeout=2", "keys", "list"},
-      /*with_db=*/false);
+  CommandResult pg =
+      Run({"--db", "postgresql://st@127.0.0.1:1/postgres?connect_timeout=2", "keys", "list"},
+          /*with_db=*/false);
   fs::current_path(cwd);
   EXPECT_EQ(pg.exit_code, 1);
   EXPECT_NE(err_.find("PostgreSQL: cannot connect"), std::string::npos) << err_;
