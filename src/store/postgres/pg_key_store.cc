@@ -115,10 +115,23 @@ Status PgKeyStore::CreateKey(const KeyRecord& key) {
     }
     return r.status();
   }
+  ST_RETURN_IF_ERROR(CountKeyChange());
+  return tx.Commit();
+}
+
+Status PgKeyStore::CountKeyChange() {
   Result<PgResult> bumped =
       db_->Exec("UPDATE gw_ledger_head SET key_changes = key_changes + 1 WHERE id = 1");
-  if (!bumped.ok()) return bumped.status();
-  return tx.Commit();
+  return bumped.ok() ? Status::Ok() : bumped.status();
+}
+
+Result<KeyRecord> PgKeyStore::CommitKeyChange(PgTransaction& tx, std::string_view key_id) {
+  ST_RETURN_IF_ERROR(CountKeyChange());
+  Result<std::vector<KeyRecord>> keys = ReadKeys(key_id);
+  if (!keys.ok()) return keys.status();
+  if (keys->empty()) return Status::NotFound("unknown key id: " + std::string(key_id));
+  ST_RETURN_IF_ERROR(tx.Commit());
+  return std::move(keys->front());
 }
 
 Result<std::vector<KeyRecord>> PgKeyStore::ReadKeys(std::optional<std::string_view> key_id) {
@@ -157,9 +170,7 @@ Status PgKeyStore::RevokeKey(std::string_view key_id, int64_t time_micros) {
       {time_micros, key_id});
   if (!r.ok()) return r.status();
   if (r->rows() == 0) return Status::NotFound("unknown key id: " + std::string(key_id));
-  Result<PgResult> bumped =
-      db_->Exec("UPDATE gw_ledger_head SET key_changes = key_changes + 1 WHERE id = 1");
-  if (!bumped.ok()) return bumped.status();
+  ST_RETURN_IF_ERROR(CountKeyChange());
   return tx.Commit();
 }
 
@@ -182,14 +193,7 @@ Result<KeyRecord> PgKeyStore::UpdateKey(std::string_view key_id, const KeyChange
        int64_t{changes.expires_micros ? 1 : 0}});
   if (!r.ok()) return r.status();
   if (r->rows() == 0) return Status::NotFound("unknown key id: " + std::string(key_id));
-  Result<PgResult> bumped =
-      db_->Exec("UPDATE gw_ledger_head SET key_changes = key_changes + 1 WHERE id = 1");
-  if (!bumped.ok()) return bumped.status();
-  Result<std::vector<KeyRecord>> keys = ReadKeys(key_id);
-  if (!keys.ok()) return keys.status();
-  if (keys->empty()) return Status::NotFound("unknown key id: " + std::string(key_id));
-  ST_RETURN_IF_ERROR(tx.Commit());
-  return std::move(keys->front());
+  return CommitKeyChange(tx, key_id);
 }
 
 Result<KeyRecord> PgKeyStore::RotateKey(std::string_view key_id, std::string_view new_hash,
@@ -209,14 +213,7 @@ Result<KeyRecord> PgKeyStore::RotateKey(std::string_view key_id, std::string_vie
     return r.status();
   }
   if (r->rows() == 0) return Status::NotFound("unknown key id: " + std::string(key_id));
-  Result<PgResult> bumped =
-      db_->Exec("UPDATE gw_ledger_head SET key_changes = key_changes + 1 WHERE id = 1");
-  if (!bumped.ok()) return bumped.status();
-  Result<std::vector<KeyRecord>> keys = ReadKeys(key_id);
-  if (!keys.ok()) return keys.status();
-  if (keys->empty()) return Status::NotFound("unknown key id: " + std::string(key_id));
-  ST_RETURN_IF_ERROR(tx.Commit());
-  return std::move(keys->front());
+  return CommitKeyChange(tx, key_id);
 }
 
 Result<GrantResult> PgKeyStore::ApplyGrant(std::string_view key_id, std::string_view grant_id,

@@ -73,6 +73,11 @@ class PgKeyStore final : public KeyStore, public CreditLeases {
   PgKeyStore(std::unique_ptr<PgConnection> db, std::string node_id, std::string url)
       : db_(std::move(db)), node_id_(std::move(node_id)), url_(std::move(url)) {}
   Result<std::vector<KeyRecord>> ReadKeys(std::optional<std::string_view> key_id);
+  // Counts a change to the keys (the change counter other nodes poll); in the caller's
+  // transaction.
+  Status CountKeyChange();
+  // After an update of `key_id` in `tx`: counts the change, reads the key back, commits.
+  Result<KeyRecord> CommitKeyChange(PgTransaction& tx, std::string_view key_id);
   Status WriteChargeBlock(std::span<const ChargeView> charges, std::span<const LogMarker> markers);
 
   std::mutex mutex_;
