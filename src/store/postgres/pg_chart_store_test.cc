@@ -2,9 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <map>
-#include <mutex>
-
 #include "store/chart_store_suite.h"
 #include "store/postgres/pg_test_server.h"
 
@@ -15,15 +12,7 @@ namespace {
 // location gets its own database in the process's private PostgreSQL, created at its
 // first open; opening it again reaches the same data.
 Result<std::unique_ptr<ChartStore>> OpenForSuite(const std::string& location, int64_t fail_after) {
-  static std::mutex mutex;
-  static std::map<std::string, std::string> databases;
-  std::string url;
-  {
-    std::lock_guard lock(mutex);
-    auto [it, added] = databases.try_emplace(location);
-    if (added) it->second = PgTestServer::Shared().CreateDatabase();
-    url = it->second;
-  }
+  const std::string url = PgTestServer::Shared().DatabaseFor(location);
   PgChartStoreOptions options;
   options.fail_apply_after_rows = fail_after;
   return OpenPgChartStore(url, options);

@@ -2,9 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <map>
-#include <mutex>
-
 #include "store/postgres/pg_test_server.h"
 #include "store/session_store_suite.h"
 
@@ -13,15 +10,7 @@ namespace {
 
 // A database per suite location (see pg_chart_store_test.cc).
 Result<std::unique_ptr<SessionStore>> OpenForSuite(const std::string& location) {
-  static std::mutex mutex;
-  static std::map<std::string, std::string> databases;
-  std::string url;
-  {
-    std::lock_guard lock(mutex);
-    auto [it, added] = databases.try_emplace(location);
-    if (added) it->second = PgTestServer::Shared().CreateDatabase();
-    url = it->second;
-  }
+  const std::string url = PgTestServer::Shared().DatabaseFor(location);
   return OpenPgSessionStore(url);
 }
 

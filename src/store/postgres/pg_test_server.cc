@@ -84,4 +84,11 @@ Status PgTestServer::Resume() {
   return Run(Script() + " resume " + dir_ + " " + std::to_string(port_) + " >/dev/null").status();
 }
 
+std::string PgTestServer::DatabaseFor(const std::string& location) {
+  std::lock_guard lock(locations_mutex_);
+  auto [it, added] = location_urls_.try_emplace(location);
+  if (added) it->second = CreateDatabase();
+  return it->second;
+}
+
 }  // namespace soundtrend::store::postgres

@@ -7,7 +7,9 @@
 //   std::string url = pg.CreateDatabase();        // a fresh empty database's URL
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "common/status.h"
@@ -29,6 +31,9 @@ class PgTestServer {
   std::string Url(const std::string& database) const;
   // Creates a new empty database (st_test_<n>) and returns its URL.
   std::string CreateDatabase();
+  // The database of `location` (a conformance suite's store location): created empty at
+  // the first call for it, the same URL afterwards (reopening reaches the same data).
+  std::string DatabaseFor(const std::string& location);
   // Stops the server keeping its data (the "database unreachable" of SPEC §10), and starts
   // it again on the same port.
   Status Pause();
@@ -39,6 +44,8 @@ class PgTestServer {
   std::string dir_;
   int port_ = 0;
   int databases_ = 0;
+  std::mutex locations_mutex_;
+  std::map<std::string, std::string> location_urls_;
 };
 
 }  // namespace soundtrend::store::postgres
