@@ -56,7 +56,9 @@ Result<std::unique_ptr<store::ChartStore>> OpenChartStore(const std::string& db,
 Result<std::unique_ptr<store::SessionStore>> OpenSessionStore(const std::string& db,
                                                               const StoreOptions& options) {
   if (BackendOf(db) == Backend::kPostgres) {
-    return store::postgres::OpenPgSessionStore(db, {options.migrate});
+    store::postgres::PgOpenOptions pg;
+    pg.migrate = options.migrate;
+    return store::postgres::OpenPgSessionStore(db, pg);
   }
   return store::sqlite::OpenSqliteSessionStore(db);
 }
@@ -69,7 +71,9 @@ store::CreditLeases* LeasesOf(store::KeyStore& store) {
 Result<std::unique_ptr<store::UsageStore>> OpenUsageStore(const std::string& db,
                                                           const StoreOptions& options) {
   if (BackendOf(db) == Backend::kPostgres) {
-    return store::postgres::OpenPgUsageStore(db, {options.migrate});
+    store::postgres::PgOpenOptions pg;
+    pg.migrate = options.migrate;
+    return store::postgres::OpenPgUsageStore(db, pg);
   }
   return store::sqlite::OpenSqliteUsageStore(db);
 }

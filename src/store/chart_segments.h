@@ -1,8 +1,8 @@
 // The packed encodings of chart data a store keeps per (day, region): "segments" of daily
 // uses (cells) and of videos, appended one per batch and merged when a key has too many,
 // so that a batch writes a few rows instead of one per cell. A storage format shared by
-// the implementations (store/postgres/ uses it; the SQLite store has the same format in
-// its own file). Integers are LEB128 varints (store/varint.h).
+// the implementations (store/sqlite/ and store/postgres/). Integers are LEB128 varints
+// (store/varint.h).
 //   cells:  per cell (clip_id delta from the previous, zigzag uses), clip ids increasing
 //   videos: per video (clip_id delta, video_id, zigzag views, cover length, cover bytes),
 //           clip ids non-decreasing
