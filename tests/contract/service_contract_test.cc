@@ -520,7 +520,9 @@ TEST_F(ServiceContractTest, GzipBodiesDecompressToTheIdenticalJson) {
     const std::string unzipped = Gunzip(z.body);
     EXPECT_EQ(ReplaceRequestId(unzipped, z.Header("x-request-id")),
               ReplaceRequestId(p.body, p.Header("x-request-id")));
-    if (p.body.size() > 4096) EXPECT_LT(z.body.size() * 2, p.body.size());
+    if (p.body.size() > 4096) {
+      EXPECT_LT(z.body.size() * 2, p.body.size());
+    }
   }
   // A search page is rendered per request: sent as it is. gzip;q=0 is a refusal.
   Reply search = client_.Request("GET", "/v1/tiktok/trending/music?search_keyword=song", gzip);
