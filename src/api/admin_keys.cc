@@ -248,7 +248,8 @@ http::Response CreateKey(gateway::KeyAdmin& admin, const http::Request& request)
     return BadParameter("burst", "must be an integer", request.request_id);
   }
   spec.burst = burst;
-  if (!GetInt(*obj, "credits", &credits)) {
+  if (!GetInt(*obj, "credits", &credits) ||
+      (credits && (*credits < 0 || *credits > store::kMaxCredits))) {
     return BadParameter("credits", kCreditsRule, request.request_id);
   }
   spec.credits = credits.value_or(0);
