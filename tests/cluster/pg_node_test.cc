@@ -5,58 +5,28 @@
 // (a private PostgreSQL on a free loopback port, started and stopped by the test).
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <mutex>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "cluster/cluster_fixture.h"
 #include "contract/test_client.h"
-#include "gateway/process_util.h"
-#include "store/postgres/pg_test_server.h"
 
 namespace soundtrend {
 namespace {
 
-using soundtrend::store::postgres::PgTestServer;
+using cluster::WithoutRequestId;
 using soundtrend::testing::CommandResult;
-using soundtrend::testing::Field;
 using soundtrend::testing::FirstLine;
-using soundtrend::testing::RunCommand;
 using soundtrend::testing::ServeProcess;
 
-class PgNodeTest : public ::testing::Test {
+class PgNodeTest : public cluster::ClusterTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("st_pg_node_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    url_ = PgTestServer::Shared().CreateDatabase();
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  CommandResult Cli(const std::string& db, std::vector<std::string> args) {
-    std::vector<std::string> argv = {SOUNDTREND_BINARY, "--db", db};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, log());
-  }
-  std::string log() const { return (dir_ / "cli.log").string(); }
-  std::string LogText() const {
-    std::ifstream in(log());
-    return {std::istreambuf_iterator<char>(in), {}};
-  }
-
-  std::filesystem::path dir_;
-  std::string url_;
+  std::string LogText() const { return CliLog(); }
 };
 
 TEST_F(PgNodeTest, MigrateCreatesTheSchemaOnceAndReadOnlyCommandsRefuseAnEmptyDatabase) {
@@ -74,28 +44,12 @@ TEST_F(PgNodeTest, MigrateCreatesTheSchemaOnceAndReadOnlyCommandsRefuseAnEmptyDa
   EXPECT_FALSE(std::filesystem::exists("postgresql:"));
 }
 
-// Strips the per-request parts of a body (requestId).
-std::string WithoutRequestId(const std::string& body) {
-  return std::regex_replace(body, std::regex("\"requestId\":\"[^\"]*\""), "\"requestId\":\"\"");
-}
-
 TEST_F(PgNodeTest, APostgresNodeServesWhatASqliteNodeServesAndChargesExactly) {
-  const std::string demo = (dir_ / "demo").string();
-  ASSERT_EQ(RunCommand({SOUNDTREND_BINARY, "demo", "--out", demo, "--sounds", "80", "--days", "20",
-                        "--regions", "US,GB"},
-                       log())
-                .exit_code,
-            0)
-      << LogText();
   const std::string sqlite = (dir_ / "node.db").string();
   std::string keys[2];
   const std::string dbs[2] = {sqlite, url_};
   for (int i = 0; i < 2; ++i) {
-    ASSERT_EQ(Cli(dbs[i], {"ingest", demo + "/catalog.ndjson", demo + "/daily.csv.gz",
-                           demo + "/uses.ndjson.gz"})
-                  .exit_code,
-              0)
-        << LogText();
+    ASSERT_TRUE(IngestDemoInto(dbs[i], {.sounds = 80, .days = 20, .regions = "US,GB"}));
     CommandResult created =
         Cli(dbs[i], {"keys", "create", "--name", "n", "--credits", "10", "--qps", "1000"});
     ASSERT_EQ(created.exit_code, 0) << LogText();
@@ -148,32 +102,10 @@ TEST_F(PgNodeTest, APostgresNodeServesWhatASqliteNodeServesAndChargesExactly) {
 // the ledger's charges are exactly the request ids of the 200s. Each node spends only its
 // lease; a node out of credit recalls what the others hold unspent before it answers 402.
 TEST_F(PgNodeTest, ThreeNodesSpendAThousandCreditsExactly) {
-  const std::string demo = (dir_ / "demo").string();
-  ASSERT_EQ(RunCommand({SOUNDTREND_BINARY, "demo", "--out", demo, "--sounds", "40", "--days", "10",
-                        "--regions", "US"},
-                       log())
-                .exit_code,
-            0)
-      << LogText();
-  ASSERT_EQ(Cli(url_, {"ingest", demo + "/catalog.ndjson", demo + "/daily.csv.gz",
-                       demo + "/uses.ndjson.gz"})
-                .exit_code,
-            0)
-      << LogText();
-  CommandResult created = Cli(url_, {"keys", "create", "--name", "n", "--credits", "1000", "--qps",
-                                     "100000", "--burst", "100000"});
-  ASSERT_EQ(created.exit_code, 0) << LogText();
-  const std::string key = FirstLine(created.out);
-  std::vector<std::unique_ptr<ServeProcess>> nodes;
-  for (int i = 0; i < 3; ++i) {
-    const std::string name = "node-" + std::to_string(i);
-    nodes.push_back(std::make_unique<ServeProcess>(
-        std::vector<std::string>{SOUNDTREND_BINARY, "--db", url_, "serve", "--port", "0",
-                                 "--threads", "2", "--node-id", name, "--state-dir",
-                                 (dir_ / ("state-" + name)).string()},
-        (dir_ / (name + ".log")).string()));
-    ASSERT_NE(nodes.back()->port(), 0) << nodes.back()->line();
-  }
+  ASSERT_TRUE(IngestDemo());
+  const std::string key = CreateKey(1000);
+  ASSERT_FALSE(key.empty()) << LogText();
+  ASSERT_TRUE(StartNodes(3));
   constexpr int kConnections = 60;
   constexpr int kRequests = 2000;
   std::mutex mu;
@@ -182,7 +114,7 @@ TEST_F(PgNodeTest, ThreeNodesSpendAThousandCreditsExactly) {
   std::vector<std::thread> clients;
   for (int c = 0; c < kConnections; ++c) {
     clients.emplace_back([&, c] {
-      contract::TestClient client(nodes[c % 3]->port());
+      contract::TestClient client(node(c % 3).port());
       const int n = kRequests / kConnections + (c < kRequests % kConnections ? 1 : 0);
       for (int i = 0; i < n; ++i) {
         const auto r = client.Get("/v1/tiktok/trending/music?region=US&period=7&limit=5", key);
@@ -202,7 +134,7 @@ TEST_F(PgNodeTest, ThreeNodesSpendAThousandCreditsExactly) {
   EXPECT_EQ(refused, 1500);
   EXPECT_EQ(other, 0);
   // Graceful stops: every charge moved in, every unspent lease given back.
-  for (auto& node : nodes) EXPECT_EQ(node->Stop(SIGTERM), 0);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(StopNode(i, SIGTERM), 0);
   CommandResult ledger = Cli(url_, {"ledger", "export"});
   ASSERT_EQ(ledger.exit_code, 0) << LogText();
   std::set<std::string> charged;
@@ -228,33 +160,18 @@ TEST_F(PgNodeTest, ThreeNodesSpendAThousandCreditsExactly) {
 // A node gone for good: `ledger settle --node ID` moves the charges its logs hold and frees
 // what it still held leased.
 TEST_F(PgNodeTest, SettleFreesWhatAKilledNodeHeldLeased) {
-  const std::string demo = (dir_ / "demo").string();
-  ASSERT_EQ(RunCommand({SOUNDTREND_BINARY, "demo", "--out", demo, "--sounds", "40", "--days", "10",
-                        "--regions", "US"},
-                       log())
-                .exit_code,
-            0)
-      << LogText();
-  ASSERT_EQ(Cli(url_, {"ingest", demo + "/catalog.ndjson", demo + "/daily.csv.gz",
-                       demo + "/uses.ndjson.gz"})
-                .exit_code,
-            0);
-  CommandResult created = Cli(url_, {"keys", "create", "--name", "n", "--credits", "100", "--qps",
-                                     "100000", "--burst", "100000"});
-  ASSERT_EQ(created.exit_code, 0) << LogText();
-  const std::string key = FirstLine(created.out);
+  ASSERT_TRUE(IngestDemo());
+  const std::string key = CreateKey(100);
+  ASSERT_FALSE(key.empty()) << LogText();
   const std::string state = (dir_ / "state-gone").string();
   std::string ok_id;
   {
-    ServeProcess node({SOUNDTREND_BINARY, "--db", url_, "serve", "--port", "0", "--threads", "1",
-                       "--node-id", "gone", "--state-dir", state},
-                      (dir_ / "gone.log").string());
-    ASSERT_NE(node.port(), 0) << node.line();
-    contract::TestClient client(node.port());
+    ASSERT_TRUE(StartNode("gone", {.threads = 1}));
+    contract::TestClient client(node("gone").port());
     const auto r = client.Get("/v1/tiktok/trending/music?region=US&period=7", key);
     ASSERT_EQ(r.status, 200) << r.body;
     ok_id = r.headers.at("x-request-id");
-    node.Stop(SIGKILL);  // its lease and its lane are left behind
+    StopNode("gone", SIGKILL);  // its lease and its lane are left behind
   }
   CommandResult running = Cli(url_, {"ledger", "settle", "--node", "gone", "--state-dir", state});
   ASSERT_EQ(running.exit_code, 0) << LogText();
@@ -262,11 +179,8 @@ TEST_F(PgNodeTest, SettleFreesWhatAKilledNodeHeldLeased) {
   CommandResult ledger = Cli(url_, {"ledger", "export"});
   EXPECT_NE(ledger.out.find(ok_id), std::string::npos) << ledger.out;
   // Everything but the one charge is free: another node can spend the other 98.
-  ServeProcess other({SOUNDTREND_BINARY, "--db", url_, "serve", "--port", "0", "--threads", "1",
-                      "--node-id", "other", "--state-dir", (dir_ / "state-other").string()},
-                     (dir_ / "other.log").string());
-  ASSERT_NE(other.port(), 0) << other.line();
-  contract::TestClient client(other.port());
+  ASSERT_TRUE(StartNode("other", {.threads = 1}));
+  contract::TestClient client(node("other").port());
   int ok = 0;
   for (int i = 0; i < 60; ++i) {
     if (client.Get("/v1/tiktok/trending/music?region=US&period=7", key).status == 200) ++ok;
