@@ -49,7 +49,7 @@ TEST_F(PgNodeTest, APostgresNodeServesWhatASqliteNodeServesAndChargesExactly) {
   std::string keys[2];
   const std::string dbs[2] = {sqlite, url_};
   for (int i = 0; i < 2; ++i) {
-    ASSERT_TRUE(IngestDemoInto(dbs[i], {.sounds = 80, .days = 20, .regions = "US,GB"}));
+    ASSERT_TRUE(IngestDemoInto(dbs[i], {.sounds = 80, .days = 20, .regions = "US,GB", .seed = 42}));
     CommandResult created =
         Cli(dbs[i], {"keys", "create", "--name", "n", "--credits", "10", "--qps", "1000"});
     ASSERT_EQ(created.exit_code, 0) << LogText();
@@ -166,7 +166,7 @@ TEST_F(PgNodeTest, SettleFreesWhatAKilledNodeHeldLeased) {
   const std::string state = (dir_ / "state-gone").string();
   std::string ok_id;
   {
-    ASSERT_TRUE(StartNode("gone", {.threads = 1}));
+    ASSERT_TRUE(StartNode("gone", {.threads = 1, .extra_args = {}}));
     contract::TestClient client(node("gone").port());
     const auto r = client.Get("/v1/tiktok/trending/music?region=US&period=7", key);
     ASSERT_EQ(r.status, 200) << r.body;
@@ -179,7 +179,7 @@ TEST_F(PgNodeTest, SettleFreesWhatAKilledNodeHeldLeased) {
   CommandResult ledger = Cli(url_, {"ledger", "export"});
   EXPECT_NE(ledger.out.find(ok_id), std::string::npos) << ledger.out;
   // Everything but the one charge is free: another node can spend the other 98.
-  ASSERT_TRUE(StartNode("other", {.threads = 1}));
+  ASSERT_TRUE(StartNode("other", {.threads = 1, .extra_args = {}}));
   contract::TestClient client(node("other").port());
   int ok = 0;
   for (int i = 0; i < 60; ++i) {
