@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "common/process_counters.h"
+
 namespace soundtrend::http {
 
 Metrics::Metrics(const Clock& clock) : clock_(clock) { SetRoutes({}); }
@@ -127,6 +129,7 @@ std::string Metrics::Render() const {
   out += "# TYPE soundtrend_snapshot_age_seconds gauge\n";
   out += fmt::format("soundtrend_snapshot_age_seconds {}\n",
                      built == 0 ? -1.0 : static_cast<double>(clock_.NowMicros() - built) / 1e6);
+  out += RenderProcessCounters();  // e.g. soundtrend_pg_round_trips_total
   return out;
 }
 

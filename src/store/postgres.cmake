@@ -19,7 +19,7 @@ target_compile_definitions(st_pg_test_server
 
 # One ctest entry for the whole binary (not one per test case): the tests share one
 # private server, started once (initdb + start take a few seconds).
-add_executable(pg_store_test postgres/pg_key_store_test.cc postgres/pg_schema_test.cc
+add_executable(pg_store_test postgres/pg_db_test.cc postgres/pg_key_store_test.cc postgres/pg_schema_test.cc
   postgres/pg_chart_store_test.cc postgres/pg_session_store_test.cc
   postgres/pg_usage_store_test.cc postgres/pg_lease_test.cc)
 target_link_libraries(pg_store_test PRIVATE st_store_postgres st_pg_test_server

@@ -4,7 +4,17 @@
 
 #include <charconv>
 
+#include "common/process_counters.h"
+
 namespace soundtrend::store::postgres {
+namespace {
+
+// One statement (or script) sent and its results read is one round trip; so is a
+// (re)connect. LISTEN's notifications arrive without one. bench/cluster.sh reads it.
+ProcessCounter g_round_trips("soundtrend_pg_round_trips_total",
+                             "PostgreSQL round trips (statements, scripts, connects).");
+
+}  // namespace
 
 int64_t PgResult::integer(int row, int col) const {
   std::string_view t = text(row, col);
@@ -23,11 +33,14 @@ std::string PgResult::bytes(int row, int col) const {
   return out;
 }
 
+uint64_t PgRoundTrips() { return g_round_trips.value(); }
+
 bool IsPostgresUrl(std::string_view url) {
   return url.starts_with("postgresql://") || url.starts_with("postgres://");
 }
 
 Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& url) {
+  g_round_trips.Add();
   PGconn* conn = PQconnectdb(url.c_str());
   if (conn == nullptr) return Status::Unavailable("PostgreSQL: out of memory connecting");
   if (PQstatus(conn) != CONNECTION_OK) {
@@ -48,6 +61,7 @@ PgConnection::~PgConnection() { PQfinish(conn_); }
 
 Status PgConnection::EnsureConnected() {
   if (PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
+  g_round_trips.Add();
   PQreset(conn_);
   if (PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
   sqlstate_ = "08006";
@@ -92,6 +106,7 @@ Result<PgResult> PgConnection::Exec(std::string_view sql, std::span<const PgPara
   Bound b;
   Bind(params, b);
   const std::string statement(sql);
+  g_round_trips.Add();
   PGresult* r =
       PQexecParams(conn_, statement.c_str(), static_cast<int>(params.size()), nullptr,
                    b.values.data(), b.lengths.data(), b.formats.data(), /*text results*/ 0);
@@ -107,6 +122,7 @@ Status PgConnection::ForEachRow(std::string_view sql, std::span<const PgParam> p
   Bound b;
   Bind(params, b);
   const std::string statement(sql);
+  g_round_trips.Add();
   if (PQsendQueryParams(conn_, statement.c_str(), static_cast<int>(params.size()), nullptr,
                         b.values.data(), b.lengths.data(), b.formats.data(), 0) != 1) {
     return Fail(nullptr, "query not sent");
@@ -133,6 +149,7 @@ Status PgConnection::ForEachRow(std::string_view sql, std::span<const PgParam> p
 Status PgConnection::ExecScript(std::string_view sql) {
   ST_RETURN_IF_ERROR(EnsureConnected());
   const std::string script(sql);
+  g_round_trips.Add();
   PGresult* r = PQexec(conn_, script.c_str());
   const ExecStatusType st = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Fail(r, "script failed");

@@ -139,6 +139,10 @@ class PgTransaction {
   bool open_ = false;
 };
 
+// Round trips to PostgreSQL made by this process so far (every connection): each statement,
+// script and (re)connect counts one. /metrics shows it as soundtrend_pg_round_trips_total.
+uint64_t PgRoundTrips();
+
 // The URL names a PostgreSQL database (postgresql:// or postgres://).
 bool IsPostgresUrl(std::string_view url);
 
