@@ -28,18 +28,8 @@ if(TARGET soundtrend AND TARGET st_pg_test_server)
   endfunction()
 
   st_cluster_test(pg_node pg_node_test.cc)
+  # A node SIGKILLed under load and restarted; PostgreSQL away for 5 s under load
+  # (owner: cluster-ops).
+  st_cluster_test(fault fault_test.cc)
 endif()
 
-# Faults (issue 10): a node SIGKILLed under load and restarted; PostgreSQL away for 5 s
-# under load. Owner: cluster-ops.
-if(TARGET soundtrend AND TARGET st_pg_test_server)
-  add_executable(cluster_fault_test ${CMAKE_CURRENT_SOURCE_DIR}/cluster/fault_test.cc)
-  target_include_directories(cluster_fault_test PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
-  target_link_libraries(cluster_fault_test PRIVATE st_pg_test_server st_http
-    Boost::system GTest::gtest GTest::gtest_main)
-  target_compile_definitions(cluster_fault_test
-    PRIVATE SOUNDTREND_BINARY="$<TARGET_FILE:soundtrend>")
-  add_dependencies(cluster_fault_test soundtrend)
-  add_test(NAME cluster.fault COMMAND cluster_fault_test)
-  set_tests_properties(cluster.fault PROPERTIES LABELS "cluster;postgres" TIMEOUT 300)
-endif()

@@ -15,11 +15,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <iostream>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,8 +26,8 @@
 #include <thread>
 #include <vector>
 
+#include "cluster/cluster_fixture.h"
 #include "contract/test_client.h"
-#include "gateway/process_util.h"
 #include "store/postgres/pg_test_server.h"
 
 namespace soundtrend {
@@ -39,9 +36,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using soundtrend::store::postgres::PgTestServer;
 using soundtrend::testing::CommandResult;
-using soundtrend::testing::FirstLine;
-using soundtrend::testing::RunCommand;
-using soundtrend::testing::ServeProcess;
 
 constexpr int kNodes = 3;
 constexpr int kClientsPerNode = 4;
@@ -158,80 +152,31 @@ class Load {
   std::vector<std::thread> threads_;
 };
 
-int Count(const std::vector<Answer>& answers, const std::function<bool(const Answer&)>& f) {
+int CountIf(const std::vector<Answer>& answers, const std::function<bool(const Answer&)>& f) {
   int n = 0;
   for (const Answer& a : answers) n += f(a) ? 1 : 0;
   return n;
 }
 
-class FaultTest : public ::testing::Test {
+class FaultTest : public cluster::ClusterTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("st_fault_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    url_ = PgTestServer::Shared().CreateDatabase();
-    const std::string demo = (dir_ / "demo").string();
-    ASSERT_EQ(RunCommand({SOUNDTREND_BINARY, "demo", "--out", demo, "--sounds", "40", "--days",
-                          "10", "--regions", "US"},
-                         log())
-                  .exit_code,
-              0)
-        << LogText();
-    ASSERT_EQ(
-        Cli({"ingest", demo + "/catalog.ndjson", demo + "/daily.csv.gz", demo + "/uses.ndjson.gz"})
-            .exit_code,
-        0)
-        << LogText();
-    CommandResult created =
-        Cli({"keys", "create", "--name", "load", "--credits", std::to_string(kCredits), "--qps",
-             "100000", "--burst", "100000"});
-    ASSERT_EQ(created.exit_code, 0) << LogText();
-    key_ = FirstLine(created.out);
-    ASSERT_EQ(key_.rfind("sk_live_", 0), 0u) << created.out;
-  }
-  void TearDown() override {
-    for (auto& n : nodes_) n.reset();  // SIGKILLs what still runs
-    if (!HasFailure()) std::filesystem::remove_all(dir_);
+    ClusterTest::SetUp();
+    ASSERT_TRUE(IngestDemo());
+    key_ = CreateKey(kCredits);
+    ASSERT_EQ(key_.rfind("sk_live_", 0), 0u) << CliLog();
   }
 
-  CommandResult Cli(std::vector<std::string> args) {
-    std::vector<std::string> argv = {SOUNDTREND_BINARY, "--db", url_};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, log());
-  }
-  std::string log() const { return (dir_ / "cli.log").string(); }
-  std::string LogText() const { return ReadFile(dir_ / "cli.log"); }
-  static std::string ReadFile(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    return {std::istreambuf_iterator<char>(in), {}};
-  }
-  std::string NodeLog(int i) const {
-    return ReadFile(dir_ / ("node-" + std::to_string(i) + ".log"));
-  }
-
-  // Starts node i (node-i, its own state dir) on a free port; its log appends.
-  void StartNode(int i) {
-    const std::string name = "node-" + std::to_string(i);
-    nodes_[i] = std::make_unique<ServeProcess>(
-        std::vector<std::string>{SOUNDTREND_BINARY, "--db", url_, "serve", "--port", "0",
-                                 "--threads", "2", "--node-id", name, "--state-dir",
-                                 (dir_ / ("state-" + name)).string()},
-        (dir_ / (name + ".log")).string());
-    ASSERT_NE(nodes_[i]->port(), 0) << nodes_[i]->line() << "\n" << NodeLog(i);
-  }
-  std::vector<uint16_t> Ports() const {
+  std::vector<uint16_t> Ports() {
     std::vector<uint16_t> out;
-    for (const auto& n : nodes_) out.push_back(n ? n->port() : 0);
+    for (int i = 0; i < kNodes; ++i) out.push_back(node(i).port());
     return out;
   }
 
   // The ledger's charges: request id -> how many times charged.
   std::map<std::string, int> Charges() {
     CommandResult ledger = Cli({"ledger", "export"});
-    EXPECT_EQ(ledger.exit_code, 0) << LogText();
+    EXPECT_EQ(ledger.exit_code, 0) << CliLog();
     std::map<std::string, int> out;
     std::istringstream lines(ledger.out);
     for (std::string line; std::getline(lines, line);) {
@@ -245,7 +190,7 @@ class FaultTest : public ::testing::Test {
   }
   int64_t Balance() {
     CommandResult list = Cli({"keys", "list"});
-    EXPECT_EQ(list.exit_code, 0) << LogText();
+    EXPECT_EQ(list.exit_code, 0) << CliLog();
     std::istringstream lines(list.out);
     std::string line;
     std::getline(lines, line);  // header: key_id status balance ...
@@ -256,10 +201,7 @@ class FaultTest : public ::testing::Test {
     return f.size() >= 3 ? std::stoll(f[2]) : -1;
   }
 
-  std::filesystem::path dir_;
-  std::string url_;
   std::string key_;
-  std::unique_ptr<ServeProcess> nodes_[kNodes];
 };
 
 // SPEC §10: SIGKILL of one node under load, then its restart: every 200 any client
@@ -268,7 +210,7 @@ class FaultTest : public ::testing::Test {
 // it died: answered and charged, the answer lost with the process); nothing charged twice;
 // the other nodes answered throughout, with no 5xx and no failed connection.
 TEST_F(FaultTest, KilledNodeRestartsAndEveryAnsweredRequestIsCharged) {
-  for (int i = 0; i < kNodes; ++i) ASSERT_NO_FATAL_FAILURE(StartNode(i));
+  ASSERT_TRUE(StartNodes(kNodes));
   constexpr int kVictim = 1;
   Load load(key_, Ports());
   const auto ok_from = [](int node, Clock::time_point after) {
@@ -280,33 +222,34 @@ TEST_F(FaultTest, KilledNodeRestartsAndEveryAnsweredRequestIsCharged) {
   ASSERT_TRUE(load.WaitFor(
       [&](const std::vector<Answer>& all) {
         for (int n = 0; n < kNodes; ++n) {
-          if (Count(all, ok_from(n, {})) < 100) return false;
+          if (CountIf(all, ok_from(n, {})) < 100) return false;
         }
         return true;
       },
       std::chrono::seconds(60)));
   const Clock::time_point killed = Clock::now();
-  EXPECT_EQ(nodes_[kVictim]->Stop(SIGKILL), -1);  // with requests in flight
-  load.SetPort(kVictim, 0);                       // its clients wait for the restart
+  EXPECT_EQ(StopNode(kVictim, SIGKILL), -1);  // with requests in flight
+  load.SetPort(kVictim, 0);                   // its clients wait for the restart
   // While it is down the others go on answering.
   ASSERT_TRUE(load.WaitFor(
       [&](const std::vector<Answer>& all) {
-        return Count(all, ok_from(0, killed)) >= 100 && Count(all, ok_from(2, killed)) >= 100;
+        return CountIf(all, ok_from(0, killed)) >= 100 && CountIf(all, ok_from(2, killed)) >= 100;
       },
       std::chrono::seconds(60)));
   const Clock::time_point restarting = Clock::now();
-  ASSERT_NO_FATAL_FAILURE(StartNode(kVictim));  // same node id and state dir: it settles
+  ASSERT_TRUE(RestartNode(kVictim));  // same node id and state dir: it settles
   const Clock::time_point restarted = Clock::now();
-  load.SetPort(kVictim, nodes_[kVictim]->port());
+  load.SetPort(kVictim, node(kVictim).port());
   ASSERT_TRUE(load.WaitFor(
       [&](const std::vector<Answer>& all) {
-        return Count(all, ok_from(kVictim, restarted)) >= 100 &&
-               Count(all, ok_from(0, restarted)) >= 100 && Count(all, ok_from(2, restarted)) >= 100;
+        return CountIf(all, ok_from(kVictim, restarted)) >= 100 &&
+               CountIf(all, ok_from(0, restarted)) >= 100 &&
+               CountIf(all, ok_from(2, restarted)) >= 100;
       },
       std::chrono::seconds(60)))
       << NodeLog(kVictim);
   load.Stop();
-  for (int i = 0; i < kNodes; ++i) EXPECT_EQ(nodes_[i]->Stop(SIGTERM), 0) << NodeLog(i);
+  for (int i = 0; i < kNodes; ++i) EXPECT_EQ(StopNode(i, SIGTERM), 0) << NodeLog(i);
 
   const std::vector<Answer> answers = load.answers();
   std::set<std::string> ok_ids;
@@ -325,7 +268,7 @@ TEST_F(FaultTest, KilledNodeRestartsAndEveryAnsweredRequestIsCharged) {
       EXPECT_TRUE(ok_ids.insert(a.request_id).second) << a.request_id;
     }
   }
-  const int answered_while_down = Count(answers, [&](const Answer& a) {
+  const int answered_while_down = CountIf(answers, [&](const Answer& a) {
     return a.node != kVictim && a.status == 200 && a.sent > killed && a.received < restarting;
   });
   EXPECT_GT(answered_while_down, 0);
@@ -354,7 +297,7 @@ TEST_F(FaultTest, KilledNodeRestartsAndEveryAnsweredRequestIsCharged) {
 // nothing lost (every 200 charged once it is back), nothing charged twice, no 503 before
 // the outage nor once the nodes are back, nothing but 200 and 503 ever.
 TEST_F(FaultTest, PostgresAwayForFiveSecondsUnderLoad) {
-  for (int i = 0; i < kNodes; ++i) ASSERT_NO_FATAL_FAILURE(StartNode(i));
+  ASSERT_TRUE(StartNodes(kNodes));
   Load load(key_, Ports());
   const auto ok_after = [](int node, Clock::time_point after) {
     return [node, after](const Answer& a) {
@@ -364,7 +307,7 @@ TEST_F(FaultTest, PostgresAwayForFiveSecondsUnderLoad) {
   const auto every_node_answered = [&](Clock::time_point after, int n) {
     return [&, after, n](const std::vector<Answer>& all) {
       for (int i = 0; i < kNodes; ++i) {
-        if (Count(all, ok_after(i, after)) < n) return false;
+        if (CountIf(all, ok_after(i, after)) < n) return false;
       }
       return true;
     };
@@ -385,7 +328,7 @@ TEST_F(FaultTest, PostgresAwayForFiveSecondsUnderLoad) {
   const Clock::time_point settled = Clock::now();
   ASSERT_TRUE(load.WaitFor(every_node_answered(settled, 100), std::chrono::seconds(60)));
   load.Stop();
-  for (int i = 0; i < kNodes; ++i) EXPECT_EQ(nodes_[i]->Stop(SIGTERM), 0) << NodeLog(i);
+  for (int i = 0; i < kNodes; ++i) EXPECT_EQ(StopNode(i, SIGTERM), 0) << NodeLog(i);
 
   const std::vector<Answer> answers = load.answers();
   std::set<std::string> ok_ids, unavailable_ids;
