@@ -2,12 +2,30 @@
 
 #include <mutex>
 #include <set>
+#include <string>
+#include <string_view>
 
 #include "store/postgres/pg_db.h"
 #include "store/postgres/pg_schema.h"
 
 namespace soundtrend::store::postgres {
 namespace {
+
+// An element of a PostgreSQL array literal ({"a","b"} / {1,2}): text quoted, with `"` and
+// `\` escaped.
+void AppendArrayText(std::string& out, std::string_view text, bool first) {
+  if (!first) out += ',';
+  out += '"';
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+void AppendArrayInt(std::string& out, int64_t v, bool first) {
+  if (!first) out += ',';
+  out += std::to_string(v);
+}
 
 class PgUsageStore final : public UsageStore {
  public:
@@ -34,14 +52,30 @@ class PgUsageStore final : public UsageStore {
       if (!r.ok()) return r.status();
     }
     std::set<std::string_view> keys;
-    for (const RequestRecord& q : requests) {
+    if (!requests.empty()) {
+      // Every request in one statement (one round trip, not one per request: a busy key
+      // adds its latest requests every second on every node), as arrays unnested.
+      std::string key_ids = "{", times = "{", request_ids = "{", endpoints = "{", statuses = "{",
+                  costs = "{";
+      for (const RequestRecord& q : requests) {
+        const bool first = key_ids.size() == 1;
+        AppendArrayText(key_ids, q.key_id, first);
+        AppendArrayInt(times, q.time_micros, first);
+        AppendArrayText(request_ids, q.request_id, first);
+        AppendArrayText(endpoints, q.endpoint, first);
+        AppendArrayInt(statuses, q.status, first);
+        AppendArrayInt(costs, q.cost, first);
+        keys.insert(q.key_id);
+      }
+      for (std::string* a : {&key_ids, &times, &request_ids, &endpoints, &statuses, &costs}) {
+        *a += '}';
+      }
       Result<PgResult> r = db_->Exec(
           "INSERT INTO usage_recent(key_id, time_micros, request_id, endpoint, status, cost) "
-          "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-          {q.key_id, q.time_micros, q.request_id, q.endpoint, static_cast<int64_t>(q.status),
-           q.cost});
+          "SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], "
+          "$5::integer[], $6::bigint[]) ON CONFLICT DO NOTHING",
+          {key_ids, times, request_ids, endpoints, statuses, costs});
       if (!r.ok()) return r.status();
-      keys.insert(q.key_id);
     }
     for (std::string_view key : keys) {
       Result<PgResult> r = db_->Exec(

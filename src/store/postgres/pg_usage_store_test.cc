@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/postgres/pg_db.h"
 #include "store/postgres/pg_test_server.h"
 #include "store/usage_store_suite.h"
 
@@ -17,6 +18,34 @@ Result<std::unique_ptr<UsageStore>> OpenForSuite(const std::string& location) {
 INSTANTIATE_TEST_SUITE_P(Postgres, UsageStoreSuite,
                          ::testing::Values(UsageStoreSuiteParam{"postgres", OpenForSuite}),
                          UsageStoreSuiteName);
+
+// Add stores a flush's requests in one statement (arrays unnested): values that are special
+// in an array literal come back as they went in, and one Add is a few round trips however
+// many requests it carries.
+TEST(PgUsageStoreTest, RequestsOfAFlushGoInOneStatementWhateverTheirText) {
+  auto store = OpenPgUsageStore(PgTestServer::Shared().CreateDatabase());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  std::vector<RequestRecord> requests;
+  const std::string odd[] = {"a,b", "{x}", "q\"uote", "back\\slash", "NULL", "", " sp "};
+  for (int i = 0; i < 7; ++i) {
+    requests.push_back({"key_odd", 1000 + i, "/v1/" + odd[i], 200 + i, i, "req-" + odd[i]});
+  }
+  for (int i = 0; i < 200; ++i) requests.push_back({"key_many", 5000 + i, "/v1/x", 200, 2, "r"});
+  const uint64_t before = PgRoundTrips();
+  ASSERT_TRUE((*store)->Add({}, requests, 100).ok());
+  // BEGIN, the insert, one trim per key, COMMIT.
+  EXPECT_EQ(PgRoundTrips() - before, 5u);
+  auto recent = (*store)->Recent("key_odd", 10);
+  ASSERT_TRUE(recent.ok()) << recent.status().ToString();
+  ASSERT_EQ(recent->size(), 7u);
+  for (int i = 0; i < 7; ++i) EXPECT_EQ((*recent)[6 - i], requests[i]) << odd[i];
+  auto many = (*store)->Recent("key_many", 1000);
+  ASSERT_TRUE(many.ok());
+  EXPECT_EQ(many->size(), 100u);  // kept: the newest 100
+  // Adding the same requests again adds nothing.
+  ASSERT_TRUE((*store)->Add({}, std::span(requests).first(7), 100).ok());
+  EXPECT_EQ((*store)->Recent("key_odd", 10)->size(), 7u);
+}
 
 }  // namespace
 }  // namespace soundtrend::store::postgres
