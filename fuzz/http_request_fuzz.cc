@@ -11,9 +11,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "app/serve_app.h"
@@ -30,6 +32,40 @@ void Replace(std::string& s, std::string_view from, std::string_view to) {
   for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
     s.replace(at, from.size(), to);
   }
+}
+
+// A connection to the server. Each one ends in TIME_WAIT on this side (the input's end is
+// sent first), so a long run at thousands of executions a second can use up the ephemeral
+// ports towards 127.0.0.1:port (EADDRNOTAVAIL; the long run of 1 December died of it): then
+// the connection is made from another loopback source address (127.0.0.2, ...), which
+// gives fresh (source, destination) pairs. Any other failure is the server's: abort.
+int Connect() {
+  for (uint32_t source = 1; source < 256; ++source) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) std::abort();
+    if (source > 1) {
+      sockaddr_in from{};
+      from.sin_family = AF_INET;
+      from.sin_addr.s_addr = htonl((127u << 24) | source);
+      if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+        ::close(fd);
+        continue;
+      }
+    }
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
+    const int error = errno;
+    ::close(fd);
+    if (error != EADDRNOTAVAIL) {
+      std::fprintf(stderr, "connect to the server failed: %s\n", std::strerror(error));
+      std::abort();
+    }
+  }
+  std::fprintf(stderr, "connect: no loopback source address has a free port\n");
+  std::abort();
 }
 
 }  // namespace
@@ -68,13 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string input(reinterpret_cast<const char*>(data), size);
   Replace(input, "$KEY", key);
   Replace(input, "$ADMIN", kAdminToken);
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) std::abort();
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) std::abort();
+  const int fd = Connect();
   std::string_view rest = input;
   while (!rest.empty()) {
     const ssize_t n = ::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
