@@ -112,5 +112,45 @@ TEST_P(UsageStoreSuite, RecentIsNewestFirstAndTrimmedPerKey) {
   ASSERT_EQ(b->size(), 1u);
 }
 
+// Keys, request ids and endpoints come from outside: every character round-trips, and many
+// rows of many keys in one call are all stored (implementations may batch them).
+TEST_P(UsageStoreSuite, AnyStringRoundTripsAndManyRowsGoInOneCall) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  const std::string odd = "k\"ey,{a}\\ 'x' NULL \xc3\xa9";
+  RequestRecord weird = Request(odd, 7, "id\"},{\\");
+  weird.endpoint = "/v1/\"quoted\"/{x},y";
+  std::vector<RequestRecord> requests = {weird};
+  std::vector<DailyUsage> counts = {Count(odd, 3, 1)};
+  for (int k = 0; k < 20; ++k) {
+    counts.push_back(Count("key_" + std::to_string(k), 4, k));
+    for (int i = 0; i < 30; ++i) {
+      requests.push_back(Request("key_" + std::to_string(k), i, "r" + std::to_string(i)));
+    }
+  }
+  ASSERT_TRUE(store->Add(counts, requests, 25).ok());
+  auto recent = store->Recent(odd, 10);
+  ASSERT_TRUE(recent.ok()) << recent.status().ToString();
+  ASSERT_EQ(recent->size(), 1u);
+  EXPECT_EQ((*recent)[0], weird);
+  auto daily = store->Daily(odd, 0, 10);
+  ASSERT_TRUE(daily.ok());
+  ASSERT_EQ(daily->size(), 1u);
+  EXPECT_EQ((*daily)[0].ok, 1);
+  for (int k = 0; k < 20; ++k) {
+    const std::string key = "key_" + std::to_string(k);
+    auto r = store->Recent(key, 100);
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->size(), 25u) << key;
+    EXPECT_EQ((*r)[0].request_id, "r29");
+    EXPECT_EQ((*r)[24].request_id, "r5");
+    auto d = store->Daily(key, 4, 4);
+    ASSERT_TRUE(d.ok());
+    ASSERT_EQ(d->size(), 1u);
+    EXPECT_EQ((*d)[0].ok, k);
+    EXPECT_EQ((*d)[0].credits, 2 * k);
+  }
+}
+
 }  // namespace
 }  // namespace soundtrend::store

@@ -2,87 +2,84 @@
 
 #include <mutex>
 #include <set>
-#include <string>
-#include <string_view>
 
+#include "store/postgres/pg_array.h"
 #include "store/postgres/pg_db.h"
 #include "store/postgres/pg_schema.h"
 
 namespace soundtrend::store::postgres {
 namespace {
 
-// An element of a PostgreSQL array literal ({"a","b"} / {1,2}): text quoted, with `"` and
-// `\` escaped.
-void AppendArrayText(std::string& out, std::string_view text, bool first) {
-  if (!first) out += ',';
-  out += '"';
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  out += '"';
-}
-void AppendArrayInt(std::string& out, int64_t v, bool first) {
-  if (!first) out += ',';
-  out += std::to_string(v);
-}
-
 class PgUsageStore final : public UsageStore {
  public:
   explicit PgUsageStore(std::unique_ptr<PgConnection> db) : db_(std::move(db)) {}
 
+  // Three statements whatever the number of rows (a busy node adds a few hundred rows a
+  // second: one statement each was most of its database round trips): the rows go in as
+  // arrays (unnest), the same (key, day) twice summed by GROUP BY, and one DELETE trims
+  // every key touched to its newest `keep_recent`.
   Status Add(std::span<const DailyUsage> counts, std::span<const RequestRecord> requests,
              size_t keep_recent) override {
     if (counts.empty() && requests.empty()) return Status::Ok();
     std::lock_guard lock(mu_);
     PgTransaction tx(*db_);
     ST_RETURN_IF_ERROR(tx.status());
-    for (const DailyUsage& c : counts) {
+    if (!counts.empty()) {
+      PgArray keys, days, ok, payment_required, rate_limited, other_client_errors, server_errors,
+          credits;
+      for (const DailyUsage& c : counts) {
+        keys.AddText(c.key_id);
+        days.AddInteger(c.day);
+        ok.AddInteger(c.ok);
+        payment_required.AddInteger(c.payment_required);
+        rate_limited.AddInteger(c.rate_limited);
+        other_client_errors.AddInteger(c.other_client_errors);
+        server_errors.AddInteger(c.server_errors);
+        credits.AddInteger(c.credits);
+      }
       Result<PgResult> r = db_->Exec(
           "INSERT INTO usage_daily AS u(key_id, day, ok, payment_required, rate_limited, "
-          "other_client_errors, server_errors, credits) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+          "other_client_errors, server_errors, credits) "
+          "SELECT k, d, sum(a), sum(b), sum(c), sum(e), sum(f), sum(g) FROM unnest("
+          "$1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], "
+          "$7::bigint[], $8::bigint[]) AS t(k, d, a, b, c, e, f, g) GROUP BY k, d "
           "ON CONFLICT (key_id, day) DO UPDATE SET ok = u.ok + excluded.ok, "
           "payment_required = u.payment_required + excluded.payment_required, "
           "rate_limited = u.rate_limited + excluded.rate_limited, "
           "other_client_errors = u.other_client_errors + excluded.other_client_errors, "
           "server_errors = u.server_errors + excluded.server_errors, "
           "credits = u.credits + excluded.credits",
-          {c.key_id, static_cast<int64_t>(c.day), c.ok, c.payment_required, c.rate_limited,
-           c.other_client_errors, c.server_errors, c.credits});
+          {keys.text(), days.text(), ok.text(), payment_required.text(), rate_limited.text(),
+           other_client_errors.text(), server_errors.text(), credits.text()});
       if (!r.ok()) return r.status();
     }
-    std::set<std::string_view> keys;
     if (!requests.empty()) {
-      // Every request in one statement (one round trip, not one per request: a busy key
-      // adds its latest requests every second on every node), as arrays unnested.
-      std::string key_ids = "{", times = "{", request_ids = "{", endpoints = "{", statuses = "{",
-                  costs = "{";
+      PgArray keys, times, ids, endpoints, statuses, costs;
+      std::set<std::string_view> touched;
       for (const RequestRecord& q : requests) {
-        const bool first = key_ids.size() == 1;
-        AppendArrayText(key_ids, q.key_id, first);
-        AppendArrayInt(times, q.time_micros, first);
-        AppendArrayText(request_ids, q.request_id, first);
-        AppendArrayText(endpoints, q.endpoint, first);
-        AppendArrayInt(statuses, q.status, first);
-        AppendArrayInt(costs, q.cost, first);
-        keys.insert(q.key_id);
-      }
-      for (std::string* a : {&key_ids, &times, &request_ids, &endpoints, &statuses, &costs}) {
-        *a += '}';
+        keys.AddText(q.key_id);
+        times.AddInteger(q.time_micros);
+        ids.AddText(q.request_id);
+        endpoints.AddText(q.endpoint);
+        statuses.AddInteger(q.status);
+        costs.AddInteger(q.cost);
+        touched.insert(q.key_id);
       }
       Result<PgResult> r = db_->Exec(
           "INSERT INTO usage_recent(key_id, time_micros, request_id, endpoint, status, cost) "
-          "SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], "
-          "$5::integer[], $6::bigint[]) ON CONFLICT DO NOTHING",
-          {key_ids, times, request_ids, endpoints, statuses, costs});
+          "SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], "
+          "$6::bigint[]) ON CONFLICT DO NOTHING",
+          {keys.text(), times.text(), ids.text(), endpoints.text(), statuses.text(), costs.text()});
       if (!r.ok()) return r.status();
-    }
-    for (std::string_view key : keys) {
-      Result<PgResult> r = db_->Exec(
-          "DELETE FROM usage_recent WHERE key_id = $1 AND (time_micros, request_id) NOT IN "
-          "(SELECT time_micros, request_id FROM usage_recent WHERE key_id = $1 "
-          "ORDER BY time_micros DESC, request_id COLLATE \"C\" DESC LIMIT $2)",
-          {key, static_cast<int64_t>(keep_recent)});
+      PgArray touched_keys;
+      for (std::string_view key : touched) touched_keys.AddText(key);
+      r = db_->Exec(
+          "DELETE FROM usage_recent WHERE (key_id, time_micros, request_id) IN ("
+          "SELECT key_id, time_micros, request_id FROM (SELECT key_id, time_micros, request_id, "
+          "row_number() OVER (PARTITION BY key_id ORDER BY time_micros DESC, "
+          "request_id COLLATE \"C\" DESC) AS n FROM usage_recent "
+          "WHERE key_id = ANY($1::text[])) AS ranked WHERE n > $2)",
+          {touched_keys.text(), static_cast<int64_t>(keep_recent)});
       if (!r.ok()) return r.status();
     }
     return tx.Commit();
