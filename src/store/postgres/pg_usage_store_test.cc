@@ -19,9 +19,9 @@ INSTANTIATE_TEST_SUITE_P(Postgres, UsageStoreSuite,
                          ::testing::Values(UsageStoreSuiteParam{"postgres", OpenForSuite}),
                          UsageStoreSuiteName);
 
-// Add stores a flush's requests in one statement (arrays unnested): values that are special
-// in an array literal come back as they went in, and one Add is a few round trips however
-// many requests it carries.
+// Add stores a flush's counts and requests in one statement each (arrays unnested): values
+// that are special in an array literal come back as they went in, and one Add is five
+// round trips however many rows and keys it carries.
 TEST(PgUsageStoreTest, RequestsOfAFlushGoInOneStatementWhateverTheirText) {
   auto store = OpenPgUsageStore(PgTestServer::Shared().CreateDatabase());
   ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -31,10 +31,18 @@ TEST(PgUsageStoreTest, RequestsOfAFlushGoInOneStatementWhateverTheirText) {
     requests.push_back({"key_odd", 1000 + i, "/v1/" + odd[i], 200 + i, i, "req-" + odd[i]});
   }
   for (int i = 0; i < 200; ++i) requests.push_back({"key_many", 5000 + i, "/v1/x", 200, 2, "r"});
+  std::vector<DailyUsage> counts;
+  for (int k = 0; k < 30; ++k)
+    counts.push_back({"key_" + std::to_string(k), 20000, 1, 0, 0, 0, 0, 2});
+  counts.push_back({"key_0", 20000, 1, 0, 0, 0, 0, 2});  // the same (key, day) twice: summed
   const uint64_t before = PgRoundTrips();
-  ASSERT_TRUE((*store)->Add({}, requests, 100).ok());
-  // BEGIN, the insert, one trim per key, COMMIT.
+  ASSERT_TRUE((*store)->Add(counts, requests, 100).ok());
+  // BEGIN, the counts, the requests, the trim of every key touched, COMMIT.
   EXPECT_EQ(PgRoundTrips() - before, 5u);
+  auto daily = (*store)->Daily("key_0", 20000, 20000);
+  ASSERT_TRUE(daily.ok());
+  ASSERT_EQ(daily->size(), 1u);
+  EXPECT_EQ((*daily)[0].ok, 2);
   auto recent = (*store)->Recent("key_odd", 10);
   ASSERT_TRUE(recent.ok()) << recent.status().ToString();
   ASSERT_EQ(recent->size(), 7u);
