@@ -5,6 +5,7 @@
 // the fuzzer reaches the handlers behind authentication.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 #include <stdlib.h>
@@ -36,9 +37,25 @@ void Replace(std::string& s, std::string_view from, std::string_view to) {
 
 // A connection to the server. Each one ends in TIME_WAIT on this side (the input's end is
 // sent first), so a long run at thousands of executions a second can use up the ephemeral
-// ports towards 127.0.0.1:port (EADDRNOTAVAIL; the long run of 1 December died of it): then
+// ports towards 127.0.0.1:port (EADDRNOTAVAIL): then
 // the connection is made from another loopback source address (127.0.0.2, ...), which
 // gives fresh (source, destination) pairs. Any other failure is the server's: abort.
+// A blocking connect interrupted by a signal (libFuzzer's timeout alarm, when the server is
+// slow to accept on a loaded machine: the SYN is retried after 1 s) goes on in the
+// background: waits for it and returns its outcome (0 or an errno).
+int FinishInterruptedConnect(int fd) {
+  pollfd p{fd, POLLOUT, 0};
+  int ready;
+  do {
+    ready = ::poll(&p, 1, 60000);
+  } while (ready < 0 && errno == EINTR);
+  if (ready <= 0) return ETIMEDOUT;
+  int error = 0;
+  socklen_t len = sizeof error;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0) return errno;
+  return error;
+}
+
 int Connect() {
   for (uint32_t source = 1; source < 256; ++source) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -57,7 +74,9 @@ int Connect() {
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
-    const int error = errno;
+    int error = errno;
+    if (error == EINTR) error = FinishInterruptedConnect(fd);
+    if (error == 0) return fd;
     ::close(fd);
     if (error != EADDRNOTAVAIL) {
       std::fprintf(stderr, "connect to the server failed: %s\n", std::strerror(error));
