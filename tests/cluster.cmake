@@ -31,5 +31,7 @@ if(TARGET soundtrend AND TARGET st_pg_test_server)
   # A node SIGKILLed under load and restarted; PostgreSQL away for 5 s under load
   # (owner: cluster-ops).
   st_cluster_test(fault fault_test.cc)
+  # Keys and charts across nodes (owner: cluster2).
+  st_cluster_test(sync sync_test.cc TIMEOUT 180)
 endif()
 

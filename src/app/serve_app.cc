@@ -79,6 +79,15 @@ Status ServeApp::Init() {
   });
   publish_loop_ =
       std::make_unique<PublishLoop>(*publisher_, *chart_store_, store_mutex_, snapshots_, clock);
+  if (postgres) {
+    // Several nodes: every one computes the charts, one at a time saves the editions
+    // (README "Run as a cluster").
+    PublishLoop::Cluster cluster;
+    cluster.chart_changes = OpenChangeFeed(config_.db_path, ChangeKind::kCharts);
+    cluster.publisher_lock = OpenPublisherLock(config_.db_path);
+    cluster.on_takeover = [this] { return ReplaceEngine(); };
+    publish_loop_->SetCluster(std::move(cluster));
+  }
   Result<bool> first = publish_loop_->PublishOnce();
   if (!first.ok()) return first.status();
 
@@ -129,6 +138,8 @@ Status ServeApp::Init() {
     gateway_options.current_lane = http::CurrentLoopIndex;
   }
   gateway_options.leases = leases;
+  // PostgreSQL: other nodes' key changes and grants wake the reload thread (LISTEN).
+  gateway_options.key_changes = OpenChangeFeed(config_.db_path, ChangeKind::kKeys);
   auto gw = gateway::BillingGateway::Open(std::move(key_store).value(), std::move(ledger), clock,
                                           SecureRandom::Instance(), gateway_options);
   if (!gw.ok()) return gw.status();
@@ -258,10 +269,16 @@ void ServeApp::Wait() {
 }
 
 Status ServeApp::ReloadCharts() {
+  ST_RETURN_IF_ERROR(ReplaceEngine());
+  Result<bool> published = publish_loop_->PublishOnce();
+  return published.ok() ? Status() : published.status();
+}
+
+Status ServeApp::ReplaceEngine() {
   const Clock& clock = *config_.clock;
   std::unique_ptr<engine::ChartEngine> engine;
   std::unique_ptr<engine::Publisher> publisher;
-  Status s = publish_loop_->ReplacePublisher([&]() -> Result<engine::Publisher*> {
+  return publish_loop_->ReplacePublisher([&]() -> Result<engine::Publisher*> {
     std::lock_guard lock(store_mutex_);  // no ingest runs while the store is read and swapped
     engine = std::make_unique<engine::ChartEngine>();
     Result<engine::LoadSummary> loaded = engine::LoadEngine(*chart_store_, *engine);
@@ -278,9 +295,6 @@ Status ServeApp::ReloadCharts() {
     std::swap(publisher_, publisher);
     return publisher_.get();
   });
-  if (!s.ok()) return s;
-  Result<bool> published = publish_loop_->PublishOnce();
-  return published.ok() ? Status() : published.status();
 }
 
 Status ServeApp::RunIngest(const IngestFn& ingest) {

@@ -113,6 +113,9 @@ class ServeApp {
  private:
   explicit ServeApp(const ServeConfig& config);
   Status Init();
+  // ReloadCharts without the publication: a fresh engine and publisher loaded from the
+  // store (the publisher's takeover runs it too).
+  Status ReplaceEngine();
 
   ServeConfig config_;
   std::mutex store_mutex_;  // every use of chart_store_ (ingest, SaveEditions)

@@ -17,7 +17,46 @@ PublishLoop::PublishLoop(engine::Publisher& publisher, store::ChartStore& store,
 
 PublishLoop::~PublishLoop() { Stop(); }
 
+void PublishLoop::SetCluster(Cluster cluster) { cluster_ = std::move(cluster); }
+
+bool PublishLoop::publishing() const { return publishing_.load(); }
+
+bool PublishLoop::CheckPublisher() {
+  if (cluster_.publisher_lock == nullptr) return true;
+  std::lock_guard lock(publisher_mutex_);
+  Result<bool> held = cluster_.publisher_lock->Hold();
+  if (!held.ok()) {
+    if (!lock_down_.exchange(true)) {
+      spdlog::warn("publisher lock unavailable ({}): saving no editions until it is back",
+                   held.status().ToString());
+    }
+  } else {
+    lock_down_ = false;
+  }
+  const bool now = held.ok() && *held;
+  if (now && (!publishing_ || !role_known_)) {
+    spdlog::info("publisher: this node saves the chart editions (publisher lock taken)");
+    if (unsaved_ && cluster_.on_takeover) {
+      // What this node published as a follower was never saved: start from the store.
+      Status s = cluster_.on_takeover();
+      if (!s.ok()) {
+        spdlog::warn("publisher: reloading the charts at takeover failed: {}", s.ToString());
+      } else {
+        unsaved_ = false;
+      }
+    }
+  } else if (!now && held.ok() && (publishing_ || !role_known_)) {
+    spdlog::info(
+        "publisher: another node saves the chart editions; this node computes the same "
+        "charts from the store and saves none");
+  }
+  if (held.ok()) role_known_ = true;
+  publishing_ = now;
+  return now;
+}
+
 Result<bool> PublishLoop::PublishOnce() {
+  const bool save = CheckPublisher();
   std::lock_guard poll_lock(poll_mutex_);
   std::optional<engine::Publisher::Publication> publication;
   Status saved;
@@ -27,7 +66,13 @@ Result<bool> PublishLoop::PublishOnce() {
     if (!polled.ok()) return polled.status();
     if (!polled->has_value()) return false;
     publication = std::move(**polled);
-    if (!publication->new_editions.empty()) saved = store_.SaveEditions(publication->new_editions);
+    if (!publication->new_editions.empty()) {
+      if (save) {
+        saved = store_.SaveEditions(publication->new_editions);
+      } else {
+        unsaved_ = true;
+      }
+    }
   }
   const engine::SyncSummary& sync = publication->sync;
   if (sync.to_seq > sync.from_seq) {
@@ -57,7 +102,8 @@ Result<bool> PublishLoop::PublishOnce() {
   snapshots_.Publish(
       api::ServingSnapshot::Build(std::move(publication->charts), clock_.NowMicros()));
   spdlog::info("published charts of {} ({} editions saved, search prepared in {:.3f}s)",
-               FormatDay(day), saved.ok() ? publication->new_editions.size() : 0, prepare_seconds);
+               FormatDay(day), save && saved.ok() ? publication->new_editions.size() : 0,
+               prepare_seconds);
   {
     std::lock_guard lock(mutex_);
     ++publications_;
@@ -105,15 +151,56 @@ int64_t PublishLoop::publications() const {
 }
 
 void PublishLoop::Run(std::chrono::milliseconds interval) {
+  using Steady = std::chrono::steady_clock;
+  // With a change feed the thread waits on the database's socket in slices of at most this
+  // long, so that a stop or a Wake is seen within one slice.
+  constexpr auto kFeedSlice = std::chrono::milliseconds(100);
+  store::ChangeFeed* const feed = cluster_.chart_changes.get();
+  bool feed_down = false;
+  // A follower polls more often: it takes a dead publisher's place within follower_poll.
+  auto period = [&] {
+    return cluster_.publisher_lock != nullptr && !publishing_
+               ? std::min<std::chrono::milliseconds>(interval, cluster_.follower_poll)
+               : interval;
+  };
+  auto due_at = Steady::now() + period();
   std::unique_lock lock(mutex_);
   while (true) {
-    cv_.wait_for(lock, interval, [this] { return stopping_ || wake_; });
+    bool signalled = false;
+    if (feed != nullptr) {
+      const auto left =
+          std::max(std::chrono::milliseconds(0),
+                   std::chrono::duration_cast<std::chrono::milliseconds>(due_at - Steady::now()));
+      const auto slice = std::min(left, kFeedSlice);
+      if (!wake_ && !stopping_) {
+        lock.unlock();
+        Result<bool> changed = feed->WaitForChange(static_cast<int>(slice.count()));
+        lock.lock();
+        if (changed.ok()) {
+          signalled = *changed;
+          if (feed_down) spdlog::info("chart publication: batch signals are back");
+          feed_down = false;
+        } else {
+          if (!feed_down) {
+            spdlog::warn("chart publication: batch signals unavailable ({}); polling",
+                         changed.status().ToString());
+          }
+          feed_down = true;
+          // Until the next poll: a reconnect at most once per poll period.
+          cv_.wait_for(lock, left, [this] { return stopping_ || wake_; });
+        }
+      }
+    } else {
+      cv_.wait_until(lock, due_at, [this] { return stopping_ || wake_; });
+    }
     if (stopping_) return;
+    if (!signalled && !wake_ && Steady::now() < due_at) continue;
     wake_ = false;
     lock.unlock();
     Result<bool> r = PublishOnce();
     if (!r.ok()) spdlog::warn("chart publication: {}", r.status().ToString());
     lock.lock();
+    due_at = Steady::now() + period();
   }
 }
 

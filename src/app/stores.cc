@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "ledger/ledger.h"
+#include "store/postgres/pg_change_feed.h"
 #include "store/postgres/pg_chart_store.h"
 #include "store/postgres/pg_db.h"
 #include "store/postgres/pg_key_store.h"
@@ -66,6 +67,18 @@ Result<std::unique_ptr<store::SessionStore>> OpenSessionStore(const std::string&
 store::CreditLeases* LeasesOf(store::KeyStore& store) {
   auto* pg = dynamic_cast<store::postgres::PgKeyStore*>(&store);
   return pg != nullptr ? pg->leases() : nullptr;
+}
+
+std::unique_ptr<store::ChangeFeed> OpenChangeFeed(const std::string& db, ChangeKind kind) {
+  if (BackendOf(db) != Backend::kPostgres) return nullptr;
+  return store::postgres::OpenPgChangeFeed(db, kind == ChangeKind::kKeys
+                                                   ? store::postgres::kKeyChangeChannel
+                                                   : store::postgres::kChartChangeChannel);
+}
+
+std::unique_ptr<store::PublisherLock> OpenPublisherLock(const std::string& db) {
+  if (BackendOf(db) != Backend::kPostgres) return nullptr;
+  return store::postgres::OpenPgPublisherLock(db);
 }
 
 Result<std::unique_ptr<store::UsageStore>> OpenUsageStore(const std::string& db,

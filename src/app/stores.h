@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "store/change_feed.h"
 #include "store/chart_store.h"
 #include "store/credit_leases.h"
 #include "store/key_store.h"
@@ -43,6 +44,12 @@ Result<std::unique_ptr<store::SessionStore>> OpenSessionStore(const std::string&
 // The credit leases of a key store opened with StoreOptions::node_id (PostgreSQL); null
 // for any other (SQLite: one node, no leases). Valid as long as the store.
 store::CreditLeases* LeasesOf(store::KeyStore& store);
+// Signals between nodes (store/change_feed.h) for PostgreSQL; null for SQLite (one machine:
+// the periodic polls see everything). Lazily connected.
+enum class ChangeKind { kKeys, kCharts };
+std::unique_ptr<store::ChangeFeed> OpenChangeFeed(const std::string& db, ChangeKind kind);
+// The chart publisher's lock (one node at a time saves editions); null for SQLite.
+std::unique_ptr<store::PublisherLock> OpenPublisherLock(const std::string& db);
 Result<std::unique_ptr<store::UsageStore>> OpenUsageStore(const std::string& db,
                                                           const StoreOptions& options = {});
 

@@ -177,17 +177,54 @@ Status BillingGateway::ReloadIfChanged(bool* reloaded) {
 }
 
 void BillingGateway::ReloadLoop() {
+  using Steady = std::chrono::steady_clock;
+  const auto interval = std::chrono::milliseconds(options_.reload_interval_millis);
+  // With a change feed the thread waits on the database's socket in slices of at most this
+  // long, so that a stop is seen within one slice.
+  constexpr auto kFeedSlice = std::chrono::milliseconds(100);
+  store::ChangeFeed* const feed = options_.key_changes.get();
+  bool feed_down = false;  // logged once per outage
+  auto next_poll = Steady::now() + interval;
   std::unique_lock<std::mutex> lock(reload_mutex_);
   while (!reload_stopping_) {
-    reload_cv_.wait_for(lock, std::chrono::milliseconds(options_.reload_interval_millis));
+    bool signalled = false;
+    const auto left =
+        std::max(std::chrono::milliseconds(0),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(next_poll - Steady::now()));
+    if (feed != nullptr) {
+      lock.unlock();
+      Result<bool> changed =
+          feed->WaitForChange(static_cast<int>(std::min(left, kFeedSlice).count()));
+      lock.lock();
+      if (changed.ok()) {
+        signalled = *changed;
+        if (feed_down) spdlog::info("gateway: key change signals are back");
+        feed_down = false;
+      } else {
+        if (!feed_down) {
+          spdlog::warn("gateway: key change signals unavailable ({}); polling every {} ms",
+                       changed.status().ToString(), interval.count());
+        }
+        feed_down = true;
+        // Until the next poll: a reconnect at most once per interval.
+        reload_cv_.wait_for(lock, left, [this] { return reload_stopping_; });
+      }
+    } else {
+      reload_cv_.wait_until(lock, next_poll, [this] { return reload_stopping_; });
+    }
     if (reload_stopping_) break;
+    const bool due = Steady::now() >= next_poll;
+    if (!signalled && !due) continue;
     lock.unlock();
     Status st = ReloadIfChanged();
     if (!st.ok()) spdlog::warn("gateway: reloading keys failed: {}", st.ToString());
-    // The ledger's charges reach the store other processes (the CLI) read at least this
-    // often.
-    st = MoveLedger();
-    if (!st.ok()) spdlog::warn("gateway: moving the ledger's charges failed: {}", st.ToString());
+    if (due) {
+      // The ledger's charges reach the store other processes (the CLI) read at least this
+      // often.
+      st = MoveLedger();
+      if (!st.ok()) spdlog::warn("gateway: moving the ledger's charges failed: {}", st.ToString());
+      next_poll = Steady::now() + interval;
+    }
     lock.lock();
   }
 }

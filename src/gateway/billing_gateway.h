@@ -27,7 +27,8 @@
 // it runs after every admin change made here, and ReloadIfChanged runs every
 // `reload_interval_millis` (default 1 s) on a background thread, off the request path: it
 // asks the store's cheap change counter (KeyStore::ChangeCounter) and re-reads keys and
-// new grants only when another connection or process committed since the last look; the
+// new grants only when another connection or process committed since the last look (with
+// options.key_changes it also looks as soon as a change is signalled: other nodes); the
 // same thread moves the ledger's charges into the store (Ledger::MoveAll), which every
 // admin read and change through this object also does first. So a
 // key created, updated, rotated, revoked or credited with `soundtrend keys|credits` while the
@@ -64,6 +65,7 @@
 #include "gateway/lease_keeper.h"
 #include "gateway/rate_limiter.h"
 #include "ledger/ledger.h"
+#include "store/change_feed.h"
 #include "store/key_store.h"
 
 namespace soundtrend::gateway {
@@ -176,6 +178,13 @@ struct BillingGatewayOptions {
   // killed process of this node left leased; a graceful stop gives the unspent back.
   store::CreditLeases* leases = nullptr;
   LeaseKeeperOptions lease_options;
+  // Several nodes on one store (docs/api.md §10: keys, revocations and grants reach every
+  // node within one second): a wake-up when any node commits a key change or a grant
+  // (PostgreSQL: LISTEN soundtrend_keys; store/change_feed.h). Set (and the reload thread
+  // on): the reload thread waits on it, so a change is seen within a round trip of its
+  // commit; the counter poll every reload interval stays the safety net (a lost
+  // connection, a missed signal). Used by the reload thread only.
+  std::shared_ptr<store::ChangeFeed> key_changes;
 };
 
 class BillingGateway final : public Gateway, public KeyAdmin {

@@ -9,6 +9,7 @@ st_library(store_migrations SOURCES migrations.cc DEPS st_common)
 st_library(store_postgres
   SOURCES postgres/pg_db.cc postgres/pg_schema.cc postgres/pg_key_store.cc
           postgres/pg_chart_store.cc postgres/pg_session_store.cc postgres/pg_usage_store.cc
+          postgres/pg_change_feed.cc
   DEPS st_store_migrations st_store_codec st_store_chart_segments st_embed_postgres_migrations st_common
        PostgreSQL::PostgreSQL)
 

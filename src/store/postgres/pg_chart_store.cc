@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "store/chart_segments.h"
+#include "store/postgres/pg_change_feed.h"
 #include "store/postgres/pg_db.h"
 #include "store/postgres/pg_schema.h"
 
@@ -65,6 +66,11 @@ class PgChartStore final : public ChartStore {
     if (!inserted.ok()) return inserted.status();
     if (inserted->rows() == 0) return false;
     seq_ = inserted->integer(0, 0);
+    // Every node's publication thread wakes at the commit (and not before: a NOTIFY in a
+    // transaction is delivered when it commits, never when it rolls back).
+    Result<PgResult> notified =
+        db_->Exec("SELECT pg_notify($1, $2)", {kChartChangeChannel, std::to_string(seq_)});
+    if (!notified.ok()) return notified.status();
 
     rows_written_ = 0;
     for (const SoundRecord& s : batch.sounds) {

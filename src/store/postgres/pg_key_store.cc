@@ -4,6 +4,7 @@
 #include <optional>
 #include <utility>
 
+#include "store/postgres/pg_change_feed.h"
 #include "store/postgres/pg_schema.h"
 
 namespace soundtrend::store::postgres {
@@ -122,7 +123,13 @@ Status PgKeyStore::CreateKey(const KeyRecord& key) {
 Status PgKeyStore::CountKeyChange() {
   Result<PgResult> bumped =
       db_->Exec("UPDATE gw_ledger_head SET key_changes = key_changes + 1 WHERE id = 1");
-  return bumped.ok() ? Status::Ok() : bumped.status();
+  if (!bumped.ok()) return bumped.status();
+  return NotifyKeyChange();
+}
+
+Status PgKeyStore::NotifyKeyChange() {
+  // In the caller's transaction: delivered to every listening node at its commit.
+  return db_->Exec("SELECT pg_notify($1, '')", {kKeyChangeChannel}).status();
 }
 
 Result<KeyRecord> PgKeyStore::CommitKeyChange(PgTransaction& tx, std::string_view key_id) {
@@ -261,6 +268,7 @@ Result<GrantResult> PgKeyStore::ApplyGrant(std::string_view key_id, std::string_
       "balance_after) VALUES ($1, $2, 'grant', $3, $4, '', $5, $6)",
       {*seq, key_id, time_micros, grant_id, amount, balance});
   if (!insert.ok()) return insert.status();
+  ST_RETURN_IF_ERROR(NotifyKeyChange());
   ST_RETURN_IF_ERROR(tx.Commit());
   return GrantResult{true, balance};
 }

@@ -7,7 +7,7 @@
 // block is one transaction: the head, each key's balance locked (FOR UPDATE) and checked,
 // the keys' totals, one gw_charge_blocks row (store/charge_block.h), the markers.
 // ChangeCounter = last_seq + key_changes: it moves with every grant, charge block, key
-// creation or revocation by any node.
+// creation or revocation by any node; key changes and grants also NOTIFY soundtrend_keys.
 // One connection, calls serialized by a mutex. A lost connection is Unavailable (and
 // reconnected at the next call).
 #pragma once
@@ -75,7 +75,11 @@ class PgKeyStore final : public KeyStore, public CreditLeases {
   Result<std::vector<KeyRecord>> ReadKeys(std::optional<std::string_view> key_id);
   // Counts a change to the keys (the change counter other nodes poll); in the caller's
   // transaction.
+  // Also NOTIFYs it (NotifyKeyChange).
   Status CountKeyChange();
+  // NOTIFY on kKeyChangeChannel (store/postgres/pg_change_feed.h), in the caller's
+  // transaction: other nodes reload within a round trip of the commit.
+  Status NotifyKeyChange();
   // After an update of `key_id` in `tx`: counts the change, reads the key back, commits.
   Result<KeyRecord> CommitKeyChange(PgTransaction& tx, std::string_view key_id);
   Status WriteChargeBlock(std::span<const ChargeView> charges, std::span<const LogMarker> markers);
