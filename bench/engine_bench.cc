@@ -20,6 +20,8 @@
 //
 // Usage: engine_bench [--sounds N] [--days N] [--cells-per-day N] [--seed N]
 //                     [--postgres] [--pg-runs N] [--bench-dir DIR] [--dump-cells FILE]
+//                     [--marks]
+//   --marks: print CLOCK_MONOTONIC marks around the timed publications (see Mark).
 //   --bench-dir: where postgres_cluster.sh and postgres_editions.sql are (default: the
 //   source tree's bench/ directory).
 #include <sys/resource.h>
@@ -56,6 +58,16 @@ struct Options {
   int pg_runs = 3;
   std::string bench_dir = SOUNDTREND_BENCH_DIR;
 };
+
+// --marks: "mark NAME begin|end SECONDS" lines on CLOCK_MONOTONIC around the timed steps,
+// for `perf record -k CLOCK_MONOTONIC` and `perf report --time BEGIN,END`.
+bool g_marks = false;
+void Mark(const char* name, const char* edge) {
+  if (!g_marks) return;
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  std::printf("mark %s %s %ld.%09ld\n", name, edge, static_cast<long>(ts.tv_sec), ts.tv_nsec);
+}
 
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
@@ -326,6 +338,10 @@ int main(int argc, char** argv) {
       o.postgres = true;
       continue;
     }
+    if (flag == "--marks") {
+      g_marks = true;
+      continue;
+    }
     if (i + 1 >= argc) {
       std::fprintf(stderr, "engine_bench: %s needs a value\n", flag.c_str());
       return 2;
@@ -424,7 +440,9 @@ int main(int argc, char** argv) {
   std::vector<store::EditionRecord> day_before;
   t = std::chrono::steady_clock::now();
   cpu = ThreadCpuSeconds();
+  Mark("before", "begin");
   auto set_before = a->Publish(last_day - 1, &day_before);
+  Mark("before", "end");
   const double before_cpu = ThreadCpuSeconds() - cpu;
   const double publish_before_s = Seconds(t);
   history.insert(history.end(), day_before.begin(), day_before.end());
@@ -434,7 +452,9 @@ int main(int argc, char** argv) {
   std::vector<store::EditionRecord> last_records;
   t = std::chrono::steady_clock::now();
   cpu = ThreadCpuSeconds();
+  Mark("incremental", "begin");
   auto incremental = a->Publish(last_day, &last_records);
+  Mark("incremental", "end");
   const double incremental_cpu = ThreadCpuSeconds() - cpu;
   const double incremental_s = Seconds(t);
   std::printf("publish day N incrementally (426 editions, full ChartSet): %.3f s (cpu %.3f s)\n",
@@ -504,7 +524,9 @@ int main(int argc, char** argv) {
   std::vector<store::EditionRecord> scratch_records;
   t = std::chrono::steady_clock::now();
   cpu = ThreadCpuSeconds();
+  Mark("scratch", "begin");
   auto scratch = b->Publish(last_day, &scratch_records);
+  Mark("scratch", "end");
   const double scratch_cpu = ThreadCpuSeconds() - cpu;
   const double scratch_s = Seconds(t);
   std::printf(
