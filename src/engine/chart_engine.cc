@@ -14,47 +14,6 @@ namespace soundtrend::engine {
 
 namespace internal {
 
-// Open-addressing hash map from a global sound index to a region's dense index.
-class DenseIndexMap {
- public:
-  DenseIndexMap() : slots_(16, kEmpty), mask_(15) {}
-
-  // The value of `key`, or UINT32_MAX when absent.
-  uint32_t Find(uint32_t key) const {
-    for (size_t i = Hash(key) & mask_;; i = (i + 1) & mask_) {
-      const uint64_t slot = slots_[i];
-      if (slot == kEmpty) return UINT32_MAX;
-      if (static_cast<uint32_t>(slot >> 32) == key) return static_cast<uint32_t>(slot);
-    }
-  }
-  // Inserts a key that is not present.
-  void Insert(uint32_t key, uint32_t value) {
-    if ((size_ + 1) * 10 > slots_.size() * 7) Grow();
-    Place(key, value);
-    ++size_;
-  }
-  size_t size() const { return size_; }
-
- private:
-  static constexpr uint64_t kEmpty = ~uint64_t{0};
-  static size_t Hash(uint32_t key) { return (key * 0x9E3779B97F4A7C15ULL) >> 20; }
-  void Place(uint32_t key, uint32_t value) {
-    size_t i = Hash(key) & mask_;
-    while (slots_[i] != kEmpty) i = (i + 1) & mask_;
-    slots_[i] = (uint64_t{key} << 32) | value;
-  }
-  void Grow() {
-    std::vector<uint64_t> old = std::move(slots_);
-    slots_.assign(old.size() * 2, kEmpty);
-    mask_ = slots_.size() - 1;
-    for (uint64_t slot : old)
-      if (slot != kEmpty) Place(static_cast<uint32_t>(slot >> 32), static_cast<uint32_t>(slot));
-  }
-  std::vector<uint64_t> slots_;
-  size_t mask_;
-  size_t size_ = 0;
-};
-
 // The window sums kept per region: the popular windows (P) and the double ones (2P) the
 // surging chart's previous window is derived from. Each contains the one before it.
 constexpr int kWindowCount = 6;
@@ -88,7 +47,6 @@ struct RegionState {
   // Per series: the days whose top lists a local, sorted.
   std::array<std::unordered_map<uint32_t, std::vector<Day>>, kSeriesCount> listed_days;
   std::vector<Day> dirty_days;  // uses changed on these days since history was computed
-  uint32_t locals_indexed = 0;  // locals below this are in the sound table's region_locals
 
   static constexpr size_t kSumBlock = 256;
   static constexpr bool Bounded(int w) { return w % 2 == 0; }
@@ -154,9 +112,6 @@ struct ChartEngine::SoundTable {
   // Published indexes, brought up to date by SnapshotIndexes.
   std::shared_ptr<const internal::ClipIndex> clips = std::make_shared<internal::ClipIndex>();
   std::vector<uint32_t> pending_clips;  // globals added since
-  // Per global: its (region, local) pairs, sorted by region; pairs added since are the
-  // locals of each region from RegionState::locals_indexed on.
-  ChunkedArray<std::shared_ptr<const internal::RegionLocals>> region_locals;
 };
 
 namespace {
@@ -195,7 +150,6 @@ uint32_t ChartEngine::GlobalIndex(uint64_t clip_id) {
   auto record = std::make_shared<SoundRecord>();
   record->clip_id = clip_id;
   sounds_->table.PushBack(std::make_shared<SoundInfo>(SoundInfo{std::move(record), "", ""}));
-  sounds_->region_locals.PushBack(nullptr);
   sounds_->pending_clips.push_back(it->second);
   return it->second;
 }
@@ -766,70 +720,6 @@ void ChartEngine::SnapshotIndexes() {
     t.clips = std::move(next);
     t.pending_clips.clear();
   }
-  // The (region, sound) pairs added since the last snapshot. After a restart that is every
-  // pair of the data: tens of millions at platform scale. Sorting them, or appending them
-  // to their sounds' lists in arrival order (a cache miss each), was most of the first
-  // publication. So they are partitioned by ranges of sounds, reading the regions in
-  // order (sequential writes; each range's pairs stay in region order), and each range,
-  // whose lists fit in cache, is grouped with a count and a fill of lists of exact size.
-  struct NewPair {
-    uint32_t global;
-    uint32_t local;
-    RegionId region;
-  };
-  constexpr uint32_t kRangeBits = 12;  // a range's lists fit in a core's L2
-  constexpr uint32_t kRangeSize = uint32_t{1} << kRangeBits;
-  std::vector<std::vector<NewPair>> ranges((t.region_locals.size() >> kRangeBits) + 1);
-  {
-    std::vector<size_t> sizes(ranges.size(), 0);
-    for (const auto& region : regions_) {
-      for (uint32_t l = region->locals_indexed; l < region->local_to_global.size(); ++l)
-        ++sizes[region->local_to_global[l] >> kRangeBits];
-    }
-    for (size_t r = 0; r < ranges.size(); ++r) ranges[r].reserve(sizes[r]);
-    for (const auto& region : regions_) {
-      const uint32_t count = static_cast<uint32_t>(region->local_to_global.size());
-      for (uint32_t l = region->locals_indexed; l < count; ++l) {
-        const uint32_t global = region->local_to_global[l];
-        ranges[global >> kRangeBits].push_back({global, l, region->id});
-      }
-      region->locals_indexed = count;
-    }
-  }
-  const auto by_region = [](const internal::RegionLocal& a, const internal::RegionLocal& b) {
-    return a.region < b.region;
-  };
-  std::vector<uint32_t> added(kRangeSize);
-  std::vector<std::shared_ptr<internal::RegionLocals>> building(kRangeSize);
-  std::vector<uint32_t> old_sizes(kRangeSize);
-  for (size_t r = 0; r < ranges.size(); ++r) {
-    if (ranges[r].empty()) continue;
-    const uint32_t first = static_cast<uint32_t>(r) << kRangeBits;
-    std::fill(added.begin(), added.end(), 0);
-    for (const NewPair& p : ranges[r]) ++added[p.global - first];
-    for (const NewPair& p : ranges[r]) {
-      const uint32_t i = p.global - first;
-      std::shared_ptr<internal::RegionLocals>& list = building[i];
-      if (list == nullptr) {
-        list = std::make_shared<internal::RegionLocals>();
-        const auto& old = t.region_locals[p.global];
-        old_sizes[i] = old ? static_cast<uint32_t>(old->size()) : 0;
-        list->reserve(old_sizes[i] + added[i]);
-        if (old) list->assign(old->begin(), old->end());
-      }
-      list->push_back({p.region, p.local});
-    }
-    for (uint32_t i = 0; i < kRangeSize; ++i) {
-      std::shared_ptr<internal::RegionLocals>& list = building[i];
-      if (list == nullptr) continue;
-      // The old pairs and the new ones are each in region order.
-      if (old_sizes[i] > 0)
-        std::inplace_merge(list->begin(), list->begin() + old_sizes[i], list->end(), by_region);
-      t.region_locals.Set(first + i, std::move(list));
-      list = nullptr;
-    }
-    std::vector<NewPair>().swap(ranges[r]);
-  }
 }
 
 std::shared_ptr<const ChartSet> ChartEngine::Publish(
@@ -842,7 +732,6 @@ std::shared_ptr<const ChartSet> ChartEngine::Publish(
   data.first_day = first_use_day_;
   data.sounds = std::make_shared<const internal::SoundsSnapshot>(sounds_->table.TakeSnapshot());
   data.clips = sounds_->clips;
-  data.region_locals = sounds_->region_locals.TakeSnapshot();
   std::array<std::array<Selection, kSeriesCount>, kRegionCount> selections;
   const bool any_data = first_use_day_ && day >= *first_use_day_;
   for (auto& region_ptr : regions_) {
@@ -859,6 +748,7 @@ std::shared_ptr<const ChartSet> ChartEngine::Publish(
     snapshot->uses.assign(region.uses.begin(), region.uses.end());
     snapshot->videos.assign(region.videos.begin(), region.videos.end());
     snapshot->local_to_global = region.local_to_global.TakeSnapshot();
+    snapshot->global_to_local = region.global_to_local.TakeSnapshot();
     snapshot->first_use = region.first_use.TakeSnapshot();
     for (int s = 0; s < kSeriesCount; ++s) {
       const auto& h = region.history[s];

@@ -37,6 +37,14 @@ class ChunkedArray {
     size_t size_ = 0;
   };
 
+  ChunkedArray() = default;
+  // `size` elements, each `fill` (also the fill of later chunks).
+  ChunkedArray(size_t size, T fill) : size_(size), fill_(std::move(fill)) {
+    chunks_.reserve((size + kChunkSize - 1) >> kChunkBits);
+    for (size_t i = 0; i < size; i += kChunkSize)
+      chunks_.push_back(std::make_shared<Chunk>(kChunkSize, fill_));
+  }
+
   size_t size() const { return size_; }
   const T& operator[](size_t i) const { return (*chunks_[i >> kChunkBits])[i & (kChunkSize - 1)]; }
 

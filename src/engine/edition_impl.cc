@@ -422,13 +422,15 @@ std::optional<SoundDetail> ChartSetImpl::Detail(uint64_t clip_id, RegionId regio
   const std::optional<uint32_t> global = data_.clips->Find(clip_id);
   if (!global) return std::nullopt;
   const SoundInfo& info = *(*data_.sounds)[*global];
-  const std::shared_ptr<const RegionLocals>& locals =
-      *global < data_.region_locals.size() ? data_.region_locals[*global] : nullptr;
-  std::optional<uint32_t> local;
-  if (locals) {
-    for (const RegionLocal& rl : *locals)
-      if (rl.region == region) local = rl.local;
-  }
+  // The sound's local in a region (from the region's index map, frozen at publication).
+  auto local_in = [&](RegionId r) -> std::optional<uint32_t> {
+    const RegionData* d = data_.regions[r].get();
+    if (d == nullptr) return std::nullopt;
+    const uint32_t l = d->global_to_local.Find(*global);
+    if (l == UINT32_MAX) return std::nullopt;
+    return l;
+  };
+  const std::optional<uint32_t> local = local_in(region);
   const Day window_start = day - period + 1;
   SoundDetail detail;
 
@@ -496,15 +498,16 @@ std::optional<SoundDetail> ChartSetImpl::Detail(uint64_t clip_id, RegionId regio
   }
 
   // Audience: uses in the window in every region.
-  if (locals) {
-    for (const RegionLocal& rl : *locals) {
-      const RegionData* other = data_.regions[rl.region].get();
-      if (other == nullptr) continue;
+  {
+    for (size_t r = 0; r < kRegionCount; ++r) {
+      const std::optional<uint32_t> other_local = local_in(static_cast<RegionId>(r));
+      if (!other_local) continue;
+      const RegionData* other = data_.regions[r].get();
       int64_t uses = 0;
       for (Day d = window_start; d <= day; ++d) {
-        if (const UsesColumn* column = other->Uses(d)) uses += column->Find(rl.local);
+        if (const UsesColumn* column = other->Uses(d)) uses += column->Find(*other_local);
       }
-      if (uses > 0) detail.audience.push_back({rl.region, uses});
+      if (uses > 0) detail.audience.push_back({static_cast<RegionId>(r), uses});
     }
     std::sort(detail.audience.begin(), detail.audience.end(),
               [](const SoundDetail::Audience& a, const SoundDetail::Audience& b) {

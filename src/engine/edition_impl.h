@@ -81,6 +81,74 @@ struct VideoColumn {
 using TopList = std::vector<uint32_t>;
 using TopPtr = std::shared_ptr<const TopList>;
 
+// Open-addressing hash map from a global sound index to a region's dense index (local).
+// The slots are a ChunkedArray, so a Snapshot (taken at publication) is cheap and
+// immutable while the engine keeps inserting: it lets a ChartSet find a sound's local in
+// every region without an index of its own.
+class DenseIndexMap {
+ public:
+  class Snapshot {
+   public:
+    // The value of `key`, or UINT32_MAX when absent.
+    uint32_t Find(uint32_t key) const { return FindIn(slots_, mask_, key); }
+
+   private:
+    friend class DenseIndexMap;
+    ChunkedArray<uint64_t>::Snapshot slots_;
+    size_t mask_ = 0;
+  };
+
+  DenseIndexMap() : slots_(16, kEmpty), mask_(15) {}
+
+  // The value of `key`, or UINT32_MAX when absent.
+  uint32_t Find(uint32_t key) const { return FindIn(slots_, mask_, key); }
+  // Inserts a key that is not present.
+  void Insert(uint32_t key, uint32_t value) {
+    if ((size_ + 1) * 10 > slots_.size() * 7) Grow();
+    Place(key, value);
+    ++size_;
+  }
+  size_t size() const { return size_; }
+  Snapshot TakeSnapshot() const {
+    Snapshot s;
+    if (size_ > 0) {
+      s.slots_ = slots_.TakeSnapshot();
+      s.mask_ = mask_;
+    }
+    return s;
+  }
+
+ private:
+  static constexpr uint64_t kEmpty = ~uint64_t{0};
+  static size_t Hash(uint32_t key) { return (key * 0x9E3779B97F4A7C15ULL) >> 20; }
+  template <typename Slots>
+  static uint32_t FindIn(const Slots& slots, size_t mask, uint32_t key) {
+    if (slots.size() == 0) return UINT32_MAX;
+    for (size_t i = Hash(key) & mask;; i = (i + 1) & mask) {
+      const uint64_t slot = slots[i];
+      if (slot == kEmpty) return UINT32_MAX;
+      if (static_cast<uint32_t>(slot >> 32) == key) return static_cast<uint32_t>(slot);
+    }
+  }
+  void Place(uint32_t key, uint32_t value) {
+    size_t i = Hash(key) & mask_;
+    while (slots_[i] != kEmpty) i = (i + 1) & mask_;
+    slots_.Set(i, (uint64_t{key} << 32) | value);
+  }
+  void Grow() {
+    ChunkedArray<uint64_t> old = std::move(slots_);
+    slots_ = ChunkedArray<uint64_t>(old.size() * 2, kEmpty);
+    mask_ = slots_.size() - 1;
+    for (size_t i = 0; i < old.size(); ++i) {
+      const uint64_t slot = old[i];
+      if (slot != kEmpty) Place(static_cast<uint32_t>(slot >> 32), static_cast<uint32_t>(slot));
+    }
+  }
+  ChunkedArray<uint64_t> slots_;
+  size_t mask_;
+  size_t size_ = 0;
+};
+
 // Everything editions of one region read, for every day, frozen at publication.
 struct RegionData {
   RegionId region = 0;
@@ -88,7 +156,8 @@ struct RegionData {
   std::vector<std::shared_ptr<const UsesColumn>> uses;  // null: no uses that day
   std::vector<std::shared_ptr<const VideoColumn>> videos;
   ChunkedArray<uint32_t>::Snapshot local_to_global;
-  ChunkedArray<Day>::Snapshot first_use;  // by local, over all data; kNeverUsed if none
+  DenseIndexMap::Snapshot global_to_local;  // UINT32_MAX: the sound has no local here
+  ChunkedArray<Day>::Snapshot first_use;    // by local, over all data; kNeverUsed if none
   std::array<std::vector<TopPtr>, kSeriesCount> history;  // null: no chart that day
 
   const UsesColumn* Uses(Day day) const {
@@ -188,20 +257,11 @@ struct ClipIndex {
   std::optional<uint32_t> Find(uint64_t clip_id) const;
 };
 
-// A sound's dense index in each region where it has one.
-struct RegionLocal {
-  RegionId region;
-  uint32_t local;
-};
-using RegionLocals = std::vector<RegionLocal>;  // sorted by region
-
 struct ChartSetData {
   Day day = 0;
   std::optional<Day> first_day;
   std::shared_ptr<const SoundsSnapshot> sounds;
   std::shared_ptr<const ClipIndex> clips;
-  // By global index; null: no region yet.
-  ChunkedArray<std::shared_ptr<const RegionLocals>>::Snapshot region_locals;
   std::array<std::shared_ptr<const RegionData>, kRegionCount> regions;
 };
 
