@@ -722,6 +722,71 @@ void ChartEngine::SnapshotIndexes() {
   }
 }
 
+namespace {
+
+// The EditionInput::window_uses and previous_uses of a region's editions of `day`, whose top
+// locals are `tops` (by series); the region is positioned at `day` and `data` is its
+// published RegionData.
+void GatherWindowUses(const RegionState& region, const internal::RegionData& data, Day day,
+                      const std::array<const std::vector<uint32_t>*, kSeriesCount>& tops,
+                      std::array<std::vector<int64_t>, kSeriesCount>& window_uses,
+                      std::array<std::vector<int64_t>, kSeriesCount>& previous_uses) {
+  // The daily uses of every top sound of the region's six editions, read from the columns
+  // once: the sounds of the 120-day charts over 120 days, the others of the 30-day charts
+  // over 30, the rest over 7 (each column walked forward once per group). Surging editions
+  // take p from the window sums (the region is positioned at `day`).
+  struct Group {
+    std::vector<uint32_t> locals;  // sorted
+    int days = 0;
+    std::vector<int64_t> uses;  // locals.size() x days, oldest day first
+  };
+  constexpr int kPeriodCount = static_cast<int>(kPeriods.size());
+  std::array<Group, kPeriodCount> groups;
+  auto find = [&](int k, uint32_t local) -> const int64_t* {
+    const Group& g = groups[k];
+    auto it = std::lower_bound(g.locals.begin(), g.locals.end(), local);
+    if (it == g.locals.end() || *it != local) return nullptr;
+    return &g.uses[static_cast<size_t>(it - g.locals.begin()) * g.days];
+  };
+  for (int k = kPeriodCount - 1; k >= 0; --k) {
+    Group& g = groups[k];
+    g.days = kPeriods[k];
+    for (int s : {k, k + kPeriodCount}) {
+      for (uint32_t local : *tops[s]) {
+        bool held = false;
+        for (int j = k + 1; j < kPeriodCount && !held; ++j) held = find(j, local) != nullptr;
+        if (!held) g.locals.push_back(local);
+      }
+    }
+    std::sort(g.locals.begin(), g.locals.end());
+    g.locals.erase(std::unique(g.locals.begin(), g.locals.end()), g.locals.end());
+    data.GatherUses(g.locals, day - g.days + 1, g.days, g.uses);
+  }
+  for (int s = 0; s < kSeriesCount; ++s) {
+    const int k = s % kPeriodCount;
+    const int period = kPeriods[k];
+    const std::vector<uint32_t>& locals = *tops[s];
+    window_uses[s].reserve(locals.size() * period);
+    for (uint32_t local : locals) {
+      for (int j = k; j < kPeriodCount; ++j) {
+        if (const int64_t* row = find(j, local)) {
+          const int64_t* window = row + (groups[j].days - period);
+          window_uses[s].insert(window_uses[s].end(), window, window + period);
+          break;
+        }
+      }
+    }
+    if (internal::SeriesKind(s) == ChartKind::kSurging) {
+      const std::vector<int64_t>& u = region.sums[internal::PopularWindow(k)];
+      const std::vector<int64_t>& doubled = region.sums[internal::DoubleWindow(k)];
+      previous_uses[s].reserve(locals.size());
+      for (uint32_t local : locals) previous_uses[s].push_back(doubled[local] - u[local]);
+    }
+  }
+}
+
+}  // namespace
+
 std::shared_ptr<const ChartSet> ChartEngine::Publish(
     Day day, std::vector<store::EditionRecord>* new_editions, HistoryStats* stats) {
   NormalizeColumns();
@@ -763,6 +828,11 @@ std::shared_ptr<const ChartSet> ChartEngine::Publish(
     for (auto& region_ptr : regions_) {
       RegionState& region = *region_ptr;
       if (!region.first_day || day < *region.first_day) continue;
+      std::array<const std::vector<uint32_t>*, kSeriesCount> tops;
+      for (int s = 0; s < kSeriesCount; ++s) tops[s] = &selections[region.id][s].locals;
+      std::array<std::vector<int64_t>, kSeriesCount> window_uses, previous_uses;
+      GatherWindowUses(region, *chart_set->region_data(region.id), day, tops, window_uses,
+                       previous_uses);
       for (int s = 0; s < kSeriesCount; ++s) {
         Selection& selection = selections[region.id][s];
         if (selection.locals.empty()) continue;
@@ -786,6 +856,8 @@ std::shared_ptr<const ChartSet> ChartEngine::Publish(
                   });
         input.listings = std::move(listings);
         input.top_locals = std::move(selection.locals);
+        input.window_uses = std::move(window_uses[s]);
+        input.previous_uses = std::move(previous_uses[s]);
         chart_set->Set(s, region.id, std::make_unique<internal::EditionImpl>(std::move(input)));
       }
     }

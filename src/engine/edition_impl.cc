@@ -104,9 +104,26 @@ EditionImpl::EditionImpl(EditionInput input) : in_(std::move(input)) {
       previous_ranks_.push_back({(*previous)[i], static_cast<int32_t>(i + 1)});
     std::sort(previous_ranks_.begin(), previous_ranks_.end());
   }
+  const size_t n = in_.top_locals.size();
+  top_.reserve(n);
+  const size_t period = static_cast<size_t>(in_.period);
+  const bool surging = in_.kind == ChartKind::kSurging;
+  if (in_.window_uses.size() == n * period && (!surging || in_.previous_uses.size() == n)) {
+    // Given by the engine.
+    const std::vector<int64_t> window = std::move(in_.window_uses);
+    const std::vector<int64_t> previous = std::move(in_.previous_uses);
+    in_.window_uses.clear();
+    in_.previous_uses.clear();
+    for (size_t i = 0; i < n; ++i) {
+      top_.push_back(BuildEntry(in_.top_locals[i], static_cast<int32_t>(i + 1), &window[i * period],
+                                surging ? std::optional<int64_t>(previous[i]) : std::nullopt));
+    }
+    return;
+  }
+  in_.window_uses.clear();
+  in_.previous_uses.clear();
   // The top sounds' daily uses over the span, gathered column by column with the sounds in
   // local order, so each column is walked forward once instead of searched 100 times.
-  const size_t n = in_.top_locals.size();
   std::vector<std::pair<uint32_t, uint32_t>> by_local(n);  // (local, entry)
   for (size_t i = 0; i < n; ++i) by_local[i] = {in_.top_locals[i], static_cast<uint32_t>(i)};
   std::sort(by_local.begin(), by_local.end());
@@ -116,10 +133,11 @@ EditionImpl::EditionImpl(EditionInput input) : in_(std::move(input)) {
   in_.region->GatherUses(sorted, in_.day - span_ + 1, span_, uses);
   std::vector<size_t> row_of(n);
   for (size_t k = 0; k < n; ++k) row_of[by_local[k].second] = k;
-  top_.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    top_.push_back(BuildEntry(in_.top_locals[i], static_cast<int32_t>(i + 1),
-                              &uses[row_of[i] * static_cast<size_t>(span_)]));
+    const int64_t* span = &uses[row_of[i] * static_cast<size_t>(span_)];
+    top_.push_back(
+        BuildEntry(in_.top_locals[i], static_cast<int32_t>(i + 1), span + (span_ - in_.period),
+                   surging ? std::optional<int64_t>(Sum(span, in_.period)) : std::nullopt));
   }
 }
 
@@ -161,30 +179,31 @@ const ListingInfo* EditionImpl::ListingOf(uint32_t local) const {
   return find(all_listings_);
 }
 
-ChartEntry EditionImpl::BuildEntry(uint32_t local, int32_t rank, const int64_t* known_uses) const {
+ChartEntry EditionImpl::BuildEntry(uint32_t local, int32_t rank, const int64_t* window,
+                                   std::optional<int64_t> previous) const {
   const RegionData& region = *in_.region;
   const int period = in_.period;
   const Day day = in_.day;
   const Day window_start = day - period + 1;
-  const Day span_start = day - span_ + 1;
 
-  std::vector<int64_t> span_uses(span_, 0);
-  if (known_uses != nullptr) {
-    std::copy(known_uses, known_uses + span_, span_uses.begin());
-  } else {
+  std::vector<int64_t> span_uses;
+  if (window == nullptr) {
+    const Day span_start = day - span_ + 1;
+    span_uses.assign(span_, 0);
     for (int i = 0; i < span_; ++i) {
       if (const UsesColumn* column = region.Uses(span_start + i))
         span_uses[i] = column->Find(local);
     }
+    window = span_uses.data() + (span_ - period);
+    if (in_.kind == ChartKind::kSurging) previous = Sum(span_uses.data(), period);
   }
-  const int64_t* window = span_uses.data() + (span_ - period);
 
   ChartEntry entry;
   entry.sound = (*in_.sounds)[region.local_to_global[local]]->record;
   entry.rank = rank;
   entry.usage_count = Sum(window, period);
   if (in_.kind == ChartKind::kSurging) {
-    entry.growth_hundredths = GrowthHundredths(entry.usage_count, Sum(span_uses.data(), period));
+    entry.growth_hundredths = GrowthHundredths(entry.usage_count, *previous);
   }
 
   auto prev = std::lower_bound(
@@ -319,7 +338,7 @@ ChartEntry EditionImpl::EntryOf(uint32_t local, int32_t rank) const {
   if (rank >= 1 && static_cast<size_t>(rank) <= top_.size() && in_.top_locals[rank - 1] == local) {
     return top_[rank - 1];
   }
-  return BuildEntry(local, rank, nullptr);
+  return BuildEntry(local, rank, nullptr, std::nullopt);
 }
 
 std::vector<ChartEntry> EditionImpl::Search(std::string_view folded_keyword) const {
@@ -349,7 +368,8 @@ std::vector<ChartEntry> EditionImpl::Search(std::string_view folded_keyword) con
     if (i < top_.size()) {
       hits.push_back(top_[i]);
     } else {
-      hits.push_back(BuildEntry(full_order_[i], static_cast<int32_t>(i + 1), nullptr));
+      hits.push_back(
+          BuildEntry(full_order_[i], static_cast<int32_t>(i + 1), nullptr, std::nullopt));
     }
   }
   return hits;

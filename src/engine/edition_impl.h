@@ -198,6 +198,11 @@ struct EditionInput {
   // The listings of the top locals, sorted by local (the engine's index); nullopt: derived
   // from the history.
   std::optional<std::vector<ListingInfo>> listings;
+  // Known when the engine selected the chart (else read from the columns): the top locals'
+  // uses on each day of the window, `period` values per top local (in top order, oldest
+  // day first), and for surging their uses in the window before it (p, in top order).
+  std::vector<int64_t> window_uses;
+  std::vector<int64_t> previous_uses;
 };
 
 class EditionImpl final : public Edition {
@@ -223,9 +228,11 @@ class EditionImpl final : public Edition {
   ChartEntry EntryOf(uint32_t local, int32_t rank) const;
 
  private:
-  // `window_uses`: the sound's uses on each day of the span (SeriesSpan days, oldest
-  // first), or null to look them up in the columns.
-  ChartEntry BuildEntry(uint32_t local, int32_t rank, const int64_t* span_uses) const;
+  // `window`: the sound's uses on each day of the window (`period` values, oldest first)
+  // and, surging, `previous` its uses in the window before; null / nullopt to look them up
+  // in the columns.
+  ChartEntry BuildEntry(uint32_t local, int32_t rank, const int64_t* window,
+                        std::optional<int64_t> previous) const;
   void ComputeFullRanking() const;
   void ComputeListings() const;
   const ListingInfo* ListingOf(uint32_t local) const;

@@ -18,6 +18,12 @@ constexpr bool SurgingEligible(int64_t u, int64_t p) {
 // growth = (u + 10) / (p + 10) in hundredths, rounded half away from zero (exact, in
 // integers). Requires u, p >= 0.
 constexpr int64_t GrowthHundredths(int64_t u, int64_t p) {
+  constexpr int64_t kFits = int64_t{1} << 54;  // 200 * n + d fits in 64 bits: no 128-bit division
+  if (u < kFits && p < kFits) {
+    const int64_t n = u + kSurgingSmoothing;
+    const int64_t d = p + kSurgingSmoothing;
+    return (200 * n + d) / (2 * d);
+  }
   const __int128 n = u + kSurgingSmoothing;
   const __int128 d = p + kSurgingSmoothing;
   return static_cast<int64_t>((200 * n + d) / (2 * d));
