@@ -42,6 +42,10 @@ struct RegionState {
   // (exact after a rebuild or a scan; only raised by additions, so still an upper bound
   // after subtractions). Lets the selections skip blocks without reading them.
   std::array<std::vector<int64_t>, kWindowCount> block_bound;
+  // Per period, per block of kSumBlock locals: an upper bound of SurgingMargin over the
+  // block (exact after a rebuild or a scan; raised with every changed local). A block
+  // below 0 holds no eligible sound, so SelectSurging skips it unread.
+  std::array<std::vector<int64_t>, kPeriods.size()> surging_bound;
   std::array<int64_t, kWindowCount> used{};  // per window: locals with a positive sum
   std::array<std::vector<HistoryEntry>, kSeriesCount> history;  // index: day - base day
   // Per series: the days whose top lists a local, sorted.
@@ -50,6 +54,20 @@ struct RegionState {
 
   static constexpr size_t kSumBlock = 256;
   static constexpr bool Bounded(int w) { return w % 2 == 0; }
+  // >= 0 exactly when the sound is eligible (u >= 50 and u + 10 >= 2 (p + 10), p = d - u).
+  static int64_t SurgingMargin(int64_t u, int64_t d) {
+    return std::min(u - kSurgingMinUses, 3 * u - 2 * d - kSurgingSmoothing);
+  }
+  // Raises the surging bound of period k for `local` (after its sums changed).
+  void RaiseSurgingBound(int k, uint32_t local) {
+    const int64_t margin =
+        SurgingMargin(sums[PopularWindow(k)][local], sums[DoubleWindow(k)][local]);
+    int64_t& bound = surging_bound[k][local / kSumBlock];
+    if (margin > bound) bound = margin;
+  }
+  void RaiseSurgingBounds(uint32_t local) {
+    for (int k = 0; k < static_cast<int>(kPeriods.size()); ++k) RaiseSurgingBound(k, local);
+  }
   void AddToSum(int w, uint32_t local, int64_t delta) {
     int64_t& sum = sums[w][local];
     const int64_t before = sum;
@@ -65,7 +83,18 @@ struct RegionState {
     const std::vector<int64_t>& values = sums[w];
     int64_t positive = 0;
     if (!Bounded(w)) {
-      for (int64_t v : values) positive += v > 0;
+      // The double window of period k = w / 2, recounted after its popular window.
+      const std::vector<int64_t>& u = sums[w - 1];
+      std::vector<int64_t>& bounds = surging_bound[w / 2];
+      for (size_t b = 0; b < bounds.size(); ++b) {
+        const size_t end = std::min(values.size(), (b + 1) * kSumBlock);
+        int64_t max_margin = SurgingMargin(0, 0);
+        for (size_t i = b * kSumBlock; i < end; ++i) {
+          positive += values[i] > 0;
+          max_margin = std::max(max_margin, SurgingMargin(u[i], values[i]));
+        }
+        bounds[b] = max_margin;
+      }
       used[w] = positive;
       return;
     }
@@ -166,6 +195,9 @@ uint32_t ChartEngine::LocalIndex(RegionState& region, uint32_t global) {
     if (RegionState::Bounded(w) && local % RegionState::kSumBlock == 0)
       region.block_bound[w].push_back(0);
   }
+  if (local % RegionState::kSumBlock == 0) {
+    for (auto& bounds : region.surging_bound) bounds.push_back(RegionState::SurgingMargin(0, 0));
+  }
   ++region_sound_count_;
   return local;
 }
@@ -236,6 +268,7 @@ void ChartEngine::AddDailyUses(const DailyUses& uses) {
       if (uses.day <= *region.state_day && uses.day > *region.state_day - kWindows[w])
         region.AddToSum(w, local, amount);
     }
+    region.RaiseSurgingBounds(local);
   }
   MarkDirty(region, uses.day);
   ++data_version_;
@@ -266,6 +299,7 @@ void ChartEngine::ReplaceDailyUses(RegionId region_id, Day day, std::span<const 
         if (day <= *region.state_day && day > *region.state_day - kWindows[w])
           region.AddToSum(w, local, after - before);
       }
+      region.RaiseSurgingBounds(local);
     }
     if (after > 0 && day < region.first_use[local]) region.first_use.Set(local, day);
     if (after == 0 && region.first_use[local] == day) lost_a_first_use = true;
@@ -485,6 +519,15 @@ void ChartEngine::PositionState(RegionState& region, Day day) {
         for (const UseCell& c : removed->cells) region.AddToSum(w, c.local, -int64_t{c.uses});
       }
     }
+    // The sums of a period's two windows changed for the sounds of the added column and of
+    // the two removed ones: their surging margins, with the final sums.
+    for (int k = 0; k < static_cast<int>(kPeriods.size()); ++k) {
+      for (const Day changed : {d, d - kPeriods[k], d - 2 * kPeriods[k]}) {
+        if (const UsesColumn* column = ColumnAt(region.uses, base_day_, changed)) {
+          for (const UseCell& c : column->cells) region.RaiseSurgingBound(k, c.local);
+        }
+      }
+    }
   }
   region.state_day = day;
 }
@@ -555,30 +598,47 @@ ChartEngine::Selection ChartEngine::SelectSurging(RegionState& region, int perio
   const int w = internal::PopularWindow(period_index);
   const std::vector<int64_t>& window = region.sums[w];
   const std::vector<int64_t>& doubled = region.sums[internal::DoubleWindow(period_index)];
-  std::vector<int64_t>& block_bound = region.block_bound[w];
+  std::vector<int64_t>& bounds = region.surging_bound[period_index];
   constexpr size_t kBlock = RegionState::kSumBlock;
   const size_t count = window.size();
-  // Every sound with u >= 50 (blocks whose bound is below are skipped unread), eligible when
-  // it at least doubled against the previous window.
+  // Every eligible sound (blocks whose bound says none is are skipped unread; a block read
+  // gets its exact bound).
   std::vector<SurgingKey> eligible;
-  for (size_t b = 0; b < block_bound.size(); ++b) {
-    if (block_bound[b] < kSurgingMinUses) continue;
+  for (size_t b = 0; b < bounds.size(); ++b) {
+    if (bounds[b] < 0) continue;
     const size_t end = std::min(count, (b + 1) * kBlock);
-    int64_t max_value = 0;
+    int64_t max_margin = RegionState::SurgingMargin(0, 0);
     for (size_t i = b * kBlock; i < end; ++i) {
       const int64_t u = window[i];
-      max_value = std::max(max_value, u);
-      if (u < kSurgingMinUses) continue;
-      const int64_t p = doubled[i] - u;
-      if (!SurgingEligible(u, p)) continue;
-      const uint32_t local = static_cast<uint32_t>(i);
-      eligible.push_back({u, p, clip_ids_[region.local_to_global[local]], local});
+      const int64_t margin = RegionState::SurgingMargin(u, doubled[i]);
+      max_margin = std::max(max_margin, margin);
+      if (margin < 0) continue;
+      eligible.push_back({u, doubled[i] - u, 0, static_cast<uint32_t>(i)});
     }
-    block_bound[b] = max_value;
+    bounds[b] = max_margin;
   }
   selection.ranked_count = eligible.size();
-  const size_t n = std::min(kTopSize, eligible.size());
-  std::partial_sort(eligible.begin(), eligible.begin() + n, eligible.end());
+  // Only the sounds that can be in the top 100 need their clip id (the last tie-break, a
+  // cache miss or two each, and there are thousands of eligible sounds in a large region):
+  // the 100 best by (growth, u), and those tied with the 100th.
+  auto end = eligible.end();
+  if (eligible.size() > kTopSize) {
+    const auto better = [](const SurgingKey& a, const SurgingKey& b) {
+      const __int128 x = static_cast<__int128>(a.u + kSurgingSmoothing) * (b.p + kSurgingSmoothing);
+      const __int128 y = static_cast<__int128>(b.u + kSurgingSmoothing) * (a.p + kSurgingSmoothing);
+      if (x != y) return x > y;
+      return a.u > b.u;
+    };
+    const auto nth = eligible.begin() + (kTopSize - 1);
+    std::nth_element(eligible.begin(), nth, eligible.end(), better);
+    const SurgingKey pivot = *nth;
+    end = std::partition(nth + 1, eligible.end(),
+                         [&](const SurgingKey& k) { return !better(pivot, k); });
+  }
+  for (auto it = eligible.begin(); it != end; ++it)
+    it->clip_id = clip_ids_[region.local_to_global[it->local]];
+  const size_t n = std::min<size_t>(kTopSize, end - eligible.begin());
+  std::partial_sort(eligible.begin(), eligible.begin() + n, end);
   selection.locals.reserve(n);
   for (size_t i = 0; i < n; ++i) selection.locals.push_back(eligible[i].local);
   return selection;

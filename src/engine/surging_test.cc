@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "engine/chart_engine.h"
@@ -84,6 +85,43 @@ TEST(SurgingChartTest, RanksEligibleSoundsByGrowthWithTheTieRules) {
   // Search ranges over every eligible sound and keeps its position.
   auto hits = surging->Search("");
   EXPECT_EQ(Clips(hits), Clips(surging->top()));
+}
+
+TEST(SurgingChartTest, TheCutAtOneHundredFallsInsideATieGroupAndTheClipIdDecides) {
+  // 280 eligible sounds, clip ids scrambled against arrival order: 60 at growth 7.00, 20 at
+  // 6.00 with u 110, 200 at 6.00 with u 50; the top 100 ends with the 20 smallest clip ids
+  // of the last group.
+  ChartEngine engine;
+  std::vector<uint64_t> seven, six_110, six_50;
+  for (uint64_t i = 0; i < 280; ++i) {
+    const uint64_t clip = 1 + (i * 97) % 280;
+    if (i < 60) {
+      Surge(engine, clip, 60, 0);
+      seven.push_back(clip);
+    } else if (i < 80) {
+      Surge(engine, clip, 110, 10);
+      six_110.push_back(clip);
+    } else {
+      Surge(engine, clip, 50, 0);
+      six_50.push_back(clip);
+    }
+  }
+  std::vector<uint64_t> want;
+  for (auto* group : {&seven, &six_110, &six_50}) {
+    std::sort(group->begin(), group->end());
+    want.insert(want.end(), group->begin(), group->end());
+  }
+  want.resize(100);
+  auto set = engine.Publish(kDay, nullptr);
+  const Edition* surging = set->Find(kUS, 7, ChartKind::kSurging);
+  ASSERT_NE(surging, nullptr);
+  EXPECT_EQ(surging->ranked_count(), 280u);
+  EXPECT_EQ(Clips(surging->top()), want);
+  // The full ranking (built by a search) agrees with the selection.
+  auto hits = surging->Search("");
+  ASSERT_EQ(hits.size(), 280u);
+  hits.resize(100);
+  EXPECT_EQ(Clips(hits), want);
 }
 
 TEST(SurgingChartTest, HasItsOwnHistoryMovementAndNewToTop100) {
