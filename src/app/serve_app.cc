@@ -19,7 +19,9 @@
 #include "dashboard/site.h"
 #include "engine/store_sync.h"
 #include "gateway/admin_auth.h"
+#include "gateway/shared_rate_limiter.h"
 #include "ledger/ledger.h"
+#include "store/redis/redis_rate_store.h"
 
 namespace soundtrend::app {
 
@@ -129,10 +131,18 @@ Status ServeApp::Init() {
   // the lanes (every reload interval).
   if (postgres) gateway_options.lane_move_after_charges = 0;
   if (!config_.redis_url.empty()) {
-    spdlog::warn(
-        "--redis {}: shared rate limits are not built yet; this node applies each "
-        "key's limit on its own",
-        config_.redis_url);
+    // Rate limits shared by every node: GCRA in Redis, one connection per event loop (each
+    // loop connects at Start), local decisions while Redis is unreachable (README "Run as a
+    // cluster").
+    Result<store::redis::RedisAddress> address = store::redis::ParseRedisUrl(config_.redis_url);
+    if (!address.ok()) return address.status();
+    store::redis::RedisRateStoreOptions redis_options;
+    redis_options.address = *address;
+    redis_options.current_loop = http::CurrentLoopIoContext;
+    rate_store_ = std::make_shared<store::redis::RedisRateStore>(std::move(redis_options));
+    auto limiter = std::make_shared<gateway::SharedRateLimiter>(rate_store_);
+    metrics_->AddExposition([limiter](std::string& out) { limiter->AppendMetrics(out); });
+    gateway_options.rate_limiter = std::move(limiter);
   }
   if (config_.charging && ledger_options.lanes) {
     gateway_options.current_lane = http::CurrentLoopIndex;
@@ -253,6 +263,7 @@ Result<uint16_t> ServeApp::Start() {
   auto port = server_->Start();
   if (!port.ok()) return port;
   started_ = true;
+  if (rate_store_) server_->RunOnEveryLoop([store = rate_store_] { store->ConnectHere(); });
   publish_loop_->Start(std::chrono::seconds(config_.publish_interval_seconds));
   readiness_->Start(std::chrono::seconds(1));
   return port;
@@ -260,6 +271,8 @@ Result<uint16_t> ServeApp::Start() {
 
 void ServeApp::Stop() {
   if (server_) server_->Stop();
+  // The loops finish once their Redis connections are closed too.
+  if (rate_store_) rate_store_->Shutdown();
 }
 
 void ServeApp::Wait() {

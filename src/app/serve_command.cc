@@ -295,8 +295,9 @@ void AddServeCommand(CLI::App& app, GlobalOptions& global) {
                   "(<node id>-charges...), on this machine")
       ->capture_default_str();
   cmd->add_option("--redis", flags->redis,
-                  "redis://HOST:PORT, for rate limits shared with the other nodes (accepted, "
-                  "not used yet: each node limits on its own, and says so once in its log)")
+                  "redis://HOST:PORT: rate limits shared with the other nodes (GCRA in Redis; "
+                  "while Redis is unreachable each node limits on its own, logged once, "
+                  "counted in /metrics)")
       ->envname("SOUNDTREND_REDIS");
   cmd->add_flag("--secure-cookies", flags->secure_cookies,
                 "mark the dashboard's session cookie Secure (the service is reached over TLS; "

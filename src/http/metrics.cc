@@ -130,6 +130,7 @@ std::string Metrics::Render() const {
   out += fmt::format("soundtrend_snapshot_age_seconds {}\n",
                      built == 0 ? -1.0 : static_cast<double>(clock_.NowMicros() - built) / 1e6);
   out += RenderProcessCounters();  // e.g. soundtrend_pg_round_trips_total
+  for (const auto& append : expositions_) append(out);
   return out;
 }
 

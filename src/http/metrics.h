@@ -8,6 +8,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -75,6 +76,13 @@ class Metrics {
   // Prometheus text exposition format 0.0.4. Thread-safe.
   std::string Render() const;
 
+  // More of the exposition, from another module (e.g. the shared rate limit's gauges):
+  // `append` adds its lines (HELP, TYPE, samples) to Render's text, after the server's own,
+  // in the order added. Thread-safe `append`; call before the server starts.
+  void AddExposition(std::function<void(std::string&)> append) {
+    expositions_.push_back(std::move(append));
+  }
+
   // The sums over every route (each value exact, the set not a consistent cut, as Render).
   // Thread-safe, lock-free.
   MetricsTotals Totals() const;
@@ -93,6 +101,7 @@ class Metrics {
   std::atomic<uint64_t> body_budget_refusals_{0};
   std::atomic<int64_t> buffered_body_bytes_{0};
   std::atomic<int64_t> open_connections_{0};
+  std::vector<std::function<void(std::string&)>> expositions_;
   static_assert(std::tuple_size_v<decltype(MetricsTotals::buckets)> == kLatencyBuckets.size() + 1);
 };
 

@@ -802,4 +802,12 @@ std::optional<uint32_t> CurrentLoopIndex() {
   return current_loop->number;
 }
 
+net::io_context* CurrentLoopIoContext() {
+  return current_loop == nullptr ? nullptr : &current_loop->ioc;
+}
+
+void Server::RunOnEveryLoop(const std::function<void()>& task) {
+  for (auto& loop : impl_->loops) net::post(loop->ioc, task);
+}
+
 }  // namespace soundtrend::http

@@ -52,6 +52,9 @@
 namespace spdlog {
 class logger;
 }
+namespace boost::asio {
+class io_context;
+}
 
 namespace soundtrend::http {
 
@@ -91,6 +94,9 @@ struct ServerOptions {
 // thread ever gets. nullopt on any other thread. Lets a handler's dependency keep state per
 // loop that one thread alone writes (e.g. a charge lane).
 std::optional<uint32_t> CurrentLoopIndex();
+// On a loop's thread: that loop's io_context (for a client driven by the loop, e.g. the
+// shared rate limit's Redis connection); null on any other thread.
+boost::asio::io_context* CurrentLoopIoContext();
 
 class Server {
  public:
@@ -110,6 +116,10 @@ class Server {
   void Wait();
 
   uint16_t port() const;
+
+  // Runs `task` once on every loop, on its thread (posted; returns at once). Call after
+  // Start, before Stop.
+  void RunOnEveryLoop(const std::function<void()>& task);
 
   // Closes now, on every loop, the connections past their deadline (what each loop's timer
   // does every sweep interval), and returns when done. Lets a test with a FakeClock check

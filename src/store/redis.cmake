@@ -1,0 +1,18 @@
+# Redis: rate limits shared by every node (serve --redis; hiredis from libhiredis-dev), the
+# GCRA script (embedded), and the private test server. Owner: cluster (redis).
+find_path(HIREDIS_INCLUDE_DIR hiredis/async.h REQUIRED)
+find_library(HIREDIS_LIBRARY hiredis REQUIRED)
+st_embed_files(redis_scripts BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR}/redis FILES gcra.lua)
+st_library(store_redis SOURCES redis/redis_rate_store.cc
+  DEPS st_embed_redis_scripts st_common ${HIREDIS_LIBRARY} Boost::system spdlog::spdlog
+       fmt::fmt Threads::Threads)
+target_include_directories(st_store_redis PUBLIC ${HIREDIS_INCLUDE_DIR})
+
+# Test-only: a private redis-server on a free loopback port.
+st_library(redis_test_server SOURCES redis/redis_test_server.cc DEPS st_common ${HIREDIS_LIBRARY})
+target_include_directories(st_redis_test_server PUBLIC ${HIREDIS_INCLUDE_DIR})
+
+# One ctest entry (one process): the tests share one server.
+st_test(redis_store_test SOURCES redis/redis_rate_store_test.cc
+  DEPS st_store_redis st_redis_test_server st_gateway ONE_PROCESS LABELS "redis;unit"
+  PROPERTIES TIMEOUT 120)

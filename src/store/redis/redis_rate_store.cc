@@ -1,0 +1,568 @@
+#include "store/redis/redis_rate_store.h"
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <charconv>
+#include <deque>
+#include <optional>
+#include <unordered_map>
+
+#include "embedded/redis_scripts.h"
+
+namespace soundtrend::store::redis {
+
+namespace net = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+Result<RedisAddress> ParseRedisUrl(std::string_view url) {
+  constexpr std::string_view kScheme = "redis://";
+  const auto bad = [&](std::string_view why) {
+    return Status::InvalidArgument("--redis " + std::string(url) + ": " + std::string(why) +
+                                   " (expected redis://HOST:PORT)");
+  };
+  if (url.substr(0, kScheme.size()) != kScheme) return bad("not a redis:// URL");
+  std::string_view rest = url.substr(kScheme.size());
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  if (rest.find_first_of("@/?#") != std::string_view::npos) {
+    return bad("only a host and a port are supported");
+  }
+  RedisAddress address;
+  std::string_view host = rest;
+  const size_t colon = rest.rfind(':');
+  if (colon != std::string_view::npos && rest.find(']') == std::string_view::npos) {
+    host = rest.substr(0, colon);
+    const std::string_view port = rest.substr(colon + 1);
+    int value = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || end != port.data() + port.size() || value < 1 || value > 65535) {
+      return bad("bad port");
+    }
+    address.port = value;
+  }
+  if (host.empty()) return bad("no host");
+  address.host = std::string(host);
+  return address;
+}
+
+namespace {
+
+int64_t CeilSecondsOfMicros(int64_t micros) {
+  return micros <= 0 ? 0 : (micros + 999'999) / 1'000'000;
+}
+
+std::string_view Script() {
+  const EmbeddedFile* file = embedded::redis_scripts::Find("gcra.lua");
+  return file == nullptr ? std::string_view() : file->data;
+}
+
+std::atomic<uint64_t> next_store_id{1};
+
+// The calling thread's connection of the store it last used (one store in serve).
+struct HereCache {
+  uint64_t store_id = 0;
+  const void* loop = nullptr;
+  RedisRateStore::LoopConnection* connection = nullptr;
+};
+thread_local HereCache here_cache;
+
+}  // namespace
+
+// What every loop's connection shares: options, counters, the outage log state.
+struct RedisRateStore::Shared {
+  RedisRateStoreOptions options;
+  std::string script;
+  std::atomic<bool> stopping{false};
+  std::atomic<int64_t> connections{0};
+  std::atomic<int64_t> ready{0};
+  std::atomic<uint64_t> calls{0};
+  std::atomic<uint64_t> decided{0};
+  std::atomic<uint64_t> failures{0};
+  std::atomic<bool> ever_ready{false};
+  std::atomic<bool> down{false};  // an outage was logged and no loop is back yet
+
+  std::string Where() const {
+    return options.address.host + ":" + std::to_string(options.address.port);
+  }
+  void LogDown(const std::string& reason) {
+    if (!down.exchange(true)) {
+      spdlog::warn(
+          "Redis at {} unreachable ({}): rate limits are decided by this node alone until it "
+          "is back",
+          Where(), reason);
+    }
+  }
+  void LogReady() {
+    if (!ever_ready.exchange(true)) {
+      down.store(false);
+      spdlog::info("rate limits shared through Redis at {}", Where());
+    } else if (down.exchange(false)) {
+      spdlog::info("Redis at {} reachable again: rate limits shared", Where());
+    }
+  }
+};
+
+namespace {
+
+// The Asio adapter for hiredis's async API (hiredis has none): the hooks hiredis calls
+// when it wants to read or write start waits on the socket; a ready socket calls
+// redisAsyncHandleRead/Write. hiredis owns the file descriptor (it closes it): the
+// descriptor object only watches it and gives it back (release) at cleanup. Every wait's
+// handler holds the Events, so it outlives the context: a handler that runs after the
+// context is gone (cleanup cancelled it) does nothing.
+struct Events : std::enable_shared_from_this<Events> {
+  Events(net::io_context& ioc, redisAsyncContext* c) : context(c), socket(ioc, c->c.fd) {}
+
+  redisAsyncContext* context;  // null after cleanup
+  net::posix::stream_descriptor socket;
+  bool reading = false, writing = false;
+  bool read_waiting = false, write_waiting = false;
+
+  static void Attach(const std::shared_ptr<Events>& e) {
+    redisAsyncContext* ac = e->context;
+    ac->ev.data = e.get();
+    ac->ev.addRead = [](void* p) {
+      auto* self = static_cast<Events*>(p);
+      self->reading = true;
+      self->WaitRead();
+    };
+    ac->ev.delRead = [](void* p) { static_cast<Events*>(p)->reading = false; };
+    ac->ev.addWrite = [](void* p) {
+      auto* self = static_cast<Events*>(p);
+      self->writing = true;
+      self->WaitWrite();
+    };
+    ac->ev.delWrite = [](void* p) { static_cast<Events*>(p)->writing = false; };
+    ac->ev.cleanup = [](void* p) {
+      auto* self = static_cast<Events*>(p);
+      self->context = nullptr;
+      self->reading = self->writing = false;
+      if (self->socket.is_open()) self->socket.release();  // cancels the waits; hiredis closes
+    };
+  }
+
+  void WaitRead() {
+    if (read_waiting || !reading || context == nullptr) return;
+    read_waiting = true;
+    socket.async_wait(net::posix::descriptor_base::wait_read,
+                      [self = shared_from_this()](const boost::system::error_code& ec) {
+                        self->read_waiting = false;
+                        if (ec || self->context == nullptr || !self->reading) return;
+                        redisAsyncHandleRead(self->context);  // may clean up
+                        self->WaitRead();
+                      });
+  }
+  void WaitWrite() {
+    if (write_waiting || !writing || context == nullptr) return;
+    write_waiting = true;
+    socket.async_wait(net::posix::descriptor_base::wait_write,
+                      [self = shared_from_this()](const boost::system::error_code& ec) {
+                        self->write_waiting = false;
+                        if (ec || self->context == nullptr || !self->writing) return;
+                        redisAsyncHandleWrite(self->context);  // may clean up
+                        self->WaitWrite();
+                      });
+  }
+};
+
+}  // namespace
+
+// One event loop's connection. Everything here runs on that loop's thread, except the
+// constructor (under the store's mutex, on the loop's thread too) and Shutdown's post.
+class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopConnection> {
+ public:
+  using Done = std::function<void(std::optional<SharedDecision>)>;
+
+  LoopConnection(net::io_context& ioc, std::shared_ptr<Shared> shared)
+      : ioc_(ioc), shared_(std::move(shared)), backoff_(shared_->options.min_backoff) {
+    retry_timer_.emplace(ioc_);
+    watchdog_.emplace(ioc_);
+    shared_->connections.fetch_add(1);
+  }
+  ~LoopConnection() { shared_->connections.fetch_sub(1); }
+
+  net::io_context& ioc() { return ioc_; }
+  bool ready() const { return state_ == State::kReady; }
+
+  void Start() {
+    if (state_ == State::kIdle) Connect();
+  }
+
+  bool Submit(std::string_view key, const SharedLimit& limit, Done& done) {
+    if (state_ != State::kReady) return false;
+    auto [it, inserted] = batch_index_.try_emplace(std::string(key), batches_.size());
+    if (inserted) {
+      auto batch = std::make_unique<Batch>();
+      batch->key = it->first;
+      batch->limit = limit;
+      batches_.push_back(std::move(batch));
+    }
+    batches_[it->second]->waiters.push_back(std::move(done));
+    if (!flush_posted_) {
+      flush_posted_ = true;
+      net::post(ioc_, [self = shared_from_this()] { self->Flush(); });
+    }
+    return true;
+  }
+
+  // Shutdown, on the loop: nothing of Asio is left once this returns (the loop may then
+  // finish and its io_context go before this object does).
+  void Close() {
+    if (state_ == State::kStopped) return;
+    const State was = state_;
+    state_ = State::kStopped;
+    if (was == State::kReady) shared_->ready.fetch_sub(1);
+    FailBatches();
+    if (redisAsyncContext* ac = context_) {
+      context_ = nullptr;
+      redisAsyncFree(ac);  // its unanswered requests: nullopt (decided locally)
+    }
+    events_.reset();
+    retry_timer_.reset();
+    watchdog_.reset();
+  }
+
+ private:
+  enum class State { kIdle, kConnecting, kReady, kDown, kStopped };
+
+  struct Batch {
+    std::string key;
+    SharedLimit limit;
+    std::vector<Done> waiters;
+  };
+  // What a command's callback gets (privdata): the connection and, for a script call, the
+  // batch it decides.
+  struct Pending {
+    LoopConnection* connection;
+    uint64_t generation;
+    std::unique_ptr<Batch> batch;  // null: SCRIPT LOAD
+  };
+
+  void Connect() {
+    if (state_ == State::kStopped) return;
+    redisAsyncContext* ac =
+        redisAsyncConnect(shared_->options.address.host.c_str(), shared_->options.address.port);
+    if (ac == nullptr) return Lost("cannot allocate a connection");
+    if (ac->err != 0) {
+      const std::string why = ac->errstr;
+      redisAsyncFree(ac);
+      return Lost(why);
+    }
+    ac->data = this;
+    auto events = std::make_shared<Events>(ioc_, ac);
+    Events::Attach(events);
+    events_ = events;
+    context_ = ac;
+    ++generation_;
+    state_ = State::kConnecting;
+    redisAsyncSetDisconnectCallback(ac, &OnDisconnect);
+    redisAsyncSetConnectCallback(ac, &OnConnect);  // waits for the socket to be writable
+    // The script first: the connection is ready when Redis has it.
+    const char* argv[] = {"SCRIPT", "LOAD", shared_->script.data()};
+    const size_t lens[] = {6, 4, shared_->script.size()};
+    Send(nullptr, 3, argv, lens);
+    const uint64_t generation = generation_;
+    retry_timer_->expires_after(shared_->options.connect_timeout);
+    retry_timer_->async_wait(
+        [self = shared_from_this(), generation](const boost::system::error_code& ec) {
+          if (ec || generation != self->generation_ || self->state_ != State::kConnecting) return;
+          self->Fail("no connection in " +
+                     std::to_string(self->shared_->options.connect_timeout.count()) + " ms");
+        });
+  }
+
+  // Sends one command (on the context, which writes it at the next writable socket:
+  // everything sent in one loop turn goes out together).
+  void Send(std::unique_ptr<Batch> batch, int argc, const char** argv, const size_t* lens) {
+    auto* pending = new Pending{this, generation_, std::move(batch)};
+    if (redisAsyncCommandArgv(context_, &OnReply, pending, argc, argv, lens) != REDIS_OK) {
+      std::unique_ptr<Pending> owned(pending);
+      if (owned->batch) Answer(*owned->batch, nullptr);
+      return;
+    }
+    sent_.push_back(Clock::now());
+    if (!watchdog_armed_) ArmWatchdog();
+  }
+
+  void Flush() {
+    flush_posted_ = false;
+    std::vector<std::unique_ptr<Batch>> batches;
+    batches.swap(batches_);
+    batch_index_.clear();
+    for (std::unique_ptr<Batch>& batch : batches) {
+      if (state_ != State::kReady) {
+        Answer(*batch, nullptr);
+        continue;
+      }
+      const std::string redis_key = shared_->options.key_prefix + batch->key;
+      const std::string qps = std::to_string(std::max<int64_t>(1, batch->limit.qps));
+      const std::string burst = std::to_string(std::max<int64_t>(1, batch->limit.burst));
+      const std::string n = std::to_string(batch->waiters.size());
+      std::string now;
+      if (shared_->options.test_now_micros)
+        now = std::to_string(shared_->options.test_now_micros());
+      const char* argv[] = {"EVALSHA",   sha_.c_str(),  "1",       redis_key.c_str(),
+                            qps.c_str(), burst.c_str(), n.c_str(), now.c_str()};
+      const size_t lens[] = {7,          sha_.size(),  1,        redis_key.size(),
+                             qps.size(), burst.size(), n.size(), now.size()};
+      shared_->calls.fetch_add(1, std::memory_order_relaxed);
+      Send(std::move(batch), now.empty() ? 7 : 8, argv, lens);
+    }
+  }
+
+  // Delivers a script's answer (or, with a null reply, "decide locally") to every waiter.
+  void Answer(Batch& batch, const redisReply* reply) {
+    int64_t values[4] = {0, 0, 0, 0};
+    bool ok = reply != nullptr && reply->type == REDIS_REPLY_ARRAY && reply->elements == 4;
+    for (size_t i = 0; ok && i < 4; ++i) {
+      if (reply->element[i]->type != REDIS_REPLY_INTEGER) {
+        ok = false;
+      } else {
+        values[i] = reply->element[i]->integer;
+      }
+    }
+    std::vector<Done> waiters;
+    waiters.swap(batch.waiters);
+    if (!ok) {
+      for (Done& done : waiters) done(std::nullopt);
+      return;
+    }
+    const int64_t admitted = values[0], base = values[1],
+                  interval = std::max<int64_t>(1, values[2]), tolerance = values[3];
+    shared_->decided.fetch_add(waiters.size(), std::memory_order_relaxed);
+    for (size_t i = 0; i < waiters.size(); ++i) {
+      SharedDecision d;
+      if (static_cast<int64_t>(i) < admitted) {
+        const int64_t offset = base + static_cast<int64_t>(i + 1) * interval;  // new TAT - now
+        const int64_t slack = tolerance - offset;
+        d.allowed = true;
+        d.remaining = slack >= 0 ? slack / interval + 1 : 0;
+        d.reset_seconds = CeilSecondsOfMicros(offset);
+      } else {
+        const int64_t offset = base + admitted * interval;
+        d.allowed = false;
+        d.remaining = 0;
+        d.reset_seconds = CeilSecondsOfMicros(offset);
+        d.retry_after_seconds = std::max<int64_t>(1, CeilSecondsOfMicros(offset - tolerance));
+      }
+      waiters[i](d);
+    }
+  }
+
+  void FailBatches() {
+    std::vector<std::unique_ptr<Batch>> batches;
+    batches.swap(batches_);
+    batch_index_.clear();
+    for (auto& batch : batches) Answer(*batch, nullptr);
+  }
+
+  static void OnReply(redisAsyncContext* /*ac*/, void* reply_ptr, void* privdata) {
+    std::unique_ptr<Pending> pending(static_cast<Pending*>(privdata));
+    LoopConnection& self = *pending->connection;
+    const auto* reply = static_cast<const redisReply*>(reply_ptr);
+    if (pending->generation == self.generation_ && !self.sent_.empty()) self.sent_.pop_front();
+    if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
+      const std::string error(reply->str, reply->len);
+      if (pending->batch) self.Answer(*pending->batch, nullptr);
+      // NOSCRIPT (the script cache was flushed) or anything else unexpected: a new
+      // connection loads the script again. Not from inside hiredis's callback.
+      self.FailLater(pending->generation, "Redis answered: " + error);
+      return;
+    }
+    if (pending->batch) {
+      if (reply != nullptr && reply->type != REDIS_REPLY_ARRAY) {
+        self.FailLater(pending->generation, "unexpected answer to the script");
+      }
+      self.Answer(*pending->batch, reply);
+      return;
+    }
+    // SCRIPT LOAD's answer: the script's SHA1; the connection is ready.
+    if (reply == nullptr || pending->generation != self.generation_ ||
+        self.state_ != State::kConnecting) {
+      return;
+    }
+    if (reply->type != REDIS_REPLY_STRING) {
+      self.FailLater(pending->generation, "unexpected answer to SCRIPT LOAD");
+      return;
+    }
+    self.sha_.assign(reply->str, reply->len);
+    self.state_ = State::kReady;
+    self.backoff_ = self.shared_->options.min_backoff;
+    self.retry_timer_->cancel();
+    self.shared_->ready.fetch_add(1);
+    self.shared_->LogReady();
+  }
+
+  static void OnConnect(const redisAsyncContext* ac, int status) {
+    if (status == REDIS_OK || ac->data == nullptr) return;
+    auto& self = *static_cast<LoopConnection*>(ac->data);
+    // hiredis frees the context after this callback.
+    if (self.context_ == ac) {
+      self.context_ = nullptr;
+      self.Lost(ac->errstr != nullptr ? ac->errstr : "connect failed");
+    }
+  }
+
+  static void OnDisconnect(const redisAsyncContext* ac, int /*status*/) {
+    if (ac->data == nullptr) return;
+    auto& self = *static_cast<LoopConnection*>(ac->data);
+    if (self.context_ == ac) {  // lost (not closed by Fail or Close, which clear context_)
+      self.context_ = nullptr;
+      self.Lost(ac->err != 0 && ac->errstr != nullptr ? ac->errstr : "connection closed");
+    }
+  }
+
+  // The connection is gone (context_ already cleared or never set): decide locally until
+  // the next one is ready.
+  void Lost(const std::string& reason) {
+    if (state_ == State::kStopped || state_ == State::kDown) return;
+    if (state_ == State::kReady) shared_->ready.fetch_sub(1);
+    state_ = State::kDown;
+    ++generation_;
+    sent_.clear();
+    shared_->failures.fetch_add(1, std::memory_order_relaxed);
+    shared_->LogDown(reason);
+    FailBatches();
+    const std::chrono::milliseconds wait = backoff_;
+    backoff_ = std::min(backoff_ * 2, shared_->options.max_backoff);
+    retry_timer_->expires_after(wait);
+    retry_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec && self->state_ == State::kDown) self->Connect();
+    });
+  }
+
+  // Drops the connection (not from inside a hiredis callback: FailLater).
+  void Fail(const std::string& reason) {
+    redisAsyncContext* ac = context_;
+    context_ = nullptr;
+    Lost(reason);
+    if (ac != nullptr) {
+      ac->data = nullptr;  // its callbacks find no connection to report to
+      redisAsyncFree(ac);  // unanswered requests: nullopt (decided locally)
+    }
+  }
+  void FailLater(uint64_t generation, std::string reason) {
+    net::post(ioc_, [self = shared_from_this(), generation, reason = std::move(reason)] {
+      if (generation == self->generation_ && self->context_ != nullptr) self->Fail(reason);
+    });
+  }
+
+  void ArmWatchdog() {
+    if (sent_.empty() || !watchdog_) {
+      watchdog_armed_ = false;
+      return;
+    }
+    watchdog_armed_ = true;
+    watchdog_->expires_at(sent_.front() + shared_->options.reply_timeout);
+    watchdog_->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      self->watchdog_armed_ = false;
+      if (ec || self->state_ == State::kStopped) return;
+      if (!self->sent_.empty() &&
+          Clock::now() - self->sent_.front() >= self->shared_->options.reply_timeout) {
+        self->Fail("no answer in " + std::to_string(self->shared_->options.reply_timeout.count()) +
+                   " ms");
+        return;
+      }
+      self->ArmWatchdog();
+    });
+  }
+
+  net::io_context& ioc_;
+  std::shared_ptr<Shared> shared_;
+  State state_ = State::kIdle;
+  redisAsyncContext* context_ = nullptr;
+  std::shared_ptr<Events> events_;
+  uint64_t generation_ = 0;  // of the current context: stale callbacks and timers see a change
+  std::string sha_;
+  std::chrono::milliseconds backoff_;
+  std::optional<net::steady_timer> retry_timer_;  // connect deadline, then back-off
+  std::optional<net::steady_timer> watchdog_;     // reply_timeout of the oldest command
+  bool watchdog_armed_ = false;
+  std::deque<Clock::time_point> sent_;           // when each unanswered command was sent, in order
+  std::vector<std::unique_ptr<Batch>> batches_;  // this turn's requests, by key
+  std::unordered_map<std::string, size_t> batch_index_;
+  bool flush_posted_ = false;
+};
+
+RedisRateStore::RedisRateStore(RedisRateStoreOptions options)
+    : shared_(std::make_shared<Shared>()), id_(next_store_id.fetch_add(1)) {
+  shared_->options = std::move(options);
+  shared_->script = std::string(Script());
+  // hiredis writes with write(2): a connection Redis closed must not kill the process.
+  signal(SIGPIPE, SIG_IGN);
+}
+
+RedisRateStore::~RedisRateStore() {
+  shared_->stopping.store(true);
+  if (here_cache.store_id == id_) here_cache = {};
+}
+
+RedisRateStore::LoopConnection* RedisRateStore::Here(bool create) {
+  if (shared_->stopping.load(std::memory_order_relaxed) || !shared_->options.current_loop) {
+    return nullptr;
+  }
+  net::io_context* ioc = shared_->options.current_loop();
+  if (ioc == nullptr) return nullptr;
+  if (here_cache.store_id == id_ && here_cache.loop == ioc) return here_cache.connection;
+  std::lock_guard lock(mutex_);
+  LoopConnection* found = nullptr;
+  for (const auto& c : connections_) {
+    if (&c->ioc() == ioc) found = c.get();
+  }
+  if (found == nullptr) {
+    // Shutdown sets `stopping` under the mutex: no connection is made after it has run.
+    if (!create || shared_->stopping.load()) return nullptr;
+    connections_.push_back(std::make_shared<LoopConnection>(*ioc, shared_));
+    found = connections_.back().get();
+  }
+  here_cache = {id_, ioc, found};
+  return found;
+}
+
+bool RedisRateStore::Submit(std::string_view key, const SharedLimit& limit, Done&& done) {
+  if (shared_->stopping.load(std::memory_order_relaxed)) return false;
+  LoopConnection* here = Here(true);
+  if (here == nullptr) return false;
+  here->Start();  // a loop that ConnectHere did not reach: connects now, decides locally now
+  return here->Submit(key, limit, done);
+}
+
+bool RedisRateStore::Ready() {
+  if (shared_->stopping.load(std::memory_order_relaxed)) return false;
+  LoopConnection* here = Here(true);
+  if (here == nullptr) return false;
+  here->Start();
+  return here->ready();
+}
+
+void RedisRateStore::ConnectHere() {
+  if (LoopConnection* here = Here(true)) here->Start();
+}
+
+void RedisRateStore::Shutdown() {
+  std::lock_guard lock(mutex_);
+  shared_->stopping.store(true);
+  for (const auto& c : connections_) net::post(c->ioc(), [c] { c->Close(); });
+}
+
+SharedLimitStats RedisRateStore::Stats() const {
+  SharedLimitStats s;
+  s.connections = shared_->connections.load();
+  s.ready_connections = shared_->ready.load();
+  s.calls = shared_->calls.load();
+  s.decided = shared_->decided.load();
+  s.failures = shared_->failures.load();
+  return s;
+}
+
+const RedisAddress& RedisRateStore::address() const { return shared_->options.address; }
+
+}  // namespace soundtrend::store::redis

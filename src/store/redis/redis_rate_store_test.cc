@@ -1,0 +1,376 @@
+// The Redis rate-limit store against a real redis-server (a private one on a free loopback
+// port, started and stopped by the test): the GCRA script's exact counts on an injected
+// clock and on Redis's own, one script call per key per loop turn, two clients sharing a
+// key, and the fallback: Redis stopped (local decisions, counted, one log line), restarted
+// (back to Redis), frozen (unanswered commands decided locally after the reply timeout).
+// The io_context is run on the test thread, which is the "event loop" here.
+#include "store/redis/redis_rate_store.h"
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <functional>
+#include <iostream>
+#include <sstream>
+#include <vector>
+
+#include "gateway/shared_rate_limiter.h"
+#include "store/redis/redis_test_server.h"
+
+namespace soundtrend::store::redis {
+namespace {
+
+namespace net = boost::asio;
+using std::chrono::milliseconds;
+
+RedisTestServer& SharedServer() {
+  static std::unique_ptr<RedisTestServer> server = [] {
+    auto started = RedisTestServer::Start();
+    if (!started.ok()) {
+      std::cerr << "cannot start redis-server: " << started.status().ToString() << "\n";
+      std::abort();
+    }
+    return std::move(started).value();
+  }();
+  return *server;
+}
+
+std::string UniqueKey() {
+  static int n = 0;
+  return std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" +
+         std::to_string(++n);
+}
+
+// An event loop run by the test thread.
+struct TestLoop {
+  net::io_context ioc{1};
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work{ioc.get_executor()};
+
+  // Runs handlers until `done` holds or `timeout` passes; returns done().
+  bool RunUntil(const std::function<bool()>& done, milliseconds timeout = milliseconds(10000)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      if (ioc.stopped()) ioc.restart();
+      ioc.run_one_for(milliseconds(5));
+    }
+    return true;
+  }
+};
+
+RedisRateStoreOptions OptionsFor(const RedisTestServer& server, TestLoop& loop) {
+  RedisRateStoreOptions o;
+  o.address = {"127.0.0.1", server.port()};
+  o.current_loop = [&loop] { return &loop.ioc; };
+  o.min_backoff = milliseconds(10);
+  o.max_backoff = milliseconds(100);
+  return o;
+}
+
+// Submits `n` requests of `key` in one loop turn and waits for their decisions.
+std::vector<std::optional<SharedDecision>> SubmitTogether(RedisRateStore& store, TestLoop& loop,
+                                                          const std::string& key,
+                                                          const SharedLimit& limit, int n) {
+  std::vector<std::optional<SharedDecision>> got(n);
+  int answered = 0;
+  for (int i = 0; i < n; ++i) {
+    RateLimitStore::Done done = [&got, &answered, i](std::optional<SharedDecision> d) {
+      got[i] = d;
+      ++answered;
+    };
+    EXPECT_TRUE(store.Submit(key, limit, std::move(done)));
+  }
+  EXPECT_TRUE(loop.RunUntil([&] { return answered == n; }));
+  return got;
+}
+
+int Allowed(const std::vector<std::optional<SharedDecision>>& decisions) {
+  int allowed = 0;
+  for (const auto& d : decisions) allowed += d && d->allowed ? 1 : 0;
+  return allowed;
+}
+
+void ConnectAndWait(RedisRateStore& store, TestLoop& loop) {
+  store.ConnectHere();
+  ASSERT_TRUE(loop.RunUntil([&] { return store.Ready(); })) << "no connection to Redis";
+}
+
+void ShutdownAndDrain(RedisRateStore& store, TestLoop& loop) {
+  store.Shutdown();
+  loop.work.reset();
+  // Nothing of the store keeps the loop busy once it has closed its connection.
+  loop.ioc.restart();
+  loop.ioc.run_for(milliseconds(5000));
+  EXPECT_TRUE(loop.ioc.stopped()) << "the store left work on the loop";
+}
+
+TEST(RedisUrlTest, ParsesHostAndPortAndRefusesTheRest) {
+  auto a = ParseRedisUrl("redis://127.0.0.1:6390");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->host, "127.0.0.1");
+  EXPECT_EQ(a->port, 6390);
+  auto b = ParseRedisUrl("redis://cache.internal/");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->host, "cache.internal");
+  EXPECT_EQ(b->port, 6379);
+  EXPECT_FALSE(ParseRedisUrl("127.0.0.1:6379").ok());
+  EXPECT_FALSE(ParseRedisUrl("redis://:6379").ok());
+  EXPECT_FALSE(ParseRedisUrl("redis://h:0").ok());
+  EXPECT_FALSE(ParseRedisUrl("redis://h:99999").ok());
+  EXPECT_FALSE(ParseRedisUrl("redis://user:pw@h:6379").ok());
+  EXPECT_FALSE(ParseRedisUrl("redis://h:6379/2").ok());
+  EXPECT_FALSE(ParseRedisUrl("rediss://h:6379").ok());
+}
+
+// qps 10 (one every 100 ms), burst 5, on an injected clock: exact counts.
+TEST(RedisRateStoreTest, TheScriptCountsExactlyOnAnInjectedClock) {
+  TestLoop loop;
+  int64_t now = 1'000'000'000'000;  // microseconds
+  RedisRateStoreOptions o = OptionsFor(SharedServer(), loop);
+  o.test_now_micros = [&now] { return now; };
+  RedisRateStore store(o);
+  ConnectAndWait(store, loop);
+  const std::string key = UniqueKey();
+  const SharedLimit limit{10, 5};
+  const uint64_t calls = store.Stats().calls;
+
+  // Seven at once: the burst (5) passes, two are refused; one script call for all seven.
+  auto first = SubmitTogether(store, loop, key, limit, 7);
+  EXPECT_EQ(store.Stats().calls, calls + 1);
+  ASSERT_EQ(Allowed(first), 5);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(first[i] && first[i]->allowed) << i;  // in order: the first five
+    EXPECT_EQ(first[i]->remaining, 4 - i);
+    EXPECT_EQ(first[i]->reset_seconds, 1);  // the TAT is at most 0.5 s ahead
+  }
+  EXPECT_FALSE(first[5]->allowed);
+  EXPECT_EQ(first[5]->retry_after_seconds, 1);  // 0.1 s, rounded up
+  EXPECT_EQ(first[5]->remaining, 0);
+
+  // 100 ms later exactly one more passes; the refused ones took nothing.
+  now += 100'000;
+  EXPECT_EQ(Allowed(SubmitTogether(store, loop, key, limit, 1)), 1);
+  EXPECT_EQ(Allowed(SubmitTogether(store, loop, key, limit, 1)), 0);
+  EXPECT_EQ(Allowed(SubmitTogether(store, loop, key, limit, 3)), 0);
+  now += 100'000;
+  EXPECT_EQ(Allowed(SubmitTogether(store, loop, key, limit, 4)), 1);
+
+  // Long idle: the full burst again, and no more.
+  now += 10'000'000;
+  EXPECT_EQ(Allowed(SubmitTogether(store, loop, key, limit, 10)), 5);
+  // Then over 2 s, one request every 50 ms (twice the limit): exactly qps * 2 s = 20 pass.
+  int allowed = 0;
+  for (int step = 1; step <= 40; ++step) {
+    now += 50'000;
+    allowed += Allowed(SubmitTogether(store, loop, key, limit, 1));
+  }
+  EXPECT_EQ(allowed, 20);
+  // Redis keeps the state only while it matters (the TAT's lead plus a second).
+  auto ttl = SharedServer().Command({"PTTL", o.key_prefix + key});
+  ASSERT_TRUE(ttl.ok());
+  EXPECT_GT(std::stoll(*ttl), 0);
+  EXPECT_LE(std::stoll(*ttl), 2000);
+  ShutdownAndDrain(store, loop);
+}
+
+// Without the injected clock: Redis's TIME. qps 1, burst 3: of eight at once, three pass.
+TEST(RedisRateStoreTest, OnRedisClockTheBurstPassesAndNoMore) {
+  TestLoop loop;
+  RedisRateStore store(OptionsFor(SharedServer(), loop));
+  ConnectAndWait(store, loop);
+  const std::string key = UniqueKey();
+  EXPECT_EQ(Allowed(SubmitTogether(store, loop, key, {1, 3}, 8)), 3);
+  EXPECT_EQ(Allowed(SubmitTogether(store, loop, key, {1, 3}, 2)), 0);  // within 1 s: none
+  ShutdownAndDrain(store, loop);
+}
+
+// The requests of a loop turn go out together: one script call per key, not per request.
+TEST(RedisRateStoreTest, OneScriptCallPerKeyPerLoopTurn) {
+  TestLoop loop;
+  RedisRateStore store(OptionsFor(SharedServer(), loop));
+  ConnectAndWait(store, loop);
+  const std::string a = UniqueKey(), b = UniqueKey();
+  const uint64_t calls = store.Stats().calls;
+  int answered = 0;
+  for (int i = 0; i < 30; ++i) {
+    RateLimitStore::Done done = [&](std::optional<SharedDecision> d) {
+      EXPECT_TRUE(d.has_value());
+      ++answered;
+    };
+    ASSERT_TRUE(store.Submit(i % 2 == 0 ? a : b, {1000, 1000}, std::move(done)));
+  }
+  ASSERT_TRUE(loop.RunUntil([&] { return answered == 30; }));
+  EXPECT_EQ(store.Stats().calls, calls + 2);
+  EXPECT_EQ(store.Stats().decided, 30u);
+  ShutdownAndDrain(store, loop);
+}
+
+// Two clients (two nodes' connections) on one key share one limit.
+TEST(RedisRateStoreTest, TwoClientsShareOneLimit) {
+  TestLoop loop_a, loop_b;
+  int64_t now = 2'000'000'000'000;
+  RedisRateStoreOptions oa = OptionsFor(SharedServer(), loop_a);
+  RedisRateStoreOptions ob = OptionsFor(SharedServer(), loop_b);
+  oa.test_now_micros = ob.test_now_micros = [&now] { return now; };
+  RedisRateStore a(oa), b(ob);
+  ConnectAndWait(a, loop_a);
+  ConnectAndWait(b, loop_b);
+  const std::string key = UniqueKey();
+  const SharedLimit limit{2, 4};  // one every 500 ms, burst 4
+  EXPECT_EQ(Allowed(SubmitTogether(a, loop_a, key, limit, 3)), 3);
+  EXPECT_EQ(Allowed(SubmitTogether(b, loop_b, key, limit, 3)), 1);  // what A left
+  EXPECT_EQ(Allowed(SubmitTogether(a, loop_a, key, limit, 1)), 0);
+  now += 500'000;
+  EXPECT_EQ(Allowed(SubmitTogether(b, loop_b, key, limit, 2)), 1);
+  EXPECT_EQ(Allowed(SubmitTogether(a, loop_a, key, limit, 2)), 0);
+  ShutdownAndDrain(a, loop_a);
+  ShutdownAndDrain(b, loop_b);
+}
+
+// Captures spdlog's default logger's lines for a test.
+class LogCapture {
+ public:
+  LogCapture() : previous_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous_); }
+  int Count(const std::string& text) const {
+    const std::string all = out_.str();
+    int n = 0;
+    for (size_t pos = all.find(text); pos != std::string::npos; pos = all.find(text, pos + 1)) ++n;
+    return n;
+  }
+  std::string Text() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+// Redis stopped: every decision is local (counted), the outage is logged once however
+// often the reconnect fails; restarted: back to Redis, one line.
+TEST(RedisRateStoreTest, RedisStoppedDecidesLocallyAndRestartedGoesBackToRedis) {
+  LogCapture log;
+  auto own = RedisTestServer::Start();
+  ASSERT_TRUE(own.ok()) << own.status().ToString();
+  RedisTestServer& server = **own;
+  TestLoop loop;
+  auto store = std::make_shared<RedisRateStore>(OptionsFor(server, loop));
+  gateway::SharedRateLimiter limiter(store);
+  ConnectAndWait(*store, loop);
+  gateway::GcraLimiter local;
+  const gateway::RateLimit limit{1, 2};
+  const gateway::RateSubject subject{"k", limit, local};
+  // Through Redis: TryAcquire defers (nullopt), Acquire's answer comes from the script.
+  EXPECT_FALSE(limiter.TryAcquire(subject, 0).has_value());
+  std::optional<gateway::RateDecision> got;
+  limiter.Acquire(subject, 0, [&](gateway::RateDecision d) { got = d; });
+  ASSERT_TRUE(loop.RunUntil([&] { return got.has_value(); }));
+  EXPECT_TRUE(got->allowed);
+  EXPECT_EQ(limiter.local_decisions(), 0u);
+  EXPECT_EQ(log.Count("rate limits shared through Redis at 127.0.0.1:"), 1) << log.Text();
+
+  ASSERT_TRUE(server.Stop().ok());
+  ASSERT_TRUE(loop.RunUntil([&] { return store->Stats().ready_connections == 0; }));
+  // Several reconnects fail meanwhile (back-off 10 ms .. 100 ms).
+  const uint64_t failures = store->Stats().failures;
+  ASSERT_TRUE(loop.RunUntil([&] { return store->Stats().failures >= failures + 3; }));
+  // Local now: decided at once on the key's own limiter (burst 2, then 429), counted.
+  EXPECT_TRUE(limiter.TryAcquire(subject, 0)->allowed);
+  EXPECT_TRUE(limiter.TryAcquire(subject, 0)->allowed);
+  EXPECT_FALSE(limiter.TryAcquire(subject, 0)->allowed);
+  got.reset();
+  limiter.Acquire(subject, 0, [&](gateway::RateDecision d) { got = d; });
+  ASSERT_TRUE(got.has_value());  // at once: no request waits for a connect
+  EXPECT_FALSE(got->allowed);
+  EXPECT_EQ(limiter.local_decisions(), 4u);
+  std::string metrics;
+  limiter.AppendMetrics(metrics);
+  EXPECT_NE(metrics.find("\nsoundtrend_rate_limit_shared 0\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\nsoundtrend_rate_limit_local_decisions_total 4\n"), std::string::npos);
+  EXPECT_EQ(log.Count("unreachable"), 1) << log.Text();
+
+  ASSERT_TRUE(server.Restart().ok());
+  ASSERT_TRUE(loop.RunUntil([&] { return store->Ready(); }));
+  EXPECT_EQ(log.Count("reachable again"), 1) << log.Text();
+  const uint64_t calls = store->Stats().calls;
+  EXPECT_FALSE(limiter.TryAcquire(subject, 0).has_value());
+  got.reset();
+  limiter.Acquire(subject, 0, [&](gateway::RateDecision d) { got = d; });
+  ASSERT_TRUE(loop.RunUntil([&] { return got.has_value(); }));
+  EXPECT_TRUE(got->allowed);  // a fresh Redis: the key's burst is there
+  EXPECT_EQ(store->Stats().calls, calls + 1);
+  EXPECT_EQ(limiter.local_decisions(), 4u);
+  metrics.clear();
+  limiter.AppendMetrics(metrics);
+  EXPECT_NE(metrics.find("\nsoundtrend_rate_limit_shared 1\n"), std::string::npos) << metrics;
+  ShutdownAndDrain(*store, loop);
+}
+
+// A Redis that takes commands but never answers: after reply_timeout the waiting requests
+// are decided locally and the connection is made anew once it answers again.
+TEST(RedisRateStoreTest, UnansweredRequestsAreDecidedLocallyAfterTheReplyTimeout) {
+  auto own = RedisTestServer::Start();
+  ASSERT_TRUE(own.ok()) << own.status().ToString();
+  RedisTestServer& server = **own;
+  TestLoop loop;
+  RedisRateStoreOptions o = OptionsFor(server, loop);
+  o.reply_timeout = milliseconds(200);
+  o.connect_timeout = milliseconds(200);
+  RedisRateStore store(o);
+  ConnectAndWait(store, loop);
+  server.Freeze();
+  int answered = 0, local = 0;
+  for (int i = 0; i < 3; ++i) {
+    RateLimitStore::Done done = [&](std::optional<SharedDecision> d) {
+      ++answered;
+      if (!d) ++local;
+    };
+    ASSERT_TRUE(store.Submit(UniqueKey(), {10, 10}, std::move(done)));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(loop.RunUntil([&] { return answered == 3; }));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(150));
+  EXPECT_EQ(local, 3);
+  EXPECT_FALSE(store.Ready());
+  server.Thaw();
+  ASSERT_TRUE(loop.RunUntil([&] { return store.Ready(); }));
+  EXPECT_EQ(Allowed(SubmitTogether(store, loop, UniqueKey(), {10, 2}, 3)), 2);
+  ShutdownAndDrain(store, loop);
+}
+
+// Shutdown: what waits is decided locally, Submit refuses, and the loop runs out of work.
+TEST(RedisRateStoreTest, ShutdownAnswersWhatWaitsAndLeavesTheLoop) {
+  TestLoop loop;
+  RedisRateStore store(OptionsFor(SharedServer(), loop));
+  ConnectAndWait(store, loop);
+  std::optional<std::optional<SharedDecision>> got;
+  RateLimitStore::Done done = [&](std::optional<SharedDecision> d) { got = d; };
+  ASSERT_TRUE(store.Submit(UniqueKey(), {10, 10}, std::move(done)));
+  ShutdownAndDrain(store, loop);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_FALSE(got->has_value());  // unanswered when the connection closed: local
+  RateLimitStore::Done late = [](std::optional<SharedDecision>) {};
+  EXPECT_FALSE(store.Submit("x", {10, 10}, std::move(late)));
+  EXPECT_TRUE(static_cast<bool>(late));  // refused: left to the caller
+}
+
+// Off any event loop: nothing to connect on; the caller decides.
+TEST(RedisRateStoreTest, OffALoopSubmitRefuses) {
+  RedisRateStoreOptions o;
+  o.address = {"127.0.0.1", SharedServer().port()};
+  o.current_loop = [] { return static_cast<net::io_context*>(nullptr); };
+  RedisRateStore store(o);
+  RateLimitStore::Done done = [](std::optional<SharedDecision>) {};
+  EXPECT_FALSE(store.Submit("k", {1, 1}, std::move(done)));
+  EXPECT_FALSE(store.Ready());
+  EXPECT_EQ(store.Stats().connections, 0);
+}
+
+}  // namespace
+}  // namespace soundtrend::store::redis
