@@ -132,6 +132,8 @@ class ServeApp {
   api::SnapshotHolder snapshots_;
   std::unique_ptr<http::Metrics> metrics_;
   std::unique_ptr<PublishLoop> publish_loop_;
+  // --redis: the shared rate limits' connections (one per loop; closed by Stop).
+  std::shared_ptr<store::redis::RedisRateStore> rate_store_;
   std::shared_ptr<gateway::BillingGateway> gateway_;
   std::unique_ptr<ReadinessMonitor> readiness_;  // /readyz: the stores answer
   // Hears every keyed request's outcome (the routes hold a pointer): outlives the router.

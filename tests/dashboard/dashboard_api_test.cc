@@ -213,6 +213,24 @@ TEST_F(DashboardApiTest, ChartsThroughTheSessionAreThePaidApiAndCostTwoCredits) 
   EXPECT_EQ(c.Request("GET", "/dashboard/api/v1/nope", {{"Cookie", s.cookie}}).status, 404);
 }
 
+// With a shared rate limit (serve --redis) Admit answers kPending for a valid key: the
+// sign-in takes it as valid (it needs no rate decision), and the session's API calls wait
+// for the limit's answer like any keyed request.
+TEST_F(DashboardApiTest, AKeyWhoseRateLimitIsDecidedLaterSignsInAndCallsTheApi) {
+  Stack stack(Db());
+  constexpr char kShared[] = "sk_live_sharedsharedsharedsharedshared001";
+  stack.gateway->AddKey({kShared, "key_shared", 100, false, false, /*pending_admit=*/true});
+  TestClient c(stack.port);
+  Signed s = SignIn(c, "customer", kShared);
+  ASSERT_EQ(s.reply.status, 200) << s.reply.body;
+  EXPECT_NE(s.reply.body.find("\"key_id\":\"key_shared\""), std::string::npos);
+  Reply page = c.Request("GET", "/dashboard/api/v1/tiktok/trending/music?region=US&period=7",
+                         {{"Cookie", s.cookie}});
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.Header("x-credits-remaining"), "98");
+  EXPECT_EQ(page.Header("ratelimit"), "\"default\";r=9;t=1");  // the late decision's
+}
+
 TEST_F(DashboardApiTest, ACustomerSessionCannotReachTheAdminApi) {
   Stack stack(Db());
   TestClient c(stack.port);
