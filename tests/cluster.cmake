@@ -37,14 +37,7 @@ endif()
 
 # Rate limits shared through Redis across three nodes (owner: redis): one PostgreSQL, one
 # Redis per test, started by the test.
-if(TARGET soundtrend AND TARGET st_pg_test_server AND TARGET st_redis_test_server)
-  add_executable(cluster_redis_node_test ${CMAKE_CURRENT_SOURCE_DIR}/cluster/redis_node_test.cc)
-  target_include_directories(cluster_redis_node_test PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
-  target_link_libraries(cluster_redis_node_test PRIVATE st_pg_test_server st_redis_test_server
-    st_http Boost::system GTest::gtest GTest::gtest_main)
-  target_compile_definitions(cluster_redis_node_test
-    PRIVATE SOUNDTREND_BINARY="$<TARGET_FILE:soundtrend>")
-  add_dependencies(cluster_redis_node_test soundtrend)
-  add_test(NAME cluster.redis_node COMMAND cluster_redis_node_test)
-  set_tests_properties(cluster.redis_node PROPERTIES LABELS "cluster;postgres;redis" TIMEOUT 300)
+if(TARGET st_cluster_fixture AND TARGET st_redis_test_server)
+  st_cluster_test(redis_node redis_node_test.cc LABELS "cluster;postgres;redis"
+    DEPS st_redis_test_server)
 endif()

@@ -9,32 +9,24 @@
 // Waits poll with deadlines.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "cluster/cluster_fixture.h"
 #include "contract/test_client.h"
-#include "gateway/process_util.h"
-#include "store/postgres/pg_test_server.h"
 #include "store/redis/redis_test_server.h"
 
 namespace soundtrend {
 namespace {
 
-using soundtrend::store::postgres::PgTestServer;
 using soundtrend::store::redis::RedisTestServer;
-using soundtrend::testing::CommandResult;
-using soundtrend::testing::FirstLine;
-using soundtrend::testing::RunCommand;
-using soundtrend::testing::ServeProcess;
 
 constexpr int kNodes = 3;
 constexpr int kThreads = 2;  // event loops per node: one Redis connection each
@@ -48,105 +40,60 @@ double Sample(const std::string& text, const std::string& name) {
   return std::stod(text.substr(at + prefix.size()));
 }
 
-class RedisNodeTest : public ::testing::Test {
+class RedisNodeTest : public cluster::ClusterTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("st_redis_node_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    url_ = PgTestServer::Shared().CreateDatabase();
+    cluster::ClusterTest::SetUp();
     auto redis = RedisTestServer::Start();
     ASSERT_TRUE(redis.ok()) << redis.status().ToString();
     redis_ = std::move(redis).value();
-    const std::string demo = (dir_ / "demo").string();
-    ASSERT_EQ(RunCommand({SOUNDTREND_BINARY, "demo", "--out", demo, "--sounds", "30", "--days",
-                          "10", "--regions", "US"},
-                         log())
-                  .exit_code,
-              0)
-        << LogText(log());
-    ASSERT_EQ(
-        Cli({"ingest", demo + "/catalog.ndjson", demo + "/daily.csv.gz", demo + "/uses.ndjson.gz"})
-            .exit_code,
-        0)
-        << LogText(log());
+    ASSERT_TRUE(IngestDemo({.sounds = 30, .days = 10, .regions = "US", .seed = 42}));
   }
   void TearDown() override {
-    nodes_.clear();  // stops them
+    cluster::ClusterTest::TearDown();  // the nodes first
     redis_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
-  CommandResult Cli(std::vector<std::string> args) {
-    std::vector<std::string> argv = {SOUNDTREND_BINARY, "--db", url_};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, log());
-  }
-  std::string log() const { return (dir_ / "cli.log").string(); }
-  static std::string LogText(const std::string& path) {
-    std::ifstream in(path);
-    return {std::istreambuf_iterator<char>(in), {}};
-  }
-  std::string NodeLog(int i) const {
-    return (dir_ / ("node-" + std::to_string(i) + ".log")).string();
-  }
-
-  std::string CreateKey(const std::string& qps, const std::string& burst) {
-    CommandResult created = Cli(
-        {"keys", "create", "--name", "n", "--credits", "10000000", "--qps", qps, "--burst", burst});
-    EXPECT_EQ(created.exit_code, 0) << LogText(log());
-    return FirstLine(created.out);
+  std::string CreateLimitedKey(long long qps, long long burst) {
+    const std::string key = CreateKey(10'000'000, qps, burst);
+    EXPECT_FALSE(key.empty()) << CliLog();
+    return key;
   }
 
   // Three nodes on the database and Redis, each with every loop connected to Redis.
-  void StartNodes() {
-    for (int i = 0; i < kNodes; ++i) {
-      const std::string name = "node-" + std::to_string(i);
-      nodes_.push_back(std::make_unique<ServeProcess>(
-          std::vector<std::string>{SOUNDTREND_BINARY, "--db", url_, "serve", "--port", "0",
-                                   "--threads", std::to_string(kThreads), "--node-id", name,
-                                   "--state-dir", (dir_ / ("state-" + name)).string(), "--redis",
-                                   redis_->url()},
-          NodeLog(i)));
-      ASSERT_NE(nodes_.back()->port(), 0) << nodes_.back()->line() << LogText(NodeLog(i));
-    }
+  void StartRedisNodes() {
+    node_extra_args_ = {"--redis", redis_->url()};
+    ASSERT_TRUE(StartNodes(kNodes, {.threads = kThreads}));
     ASSERT_TRUE(WaitForShared(1)) << "the nodes did not all connect to Redis";
   }
 
-  std::string Metrics(int node) {
-    contract::TestClient client(nodes_[node]->port(), false);
+  std::string Metrics(int i) {
+    contract::TestClient client(node(i).port(), false);
     return client.Get("/metrics").body;
   }
 
   // Polls every node's /metrics until soundtrend_rate_limit_shared is `value` on all
   // (and, for 1, every loop is connected).
-  bool WaitForShared(int value, std::chrono::seconds timeout = std::chrono::seconds(20)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      bool all = true;
-      for (int i = 0; i < kNodes && all; ++i) {
-        const std::string m = Metrics(i);
-        all = Sample(m, "soundtrend_rate_limit_shared") == value &&
-              (value == 0 || Sample(m, "soundtrend_redis_connections") == kThreads);
-      }
-      if (all) return true;
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling, with a deadline
-    }
+  bool WaitForShared(int value) {
+    return cluster::WaitUntil(
+        [&] {
+          for (int i = 0; i < kNodes; ++i) {
+            const std::string m = Metrics(i);
+            if (Sample(m, "soundtrend_rate_limit_shared") != value) return false;
+            if (value == 1 && Sample(m, "soundtrend_redis_connections") != kThreads) return false;
+          }
+          return true;
+        },
+        std::chrono::seconds(20));
   }
 
-  std::filesystem::path dir_;
-  std::string url_;
   std::unique_ptr<RedisTestServer> redis_;
-  std::vector<std::unique_ptr<ServeProcess>> nodes_;
 };
 
 // SPEC §10 / issue 10: one limit for the key across the cluster.
 TEST_F(RedisNodeTest, AKeyHammeredThroughThreeNodesGetsOneLimit) {
-  const std::string key = CreateKey("20", "20");
-  StartNodes();
+  const std::string key = CreateLimitedKey(20, 20);
+  StartRedisNodes();
   std::vector<double> local_before(kNodes);
   for (int i = 0; i < kNodes; ++i) {
     local_before[i] = Sample(Metrics(i), "soundtrend_rate_limit_local_decisions_total");
@@ -158,7 +105,7 @@ TEST_F(RedisNodeTest, AKeyHammeredThroughThreeNodesGetsOneLimit) {
   std::vector<std::thread> clients;
   for (int c = 0; c < kNodes * kClientsPerNode; ++c) {
     clients.emplace_back([&, c] {
-      contract::TestClient client(nodes_[c % kNodes]->port(), false);
+      contract::TestClient client(node(c % kNodes).port(), false);
       while (std::chrono::steady_clock::now() < stop_at) {
         const int status = client.Get(kPage, key).status;
         (status == 200 ? ok : status == 429 ? limited : other).fetch_add(1);
@@ -191,15 +138,15 @@ TEST_F(RedisNodeTest, AKeyHammeredThroughThreeNodesGetsOneLimit) {
 
 // SPEC §10: Redis unreachable -> each node limits on its own, logged once, counted.
 TEST_F(RedisNodeTest, RedisStoppedRequestsFlowWithLocalLimitsAndTheMetricShowsIt) {
-  const std::string busy = CreateKey("100000", "100000");
-  const std::string strict = CreateKey("1", "3");
-  StartNodes();
+  const std::string busy = CreateLimitedKey(100000, 100000);
+  const std::string strict = CreateLimitedKey(1, 3);
+  StartRedisNodes();
   ASSERT_TRUE(redis_->Stop().ok());
   ASSERT_TRUE(WaitForShared(0)) << "the nodes did not notice Redis stopped";
 
   // Requests keep flowing: every node answers, at once, from its own limits.
   for (int i = 0; i < kNodes; ++i) {
-    contract::TestClient client(nodes_[i]->port(), false);
+    contract::TestClient client(node(i).port(), false);
     for (int r = 0; r < 20; ++r) {
       const auto reply = client.Get(kPage, busy);
       ASSERT_EQ(reply.status, 200) << reply.body;
@@ -210,7 +157,7 @@ TEST_F(RedisNodeTest, RedisStoppedRequestsFlowWithLocalLimitsAndTheMetricShowsIt
   // burst plus what refilled meanwhile.
   int admitted_total = 0;
   for (int i = 0; i < kNodes; ++i) {
-    contract::TestClient client(nodes_[i]->port(), false);
+    contract::TestClient client(node(i).port(), false);
     const auto start = std::chrono::steady_clock::now();
     int admitted = 0;
     for (int r = 0; r < 6; ++r) {
@@ -231,13 +178,7 @@ TEST_F(RedisNodeTest, RedisStoppedRequestsFlowWithLocalLimitsAndTheMetricShowsIt
     EXPECT_GE(Sample(m, "soundtrend_rate_limit_local_decisions_total"), 26) << m;
     EXPECT_GE(Sample(m, "soundtrend_redis_connection_failures_total"), kThreads) << m;
     // One line for the outage, however many reconnects failed.
-    const std::string text = LogText(NodeLog(i));
-    size_t lines = 0;
-    for (size_t at = text.find("unreachable"); at != std::string::npos;
-         at = text.find("unreachable", at + 1)) {
-      ++lines;
-    }
-    EXPECT_EQ(lines, 1u) << text;
+    EXPECT_EQ(cluster::Count(NodeLog(i), "unreachable"), 1u) << NodeLog(i);
   }
 
   // Redis back: every node's loops reconnect (back-off) and share again.
@@ -249,7 +190,7 @@ TEST_F(RedisNodeTest, RedisStoppedRequestsFlowWithLocalLimitsAndTheMetricShowsIt
   }
   int admitted_shared = 0;
   for (int i = 0; i < kNodes; ++i) {
-    contract::TestClient client(nodes_[i]->port(), false);
+    contract::TestClient client(node(i).port(), false);
     for (int r = 0; r < 2; ++r) admitted_shared += client.Get(kPage, strict).status == 200;
   }
   // One burst of 3 for the whole cluster again (the fresh Redis has no state; 6 requests
