@@ -63,7 +63,7 @@ class RedisNodeTest : public cluster::ClusterTest {
   // Three nodes on the database and Redis, each with every loop connected to Redis.
   void StartRedisNodes() {
     node_extra_args_ = {"--redis", redis_->url()};
-    ASSERT_TRUE(StartNodes(kNodes, {.threads = kThreads}));
+    ASSERT_TRUE(StartNodes(kNodes, {.threads = kThreads, .extra_args = {}}));
     ASSERT_TRUE(WaitForShared(1)) << "the nodes did not all connect to Redis";
   }
 
