@@ -1,9 +1,11 @@
 // The issue #4 race test over real sockets: the real HTTP server in-process on 127.0.0.1,
 // the real endpoints (api::AddServingRoutes + api::AddGatewayRoutes) over the demo chart
-// set, and the REAL BillingGateway on a temporary SQLite file. A key with 1,000 credits
-// gets 2,000 concurrent requests over 64 connections: exactly 500 answers are 200 and
-// 1,500 are 402, the balance is 0 (in memory and on disk), and the ledger holds exactly the
-// 500 charges whose request ids the client received with its 200s.
+// set, and the REAL BillingGateway, on each store (issue 10): a temporary SQLite file, and a
+// fresh database on a private PostgreSQL with the key store, credit leases and ledger logs
+// that app/stores.h opens for a postgresql:// URL, wired as `serve` wires them. A key with
+// 1,000 credits gets 2,000 concurrent requests over 64 connections: exactly 500 answers are
+// 200 and 1,500 are 402, the balance is 0 (in memory and in the store), and the ledger holds
+// exactly the 500 charges whose request ids the client received with its 200s.
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
@@ -26,39 +28,51 @@
 #include "api/endpoints.h"
 #include "api/snapshot.h"
 #include "api/test_doubles.h"
+#include "app/stores.h"
 #include "contract/test_client.h"
 #include "gateway/admin_auth.h"
+#include "gateway/backend_param.h"
 #include "gateway/billing_gateway.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "ledger/ledger.h"
-#include "store/sqlite/sqlite_key_store.h"
 
 namespace soundtrend::gateway {
 namespace {
+
+using soundtrend::testing::TestBackend;
 
 constexpr char kAdminToken[] = "race-test-admin-token-0123456789";
 constexpr char kMusic[] = "/v1/tiktok/trending/music?region=US&period=7";
 
 // The serving stack of `soundtrend serve`, minus the engine: real server, real routes,
-// real gateway on SQLite. The access log is captured in `log`.
+// real gateway on the store at `db` (a SQLite file or a postgresql:// URL; `state_dir` holds
+// a PostgreSQL node's ledger logs). The access log is captured in `log`.
 class RealStack {
  public:
-  explicit RealStack(const std::string& db_path, int threads = 2)
+  RealStack(const std::string& db, const std::string& state_dir, int threads = 2)
       : metrics_(SystemClock::Instance()) {
-    store::sqlite::OpenOptions store_options;
-    store_options.synchronous_full = false;  // as serve --ledger-sync normal
-    auto store = store::sqlite::SqliteKeyStore::Open(db_path, store_options);
+    const bool postgres = app::BackendOf(db) == app::Backend::kPostgres;
+    constexpr char kNode[] = "race-node";
+    app::StoreOptions store_options;
+    store_options.sync_full = false;              // as serve --ledger-sync normal
+    if (postgres) store_options.node_id = kNode;  // its credit leases
+    auto store = app::OpenKeyStore(db, store_options);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     // As `serve`: each event loop appends its charges to its own charge lane.
     ledger::LedgerOptions ledger_options;
-    ledger_options.log_path = ledger::LogPathBeside(db_path);
+    ledger_options.log_path = app::LedgerLogPath(db, kNode, state_dir);
+    if (postgres) ledger_options.marker_prefix = std::string(kNode) + "/";
     auto ledger = ledger::Ledger::Open(**store, ledger_options);
     EXPECT_TRUE(ledger.ok()) << ledger.status().ToString();
     BillingGatewayOptions options;
     options.reload_interval_millis = 0;
     options.current_lane = http::CurrentLoopIndex;
+    // As `serve` on PostgreSQL: credits from this node's leases; a loop never moves its lane
+    // (a network round trip), the ledger moves them (here when it closes).
+    options.leases = app::LeasesOf(**store);
+    if (postgres) options.lane_move_after_charges = 0;
     auto gw = BillingGateway::Open(std::move(store).value(), std::move(ledger).value(),
                                    SystemClock::Instance(), SecureRandom::Instance(), options);
     EXPECT_TRUE(gw.ok()) << gw.status().ToString();
@@ -92,19 +106,21 @@ class RealStack {
   std::unique_ptr<http::Server> server_;
 };
 
-class GatewayRaceTest : public ::testing::Test {
+class GatewayRaceTest : public ::testing::TestWithParam<TestBackend> {
  protected:
   void SetUp() override {
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (char& c : name) c = c == '/' ? '_' : c;
     dir_ = std::filesystem::temp_directory_path() /
-           ("st_gateway_race_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("st_gateway_race_" + std::to_string(getpid()) + "_" + name);
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    db_path_ = (dir_ / "race.db").string();
+    db_path_ = soundtrend::testing::FreshDatabase(GetParam(), dir_, "race.db");
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::unique_ptr<RealStack> Stack() { return std::make_unique<RealStack>(db_path_, dir_); }
 
-  std::string FileBytes(const std::string& path) {
+  static std::string FileBytes(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   }
@@ -113,10 +129,10 @@ class GatewayRaceTest : public ::testing::Test {
   std::string db_path_;
 };
 
-TEST_F(GatewayRaceTest, ThousandCreditsTwoThousandConcurrentRequests) {
+TEST_P(GatewayRaceTest, ThousandCreditsTwoThousandConcurrentRequests) {
   constexpr int kConnections = 64;
   constexpr int kRequests = 2000;
-  auto stack = std::make_unique<RealStack>(db_path_);
+  auto stack = Stack();
   ASSERT_NE(stack->port, 0);
   NewKeySpec spec;
   spec.name = "race";
@@ -180,8 +196,8 @@ TEST_F(GatewayRaceTest, ThousandCreditsTwoThousandConcurrentRequests) {
   const std::string log = stack->log.str();
   stack.reset();  // server stopped, ledger drained and closed
 
-  auto store = store::sqlite::SqliteKeyStore::Open(db_path_);
-  ASSERT_TRUE(store.ok());
+  auto store = app::OpenKeyStore(db_path_);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
   EXPECT_EQ((*store)->GetKey(key_id)->balance, 0);
   EXPECT_EQ((*store)->GetKey(key_id)->charged_requests, 500);
   std::multiset<std::string> charged;
@@ -198,22 +214,23 @@ TEST_F(GatewayRaceTest, ThousandCreditsTwoThousandConcurrentRequests) {
                   .ok());
   EXPECT_EQ(charged.size(), 500u);
   EXPECT_EQ(charged, std::multiset<std::string>(paid_ids.begin(), paid_ids.end()));
-  // Group commit: far fewer SQLite transactions than charges is the point, but on a busy
+  // Group commit: far fewer store transactions than charges is the point, but on a busy
   // 2-core machine any number up to one per charge is correct.
   EXPECT_LE(transactions, 500);
   std::printf("[ info ] 500 charges in %lld ledger transactions\n",
               static_cast<long long>(transactions));
 
-  // Security: the access log saw every request, never the key; nor does the database file.
+  // Security: the access log saw every request, never the key; nor does the database's
+  // storage.
   EXPECT_NE(log.find(key_id), std::string::npos);
   EXPECT_EQ(log.find(api_key.substr(8)), std::string::npos);
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    EXPECT_EQ(FileBytes(db_path_ + suffix).find(api_key.substr(8)), std::string::npos) << suffix;
+  for (const auto& file : soundtrend::testing::StoredFiles(GetParam(), db_path_)) {
+    EXPECT_EQ(FileBytes(file).find(api_key.substr(8)), std::string::npos) << file;
   }
 }
 
-TEST_F(GatewayRaceTest, AdminRevocationIsImmediateAndAdminRefusesCustomerKeys) {
-  RealStack stack(db_path_);
+TEST_P(GatewayRaceTest, AdminRevocationIsImmediateAndAdminRefusesCustomerKeys) {
+  RealStack stack(db_path_, dir_);
   NewKeySpec spec;
   spec.name = "to revoke";
   spec.credits = 100;
@@ -242,6 +259,8 @@ TEST_F(GatewayRaceTest, AdminRevocationIsImmediateAndAdminRefusesCustomerKeys) {
   almost[10] = almost[10] == 'A' ? 'B' : 'A';
   EXPECT_EQ(client.Get(kMusic, almost).status, 401);
 }
+
+ST_INSTANTIATE_ON_BACKENDS(GatewayRaceTest);
 
 }  // namespace
 }  // namespace soundtrend::gateway
