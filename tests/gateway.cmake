@@ -11,12 +11,12 @@ st_test_on_backends(gateway_race_test
 
 # The real binary: SIGKILL mid-load then restart (charges vs answers), and CLI changes
 # reaching a running server.
+# Each on SQLite and on PostgreSQL (gateway_binary_test.postgres: the PostgreSQL cases).
 if(TARGET soundtrend)
-  st_test(gateway_binary_test
+  st_test_on_backends(gateway_binary_test
     SOURCES ${ST_GATEWAY_TEST_DIR}/crash_test.cc
-    DEPS st_store_ledger st_http
+    DEPS st_serve st_store_ledger st_http
     LABELS integration)
-  target_include_directories(gateway_binary_test PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   target_compile_definitions(gateway_binary_test
     PRIVATE SOUNDTREND_BINARY="$<TARGET_FILE:soundtrend>")
   add_dependencies(gateway_binary_test soundtrend)
