@@ -11,8 +11,10 @@ st_test(contract_test
   DEPS st_api st_api_test_doubles st_http simdjson::simdjson spdlog::spdlog
   LABELS contract PROPERTIES ${ST_RECORD_EXCHANGES})
 
-# The real wiring (SQLite, engine, gateway) in-process, and the binary as a process.
-st_test(serve_app_test
+# The real wiring (store, engine, gateway) in-process, on SQLite and on PostgreSQL
+# (serve_app_test.postgres: the PostgreSQL cases; tests/backends.cmake), and the binary as a
+# process.
+st_test_on_backends(serve_app_test
   SOURCES ${ST_CONTRACT_DIR}/serve_app_test.cc
   DEPS st_serve simdjson::simdjson spdlog::spdlog
   LABELS contract PROPERTIES ${ST_RECORD_EXCHANGES})
