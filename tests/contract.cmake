@@ -21,10 +21,13 @@ st_test_on_backends(serve_app_test
 target_compile_definitions(serve_app_test PRIVATE SOUNDTREND_BINARY="$<TARGET_FILE:soundtrend>")
 add_dependencies(serve_app_test soundtrend)
 
-# The reference page's examples (tests/examples/README.md), run by python3 and node.
-st_test(examples_test
+# The reference page's examples (tests/examples/README.md), run by python3 and node against
+# the test doubles and against a real node with demo data on SQLite and on PostgreSQL
+# (examples_test.postgres: the PostgreSQL cases; tests/backends.cmake).
+st_test_on_backends(examples_test
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/examples/examples_test.cc
-  DEPS st_api st_api_test_doubles st_http spdlog::spdlog
+  DEPS st_serve st_demo st_ingest st_api st_api_test_doubles st_http simdjson::simdjson
+       spdlog::spdlog
   LABELS examples)
 target_include_directories(examples_test PRIVATE ${ST_CONTRACT_DIR})
 target_compile_definitions(examples_test PRIVATE ST_EXAMPLES_DIR="${CMAKE_CURRENT_SOURCE_DIR}/examples")
