@@ -14,6 +14,7 @@
 #include "store/postgres/pg_usage_store.h"
 #include "store/sqlite/sqlite_chart_store.h"
 #include "store/sqlite/sqlite_key_store.h"
+#include "store/sqlite/sqlite_schema.h"
 #include "store/sqlite/sqlite_session_store.h"
 #include "store/sqlite/sqlite_usage_store.h"
 
@@ -111,15 +112,16 @@ Result<DatabaseState> InspectDatabase(const std::string& db) {
 Result<MigrateReport> MigrateDatabase(const std::string& db) {
   MigrateReport report;
   if (BackendOf(db) == Backend::kSqlite) {
-    // SQLite stores bring their tables up to date when they open.
-    auto charts = OpenChartStore(db);
-    if (!charts.ok()) return charts.status();
-    auto keys = OpenKeyStore(db);
-    if (!keys.ok()) return keys.status();
-    auto sessions = OpenSessionStore(db);
-    if (!sessions.ok()) return sessions.status();
-    auto usage = OpenUsageStore(db);
-    if (!usage.ok()) return usage.status();
+    // One schema for every store of the file (store/sqlite/sqlite_schema.h).
+    auto conn = store::sqlite::Database::Open(db);
+    if (!conn.ok()) return conn.status();
+    Result<store::sqlite::SchemaChange> change =
+        store::sqlite::EnsureSchema(**conn, /*migrate=*/true);
+    if (!change.ok()) return change.status();
+    report.from_version = change->from_version;
+    report.to_version = change->to_version;
+    report.applied = change->applied;
+    report.adopted = change->adopted;
     return report;
   }
   auto conn = store::postgres::PgConnection::Open(db);

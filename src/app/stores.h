@@ -3,9 +3,10 @@
 // for every subcommand: a file path is SQLite (one machine); `postgresql://USER@HOST:PORT/DB`
 // (or postgres://) is PostgreSQL, shared by several nodes.
 //
-// PostgreSQL schemas are migrated by version (store/migrations.h): opening an empty
+// Both backends' schemas are migrated by version (store/migrations.h; SQLite:
+// store/sqlite/sqlite_schema.h, PostgreSQL: store/postgres/pg_schema.h): opening an empty
 // database creates the schema; an older one is refused until `soundtrend migrate`; a newer
-// one always. SQLite stores create and upgrade their tables themselves when opened.
+// one always. A SQLite file made before versioning is adopted when opened.
 #pragma once
 
 #include <memory>
@@ -29,7 +30,8 @@ std::string_view BackendName(Backend backend);
 struct StoreOptions {
   // SQLite: synchronous=FULL for the key store (serve --ledger-sync full).
   bool sync_full = false;
-  // PostgreSQL: apply missing migrations to a database that has an older schema.
+  // PostgreSQL: apply missing migrations to a database that has an older schema (SQLite:
+  // only MigrateDatabase migrates).
   bool migrate = false;
   // PostgreSQL key store: the node it charges for; its credit leases (LeasesOf).
   std::string node_id;
@@ -69,6 +71,7 @@ struct MigrateReport {
   int64_t from_version = 0;
   int64_t to_version = 0;
   int applied = 0;
+  bool adopted = false;  // SQLite: a database made before schema versions (sqlite_schema.h)
 };
 Result<MigrateReport> MigrateDatabase(const std::string& db);
 

@@ -2,7 +2,7 @@
 # The segment formats (chart_segments.h) are shared with the PostgreSQL store.
 st_library(store_chart_segments SOURCES chart_segments.cc DEPS st_common)
 st_library(store_charts SOURCES sqlite/sqlite_chart_store.cc
-  DEPS st_store_chart_segments st_store_sqlite_db st_common)
+  DEPS st_store_chart_segments st_store_sqlite_db st_store_sqlite_schema st_common)
 
 # Reusable GoogleTest suite (an OBJECT library so its TEST_P registrations always link).
 add_library(st_chart_store_suite OBJECT chart_store_suite.cc)

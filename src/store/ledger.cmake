@@ -1,6 +1,6 @@
 # The key store (keys, grants, the credit ledger): interface store/key_store.h, its
 # conformance suite, and the SQLite implementation.
-st_library(store_ledger SOURCES sqlite/sqlite_key_store.cc DEPS st_store_sqlite_db st_store_codec)
+st_library(store_ledger SOURCES sqlite/sqlite_key_store.cc DEPS st_store_sqlite_db st_store_sqlite_schema st_store_codec)
 
 # Reusable GoogleTest suite (an OBJECT library so its TEST_P registrations always link).
 add_library(st_key_store_suite OBJECT key_store_suite.cc)

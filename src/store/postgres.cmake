@@ -5,7 +5,6 @@ find_package(PostgreSQL REQUIRED)
 st_embed_files(postgres_migrations BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR}/postgres/migrations
   FILES 0001_keys.sql 0002_charts.sql 0003_sessions.sql 0004_usage.sql
   0005_leases.sql)
-st_library(store_migrations SOURCES migrations.cc DEPS st_common)
 st_library(store_postgres
   SOURCES postgres/pg_db.cc postgres/pg_schema.cc postgres/pg_key_store.cc
           postgres/pg_chart_store.cc postgres/pg_session_store.cc postgres/pg_usage_store.cc

@@ -1,7 +1,6 @@
 #include "store/sqlite/sqlite_chart_store.h"
 
 #include <algorithm>
-#include <deque>
 #include <mutex>
 #include <span>
 #include <string_view>
@@ -10,6 +9,7 @@
 
 #include "store/chart_segments.h"
 #include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_schema.h"
 
 namespace soundtrend::store {
 namespace {
@@ -17,74 +17,6 @@ namespace {
 using sqlite::Database;
 using sqlite::Statement;
 using sqlite::Transaction;
-
-constexpr std::string_view kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS sounds(
-  clip_id INTEGER PRIMARY KEY,
-  song_id INTEGER NOT NULL,
-  title TEXT NOT NULL,
-  author TEXT NOT NULL,
-  cover TEXT NOT NULL,
-  duration INTEGER NOT NULL,
-  commercial INTEGER NOT NULL,
-  promoted INTEGER NOT NULL,
-  music_url TEXT NOT NULL DEFAULT '',
-  seq INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS cell_segments(
-  id INTEGER PRIMARY KEY,
-  day INTEGER NOT NULL,
-  region TEXT NOT NULL,
-  cells INTEGER NOT NULL,
-  data BLOB NOT NULL,
-  seq INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS cell_segments_by_key ON cell_segments(day, region, id);
-CREATE TABLE IF NOT EXISTS video_segments(
-  id INTEGER PRIMARY KEY,
-  day INTEGER NOT NULL,
-  region TEXT NOT NULL,
-  videos INTEGER NOT NULL,
-  data BLOB NOT NULL,
-  seq INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS video_segments_by_key ON video_segments(day, region, id);
--- A batch's seq is its rowid: max + 1 at insertion, inside the writing transaction, so seqs
--- increase in commit order (SQLite has one writer at a time). `seq` columns above: the
--- batch that last wrote the row (0: written before seqs were kept).
-CREATE TABLE IF NOT EXISTS batches(
-  id TEXT PRIMARY KEY,
-  applied_micros INTEGER NOT NULL,
-  sounds INTEGER NOT NULL,
-  cells INTEGER NOT NULL,
-  videos INTEGER NOT NULL,
-  source_records INTEGER NOT NULL);
--- The chart history, a cache of what the engine computes (see chart_store.h). kind: 0
--- popular, 1 surging; clip_ids: the top list's ids in rank order, 8 bytes each, little
--- endian (empty: no chart that day); data_seq: the batch sequence the edition reflects.
-CREATE TABLE IF NOT EXISTS chart_editions(
-  kind INTEGER NOT NULL,
-  region TEXT NOT NULL,
-  period INTEGER NOT NULL,
-  day INTEGER NOT NULL,
-  data_seq INTEGER NOT NULL,
-  clip_ids BLOB NOT NULL,
-  PRIMARY KEY(kind, region, period, day)) WITHOUT ROWID;
--- Stores of earlier versions kept the popular history in `editions`, as published (never
--- corrected by late data): a stale cache, dropped (the engine computes it again).
-DROP TABLE IF EXISTS editions;
-)sql";
-
-// Stores of earlier versions lack these columns: added (with their defaults) on open, then
-// the indexes that use them.
-constexpr std::string_view kAddedColumns[][3] = {
-    {"sounds", "music_url", "TEXT NOT NULL DEFAULT ''"},
-    {"sounds", "seq", "INTEGER NOT NULL DEFAULT 0"},
-    {"cell_segments", "seq", "INTEGER NOT NULL DEFAULT 0"},
-    {"video_segments", "seq", "INTEGER NOT NULL DEFAULT 0"},
-};
-constexpr std::string_view kSeqIndexes = R"sql(
-CREATE INDEX IF NOT EXISTS sounds_by_seq ON sounds(seq);
-CREATE INDEX IF NOT EXISTS cell_segments_by_seq ON cell_segments(seq);
-CREATE INDEX IF NOT EXISTS video_segments_by_seq ON video_segments(seq);
-)sql";
 
 // 64-bit ids are stored with the same bits in SQLite's signed INTEGER.
 int64_t ToDb(uint64_t id) { return static_cast<int64_t>(id); }
@@ -183,16 +115,10 @@ class SqliteChartStore final : public ChartStore {
       : db_(std::move(db)), options_(options) {}
 
   Status Init() {
-    ST_RETURN_IF_ERROR(db_->Exec(kSchema));
-    for (const auto& [table, column, type] : kAddedColumns) {
-      Result<bool> has = HasColumn(table, column);
-      if (!has.ok()) return has.status();
-      if (!*has) {
-        ST_RETURN_IF_ERROR(db_->Exec("ALTER TABLE " + std::string(table) + " ADD COLUMN " +
-                                     std::string(column) + " " + std::string(type)));
-      }
-    }
-    ST_RETURN_IF_ERROR(db_->Exec(kSeqIndexes));
+    // The tables: sqlite/migrations/0002_charts.sql, applied by version (sqlite_schema.h;
+    // older layouts are upgraded there, when a database made before versioning is adopted).
+    Result<sqlite::SchemaChange> schema = sqlite::EnsureSchema(*db_, /*migrate=*/false);
+    if (!schema.ok()) return schema.status();
     ST_RETURN_IF_ERROR(Prep(has_batch_, "SELECT 1 FROM batches WHERE id = ?1"));
     ST_RETURN_IF_ERROR(Prep(insert_batch_,
                             "INSERT INTO batches(rowid, id, applied_micros, sounds, cells, "
@@ -223,7 +149,7 @@ class SqliteChartStore final : public ChartStore {
     ST_RETURN_IF_ERROR(insert_video_segment_.Prepare(
         h,
         "INSERT INTO video_segments(day, region, videos, data, seq) VALUES(?1, ?2, ?3, ?4, ?5)"));
-    return MigrateRowTables();
+    return Status::Ok();
   }
 
   Result<bool> ApplyBatch(const Batch& batch) override {
@@ -512,16 +438,6 @@ class SqliteChartStore final : public ChartStore {
   }
 
  private:
-  Result<bool> HasColumn(std::string_view table, std::string_view column) {
-    Result<Statement> stmt = db_->Prepare("SELECT count(*) FROM pragma_table_info('" +
-                                          std::string(table) + "') WHERE name = ?1");
-    if (!stmt.ok()) return stmt.status();
-    stmt->Bind(1, column);
-    Result<bool> row = stmt->Step();
-    if (!row.ok()) return row.status();
-    return *row && stmt->ColumnInt(0) > 0;
-  }
-
   Result<int64_t> LatestBatchSeqLocked() {
     Result<Statement> stmt = db_->Prepare("SELECT coalesce(max(rowid), 0) FROM batches");
     if (!stmt.ok()) return stmt.status();
@@ -806,93 +722,12 @@ class SqliteChartStore final : public ChartStore {
         });
   }
 
-  // Steps through rows whose first two columns are (day, region), ordered by them:
-  // row(stmt) for each row, then end_group(day, region) after the last row of each
-  // (day, region). Stops at the first error.
-  static Status ForEachDayRegionGroup(Statement& stmt,
-                                      const std::function<Status(const Statement&)>& row,
-                                      const std::function<Status(Day, RegionId)>& end_group) {
-    std::optional<std::pair<Day, RegionId>> group;
-    for (;;) {
-      Result<bool> more = stmt.Step();
-      if (!more.ok()) return more.status();
-      if (!*more) break;
-      Result<RegionId> region = RegionFromDb(stmt.ColumnText(1));
-      if (!region.ok()) return region.status();
-      const std::pair<Day, RegionId> g{static_cast<Day>(stmt.ColumnInt(0)), *region};
-      if (group && *group != g) ST_RETURN_IF_ERROR(end_group(group->first, group->second));
-      group = g;
-      ST_RETURN_IF_ERROR(row(stmt));
-    }
-    return group ? end_group(group->first, group->second) : Status::Ok();
-  }
-
-  // Stores written before segments kept one row per cell (`daily_uses`) and per video
-  // (`videos`): converts them to segments once, in one transaction, and drops them.
-  Status MigrateRowTables() {
-    std::lock_guard lock(mu_);
-    Transaction txn(*db_);
-    ST_RETURN_IF_ERROR(txn.status());
-    int64_t legacy_tables = 0;
-    {
-      Result<Statement> exists = db_->Prepare(
-          "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('daily_uses', "
-          "'videos')");
-      if (!exists.ok()) return exists.status();
-      Result<bool> row = exists->Step();
-      if (!row.ok()) return row.status();
-      if (*row) legacy_tables = exists->ColumnInt(0);
-    }
-    if (legacy_tables != 2) return Status::Ok();  // rolls back (nothing written)
-    {
-      Result<Statement> stmt =
-          db_->Prepare("SELECT day, region, clip_id, uses FROM daily_uses ORDER BY day, region");
-      if (!stmt.ok()) return stmt.status();
-      std::vector<Cell> cells;
-      ST_RETURN_IF_ERROR(ForEachDayRegionGroup(
-          *stmt,
-          [&](const Statement& row) {
-            cells.push_back(Cell{FromDb(row.ColumnInt(2)), row.ColumnInt(3)});
-            return Status::Ok();
-          },
-          [&](Day day, RegionId region) {
-            SumCells(cells);
-            Status st = WriteCells(day, region, cells);
-            cells.clear();
-            return st;
-          }));
-    }
-    {
-      Result<Statement> stmt = db_->Prepare(
-          "SELECT day, region, clip_id, video_id, cover, views FROM videos ORDER BY day, region");
-      if (!stmt.ok()) return stmt.status();
-      std::vector<Video> videos;
-      std::deque<std::string> covers;
-      ST_RETURN_IF_ERROR(ForEachDayRegionGroup(
-          *stmt,
-          [&](const Statement& row) {
-            covers.emplace_back(row.ColumnText(4));
-            videos.push_back(Video{FromDb(row.ColumnInt(2)), FromDb(row.ColumnInt(3)),
-                                   row.ColumnInt(5), covers.back()});
-            return Status::Ok();
-          },
-          [&](Day day, RegionId region) {
-            Status st = WriteVideos(day, region, videos);
-            videos.clear();
-            covers.clear();
-            return st;
-          }));
-    }
-    ST_RETURN_IF_ERROR(db_->Exec("DROP TABLE daily_uses; DROP TABLE videos;"));
-    return txn.Commit();
-  }
-
   std::mutex mu_;
   std::unique_ptr<Database> db_;
   SqliteChartStoreOptions options_;
   int64_t rows_written_ = 0;
   std::optional<Statement> has_batch_, insert_batch_, upsert_sound_, upsert_edition_, next_seq_;
-  int64_t seq_ = 0;  // the seq of the batch being applied (0 while converting old tables)
+  int64_t seq_ = 0;  // the seq of the batch being applied
   BlobStatement count_cell_segments_, cell_segments_of_key_, delete_cell_segments_,
       insert_cell_segment_, count_video_segments_, video_segments_of_key_, delete_video_segments_,
       insert_video_segment_;

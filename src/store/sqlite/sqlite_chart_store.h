@@ -12,8 +12,10 @@
 // a write that would leave more than 8 segments on a (day, region) merges them into one.
 // A batch thus writes ~one row per (day, region) it touches, not one per cell: the raw
 // ingest rate does not hinge on SQLite's per-row cost, and a cell takes ~6 bytes.
-// Stores of earlier versions (one row per cell in `daily_uses`, per video in `videos`)
-// are converted on open, in one transaction.
+// The tables: sqlite/migrations/0002_charts.sql, applied by version (sqlite_schema.h).
+// Stores of earlier versions (one row per cell in `daily_uses`, per video in `videos`; no
+// seq columns) are converted when their database is adopted (sqlite_schema.h), in one
+// transaction.
 //
 // Each ApplyBatch is one transaction (BEGIN IMMEDIATE ... COMMIT) that also records the
 // batch id, so a crash leaves the file before or after the batch.
@@ -45,8 +47,8 @@ struct SqliteChartStoreOptions {
   int64_t fail_apply_after_rows = -1;
 };
 
-// Opens (creating the file and schema if needed) the chart store at `path`. The parent
-// directory must exist.
+// Opens (creating the file and schema if needed) the chart store at `path`; a newer or
+// older schema is refused (sqlite_schema.h). The parent directory must exist.
 Result<std::unique_ptr<ChartStore>> OpenSqliteChartStore(const std::string& path);
 Result<std::unique_ptr<ChartStore>> OpenSqliteChartStore(const std::string& path,
                                                          const SqliteChartStoreOptions& options);

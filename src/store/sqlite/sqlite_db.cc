@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -58,10 +59,23 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenOp
     sqlite3_close(db);
     return st;
   }
-  std::unique_ptr<Database> out(new Database(db));
+  std::unique_ptr<Database> out(new Database(db, path));
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
   if (!options.read_only) {
-    ST_RETURN_IF_ERROR(out->Exec("PRAGMA journal_mode=WAL"));
+    // Turning a new file to WAL takes an exclusive lock. Two connections doing it at once
+    // (two processes opening one fresh file) can get SQLITE_BUSY at once: SQLite calls no
+    // busy handler where waiting could deadlock. Retried until the busy timeout.
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options.busy_timeout_ms);
+    for (;;) {
+      Status st = out->Exec("PRAGMA journal_mode=WAL");
+      if (st.ok()) break;
+      if ((sqlite3_errcode(db) & 0xff) != SQLITE_BUSY ||
+          std::chrono::steady_clock::now() >= deadline) {
+        return st;
+      }
+      sqlite3_sleep(1);
+    }
   }
   ST_RETURN_IF_ERROR(out->Exec(options.synchronous_full ? "PRAGMA synchronous=FULL"
                                                         : "PRAGMA synchronous=NORMAL"));

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/status.h"
 
@@ -43,10 +44,13 @@ class Database {
   int64_t LastInsertRowId() const;
   int Changes() const;
   sqlite3* handle() { return db_; }
+  // The path it was opened with (for messages).
+  const std::string& path() const { return path_; }
 
  private:
-  explicit Database(sqlite3* db) : db_(db) {}
+  Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   sqlite3* db_;
+  std::string path_;
 };
 
 // A prepared statement. Bind indexes are 1-based, column indexes 0-based.

@@ -7,49 +7,10 @@
 #include <thread>
 #include <utility>
 
+#include "store/sqlite/sqlite_schema.h"
+
 namespace soundtrend::store::sqlite {
 namespace {
-
-constexpr std::string_view kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS gw_keys(
-  key_id TEXT PRIMARY KEY,
-  key_hash TEXT NOT NULL UNIQUE,
-  name TEXT NOT NULL,
-  qps_limit INTEGER NOT NULL CHECK(qps_limit >= 1),
-  burst INTEGER NOT NULL CHECK(burst >= 1),
-  endpoints TEXT NOT NULL,
-  created_micros INTEGER NOT NULL,
-  expires_micros INTEGER,
-  revoked_micros INTEGER,
-  balance INTEGER NOT NULL CHECK(balance >= 0),
-  charged_requests INTEGER NOT NULL DEFAULT 0,
-  charged_credits INTEGER NOT NULL DEFAULT 0,
-  last_charge_micros INTEGER NOT NULL DEFAULT 0,
-  previous_key_hash TEXT NOT NULL DEFAULT '',
-  previous_hash_expires_micros INTEGER
-);
-CREATE TABLE IF NOT EXISTS gw_ledger(
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  key_id TEXT NOT NULL REFERENCES gw_keys(key_id),
-  kind TEXT NOT NULL CHECK(kind IN ('grant', 'charge', 'refund')),
-  time_micros INTEGER NOT NULL,
-  reference TEXT NOT NULL,
-  endpoint TEXT NOT NULL,
-  amount INTEGER NOT NULL,
-  balance_after INTEGER NOT NULL CHECK(balance_after >= 0)
-);
-CREATE TABLE IF NOT EXISTS gw_charge_blocks(
-  last_seq INTEGER PRIMARY KEY,
-  first_seq INTEGER NOT NULL,
-  entries BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS gw_charge_log_applied(
-  log_id TEXT PRIMARY KEY,    -- a ledger log: 'charges' (its journal) or 'lane-<i>' (ledger/ledger.h)
-  applied_id INTEGER NOT NULL  -- how far that log has moved into the tables (its position)
-);
-CREATE UNIQUE INDEX IF NOT EXISTS gw_ledger_grant_id ON gw_ledger(reference) WHERE kind = 'grant';
-CREATE INDEX IF NOT EXISTS gw_ledger_by_key ON gw_ledger(key_id, seq);
-)sql";
 
 constexpr std::string_view kKeyColumns =
     "key_id, key_hash, name, qps_limit, burst, endpoints, created_micros, expires_micros, "
@@ -236,8 +197,13 @@ Result<std::unique_ptr<SqliteKeyStore>> SqliteKeyStore::Open(const std::string& 
   std::unique_ptr<SqliteKeyStore> store(
       new SqliteKeyStore(std::move(db).value(), std::move(checkpointer)));
   store->busy_timeout_ms_ = options.busy_timeout_ms;
-  if (options.read_only) return store;
-  ST_RETURN_IF_ERROR(store->CreateSchema());
+  if (options.read_only) {
+    ST_RETURN_IF_ERROR(CheckReadOnlySchema(*store->db_));
+    return store;
+  }
+  // The tables: sqlite/migrations/0001_keys.sql, applied by version (sqlite_schema.h).
+  Result<SchemaChange> schema = EnsureSchema(*store->db_, /*migrate=*/false);
+  if (!schema.ok()) return schema.status();
   return store;
 }
 
@@ -257,24 +223,6 @@ Result<std::vector<LogMarker>> SqliteKeyStore::LogMarkers(std::string_view prefi
     markers.push_back({std::string(st->ColumnText(0)), st->ColumnInt(1)});
   }
   return markers;
-}
-
-Status SqliteKeyStore::CreateSchema() {
-  ST_RETURN_IF_ERROR(db_->Exec(kSchema));
-  // Databases made before key rotation lack its two columns: add them.
-  Result<Statement> columns = db_->Prepare("SELECT name FROM pragma_table_info('gw_keys')");
-  if (!columns.ok()) return columns.status();
-  bool has_previous = false;
-  for (;;) {
-    Result<bool> row = columns->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    has_previous |= columns->ColumnText(0) == "previous_key_hash";
-  }
-  if (has_previous) return Status::Ok();
-  return db_->Exec(
-      "ALTER TABLE gw_keys ADD COLUMN previous_key_hash TEXT NOT NULL DEFAULT '';"
-      "ALTER TABLE gw_keys ADD COLUMN previous_hash_expires_micros INTEGER;");
 }
 
 Status SqliteKeyStore::CreateKey(const KeyRecord& key) {

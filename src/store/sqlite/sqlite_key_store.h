@@ -1,5 +1,6 @@
 // KeyStore over SQLite: tables gw_keys, gw_ledger, gw_charge_blocks and
-// gw_charge_log_applied in the same database file as the chart store (WAL). The ledger is
+// gw_charge_log_applied (migrations/0001_keys.sql) in the same database file as the chart
+// store (WAL). The ledger is
 // gw_ledger's rows (grants; charges stored by older versions) together with the charges
 // packed in gw_charge_blocks (store/charge_block.h; one row per ApplyChargeBlock): every
 // entry has its own seq, and ForEachLedgerEntry returns them merged in seq order.
@@ -42,7 +43,8 @@ namespace soundtrend::store::sqlite {
 
 class SqliteKeyStore final : public KeyStore {
  public:
-  // Opens `path` (creating the file and the gw_ tables when missing).
+  // Opens `path`, creating the file and bringing its schema up to date (sqlite_schema.h:
+  // a newer or older database is refused).
   static Result<std::unique_ptr<SqliteKeyStore>> Open(const std::string& path,
                                                       OpenOptions options = {});
 
@@ -74,7 +76,6 @@ class SqliteKeyStore final : public KeyStore {
  private:
   class Checkpointer;
   SqliteKeyStore(std::unique_ptr<Database> db, std::unique_ptr<Checkpointer> checkpointer);
-  Status CreateSchema();
   // One key when `key_id` is set, else all keys.
   Result<std::vector<KeyRecord>> ReadKeys(std::optional<std::string_view> key_id);
   // ApplyChargeBlock's work inside its transaction.

@@ -83,7 +83,7 @@ TEST_F(SqliteKeyStoreTest, ChangeCounterDoesNotMoveForItsOwnWrites) {
   EXPECT_EQ(*store_->ChangeCounter(), *before);
   auto other = SqliteKeyStore::Open(path_);  // another connection, as the CLI would be
   ASSERT_TRUE(other.ok());
-  EXPECT_EQ(*store_->ChangeCounter(), *before);  // opening (schema IF NOT EXISTS) writes nothing
+  EXPECT_EQ(*store_->ChangeCounter(), *before);  // opening (schema current) writes nothing
   ASSERT_TRUE((*other)->ApplyGrant("key_a", "g1", 10, 1).ok());
   auto after = store_->ChangeCounter();
   ASSERT_TRUE(after.ok());
@@ -99,7 +99,9 @@ TEST_F(SqliteKeyStoreTest, ADatabaseFromBeforeRotationGainsItsColumnsOnOpen) {
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)
                     ->Exec("ALTER TABLE gw_keys DROP COLUMN previous_key_hash; "
-                           "ALTER TABLE gw_keys DROP COLUMN previous_hash_expires_micros")
+                           "ALTER TABLE gw_keys DROP COLUMN previous_hash_expires_micros; "
+                           // Made before schema versions too: adopted (sqlite_schema.h).
+                           "PRAGMA user_version = 0")
                     .ok());
   }
   auto reopened = SqliteKeyStore::Open(path_);

@@ -1,7 +1,7 @@
 #include "store/sqlite/sqlite_session_store.h"
 
-#include "embedded/session_schema.h"
 #include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_schema.h"
 
 namespace soundtrend::store::sqlite {
 namespace {
@@ -22,9 +22,9 @@ class SqliteSessionStore final : public SessionStore {
   explicit SqliteSessionStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
 
   Status Init() {
-    const EmbeddedFile* schema = embedded::session_schema::Find("sessions.sql");
-    if (schema == nullptr) return Status::Internal("sessions.sql is not embedded");
-    ST_RETURN_IF_ERROR(db_->Exec(schema->data));
+    // The table: sqlite/migrations/0003_sessions.sql, applied by version (sqlite_schema.h).
+    Result<SchemaChange> schema = EnsureSchema(*db_, /*migrate=*/false);
+    if (!schema.ok()) return schema.status();
     auto insert = db_->Prepare(kInsert);
     if (!insert.ok()) return insert.status();
     insert_.emplace(std::move(insert).value());

@@ -1,4 +1,4 @@
-// SessionStore over SQLite: table dash_sessions (schema/sessions.sql) in the service's
+// SessionStore over SQLite: table dash_sessions (migrations/0003_sessions.sql) in the service's
 // database file (WAL), so that every process on that file sees every session.
 // Thread-safety: one thread at a time (it owns one SQLite connection).
 #pragma once
@@ -11,7 +11,8 @@
 
 namespace soundtrend::store::sqlite {
 
-// Opens (creating the file and the table if needed) the sessions of the database `path`.
+// Opens the sessions of the database `path` (creating the file; its schema brought up to
+// date, or refused when newer or older: sqlite_schema.h).
 Result<std::unique_ptr<SessionStore>> OpenSqliteSessionStore(const std::string& path);
 
 }  // namespace soundtrend::store::sqlite

@@ -2,8 +2,8 @@
 
 #include <set>
 
-#include "embedded/usage_schema.h"
 #include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_schema.h"
 
 namespace soundtrend::store::sqlite {
 namespace {
@@ -36,9 +36,9 @@ class SqliteUsageStore final : public UsageStore {
   explicit SqliteUsageStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
 
   Status Init() {
-    const EmbeddedFile* schema = embedded::usage_schema::Find("usage.sql");
-    if (schema == nullptr) return Status::Internal("usage.sql is not embedded");
-    return db_->Exec(schema->data);
+    // The tables: sqlite/migrations/0004_usage.sql, applied by version (sqlite_schema.h).
+    Result<SchemaChange> schema = EnsureSchema(*db_, /*migrate=*/false);
+    return schema.ok() ? Status::Ok() : schema.status();
   }
 
   Status Add(std::span<const DailyUsage> counts, std::span<const RequestRecord> requests,

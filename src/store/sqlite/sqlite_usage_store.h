@@ -1,4 +1,4 @@
-// UsageStore over SQLite: tables usage_daily and usage_recent (schema/usage.sql) in the
+// UsageStore over SQLite: tables usage_daily and usage_recent (migrations/0004_usage.sql) in the
 // service's database file. Thread-safety: one thread at a time (one connection).
 #pragma once
 

@@ -1,3 +1,4 @@
+-- Baseline (IF NOT EXISTS, see 0001_keys.sql).
 -- Per-key, per-day request counters and the latest requests of every key
 -- (store/usage_store.h), for the dashboard. Every serving node adds its own counts.
 CREATE TABLE IF NOT EXISTS usage_daily(

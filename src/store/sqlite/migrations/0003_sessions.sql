@@ -1,3 +1,4 @@
+-- Baseline (IF NOT EXISTS, see 0001_keys.sql).
 -- The dashboard's sessions (store/session_store.h): one row per signed-in browser.
 -- id_hash is a digest of the browser's token and sealed the secret encrypted under a key
 -- derived from that token: neither the token nor the key or admin token is stored.
