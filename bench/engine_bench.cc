@@ -210,6 +210,46 @@ bool SameTops(const engine::ChartSet& a, const engine::ChartSet& b) {
   return true;
 }
 
+// FNV-1a over every field of every top entry of every edition of `set` (and each
+// edition's ranked_count): equal digests across builds mean the published charts are
+// byte-identical.
+uint64_t Digest(const engine::ChartSet& set) {
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](int64_t v) {
+    for (int i = 0; i < 8; ++i) {
+      h ^= static_cast<uint64_t>(v >> (8 * i)) & 0xff;
+      h *= 1099511628211ULL;
+    }
+  };
+  for (ChartKind kind : kChartKinds) {
+    for (size_t r = 0; r < kRegionCount; ++r) {
+      for (int p : kPeriods) {
+        const auto* e = set.Find(static_cast<RegionId>(r), p, kind);
+        mix(e == nullptr ? -1 : static_cast<int64_t>(e->ranked_count()));
+        if (!e) continue;
+        for (const auto& x : e->top()) {
+          mix(static_cast<int64_t>(x.sound->clip_id));
+          mix(x.rank);
+          mix(x.usage_count);
+          mix(x.rank_diff.value_or(-1));
+          mix(x.rank_diff_type);
+          mix(x.on_list_times.value_or(-1));
+          mix(x.new_to_top_100);
+          mix(x.growth_hundredths.value_or(-1));
+          mix(static_cast<int64_t>(x.trend.size()));
+          for (const auto& t : x.trend) {
+            mix(t.time);
+            mix(t.hundredths);
+          }
+          mix(static_cast<int64_t>(x.related.size()));
+          for (const auto& v : x.related) mix(static_cast<int64_t>(v.item_id));
+        }
+      }
+    }
+  }
+  return h;
+}
+
 // Runs `command` through the shell and returns its stdout; nullopt when it fails.
 std::optional<std::string> Capture(const std::string& command) {
   FILE* pipe = popen(command.c_str(), "r");
@@ -534,6 +574,10 @@ int main(int argc, char** argv) {
       "editions, window sums rebuilt from the columns): %.3f s (cpu %.3f s)\n",
       history.size(), load_history_s, scratch_s, scratch_cpu);
   std::printf("incremental == from scratch: %s\n", SameTops(*incremental, *scratch) ? "yes" : "NO");
+  std::printf(
+      "digest of day N's editions (every field): incremental %016llx, from scratch %016llx\n",
+      static_cast<unsigned long long>(Digest(*incremental)),
+      static_cast<unsigned long long>(Digest(*scratch)));
   std::printf(
       "peak RSS: %.2f GB (the incremental engine's ChartSet and the restarted engine "
       "were alive together)\n",

@@ -78,6 +78,59 @@ struct RegionState {
       if (sum > bound) bound = sum;
     }
   }
+  // A column enters every window (a step's new day): each cell updates the six sums, their
+  // block bounds and the surging bounds in one go (with the step's final sums, see
+  // PositionState).
+  void AddColumnToAll(const UsesColumn& column) {
+    std::array<int64_t*, kWindowCount> values;
+    for (int w = 0; w < kWindowCount; ++w) values[w] = sums[w].data();
+    for (const UseCell& c : column.cells) {
+      const size_t block = c.local / kSumBlock;
+      std::array<int64_t, kWindowCount> after;
+      for (int w = 0; w < kWindowCount; ++w) {
+        int64_t& sum = values[w][c.local];
+        const int64_t before = sum;
+        sum += c.uses;
+        after[w] = sum;
+        used[w] += (sum > 0) - (before > 0);
+      }
+      for (int k = 0; k < static_cast<int>(kPeriods.size()); ++k) {
+        int64_t& bound = block_bound[PopularWindow(k)][block];
+        if (after[PopularWindow(k)] > bound) bound = after[PopularWindow(k)];
+        const int64_t margin = SurgingMargin(after[PopularWindow(k)], after[DoubleWindow(k)]);
+        int64_t& surging = surging_bound[k][block];
+        if (margin > surging) surging = margin;
+      }
+    }
+  }
+  // A column leaves window w. Leaving a popular window (u falls, p rises) can only lower
+  // the sounds' surging margins, so their bounds stay upper bounds, as the block bounds
+  // do; leaving a double window (p falls) raises them: raised here with the sums after the
+  // step's popular windows lost their columns, which are final unless the step's added
+  // column raises them further (and raises the bounds then).
+  void SubtractColumn(int w, const UsesColumn& column) {
+    int64_t* values = sums[w].data();
+    if (Bounded(w)) {
+      for (const UseCell& c : column.cells) {
+        int64_t& sum = values[c.local];
+        const int64_t before = sum;
+        sum -= c.uses;
+        used[w] += (sum > 0) - (before > 0);
+      }
+      return;
+    }
+    const int64_t* u = sums[w - 1].data();
+    int64_t* bounds = surging_bound[w / 2].data();
+    for (const UseCell& c : column.cells) {
+      int64_t& sum = values[c.local];
+      const int64_t before = sum;
+      sum -= c.uses;
+      used[w] += (sum > 0) - (before > 0);
+      const int64_t margin = SurgingMargin(u[c.local], sum);
+      int64_t& bound = bounds[c.local / kSumBlock];
+      if (margin > bound) bound = margin;
+    }
+  }
   // Recomputes the exact bounds and counts of window w from the sums.
   void RecountWindow(int w) {
     const std::vector<int64_t>& values = sums[w];
@@ -510,24 +563,15 @@ void ChartEngine::PositionState(RegionState& region, Day day) {
     RebuildState(region, day);
     return;
   }
+  // Each step reads each column it involves once: the six leaving ones (day d - W leaves
+  // window W), the popular windows' first (see SubtractColumn), then day d entering all six.
   for (Day d = *region.state_day + 1; d <= day; ++d) {
-    const UsesColumn* added = ColumnAt(region.uses, base_day_, d);
-    for (int w = 0; w < kWindowCount; ++w) {
-      if (added)
-        for (const UseCell& c : added->cells) region.AddToSum(w, c.local, c.uses);
-      if (const UsesColumn* removed = ColumnAt(region.uses, base_day_, d - kWindows[w])) {
-        for (const UseCell& c : removed->cells) region.AddToSum(w, c.local, -int64_t{c.uses});
-      }
+    for (int w : {0, 2, 4, 1, 3, 5}) {
+      if (const UsesColumn* removed = ColumnAt(region.uses, base_day_, d - kWindows[w]))
+        region.SubtractColumn(w, *removed);
     }
-    // The sums of a period's two windows changed for the sounds of the added column and of
-    // the two removed ones: their surging margins, with the final sums.
-    for (int k = 0; k < static_cast<int>(kPeriods.size()); ++k) {
-      for (const Day changed : {d, d - kPeriods[k], d - 2 * kPeriods[k]}) {
-        if (const UsesColumn* column = ColumnAt(region.uses, base_day_, changed)) {
-          for (const UseCell& c : column->cells) region.RaiseSurgingBound(k, c.local);
-        }
-      }
-    }
+    if (const UsesColumn* added = ColumnAt(region.uses, base_day_, d))
+      region.AddColumnToAll(*added);
   }
   region.state_day = day;
 }
