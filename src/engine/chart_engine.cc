@@ -51,6 +51,21 @@ struct RegionState {
   // Per series: the days whose top lists a local, sorted.
   std::array<std::unordered_map<uint32_t, std::vector<Day>>, kSeriesCount> listed_days;
   std::vector<Day> dirty_days;  // uses changed on these days since history was computed
+  // What the last publication read of its top sounds' daily uses (GatherWindowUses), kept
+  // to be read again by the next one: per period, the sounds whose uses were read for the
+  // P days ending on `day`; with the columns they were read from (a column is immutable
+  // while shared, so one still in place holds the same uses).
+  struct UsesGroup {
+    std::vector<uint32_t> locals;  // sorted
+    int days = 0;
+    std::vector<int64_t> uses;  // locals.size() x days, oldest day first
+  };
+  struct GatheredUses {
+    std::optional<Day> day;
+    std::vector<std::shared_ptr<const UsesColumn>> columns;  // days day - kMaxPeriod + 1 .. day
+    std::array<UsesGroup, kPeriods.size()> groups;
+  };
+  GatheredUses gathered;
 
   static constexpr size_t kSumBlock = 256;
   static constexpr bool Bounded(int w) { return w % 2 == 0; }
@@ -828,43 +843,115 @@ void ChartEngine::SnapshotIndexes() {
 
 namespace {
 
+// The first cell in [first, last) whose local is >= `local`, searching forward from `first`
+// with doubling steps (cheap when the answer is near `first`).
+const UseCell* GallopTo(const UseCell* first, const UseCell* last, uint32_t local) {
+  size_t step = 1;
+  const UseCell* low = first;
+  while (low + step < last && (low + step)->local < local) {
+    low += step;
+    step *= 2;
+  }
+  const UseCell* high = low + step < last ? low + step + 1 : last;
+  return std::lower_bound(low, high, local,
+                          [](const UseCell& c, uint32_t l) { return c.local < l; });
+}
+
 // The EditionInput::window_uses and previous_uses of a region's editions of `day`, whose top
 // locals are `tops` (by series); the region is positioned at `day` and `data` is its
 // published RegionData.
-void GatherWindowUses(const RegionState& region, const internal::RegionData& data, Day day,
+void GatherWindowUses(RegionState& region, const internal::RegionData& data, Day day,
                       const std::array<const std::vector<uint32_t>*, kSeriesCount>& tops,
                       std::array<std::vector<int64_t>, kSeriesCount>& window_uses,
                       std::array<std::vector<int64_t>, kSeriesCount>& previous_uses) {
-  // The daily uses of every top sound of the region's six editions, read from the columns
-  // once: the sounds of the 120-day charts over 120 days, the others of the 30-day charts
-  // over 30, the rest over 7 (each column walked forward once per group). Surging editions
+  // The daily uses of every top sound of the region's six editions: the sounds of the
+  // 120-day charts over 120 days, the others of the 30-day charts over 30, the rest over 7.
+  // What the previous publication read is taken again where its column is still in place
+  // (for D after D - 1: every day but D, for the sounds still on the charts); the rest is
+  // read from the columns, each column walked forward once per group. Surging editions
   // take p from the window sums (the region is positioned at `day`).
-  struct Group {
-    std::vector<uint32_t> locals;  // sorted
-    int days = 0;
-    std::vector<int64_t> uses;  // locals.size() x days, oldest day first
-  };
+  using Group = RegionState::UsesGroup;
   constexpr int kPeriodCount = static_cast<int>(kPeriods.size());
+  constexpr int kSpan = internal::kMaxPeriod;
+  const RegionState::GatheredUses& old = region.gathered;
+  // Per day of [day - kSpan + 1, day]: the previous publication read the same column.
+  std::array<bool, kSpan> kept{};
+  if (old.day) {
+    for (int i = 0; i < kSpan; ++i) {
+      const Day x = day - kSpan + 1 + i;
+      const int64_t j = static_cast<int64_t>(x) - (*old.day - kSpan + 1);
+      kept[i] = x <= *old.day && j >= 0 && old.columns[j].get() == data.Uses(x);
+    }
+  }
   std::array<Group, kPeriodCount> groups;
-  auto find = [&](int k, uint32_t local) -> const int64_t* {
-    const Group& g = groups[k];
+  auto find_in = [](const Group& g, uint32_t local) -> const int64_t* {
     auto it = std::lower_bound(g.locals.begin(), g.locals.end(), local);
     if (it == g.locals.end() || *it != local) return nullptr;
     return &g.uses[static_cast<size_t>(it - g.locals.begin()) * g.days];
   };
+  // Reads the uses of `locals` (sorted; their rows in g) on the days of g's window whose
+  // `wanted` flag is set (index: day - (day - kSpan + 1)).
+  auto read = [&](Group& g, const std::vector<uint32_t>& locals, const std::vector<size_t>& rows,
+                  const std::array<bool, kSpan>& wanted) {
+    if (locals.empty()) return;
+    const Day first = day - g.days + 1;
+    for (int d = 0; d < g.days; ++d) {
+      if (!wanted[kSpan - g.days + d]) continue;
+      const UsesColumn* column = data.Uses(first + d);
+      if (column == nullptr || column->cells.empty()) continue;
+      const UseCell* at = column->cells.data();
+      const UseCell* end = at + column->cells.size();
+      for (size_t k = 0; k < locals.size(); ++k) {
+        at = GallopTo(at, end, locals[k]);
+        if (at == end) break;
+        if (at->local == locals[k]) g.uses[rows[k] * g.days + d] = at->uses;
+      }
+    }
+  };
+  std::array<bool, kSpan> all;
+  all.fill(true);
+  std::array<bool, kSpan> changed;
+  for (int i = 0; i < kSpan; ++i) changed[i] = !kept[i];
   for (int k = kPeriodCount - 1; k >= 0; --k) {
     Group& g = groups[k];
     g.days = kPeriods[k];
     for (int s : {k, k + kPeriodCount}) {
       for (uint32_t local : *tops[s]) {
         bool held = false;
-        for (int j = k + 1; j < kPeriodCount && !held; ++j) held = find(j, local) != nullptr;
+        for (int j = k + 1; j < kPeriodCount && !held; ++j) held = find_in(groups[j], local);
         if (!held) g.locals.push_back(local);
       }
     }
     std::sort(g.locals.begin(), g.locals.end());
     g.locals.erase(std::unique(g.locals.begin(), g.locals.end()), g.locals.end());
-    data.GatherUses(g.locals, day - g.days + 1, g.days, g.uses);
+    g.uses.assign(g.locals.size() * static_cast<size_t>(g.days), 0);
+    const Day first = day - g.days + 1;
+    std::vector<uint32_t> hit_locals, miss_locals;
+    std::vector<size_t> hit_rows, miss_rows;
+    for (size_t r = 0; r < g.locals.size(); ++r) {
+      const uint32_t local = g.locals[r];
+      const int64_t* row = nullptr;
+      Day row_first = 0;
+      if (old.day) {
+        for (int j = k; j < kPeriodCount && row == nullptr; ++j) {
+          row_first = *old.day - old.groups[j].days + 1;
+          if (row_first <= first) row = find_in(old.groups[j], local);
+        }
+      }
+      if (row == nullptr) {
+        miss_locals.push_back(local);
+        miss_rows.push_back(r);
+        continue;
+      }
+      hit_locals.push_back(local);
+      hit_rows.push_back(r);
+      int64_t* out = &g.uses[r * g.days];
+      for (int d = 0; d < g.days; ++d) {
+        if (kept[kSpan - g.days + d]) out[d] = row[first + d - row_first];
+      }
+    }
+    read(g, hit_locals, hit_rows, changed);
+    read(g, miss_locals, miss_rows, all);
   }
   for (int s = 0; s < kSeriesCount; ++s) {
     const int k = s % kPeriodCount;
@@ -873,7 +960,7 @@ void GatherWindowUses(const RegionState& region, const internal::RegionData& dat
     window_uses[s].reserve(locals.size() * period);
     for (uint32_t local : locals) {
       for (int j = k; j < kPeriodCount; ++j) {
-        if (const int64_t* row = find(j, local)) {
+        if (const int64_t* row = find_in(groups[j], local)) {
           const int64_t* window = row + (groups[j].days - period);
           window_uses[s].insert(window_uses[s].end(), window, window + period);
           break;
@@ -887,6 +974,15 @@ void GatherWindowUses(const RegionState& region, const internal::RegionData& dat
       for (uint32_t local : locals) previous_uses[s].push_back(doubled[local] - u[local]);
     }
   }
+  RegionState::GatheredUses& next = region.gathered;
+  next.day = day;
+  next.columns.resize(kSpan);
+  for (int i = 0; i < kSpan; ++i) {
+    const Day x = day - kSpan + 1 + i;
+    const int64_t j = static_cast<int64_t>(x) - data.base_day;
+    next.columns[i] = j >= 0 && j < static_cast<int64_t>(data.uses.size()) ? data.uses[j] : nullptr;
+  }
+  next.groups = std::move(groups);
 }
 
 }  // namespace
