@@ -13,7 +13,8 @@
 #    subtracts what the same nodes do with no request at all (change-counter polls,
 #    readiness, publication polls, usage flushes), measured over an idle DURATION before
 #    the rounds, so it is what the requests of the one busy key (with credit) cost;
-#  - Redis: the calls of INFO commandstats (every command but INFO itself) before and after.
+#  - Redis: soundtrend_redis_calls_total of each node's /metrics (rate-limit script calls;
+#    one call decides every request of one key in one event-loop turn), before and after.
 # Goals (issue 10): (b) >= 0.8 x (a) in the same run; <= 1 PostgreSQL round trip per 1,000
 # requests of a busy key with credit.
 #
@@ -193,10 +194,15 @@ pg_trips() {
   done
   echo "$sum"
 }
-# Redis commands executed so far, INFO itself not counted.
+# soundtrend_redis_calls_total of the nodes on PORTS..., summed.
 redis_calls() {
-  redis-cli -p "$REDIS_PORT" info commandstats |
-    python3 -c 'import re, sys; print(sum(int(m.group(2)) for m in re.finditer(r"^cmdstat_(\w+):calls=(\d+)", sys.stdin.read(), re.M) if m.group(1) != "info"))'
+  local port sum=0 v
+  for port in "$@"; do
+    v=$(curl -sf "http://127.0.0.1:$port/metrics" |
+      sed -n 's/^soundtrend_redis_calls_total \([0-9]*\)$/\1/p')
+    sum=$((sum + ${v:-0}))
+  done
+  echo "$sum"
 }
 if ! curl -sf "http://127.0.0.1:$PORT_B/metrics" | grep -q '^soundtrend_pg_round_trips_total '; then
   echo "WARNING: this binary has no soundtrend_pg_round_trips_total in /metrics: PostgreSQL" \
@@ -206,9 +212,9 @@ fi
 # Idle: what the three PostgreSQL nodes do without requests, per second.
 SECS=$(python3 -c 'import re,sys; m=re.fullmatch(r"(\d+(?:\.\d+)?)(s|m|h)?", sys.argv[1]); print(float(m.group(1)) * {"s":1,"m":60,"h":3600,None:1}[m.group(2)])' "$DURATION")
 echo "== idle ${SECS}s: PostgreSQL round trips and Redis calls with no request"
-t0_b=$(pg_trips "$PORT_B"); t0_c=$(pg_trips "${PORTS_C[@]}"); r0=$(redis_calls)
+t0_b=$(pg_trips "$PORT_B"); t0_c=$(pg_trips "${PORTS_C[@]}"); r0=$(redis_calls "$PORT_B" "${PORTS_C[@]}")
 sleep "$SECS"
-t1_b=$(pg_trips "$PORT_B"); t1_c=$(pg_trips "${PORTS_C[@]}"); r1=$(redis_calls)
+t1_b=$(pg_trips "$PORT_B"); t1_c=$(pg_trips "${PORTS_C[@]}"); r1=$(redis_calls "$PORT_B" "${PORTS_C[@]}")
 IDLE_B=$(python3 -c "print(($t1_b - $t0_b) / $SECS)")
 IDLE_C=$(python3 -c "print(($t1_c - $t0_c) / $SECS)")
 echo "idle: (b) $IDLE_B PostgreSQL round trips/s (one node), (c) $IDLE_C/s (two nodes)," \
@@ -245,10 +251,11 @@ for round in $(seq "$ROUNDS"); do
     esac
     t0=0 t1=0
     [ ${#nodes[@]} -gt 0 ] && t0=$(pg_trips "${nodes[@]}")
-    r0=$(redis_calls)
+    r0=0 r1=0
+    [ ${#nodes[@]} -gt 0 ] && r0=$(redis_calls "${nodes[@]}")
     read -r rps p99 non2xx requests <<<"$(run_wrk "$port" "$key")"
     [ ${#nodes[@]} -gt 0 ] && t1=$(pg_trips "${nodes[@]}")
-    r1=$(redis_calls)
+    [ ${#nodes[@]} -gt 0 ] && r1=$(redis_calls "${nodes[@]}")
     read -r pg_per busy_per redis_per <<<"$(python3 -c "
 n = max($requests, 1)
 trips = $t1 - $t0
