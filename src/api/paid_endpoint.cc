@@ -42,16 +42,24 @@ void Admitted(Call& c);
 void Reserved(Call& c, gateway::ReserveOutcome outcome);
 void Committed(Call& c, const Status& status);
 
-// The request's state on the heap, for a continuation that runs later.
+// The request's state on the heap, for a continuation that runs later. The connection's
+// body buffer may only be taken during the server's call of the handler: it is taken now
+// (into the 200's body, which keeps its capacity), so that a request answered later does
+// not grow a large page from nothing either.
 std::shared_ptr<Call> Detach(Call& c) {
-  auto heap = std::make_shared<Call>(std::move(c));
-  heap->body_buffer = nullptr;  // valid during the server's call of the handler only
-  return heap;
+  if (c.body_buffer != nullptr) {
+    c.ok.body.swap(*c.body_buffer);
+    c.body_buffer = nullptr;
+  }
+  return std::make_shared<Call>(std::move(c));
 }
 
-// Runs `step` on the request's loop (the gateway's callbacks come from any thread).
+// Runs `step` on the request's loop (the gateway's callbacks come from any thread): at once
+// when the callback already runs there (a shared rate limit's answer comes on the loop that
+// asked), else posted to it.
 template <typename Step>
 void OnLoop(const std::shared_ptr<Call>& c, Step step) {
+  if (c->loop != nullptr && c->loop == CurrentLoopExecutor()) return step(*c);
   PostOrRun(c->loop, [c, step = std::move(step)]() mutable { step(*c); });
 }
 

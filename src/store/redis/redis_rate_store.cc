@@ -15,6 +15,7 @@
 #include <deque>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "embedded/redis_scripts.h"
 
@@ -198,18 +199,17 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
 
   bool Submit(std::string_view key, const SharedLimit& limit, Done& done) {
     if (state_ != State::kReady) return false;
-    auto [it, inserted] = batch_index_.try_emplace(std::string(key), batches_.size());
-    if (inserted) {
+    auto it = batch_index_.find(key);
+    if (it == batch_index_.end()) {
       auto batch = std::make_unique<Batch>();
-      batch->key = it->first;
+      batch->key = std::string(key);
       batch->limit = limit;
+      it = batch_index_.emplace(batch->key, batches_.size()).first;
       batches_.push_back(std::move(batch));
     }
     batches_[it->second]->waiters.push_back(std::move(done));
-    if (!flush_posted_) {
-      flush_posted_ = true;
-      net::post(ioc_, [self = shared_from_this()] { self->Flush(); });
-    }
+    // A key whose call is unanswered waits for its answer (OnReply flushes then).
+    if (!in_flight_.contains(key)) PostFlush();
     return true;
   }
 
@@ -221,6 +221,7 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
     state_ = State::kStopped;
     if (was == State::kReady) shared_->ready.fetch_sub(1);
     FailBatches();
+    in_flight_.clear();
     if (redisAsyncContext* ac = context_) {
       context_ = nullptr;
       redisAsyncFree(ac);  // its unanswered requests: nullopt (decided locally)
@@ -285,13 +286,26 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
     auto* pending = new Pending{this, generation_, std::move(batch)};
     if (redisAsyncCommandArgv(context_, &OnReply, pending, argc, argv, lens) != REDIS_OK) {
       std::unique_ptr<Pending> owned(pending);
-      if (owned->batch) Answer(*owned->batch, nullptr);
+      if (owned->batch) {
+        in_flight_.erase(owned->batch->key);
+        Answer(*owned->batch, nullptr);
+      }
       return;
     }
     sent_.push_back(Clock::now());
     if (!watchdog_armed_) ArmWatchdog();
   }
 
+  void PostFlush() {
+    if (flush_posted_) return;
+    flush_posted_ = true;
+    net::post(ioc_, [self = shared_from_this()] { self->Flush(); });
+  }
+
+  // Sends one script call for each key with waiting requests and no call unanswered; the
+  // requests of a key whose call is unanswered stay, to go together in its next call once
+  // the answer is in (so a busy key has at most one call in flight per loop, and each call
+  // decides everything that arrived meanwhile).
   void Flush() {
     flush_posted_ = false;
     std::vector<std::unique_ptr<Batch>> batches;
@@ -302,6 +316,12 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
         Answer(*batch, nullptr);
         continue;
       }
+      if (in_flight_.contains(batch->key)) {
+        batch_index_.emplace(batch->key, batches_.size());
+        batches_.push_back(std::move(batch));
+        continue;
+      }
+      in_flight_.insert(batch->key);
       const std::string redis_key = shared_->options.key_prefix + batch->key;
       const std::string qps = std::to_string(std::max<int64_t>(1, batch->limit.qps));
       const std::string burst = std::to_string(std::max<int64_t>(1, batch->limit.burst));
@@ -368,7 +388,14 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
     std::unique_ptr<Pending> pending(static_cast<Pending*>(privdata));
     LoopConnection& self = *pending->connection;
     const auto* reply = static_cast<const redisReply*>(reply_ptr);
-    if (pending->generation == self.generation_ && !self.sent_.empty()) self.sent_.pop_front();
+    if (pending->generation == self.generation_) {
+      if (!self.sent_.empty()) self.sent_.pop_front();
+      // The key's requests that arrived meanwhile can go now.
+      if (pending->batch && self.in_flight_.erase(pending->batch->key) != 0 &&
+          self.batch_index_.contains(pending->batch->key)) {
+        self.PostFlush();
+      }
+    }
     if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
       const std::string error(reply->str, reply->len);
       if (pending->batch) self.Answer(*pending->batch, nullptr);
@@ -428,6 +455,7 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
     state_ = State::kDown;
     ++generation_;
     sent_.clear();
+    in_flight_.clear();
     shared_->failures.fetch_add(1, std::memory_order_relaxed);
     shared_->LogDown(reason);
     FailBatches();
@@ -486,9 +514,16 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
   std::optional<net::steady_timer> retry_timer_;  // connect deadline, then back-off
   std::optional<net::steady_timer> watchdog_;     // reply_timeout of the oldest command
   bool watchdog_armed_ = false;
-  std::deque<Clock::time_point> sent_;           // when each unanswered command was sent, in order
-  std::vector<std::unique_ptr<Batch>> batches_;  // this turn's requests, by key
-  std::unordered_map<std::string, size_t> batch_index_;
+  std::deque<Clock::time_point> sent_;  // when each unanswered command was sent, in order
+  // Heterogeneous lookup: a request's key is found without making a string of it.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
+  };
+  std::vector<std::unique_ptr<Batch>> batches_;  // requests not sent yet, one batch per key
+  std::unordered_map<std::string, size_t, KeyHash, std::equal_to<>> batch_index_;
+  // Keys with a script call unanswered on the current connection.
+  std::unordered_set<std::string, KeyHash, std::equal_to<>> in_flight_;
   bool flush_posted_ = false;
 };
 

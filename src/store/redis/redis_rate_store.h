@@ -11,8 +11,12 @@
 // for it (requests are decided locally until the connection is up).
 //
 // Pipelining: every request of a loop turn is queued, and one posted flush sends them at
-// once; the requests of one key in that turn share one script call that decides n at once
-// (exact: the script admits the first k of n as n requests one after the other would be).
+// once; the requests of one key share one script call that decides n at once (exact: the
+// script admits the first k of n as n requests one after the other would be). A key has at
+// most one call unanswered per loop: what arrives for it meanwhile waits for that answer
+// and then goes in one call, so a busy key costs about one call per round trip per loop,
+// not one per loop turn (at most one round trip more of latency; the reply timeout bounds
+// the wait).
 //
 // Failure: a refused or lost connection, or a command unanswered for reply_timeout, drops
 // the connection; its unanswered requests are decided locally (Submit's nullopt), and the

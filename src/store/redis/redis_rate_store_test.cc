@@ -209,6 +209,59 @@ TEST(RedisRateStoreTest, OneScriptCallPerKeyPerLoopTurn) {
   ShutdownAndDrain(store, loop);
 }
 
+// While a key's call is unanswered, its new requests wait (over several loop turns) and
+// then go in ONE next call, decided exactly after the first call's; another key is not
+// held back. Redis is frozen meanwhile, so no answer can come early.
+TEST(RedisRateStoreTest, AKeysRequestsWaitingForItsUnansweredCallGoInOneNextCall) {
+  auto started = RedisTestServer::Start();
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  RedisTestServer& server = **started;
+  TestLoop loop;
+  int64_t now = 1'000'000'000'000;  // microseconds
+  RedisRateStoreOptions o = OptionsFor(server, loop);
+  o.test_now_micros = [&now] { return now; };
+  RedisRateStore store(o);
+  ConnectAndWait(store, loop);
+  const std::string a = UniqueKey(), b = UniqueKey();
+  const SharedLimit limit{10, 5};
+  const uint64_t calls = store.Stats().calls;
+  std::vector<std::optional<SharedDecision>> got(8);
+  int answered = 0;
+  const auto submit = [&](const std::string& key, int i) {
+    RateLimitStore::Done done = [&got, &answered, i](std::optional<SharedDecision> d) {
+      got[i] = d;
+      ++answered;
+    };
+    ASSERT_TRUE(store.Submit(key, limit, std::move(done)));
+  };
+  server.Freeze();
+  for (int i = 0; i < 3; ++i) submit(a, i);
+  loop.ioc.poll();  // the turn's flush: a's first call
+  EXPECT_EQ(store.Stats().calls, calls + 1);
+  for (int i = 3; i < 6; ++i) {  // three more turns of a: nothing sent
+    submit(a, i);
+    loop.ioc.poll();
+  }
+  EXPECT_EQ(store.Stats().calls, calls + 1);
+  submit(b, 6);
+  submit(b, 7);
+  loop.ioc.poll();  // b goes at once
+  EXPECT_EQ(store.Stats().calls, calls + 2);
+  EXPECT_EQ(answered, 0);
+  server.Thaw();
+  ASSERT_TRUE(loop.RunUntil([&] { return answered == 8; }));
+  // a: its first call and one for the three that waited; b: one call.
+  EXPECT_EQ(store.Stats().calls, calls + 3);
+  EXPECT_EQ(store.Stats().decided, 8u);
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(got[i].has_value()) << i;
+  // a's burst of 5: the first three, then two of the three that waited, in order.
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(got[i]->allowed) << i;
+  EXPECT_FALSE(got[5]->allowed);
+  EXPECT_TRUE(got[6]->allowed);
+  EXPECT_TRUE(got[7]->allowed);
+  ShutdownAndDrain(store, loop);
+}
+
 // Two clients (two nodes' connections) on one key share one limit.
 TEST(RedisRateStoreTest, TwoClientsShareOneLimit) {
   TestLoop loop_a, loop_b;
