@@ -42,15 +42,19 @@ void Admitted(Call& c);
 void Reserved(Call& c, gateway::ReserveOutcome outcome);
 void Committed(Call& c, const Status& status);
 
+// Moves the connection's previous body (its capacity) into the 200 being built, once.
+void TakeBodyBuffer(Call& c) {
+  if (c.body_buffer == nullptr) return;
+  c.ok.body.swap(*c.body_buffer);
+  c.body_buffer = nullptr;
+}
+
 // The request's state on the heap, for a continuation that runs later. The connection's
 // body buffer may only be taken during the server's call of the handler: it is taken now
 // (into the 200's body, which keeps its capacity), so that a request answered later does
 // not grow a large page from nothing either.
 std::shared_ptr<Call> Detach(Call& c) {
-  if (c.body_buffer != nullptr) {
-    c.ok.body.swap(*c.body_buffer);
-    c.body_buffer = nullptr;
-  }
+  TakeBodyBuffer(c);
   return std::make_shared<Call>(std::move(c));
 }
 
@@ -102,7 +106,7 @@ void Admitted(Call& c) {
   }
   const http::Request& request = *c.request;
   // The connection's previous body keeps its capacity (a large page is not allocated anew).
-  if (c.body_buffer != nullptr) c.ok.body.swap(*c.body_buffer);
+  TakeBodyBuffer(c);
   c.ok.body.clear();
   HandlerResult result;
   try {

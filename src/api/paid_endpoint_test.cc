@@ -80,8 +80,10 @@ class PaidEndpointTest : public ::testing::Test {
                             if (throw_) throw std::runtime_error("boom");
                             if (handler_result_.status != 200) return handler_result_;
                             ok.headers.emplace_back("X-Handler", "1");
-                            ok.body = R"({"code":0,"message":"success","data":{},"requestId":")" +
-                                      std::string(request.http.request_id) + "\"}";
+                            // Appended, as the real endpoints write their pages.
+                            ok.body += R"({"code":0,"message":"success","data":{},"requestId":")";
+                            ok.body += request.http.request_id;
+                            ok.body += "\"}";
                             return HandlerResult::Ok();
                           }};
     PaidEndpointDeps deps;
@@ -96,8 +98,10 @@ class PaidEndpointTest : public ::testing::Test {
   // the handler's call).
   http::Response Call(const http::Handler& handler, std::string authorization,
                       std::string request_id = "rid-1", int* rounds = nullptr,
-                      std::shared_ptr<testing::FakeGateway> gw = nullptr) {
+                      std::shared_ptr<testing::FakeGateway> gw = nullptr,
+                      std::string* body_buffer = nullptr) {
     http::Request request;
+    request.body_buffer = body_buffer;
     request.method = "GET";
     request.path = kPath;
     request.request_id = request_id;
@@ -122,7 +126,7 @@ class PaidEndpointTest : public ::testing::Test {
     if (rounds != nullptr) *rounds = turns;
     EXPECT_EQ(calls, 1);
     EXPECT_EQ(responder, std::this_thread::get_id()) << "answered off the request's loop";
-    return got.value_or(http::Response{});
+    return got ? std::move(*got) : http::Response{};  // moved: the body keeps its capacity
   }
 
   static std::string Header(const http::Response& r, std::string_view name) {
@@ -296,6 +300,25 @@ TEST_F(PaidEndpointTest, SlowPathsContinueOnTheRequestsLoop) {
   EXPECT_EQ(listener_.outcomes[0].thread, std::this_thread::get_id());
   EXPECT_EQ(listener_.outcomes[0].cost, 2);
   EXPECT_EQ(listener_.outcomes[0].request_id, "rid-slow");
+}
+
+// The connection's previous body lends its capacity to the page, whether the request is
+// answered in the handler's call or after round trips (admission, reservation, commit).
+TEST_F(PaidEndpointTest, ThePageIsBuiltInTheConnectionsBodyBufferOnEveryPath) {
+  auto slow = std::make_shared<testing::FakeGateway>(/*async_commit=*/true);
+  slow->AddKey({"sk_slow", "key_slow", 10, false, false, /*pending_admit=*/true,
+                /*pending_reserve=*/true});
+  slow->AddKey({"sk_good", "key_good", 10});
+  http::Handler h = Make(2, slow);
+  for (const char* key : {"Bearer sk_good", "Bearer sk_slow"}) {
+    std::string buffer;
+    buffer.reserve(1 << 16);
+    http::Response r = Call(h, key, "rid-buffer", nullptr, slow, &buffer);
+    EXPECT_EQ(r.status, 200) << key;
+    EXPECT_EQ(r.body, R"({"code":0,"message":"success","data":{},"requestId":"rid-buffer"})")
+        << key;
+    EXPECT_GE(r.body.capacity(), size_t{1} << 16) << key;
+  }
 }
 
 TEST_F(PaidEndpointTest, SlowAdmissionCanRefuse) {
