@@ -117,8 +117,11 @@ Status BillingGateway::ReloadLocked() {
     auto [it, inserted] = states_.try_emplace(k.key_id);
     if (inserted) {
       it->second = std::make_shared<AccountState>();
-      // With leases the node starts with nothing of a key: it leases what it spends.
+      // With leases the node starts with nothing of a key: it leases what it spends. Until
+      // its first lease, the key's stored balance is its view of the free credits (what
+      // X-Credits-Remaining and the account show; a lease then replaces it).
       it->second->balance.store(keeper_ ? 0 : k.balance);
+      if (keeper_) it->second->shared_free.store(k.balance);
       it->second->charged_requests.store(k.charged_requests);
       it->second->charged_credits.store(k.charged_credits);
       it->second->last_charge_micros.store(k.last_charge_micros);
@@ -134,11 +137,12 @@ Status BillingGateway::ReloadLocked() {
   }
   // Grants stored since the last reload (by this process or another one) reach the
   // in-memory balance once; a key first seen now already has them in its loaded balance.
+  // With leases a grant adds free credits in the store: this node's view of them grows
+  // (the next lease takes from them).
   for (const store::LedgerEntry& g : snap->new_grants) {
-    if (keeper_) break;  // a grant adds free credits, in the store (shared_free above)
     auto state = states_.find(g.key_id);
     if (state == states_.end() || is_new[g.key_id]) continue;
-    state->second->balance.fetch_add(g.amount);
+    (keeper_ ? state->second->shared_free : state->second->balance).fetch_add(g.amount);
   }
   grant_watermark_ = snap->last_seq;
   change_counter_ = *counter;
