@@ -220,21 +220,9 @@ IDLE_C=$(python3 -c "print(($t1_c - $t0_c) / $SECS)")
 echo "idle: (b) $IDLE_B PostgreSQL round trips/s (one node), (c) $IDLE_C/s (two nodes)," \
   "Redis $(python3 -c "print(($r1 - $r0) / $SECS)") calls/s"
 
-# One wrk run: prints "RPS P99_MS NON2XX REQUESTS".
+# One wrk run on PORT with KEY (bench_wrk): "RPS P99_MS NON2XX REQUESTS".
 run_wrk() {
-  local port=$1 key=$2 out
-  out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
-    -H "Authorization: Bearer $key" "http://127.0.0.1:$port$PATH_AND_QUERY")
-  echo "$out" >>"$WORK/wrk.log"
-  echo "$out" | python3 -c '
-import re, sys
-text = sys.stdin.read()
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-m = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
-p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
-bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-total = re.search(r"^\s*(\d+) requests in", text, re.M)
-print(f"{rps:.0f} {p99:.3f} {int(bad.group(1)) if bad else 0} {total.group(1)}")'
+  bench_wrk "http://127.0.0.1:$1$PATH_AND_QUERY" "Authorization: Bearer $2"
 }
 
 echo "== load before: $(uptime)"
@@ -253,7 +241,7 @@ for round in $(seq "$ROUNDS"); do
     [ ${#nodes[@]} -gt 0 ] && t0=$(pg_trips "${nodes[@]}")
     r0=0 r1=0
     [ ${#nodes[@]} -gt 0 ] && r0=$(redis_calls "${nodes[@]}")
-    read -r rps p99 non2xx requests <<<"$(run_wrk "$port" "$key")"
+    read -r rps p99 non2xx requests _ <<<"$(run_wrk "$port" "$key")"
     [ ${#nodes[@]} -gt 0 ] && t1=$(pg_trips "${nodes[@]}")
     [ ${#nodes[@]} -gt 0 ] && r1=$(redis_calls "${nodes[@]}")
     read -r pg_per busy_per redis_per <<<"$(python3 -c "

@@ -131,20 +131,9 @@ PY
   echo "   uptime after: $(uptime)"
 fi
 
-# One wrk run: prints "RPS P99_MS NON2XX".
+# One wrk run on TARGET (bench_wrk): "RPS P99_MS NON2XX REQUESTS".
 run_wrk() {
-  local target=$1 out
-  out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
-    -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT$target")
-  echo "$out" >>"$WORK/wrk.log"
-  echo "$out" | python3 -c '
-import re, sys
-text = sys.stdin.read()
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-m = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
-p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
-bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-print(f"{rps:.0f} {p99:.3f} {int(bad.group(1)) if bad else 0}")'
+  bench_wrk "http://127.0.0.1:$PORT$1" "Authorization: Bearer $KEY"
 }
 
 echo "== wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION, server --threads $SERVER_THREADS, $ROUNDS rounds"
@@ -152,10 +141,10 @@ echo "   uptime before: $(uptime)"
 LIST_RPS=()
 DETAIL_RPS=()
 for round in $(seq "$ROUNDS"); do
-  read -r rps p99 bad < <(run_wrk "$LIST")
+  read -r rps p99 bad _ < <(run_wrk "$LIST")
   echo "round $round list:   $rps req/s, p99 $p99 ms, non-2xx $bad"
   LIST_RPS+=("$rps")
-  read -r rps p99 bad < <(run_wrk "$DETAIL")
+  read -r rps p99 bad _ < <(run_wrk "$DETAIL")
   echo "round $round detail: $rps req/s, p99 $p99 ms, non-2xx $bad"
   DETAIL_RPS+=("$rps")
 done

@@ -58,3 +58,26 @@ bench_wait_port() {
   done
   [ -n "$PORT" ] || { echo "soundtrend did not start:" >&2; cat "$WORK/$1.log" >&2; exit 1; }
 }
+
+# bench_wrk URL [HEADER...]: one `wrk --latency` run on URL with WRK_THREADS, CONNECTIONS
+# and DURATION, each HEADER ("Name: value") sent; its output appended to WORK/wrk.log.
+# Prints "RPS P99_MS NON2XX REQUESTS", then "Socket_errors:..." when wrk reported some.
+bench_wrk() {
+  local url=$1 out header
+  shift
+  local args=()
+  for header in "$@"; do args+=(-H "$header"); done
+  out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${args[@]}" "$url")
+  echo "$out" >>"$WORK/wrk.log"
+  echo "$out" | python3 -c '
+import re, sys
+text = sys.stdin.read()
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+m = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+total = re.search(r"^\s*(\d+) requests in", text, re.M)
+errors = re.search(r"Socket errors:.*", text)
+print(f"{rps:.0f} {p99:.3f} {int(bad.group(1)) if bad else 0} {total.group(1)}"
+      + (" " + errors.group(0).replace(" ", "_") if errors else ""))'
+}

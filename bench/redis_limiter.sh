@@ -73,18 +73,7 @@ for port in "$PORT_LOCAL" "$PORT_REDIS"; do
 done
 
 run_wrk() {
-  local port=$1 out
-  out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
-    -H "Authorization: Bearer $KEY" "http://127.0.0.1:$port$PATH_AND_QUERY")
-  echo "$out" >>"$WORK/wrk.log"
-  echo "$out" | python3 -c '
-import re, sys
-text = sys.stdin.read()
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-m = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
-p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
-bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-print(f"{rps:.0f} {p99:.3f} {int(bad.group(1)) if bad else 0}")'
+  bench_wrk "http://127.0.0.1:$1$PATH_AND_QUERY" "Authorization: Bearer $KEY"
 }
 
 echo "== load before: $(uptime)"
@@ -101,7 +90,7 @@ for round in $(seq "$ROUNDS"); do
       local) port=$PORT_LOCAL ;;
       redis) port=$PORT_REDIS ;;
     esac
-    read -r rps p99 non2xx <<<"$(run_wrk "$port")"
+    read -r rps p99 non2xx _ <<<"$(run_wrk "$port")"
     printf 'round %d  %-6s %9s req/s   p99 %8s ms   non-2xx %s\n' "$round" "$target" "$rps" \
       "$p99" "$non2xx"
     echo "$target $rps $p99" >>"$RESULTS"

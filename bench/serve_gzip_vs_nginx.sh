@@ -94,21 +94,10 @@ done
 cmp -s <(curl -sf -H "Accept-Encoding: gzip" "http://127.0.0.1:$NGINX_PORT$PATH_AND_QUERY") "$PAGE.gz" \
   || { echo "nginx does not serve the gzip bytes" >&2; cat "$WORK/nginx_error.log" >&2; exit 1; }
 
-# One wrk run: prints "RPS P99_MS NON2XX".
+# One wrk run on PORT with ENCODING (bench_wrk): "RPS P99_MS NON2XX REQUESTS".
 run_wrk() {
-  local port=$1 encoding=$2 out
-  out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
-    -H "Authorization: Bearer $KEY" -H "Accept-Encoding: $encoding" \
-    "http://127.0.0.1:$port$PATH_AND_QUERY")
-  echo "$out" >>"$WORK/wrk.log"
-  echo "$out" | python3 -c '
-import re, sys
-text = sys.stdin.read()
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-m = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
-p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
-bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-print(f"{rps:.0f} {p99:.3f} {int(bad.group(1)) if bad else 0}")'
+  bench_wrk "http://127.0.0.1:$1$PATH_AND_QUERY" "Authorization: Bearer $KEY" \
+    "Accept-Encoding: $2"
 }
 
 echo "== load before: $(uptime)"
@@ -123,7 +112,7 @@ for round in $(seq "$ROUNDS"); do
       soundtrend_gzip) port=$PORT enc=gzip ;;
       soundtrend_plain) port=$PORT enc=identity ;;
     esac
-    read -r rps p99 non2xx <<<"$(run_wrk "$port" "$enc")"
+    read -r rps p99 non2xx _ <<<"$(run_wrk "$port" "$enc")"
     printf 'round %d  %-17s %9s req/s   p99 %8s ms' "$round" "$target" "$rps" "$p99"
     [ "$non2xx" != 0 ] && printf '   WARNING: %s non-2xx responses' "$non2xx"
     printf '\n'

@@ -145,22 +145,9 @@ done
 cmp -s <(curl -sf "http://127.0.0.1:$NGINX_PORT$PATH_AND_QUERY") \
   "$WORK/www/v1/tiktok/trending/music" || { echo "nginx does not serve the page" >&2; cat "$WORK/nginx_start.log" "$WORK/nginx_error.log" >&2; exit 1; }
 
-# One wrk run: prints "RPS P99_MS NON2XX".
+# One wrk run on PORT (bench_wrk): "RPS P99_MS NON2XX REQUESTS [SOCKET_ERRORS]".
 run_wrk() {
-  local port=$1 out
-  out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
-    -H "Authorization: Bearer $KEY" "http://127.0.0.1:$port$PATH_AND_QUERY")
-  echo "$out" >>"$WORK/wrk.log"
-  echo "$out" | python3 -c '
-import re, sys
-text = sys.stdin.read()
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-m = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
-p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
-bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-errors = re.search(r"Socket errors:.*", text)
-print(f"{rps:.0f} {p99:.3f} {int(bad.group(1)) if bad else 0}"
-      + (" " + errors.group(0).replace(" ", "_") if errors else ""))'
+  bench_wrk "http://127.0.0.1:$1$PATH_AND_QUERY" "Authorization: Bearer $KEY"
 }
 
 # With --ledger-sync full a charge is fsynced (SQLite WAL, synchronous=FULL) before its
@@ -196,7 +183,7 @@ for round in $(seq "$ROUNDS"); do
       charging_on) port=$PORT_ON ;;
       charging_off) port=$PORT_OFF ;;
     esac
-    read -r rps p99 non2xx extra <<<"$(run_wrk "$port")"
+    read -r rps p99 non2xx _ extra <<<"$(run_wrk "$port")"
     printf 'round %d  %-13s %9s req/s   p99 %8s ms' "$round" "$target" "$rps" "$p99"
     [ "$non2xx" != 0 ] && printf '   WARNING: %s non-2xx responses' "$non2xx"
     [ -n "${extra:-}" ] && printf '   %s' "$extra"
