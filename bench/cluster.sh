@@ -184,26 +184,18 @@ print(f"page: {items} items, {len(pages[0])} bytes;",
 if items != 20: print(f"WARNING: the page has {items} items, not 20", file=sys.stderr)
 PY
 
-# soundtrend_pg_round_trips_total of the nodes on PORTS..., summed.
-pg_trips() {
-  local port sum=0 v
+# METRIC (a counter of /metrics) of the nodes on PORTS..., summed.
+metric_sum() {
+  local metric=$1 port sum=0 v
+  shift
   for port in "$@"; do
-    v=$(curl -sf "http://127.0.0.1:$port/metrics" |
-      sed -n 's/^soundtrend_pg_round_trips_total \([0-9]*\)$/\1/p')
+    v=$(curl -sf "http://127.0.0.1:$port/metrics" | sed -n "s/^$metric \([0-9]*\)\$/\1/p")
     sum=$((sum + ${v:-0}))
   done
   echo "$sum"
 }
-# soundtrend_redis_calls_total of the nodes on PORTS..., summed.
-redis_calls() {
-  local port sum=0 v
-  for port in "$@"; do
-    v=$(curl -sf "http://127.0.0.1:$port/metrics" |
-      sed -n 's/^soundtrend_redis_calls_total \([0-9]*\)$/\1/p')
-    sum=$((sum + ${v:-0}))
-  done
-  echo "$sum"
-}
+pg_trips() { metric_sum soundtrend_pg_round_trips_total "$@"; }
+redis_calls() { metric_sum soundtrend_redis_calls_total "$@"; }
 if ! curl -sf "http://127.0.0.1:$PORT_B/metrics" | grep -q '^soundtrend_pg_round_trips_total '; then
   echo "WARNING: this binary has no soundtrend_pg_round_trips_total in /metrics: PostgreSQL" \
     "round trips are shown as 0" >&2
