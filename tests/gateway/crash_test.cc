@@ -357,6 +357,11 @@ TEST_P(BinaryTest, CliChangesReachARunningServer) {
   // The keys were printed once and are nowhere else: not in the database, not in the log.
   std::vector<std::filesystem::path> stored = soundtrend::testing::StoredFiles(GetParam(), db_);
   stored.push_back(ledger_log);
+  bool key_id_stored = false;  // the scan sees what the store wrote
+  for (const std::filesystem::path& file : stored) {
+    key_id_stored |= Bytes(file.string()).find(id_a) != std::string::npos;
+  }
+  EXPECT_TRUE(key_id_stored);
   for (const std::string& k : {key_a, key_b}) {
     for (const std::filesystem::path& file : stored) {
       EXPECT_EQ(Bytes(file.string()).find(k.substr(8)), std::string::npos) << file;
