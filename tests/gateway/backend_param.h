@@ -40,10 +40,12 @@ inline std::string FreshDatabase(TestBackend backend, const std::filesystem::pat
   return store::postgres::PgTestServer::Shared().CreateDatabase();
 }
 
-// The files that hold what a test stored in database `db`, for "the secret is never stored"
-// checks: SQLite, the file, its -wal and -shm; PostgreSQL, the private server's write-ahead
-// log (every committed row passes through it; no table of ours is UNLOGGED).
-inline std::vector<std::filesystem::path> StoredFiles(TestBackend backend, const std::string& db) {
+// The files that hold what a test stored in database `db` since `since`, for "the secret is
+// never stored" checks: SQLite, the file, its -wal and -shm; PostgreSQL, the segments of the
+// private server's write-ahead log written since then (every committed row passes through
+// it; no table of ours is UNLOGGED; the older segments hold other tests' rows).
+inline std::vector<std::filesystem::path> StoredFiles(TestBackend backend, const std::string& db,
+                                                      std::filesystem::file_time_type since) {
   std::vector<std::filesystem::path> files;
   if (backend == TestBackend::kSqlite) {
     for (const char* suffix : {"", "-wal", "-shm"}) files.emplace_back(db + suffix);
@@ -52,7 +54,7 @@ inline std::vector<std::filesystem::path> StoredFiles(TestBackend backend, const
   const std::filesystem::path wal =
       std::filesystem::path(store::postgres::PgTestServer::Shared().dir()) / "data" / "pg_wal";
   for (const auto& entry : std::filesystem::directory_iterator(wal)) {
-    if (entry.is_regular_file()) files.push_back(entry.path());
+    if (entry.is_regular_file() && entry.last_write_time() >= since) files.push_back(entry.path());
   }
   return files;
 }

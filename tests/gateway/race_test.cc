@@ -115,6 +115,7 @@ class GatewayRaceTest : public ::testing::TestWithParam<TestBackend> {
            ("st_gateway_race_" + std::to_string(getpid()) + "_" + name);
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
+    start_ = std::filesystem::file_time_type::clock::now() - std::chrono::seconds(1);
     db_path_ = soundtrend::testing::FreshDatabase(GetParam(), dir_, "race.db");
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -126,6 +127,7 @@ class GatewayRaceTest : public ::testing::TestWithParam<TestBackend> {
   }
 
   std::filesystem::path dir_;
+  std::filesystem::file_time_type start_;  // before the test's database was made
   std::string db_path_;
 };
 
@@ -225,7 +227,7 @@ TEST_P(GatewayRaceTest, ThousandCreditsTwoThousandConcurrentRequests) {
   EXPECT_NE(log.find(key_id), std::string::npos);
   EXPECT_EQ(log.find(api_key.substr(8)), std::string::npos);
   bool key_id_stored = false;  // the scan sees what the store wrote
-  for (const auto& file : soundtrend::testing::StoredFiles(GetParam(), db_path_)) {
+  for (const auto& file : soundtrend::testing::StoredFiles(GetParam(), db_path_, start_)) {
     const std::string bytes = FileBytes(file);
     EXPECT_EQ(bytes.find(api_key.substr(8)), std::string::npos) << file;
     key_id_stored |= bytes.find(key_id) != std::string::npos;
