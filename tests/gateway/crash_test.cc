@@ -303,16 +303,12 @@ TEST_P(BinaryTest, CliChangesReachARunningServer) {
   // it has seen both grant commands too.
   ASSERT_EQ(Cli({"keys", "revoke", id_b}).exit_code, 0);
   EXPECT_TRUE(Eventually([&] { return client.Get(kMusic, key_b).status == 401; }));
-  // The grant reached the running server. On SQLite its in-memory balance has it at once. A
-  // PostgreSQL node's X-Credits-Remaining is its unspent lease plus the free credits its last
-  // lease saw (README "Run as a cluster"), so there the grant shows from the node's next
-  // lease. On both: the 8 credits left before the grant pay 4 requests; the 5th is paid by
-  // the grant alone (on PostgreSQL from a lease taken after it) and shows the exact balance.
-  if (!postgres()) {
-    contract::Reply after = client.Get("/v1/account", key_a);
-    ASSERT_EQ(after.status, 200);
-    EXPECT_EQ(after.Header("x-credits-remaining"), "108");
-  }
+  // The grant reached the running server: its balance has it (on PostgreSQL too: the node's
+  // view of the free credits takes a reloaded grant). And it is spent: the 8 credits left
+  // before the grant pay 4 requests; the 5th is paid by the grant alone.
+  contract::Reply after = client.Get("/v1/account", key_a);
+  ASSERT_EQ(after.status, 200);
+  EXPECT_EQ(after.Header("x-credits-remaining"), "108");
   for (int i = 1; i <= 5; ++i) {
     contract::Reply paid = client.Get(kMusic, key_a);
     ASSERT_EQ(paid.status, 200) << i << ": " << paid.body;
