@@ -39,9 +39,15 @@ bool IsPostgresUrl(std::string_view url) {
   return url.starts_with("postgresql://") || url.starts_with("postgres://");
 }
 
-Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& url) {
+Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& url,
+                                                         int default_connect_timeout_seconds) {
   g_round_trips.Add();
-  PGconn* conn = PQconnectdb(url.c_str());
+  // The URL is expanded in place of dbname (expand_dbname): what it sets overrides the
+  // default given before it.
+  const std::string timeout = std::to_string(default_connect_timeout_seconds);
+  const char* const keywords[] = {"connect_timeout", "dbname", nullptr};
+  const char* const values[] = {timeout.c_str(), url.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) return Status::Unavailable("PostgreSQL: out of memory connecting");
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string message = PQerrorMessage(conn);

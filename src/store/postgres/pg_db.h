@@ -78,10 +78,17 @@ class PgResult {
   std::unique_ptr<PGresult, void (*)(PGresult*)> r_;
 };
 
+// A connect (and a reconnect) gives up after this many seconds unless the URL sets its own
+// connect_timeout: a host that never answers must not hold a thread for the OS's TCP
+// timeout (minutes).
+inline constexpr int kDefaultConnectTimeoutSeconds = 10;
+
 class PgConnection {
  public:
-  // `url`: a libpq connection URI (postgresql://USER@HOST:PORT/DB) or key=value string.
-  static Result<std::unique_ptr<PgConnection>> Open(const std::string& url);
+  // `url`: a libpq connection URI (postgresql://USER@HOST:PORT/DB) or key=value string; its
+  // connect_timeout, when it has one, wins over `default_connect_timeout_seconds`.
+  static Result<std::unique_ptr<PgConnection>> Open(
+      const std::string& url, int default_connect_timeout_seconds = kDefaultConnectTimeoutSeconds);
   ~PgConnection();
 
   // Runs one statement with bound parameters (`$1`, `$2`, ...).
