@@ -843,20 +843,6 @@ void ChartEngine::SnapshotIndexes() {
 
 namespace {
 
-// The first cell in [first, last) whose local is >= `local`, searching forward from `first`
-// with doubling steps (cheap when the answer is near `first`).
-const UseCell* GallopTo(const UseCell* first, const UseCell* last, uint32_t local) {
-  size_t step = 1;
-  const UseCell* low = first;
-  while (low + step < last && (low + step)->local < local) {
-    low += step;
-    step *= 2;
-  }
-  const UseCell* high = low + step < last ? low + step + 1 : last;
-  return std::lower_bound(low, high, local,
-                          [](const UseCell& c, uint32_t l) { return c.local < l; });
-}
-
 // The EditionInput::window_uses and previous_uses of a region's editions of `day`, whose top
 // locals are `tops` (by series); the region is positioned at `day` and `data` is its
 // published RegionData.
@@ -902,7 +888,7 @@ void GatherWindowUses(RegionState& region, const internal::RegionData& data, Day
       const UseCell* at = column->cells.data();
       const UseCell* end = at + column->cells.size();
       for (size_t k = 0; k < locals.size(); ++k) {
-        at = GallopTo(at, end, locals[k]);
+        at = GallopLowerBound(at, end, locals[k]);
         if (at == end) break;
         if (at->local == locals[k]) g.uses[rows[k] * g.days + d] = at->uses;
       }

@@ -13,6 +13,18 @@ int64_t UsesColumn::Find(uint32_t local) const {
   return (it != cells.end() && it->local == local) ? it->uses : 0;
 }
 
+const UseCell* GallopLowerBound(const UseCell* first, const UseCell* last, uint32_t local) {
+  size_t step = 1;
+  const UseCell* low = first;
+  while (low + step < last && (low + step)->local < local) {
+    low += step;
+    step *= 2;
+  }
+  const UseCell* high = low + step < last ? low + step + 1 : last;
+  return std::lower_bound(low, high, local,
+                          [](const UseCell& c, uint32_t l) { return c.local < l; });
+}
+
 void UsesColumn::Normalize() {
   if (normalized) return;
   std::sort(cells.begin(), cells.end(),
@@ -55,20 +67,6 @@ void VideoColumn::Normalize() {
 }
 
 namespace {
-
-// The first cell in [first, last) whose local is >= `local`, searching forward from `first`
-// with doubling steps (cheap when the answer is near `first`).
-const UseCell* GallopLowerBound(const UseCell* first, const UseCell* last, uint32_t local) {
-  size_t step = 1;
-  const UseCell* low = first;
-  while (low + step < last && (low + step)->local < local) {
-    low += step;
-    step *= 2;
-  }
-  const UseCell* high = low + step < last ? low + step + 1 : last;
-  return std::lower_bound(low, high, local,
-                          [](const UseCell& c, uint32_t l) { return c.local < l; });
-}
 
 int64_t Sum(const int64_t* values, int n) {
   int64_t total = 0;

@@ -63,6 +63,11 @@ struct UsesColumn {
   void Normalize();
 };
 
+// The first cell in [first, last) (sorted by local) whose local is >= `local`, searching
+// forward from `first` with doubling steps: cheap when the answer is near `first`, as when
+// a sorted list of locals is looked up in turn.
+const UseCell* GallopLowerBound(const UseCell* first, const UseCell* last, uint32_t local);
+
 struct VideoCell {
   uint32_t local;
   uint64_t video_id;
