@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/day.h"
+#include "store/change_feed_waiter.h"
 
 namespace soundtrend::app {
 
@@ -152,11 +153,7 @@ int64_t PublishLoop::publications() const {
 
 void PublishLoop::Run(std::chrono::milliseconds interval) {
   using Steady = std::chrono::steady_clock;
-  // With a change feed the thread waits on the database's socket in slices of at most this
-  // long, so that a stop or a Wake is seen within one slice.
-  constexpr auto kFeedSlice = std::chrono::milliseconds(100);
-  store::ChangeFeed* const feed = cluster_.chart_changes.get();
-  bool feed_down = false;
+  store::ChangeFeedWaiter waiter(cluster_.chart_changes.get(), "chart publication: batch signals");
   // A follower polls more often: it takes a dead publisher's place within follower_poll.
   auto period = [&] {
     return cluster_.publisher_lock != nullptr && !publishing_
@@ -166,33 +163,7 @@ void PublishLoop::Run(std::chrono::milliseconds interval) {
   auto due_at = Steady::now() + period();
   std::unique_lock lock(mutex_);
   while (true) {
-    bool signalled = false;
-    if (feed != nullptr) {
-      const auto left =
-          std::max(std::chrono::milliseconds(0),
-                   std::chrono::duration_cast<std::chrono::milliseconds>(due_at - Steady::now()));
-      const auto slice = std::min(left, kFeedSlice);
-      if (!wake_ && !stopping_) {
-        lock.unlock();
-        Result<bool> changed = feed->WaitForChange(static_cast<int>(slice.count()));
-        lock.lock();
-        if (changed.ok()) {
-          signalled = *changed;
-          if (feed_down) spdlog::info("chart publication: batch signals are back");
-          feed_down = false;
-        } else {
-          if (!feed_down) {
-            spdlog::warn("chart publication: batch signals unavailable ({}); polling",
-                         changed.status().ToString());
-          }
-          feed_down = true;
-          // Until the next poll: a reconnect at most once per poll period.
-          cv_.wait_for(lock, left, [this] { return stopping_ || wake_; });
-        }
-      }
-    } else {
-      cv_.wait_until(lock, due_at, [this] { return stopping_ || wake_; });
-    }
+    const bool signalled = waiter.Wait(lock, cv_, due_at, [this] { return stopping_ || wake_; });
     if (stopping_) return;
     if (!signalled && !wake_ && Steady::now() < due_at) continue;
     wake_ = false;

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "gateway/api_key.h"
+#include "store/change_feed_waiter.h"
 
 namespace soundtrend::gateway {
 namespace {
@@ -183,39 +184,12 @@ Status BillingGateway::ReloadIfChanged(bool* reloaded) {
 void BillingGateway::ReloadLoop() {
   using Steady = std::chrono::steady_clock;
   const auto interval = std::chrono::milliseconds(options_.reload_interval_millis);
-  // With a change feed the thread waits on the database's socket in slices of at most this
-  // long, so that a stop is seen within one slice.
-  constexpr auto kFeedSlice = std::chrono::milliseconds(100);
-  store::ChangeFeed* const feed = options_.key_changes.get();
-  bool feed_down = false;  // logged once per outage
+  store::ChangeFeedWaiter waiter(options_.key_changes.get(), "gateway: key change signals");
   auto next_poll = Steady::now() + interval;
   std::unique_lock<std::mutex> lock(reload_mutex_);
   while (!reload_stopping_) {
-    bool signalled = false;
-    const auto left =
-        std::max(std::chrono::milliseconds(0),
-                 std::chrono::duration_cast<std::chrono::milliseconds>(next_poll - Steady::now()));
-    if (feed != nullptr) {
-      lock.unlock();
-      Result<bool> changed =
-          feed->WaitForChange(static_cast<int>(std::min(left, kFeedSlice).count()));
-      lock.lock();
-      if (changed.ok()) {
-        signalled = *changed;
-        if (feed_down) spdlog::info("gateway: key change signals are back");
-        feed_down = false;
-      } else {
-        if (!feed_down) {
-          spdlog::warn("gateway: key change signals unavailable ({}); polling every {} ms",
-                       changed.status().ToString(), interval.count());
-        }
-        feed_down = true;
-        // Until the next poll: a reconnect at most once per interval.
-        reload_cv_.wait_for(lock, left, [this] { return reload_stopping_; });
-      }
-    } else {
-      reload_cv_.wait_until(lock, next_poll, [this] { return reload_stopping_; });
-    }
+    const bool signalled =
+        waiter.Wait(lock, reload_cv_, next_poll, [this] { return reload_stopping_; });
     if (reload_stopping_) break;
     const bool due = Steady::now() >= next_poll;
     if (!signalled && !due) continue;
