@@ -2,8 +2,8 @@
 // temporary SQLite file, and on a fresh database of a private PostgreSQL (ServeConfig.db_path
 // its URL, the node's ledger logs in a state dir); the chart engine and publisher, the
 // BillingGateway and the admin API, over a socket. One body per test, both stores
-// (Store/ServeAppTest.*/Sqlite|Postgres). Also the binary itself: "listening on" line,
-// SIGTERM -> exit 0.
+// (Store/ServeAppTest.*/Sqlite|Postgres). Also the publication loop and the binary itself
+// ("listening on" line, SIGTERM -> exit 0), on both stores as well.
 #include "app/serve_app.h"
 
 #include <fcntl.h>
@@ -33,7 +33,6 @@
 #include "contract_util.h"
 #include "engine/publisher.h"
 #include "gateway/backend_param.h"
-#include "store/sqlite/sqlite_chart_store.h"
 #include "test_client.h"
 
 extern char** environ;
@@ -614,10 +613,13 @@ TEST_P(ServeAppTest, ReloadChartsPicksUpDataWrittenByAnotherProcess) {
 
 ST_INSTANTIATE_ON_BACKENDS(ServeAppTest);
 
-TEST(PublishLoopTest, WakePublishesAndStopInterruptsTheWait) {
+// The publication loop on each store (Store/PublishLoopTest.*/Sqlite|Postgres).
+class PublishLoopTest : public ::testing::TestWithParam<testing::TestBackend> {};
+
+TEST_P(PublishLoopTest, WakePublishesAndStopInterruptsTheWait) {
   TempDir dir;
-  auto store = store::OpenSqliteChartStore(dir.File("charts.db"));
-  ASSERT_TRUE(store.ok());
+  auto store = app::OpenChartStore(testing::FreshDatabase(GetParam(), dir.File(""), "charts.db"));
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
   engine::ChartEngine engine;
   engine::Publisher publisher(&engine, &SystemClock::Instance());
   api::SnapshotHolder snapshots;
@@ -644,9 +646,26 @@ TEST(PublishLoopTest, WakePublishesAndStopInterruptsTheWait) {
   EXPECT_EQ(loop.publications(), 2);
 }
 
-// The real binary: one "listening on" line, SIGHUP survived, SIGTERM -> graceful exit 0.
-TEST(ServeBinaryTest, PrintsListeningLineAndExitsZeroOnSigterm) {
-  TempDir dir;
+ST_INSTANTIATE_ON_BACKENDS(PublishLoopTest);
+
+// The real binary on each store (Store/ServeBinaryTest.*/Sqlite|Postgres): `--db` a SQLite
+// file or a fresh PostgreSQL database's URL (then the node's ledger logs in --state-dir).
+class ServeBinaryTest : public ::testing::TestWithParam<testing::TestBackend> {
+ protected:
+  std::vector<std::string> ServeArgs(const std::string& db, std::vector<std::string> flags) {
+    std::vector<std::string> args = {SOUNDTREND_BINARY, "--db", db, "serve"};
+    if (GetParam() == testing::TestBackend::kPostgres) {
+      args.insert(args.end(), {"--state-dir", dir_.File("state")});
+    }
+    args.insert(args.end(), flags.begin(), flags.end());
+    return args;
+  }
+  TempDir dir_;
+};
+
+// One "listening on" line, SIGHUP survived, SIGTERM -> graceful exit 0.
+TEST_P(ServeBinaryTest, PrintsListeningLineAndExitsZeroOnSigterm) {
+  const TempDir& dir = dir_;
   int out[2];
   ASSERT_EQ(pipe(out), 0);
   posix_spawn_file_actions_t actions;
@@ -654,9 +673,8 @@ TEST(ServeBinaryTest, PrintsListeningLineAndExitsZeroOnSigterm) {
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
   posix_spawn_file_actions_addclose(&actions, out[0]);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-  const std::string db = dir.File("x.db");
-  std::vector<std::string> args = {SOUNDTREND_BINARY, "--db", db,          "serve",
-                                   "--port",          "0",    "--threads", "1"};
+  const std::string db = testing::FreshDatabase(GetParam(), dir.File(""), "x.db");
+  std::vector<std::string> args = ServeArgs(db, {"--port", "0", "--threads", "1"});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -720,21 +738,28 @@ TEST(ServeBinaryTest, PrintsListeningLineAndExitsZeroOnSigterm) {
 
 // --host: a name is resolved at start and the listening line shows the address bound; a
 // host that is neither an address nor a known name is refused (exit 2) before any data is
-// loaded (the database is not even created).
-TEST(ServeBinaryTest, HostNameIsResolvedAndABadHostIsRefusedBeforeLoading) {
-  TempDir dir;
-  const std::string bad_db = dir.File("bad/x.db");
+// loaded (the database is not even created: no SQLite file, no schema in PostgreSQL).
+TEST_P(ServeBinaryTest, HostNameIsResolvedAndABadHostIsRefusedBeforeLoading) {
+  const TempDir& dir = dir_;
+  const std::string bad_db = testing::FreshDatabase(GetParam(), dir.File("bad"), "x.db");
   testing::CommandResult bad = testing::RunCommand(
-      {SOUNDTREND_BINARY, "--db", bad_db, "serve", "--host", "no.such.host.invalid", "--port", "0"},
-      dir.File("bad.log"));
+      ServeArgs(bad_db, {"--host", "no.such.host.invalid", "--port", "0"}), dir.File("bad.log"));
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_EQ(bad.out, "");
-  EXPECT_FALSE(std::filesystem::exists(dir.File("bad")));
+  auto bad_state = app::InspectDatabase(bad_db);
+  ASSERT_TRUE(bad_state.ok()) << bad_state.status().ToString();
+  EXPECT_FALSE(bad_state->exists);
+  EXPECT_EQ(bad_state->schema_version, 0);
+  // SQLite only: not even the file's directory is made (PostgreSQL has no directory).
+  if (GetParam() == testing::TestBackend::kSqlite) {
+    EXPECT_FALSE(std::filesystem::exists(dir.File("bad")));
+  }
 
   int out = -1;
-  const pid_t pid = testing::SpawnWithPipe({SOUNDTREND_BINARY, "--db", dir.File("x.db"), "serve",
-                                            "--host", "localhost", "--port", "0", "--threads", "1"},
-                                           &out, dir.File("serve.log"));
+  const std::string db = testing::FreshDatabase(GetParam(), dir.File(""), "x.db");
+  const pid_t pid = testing::SpawnWithPipe(
+      ServeArgs(db, {"--host", "localhost", "--port", "0", "--threads", "1"}), &out,
+      dir.File("serve.log"));
   ASSERT_GT(pid, 0);
   std::string line;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -756,6 +781,8 @@ TEST(ServeBinaryTest, HostNameIsResolvedAndABadHostIsRefusedBeforeLoading) {
   kill(pid, SIGTERM);
   EXPECT_EQ(testing::WaitExit(pid), 0);
 }
+
+ST_INSTANTIATE_ON_BACKENDS(ServeBinaryTest);
 
 }  // namespace
 }  // namespace soundtrend::contract
