@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "api/test_doubles.h"
+#include "common/gzip.h"
 #include "common/loop_executor.h"
 
 namespace soundtrend::api {
@@ -84,6 +85,11 @@ class PaidEndpointTest : public ::testing::Test {
                             ok.body += R"({"code":0,"message":"success","data":{},"requestId":")";
                             ok.body += request.http.request_id;
                             ok.body += "\"}";
+                            if (gzip_page_) {  // as the trending endpoint answers gzip
+                              ok.body = gzip::Compress(ok.body);
+                              ok.headers.emplace_back("Content-Encoding", "gzip");
+                              ok.headers.emplace_back("Vary", "Accept-Encoding");
+                            }
                             return HandlerResult::Ok();
                           }};
     PaidEndpointDeps deps;
@@ -148,6 +154,7 @@ class PaidEndpointTest : public ::testing::Test {
   RecordingListener listener_;
   int handler_calls_ = 0;
   bool throw_ = false;
+  bool gzip_page_ = false;
   HandlerResult handler_result_;
 };
 
@@ -277,6 +284,38 @@ TEST_F(PaidEndpointTest, FailedChargeIs500AndCostsNothing) {
   ASSERT_EQ(listener_.outcomes.size(), 1u);
   EXPECT_EQ(listener_.outcomes[0].status, 500);
   EXPECT_EQ(listener_.outcomes[0].cost, 0);
+}
+
+// The page was gzip (Content-Encoding, Vary) when its charge failed: the 500 is the plain
+// JSON error envelope of every other error (docs/api.md), with the gateway's headers only,
+// none of the page it replaced; on the fast path and when the charge is answered later.
+TEST_F(PaidEndpointTest, AFailedChargeOfAGzipPageIsAPlainJson500) {
+  gzip_page_ = true;
+  http::Handler h = Make(2);
+  http::Response page = Call(h, "Bearer sk_good", "rid-page");
+  ASSERT_EQ(page.status, 200);
+  ASSERT_EQ(Header(page, "Content-Encoding"), "gzip");  // the double pages as the real one
+  gateway_->SetCommitStatus(Status::IoError("disk full"));
+  struct Case {
+    const char* auth;
+    const char* credits;  // after the release
+  };
+  for (const auto& [auth, credits] : {Case{"Bearer sk_good", "8"}, Case{"Bearer sk_slow", "10"}}) {
+    http::Response r = Call(h, auth, "rid-fail");
+    EXPECT_EQ(r.status, 500) << auth;
+    EXPECT_EQ(r.content_type, "application/json") << auth;
+    EXPECT_EQ(Header(r, "Content-Encoding"), "<absent>") << auth;
+    EXPECT_EQ(Header(r, "Vary"), "<absent>") << auth;
+    EXPECT_EQ(Header(r, "X-Handler"), "<absent>") << auth;   // as any other error
+    EXPECT_EQ(Message(r), "Internal server error") << auth;  // a plain JSON body
+    EXPECT_NE(r.body.find(R"("requestId":"rid-fail")"), std::string::npos) << r.body;
+    EXPECT_EQ(Header(r, "X-Credits-Remaining"), credits) << auth;
+    EXPECT_NE(Header(r, "RateLimit"), "<absent>") << auth;
+    int credits_headers = 0;
+    for (const auto& [name, value] : r.headers) credits_headers += name == "X-Credits-Remaining";
+    EXPECT_EQ(credits_headers, 1) << auth;
+  }
+  EXPECT_EQ(gateway_->commits(), 1);  // the page's only
 }
 
 // Admission and reservation answered later (a shared rate limit, a credit lease), the
