@@ -1,4 +1,5 @@
--- The dashboard's sessions (store/session_store.h), PostgreSQL: as store/sqlite/schema/sessions.sql.
+-- The dashboard's sessions (store/session_store.h), PostgreSQL: as
+-- store/sqlite/migrations/0003_sessions.sql.
 CREATE TABLE dash_sessions(
   id_hash TEXT PRIMARY KEY,
   kind TEXT NOT NULL CHECK (kind IN ('customer', 'operator')),

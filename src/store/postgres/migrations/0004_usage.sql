@@ -1,5 +1,5 @@
 -- The dashboard's usage counters (store/usage_store.h), PostgreSQL: as
--- store/sqlite/schema/usage.sql. Every node adds its own counts.
+-- store/sqlite/migrations/0004_usage.sql. Every node adds its own counts.
 CREATE TABLE usage_daily(
   key_id TEXT NOT NULL,
   day INTEGER NOT NULL,
