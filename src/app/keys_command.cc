@@ -516,7 +516,15 @@ void RunLedgerSettle(const GlobalOptions& global, const std::string& node,
   if (!check.ok()) FailWith(kCmd, check.status());
   StoreOptions options;
   options.node_id = node;
+  // The store holds the node's id while it settles (store/postgres/pg_key_store.h): refused
+  // while the node runs, and a node starting with that id meanwhile waits for it.
   auto store = OpenKeyStore(global.db_path, options);
+  if (store.status().code() == Status::Code::kAlreadyExists) {
+    Fail(kCmd,
+         "node " + node + " is running (" + store.status().message() +
+             "): settle is for a node that is gone for good; stop it first",
+         1);
+  }
   if (!store.ok())
     Fail(kCmd, "cannot open " + global.db_path + ": " + store.status().ToString(), 1);
   if (!state_dir.empty()) {

@@ -58,6 +58,21 @@ Status ServeApp::Init() {
     }
   }
 
+  // The key store first: on PostgreSQL a charging node's key store holds its node id (one
+  // live process per id on a database, store/postgres/pg_key_store.h); a second one with the
+  // same id stops here, before it has done anything.
+  StoreOptions key_store_options;
+  key_store_options.sync_full = config_.ledger_sync_full;  // --ledger-sync
+  // PostgreSQL: credits come from this node's leases (README "Run as a cluster").
+  if (postgres && config_.charging) key_store_options.node_id = config_.node_id;
+  auto key_store = OpenKeyStore(config_.db_path, key_store_options);
+  if (key_store.status().code() == Status::Code::kAlreadyExists && postgres) {
+    return Status::AlreadyExists(
+        "another `soundtrend serve` is running as this node: " + key_store.status().message() +
+        "; give this node its own --node-id (or stop the other)");
+  }
+  if (!key_store.ok()) return key_store.status();
+
   // Charts: store -> engine -> publisher -> first publication.
   auto chart_store = OpenChartStore(config_.db_path);
   if (!chart_store.ok()) return chart_store.status();
@@ -94,12 +109,6 @@ Status ServeApp::Init() {
   if (!first.ok()) return first.status();
 
   // Keys and ledger.
-  StoreOptions key_store_options;
-  key_store_options.sync_full = config_.ledger_sync_full;  // --ledger-sync
-  // PostgreSQL: credits come from this node's leases (README "Run as a cluster").
-  if (postgres && config_.charging) key_store_options.node_id = config_.node_id;
-  auto key_store = OpenKeyStore(config_.db_path, key_store_options);
-  if (!key_store.ok()) return key_store.status();
   store::CreditLeases* leases = LeasesOf(**key_store);
   // A charging server makes each charge durable in the ledger's logs beside the database,
   // which one process at a time may hold (a second charging server on the same file fails

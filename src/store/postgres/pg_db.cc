@@ -66,12 +66,24 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& url,
 PgConnection::~PgConnection() { PQfinish(conn_); }
 
 Status PgConnection::EnsureConnected() {
-  if (PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
-  g_round_trips.Add();
-  PQreset(conn_);
-  if (PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
-  sqlstate_ = "08006";
-  return Status::Unavailable(std::string("PostgreSQL: connection lost: ") + PQerrorMessage(conn_));
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    g_round_trips.Add();
+    PQreset(conn_);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      sqlstate_ = "08006";
+      return Status::Unavailable(std::string("PostgreSQL: connection lost: ") +
+                                 PQerrorMessage(conn_));
+    }
+    setup_pending_ = setup_ != nullptr;  // a new session: nothing of the old one holds
+  }
+  if (setup_pending_ && !in_setup_) {
+    in_setup_ = true;
+    Status set_up = setup_(*this);
+    in_setup_ = false;
+    if (!set_up.ok()) return set_up;
+    setup_pending_ = false;
+  }
+  return Status::Ok();
 }
 
 Status PgConnection::Fail(PGresult* r, std::string_view what) {

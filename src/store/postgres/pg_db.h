@@ -110,6 +110,14 @@ class PgConnection {
   // the first one (poll on the connection's socket; never blocks longer).
   Result<std::vector<std::string>> WaitNotifications(int timeout_millis);
 
+  // Runs `setup` on every new session of this connection after a reconnect, before the
+  // statement that reconnected (a session-level state the store needs on every session it
+  // uses, e.g. PgKeyStore's node id lock). When it fails, that statement fails with its
+  // status without being sent, and the next call runs it again; no other statement runs on
+  // the new session before it has succeeded. Not for the first session (Open's caller has
+  // set it up).
+  void SetSessionSetup(std::function<Status(PgConnection&)> setup) { setup_ = std::move(setup); }
+
   // The SQLSTATE of the last failed statement ("" after a success), e.g. "23505".
   const std::string& last_sqlstate() const { return sqlstate_; }
   const std::string& url() const { return url_; }
@@ -129,6 +137,9 @@ class PgConnection {
   std::string url_;
   PGconn* conn_;
   std::string sqlstate_;
+  std::function<Status(PgConnection&)> setup_;
+  bool setup_pending_ = false;  // a new session on which setup_ has not yet succeeded
+  bool in_setup_ = false;       // setup_'s own statements run
 };
 
 // BEGIN ... COMMIT on a connection; rolls back when destroyed uncommitted.

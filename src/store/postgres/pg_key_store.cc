@@ -88,14 +88,84 @@ Result<int64_t> TakeSeqs(PgConnection& db, int64_t count) {
   return r->integer(0, 0) - count + 1;
 }
 
+// The node id lock's key as the two int4 arguments of pg_*advisory_lock (the same bits).
+int64_t Int4(uint32_t half) { return static_cast<int32_t>(half); }
+// Why `node_id`'s lock is refused: the backend pid of the session that holds it.
+std::string NodeIdHeld(PgConnection& db, std::string_view node_id, const NodeLockKey& k) {
+  // pg_locks shows the two keys as oids (unsigned): classid the first, objid the second.
+  Result<PgResult> r = db.Exec(
+      "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND granted "
+      "AND classid = $1::oid AND objid = $2::oid "
+      "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1",
+      {static_cast<int64_t>(k.high), static_cast<int64_t>(k.low)});
+  std::string holder = "another session";
+  if (r.ok() && r->rows() == 1) holder = "PostgreSQL backend pid " + std::string(r->text(0, 0));
+  return "node id \"" + std::string(node_id) + "\" is held by " + holder + " on this database";
+}
+
+// Takes `node_id`'s lock. `wait_millis` > 0: waits up to that long (lock_timeout, in a
+// transaction of its own; the session-level lock outlives it). Returns false, with nothing
+// taken, when another session holds it.
+Result<bool> LockNodeId(PgConnection& db, const NodeLockKey& k, int wait_millis) {
+  if (wait_millis <= 0) {
+    Result<PgResult> r =
+        db.Exec("SELECT pg_try_advisory_lock($1::int4, $2::int4)", {Int4(k.high), Int4(k.low)});
+    if (!r.ok()) return r.status();
+    if (r->rows() != 1) return Status::Internal("pg_try_advisory_lock: no row");
+    return r->text(0, 0) == "t";
+  }
+  PgTransaction tx(db);
+  ST_RETURN_IF_ERROR(tx.status());
+  Result<PgResult> timeout =
+      db.Exec("SELECT set_config('lock_timeout', $1, true)", {std::to_string(wait_millis)});
+  if (!timeout.ok()) return timeout.status();
+  Result<PgResult> r =
+      db.Exec("SELECT pg_advisory_lock($1::int4, $2::int4)", {Int4(k.high), Int4(k.low)});
+  if (!r.ok()) {
+    if (db.last_sqlstate() == "55P03") return false;  // lock_not_available: the wait ran out
+    return r.status();
+  }
+  ST_RETURN_IF_ERROR(tx.Commit());
+  return true;
+}
+
 }  // namespace
+
+NodeLockKey NodeLockKeyOf(std::string_view node_id) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a 64: the same on every node and platform
+  for (unsigned char c : node_id) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return {static_cast<uint32_t>(h >> 32), static_cast<uint32_t>(h)};
+}
 
 Result<std::unique_ptr<PgKeyStore>> PgKeyStore::Open(const std::string& url,
                                                      PgOpenOptions options) {
   Result<std::unique_ptr<PgConnection>> db = PgConnection::Open(url);
   if (!db.ok()) return db.status();
   ST_RETURN_IF_ERROR(EnsureSchema(**db, options.migrate));
-  return std::unique_ptr<PgKeyStore>(new PgKeyStore(std::move(db).value(), options.node_id, url));
+  std::unique_ptr<PgKeyStore> store(new PgKeyStore(std::move(db).value(), options.node_id, url));
+  if (!store->node_id_.empty()) {
+    ST_RETURN_IF_ERROR(store->HoldNodeLock(/*reconnected=*/false));
+    store->db_->SetSessionSetup(
+        [raw = store.get()](PgConnection&) { return raw->HoldNodeLock(/*reconnected=*/true); });
+  }
+  return store;
+}
+
+Status PgKeyStore::HoldNodeLock(bool reconnected) {
+  // Open: waits a moment for the session of a node killed just before to end. A reconnect:
+  // does not wait (it runs under the store's mutex, before the call that reconnected); the
+  // next call tries again.
+  const NodeLockKey key = NodeLockKeyOf(node_id_);
+  Result<bool> locked = LockNodeId(*db_, key, reconnected ? 0 : kNodeLockWaitMillis);
+  if (!locked.ok()) return locked.status();
+  if (*locked) return Status::Ok();
+  if (!reconnected) return Status::AlreadyExists(NodeIdHeld(*db_, node_id_, key));
+  return Status::Unavailable(NodeIdHeld(*db_, node_id_, key) +
+                             " since this node's connection was lost: this node leases, "
+                             "charges and settles nothing until it has the id back");
 }
 
 Status PgKeyStore::CreateKey(const KeyRecord& key) {
@@ -441,15 +511,42 @@ Status PgKeyStore::ReturnLease(std::string_view key_id, int64_t amount) {
 }
 
 Result<int64_t> PgKeyStore::SettleLeases(std::string_view node_id) {
+  if (node_id.empty()) node_id = node_id_;
   std::lock_guard lock(mutex_);
-  Result<PgResult> r = db_->Exec(
-      "WITH d AS (DELETE FROM gw_leases WHERE node_id = $1 RETURNING key_id, amount) "
-      "UPDATE gw_keys k SET leased = k.leased - d.amount FROM d WHERE k.key_id = d.key_id "
-      "RETURNING d.amount",
-      {node_id.empty() ? std::string_view(node_id_) : node_id});
-  if (!r.ok()) return r.status();
-  int64_t total = 0;
-  for (int i = 0; i < r->rows(); ++i) total += r->integer(i, 0);
+  // This node's own: its session holds its lock. Another node's: only when no session holds
+  // that node's id, which this transaction holds meanwhile (a node starting with it waits).
+  const bool other = node_id != node_id_;
+  const NodeLockKey key = NodeLockKeyOf(node_id);
+  bool refused = false;
+  Result<int64_t> total = [&]() -> Result<int64_t> {
+    PgTransaction tx(*db_);
+    ST_RETURN_IF_ERROR(tx.status());
+    if (other) {
+      Result<PgResult> timeout = db_->Exec("SELECT set_config('lock_timeout', $1, true)",
+                                           {std::to_string(kNodeLockWaitMillis)});
+      if (!timeout.ok()) return timeout.status();
+      Result<PgResult> locked = db_->Exec("SELECT pg_advisory_xact_lock($1::int4, $2::int4)",
+                                          {Int4(key.high), Int4(key.low)});
+      if (!locked.ok()) {
+        refused = db_->last_sqlstate() == "55P03";
+        return locked.status();
+      }
+    }
+    Result<PgResult> r = db_->Exec(
+        "WITH d AS (DELETE FROM gw_leases WHERE node_id = $1 RETURNING key_id, amount) "
+        "UPDATE gw_keys k SET leased = k.leased - d.amount FROM d WHERE k.key_id = d.key_id "
+        "RETURNING d.amount",
+        {node_id});
+    if (!r.ok()) return r.status();
+    int64_t sum = 0;
+    for (int i = 0; i < r->rows(); ++i) sum += r->integer(i, 0);
+    ST_RETURN_IF_ERROR(tx.Commit());
+    return sum;
+  }();
+  if (refused) {
+    return Status::AlreadyExists(NodeIdHeld(*db_, node_id, key) +
+                                 ": that node is running (what it holds leased is not unspent)");
+  }
   return total;
 }
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -45,9 +47,26 @@ class PgLeaseTest : public ::testing::Test {
     return total;
   }
 
+  Result<std::unique_ptr<PgKeyStore>> OpenAs(const std::string& node) {
+    PgOpenOptions options;
+    options.node_id = node;
+    return PgKeyStore::Open(url_, options);
+  }
+
   std::string url_;
   std::unique_ptr<PgKeyStore> a_, b_;
 };
+
+// Polls `done` until it holds or `timeout` passes (a short pause between polls).
+bool Eventually(const std::function<bool()>& done,
+                std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
 
 TEST_F(PgLeaseTest, ALeaseTakesWhatIsFreeAndShrinksToOneCostNearZero) {
   Grant(100, "g1");
@@ -107,7 +126,14 @@ TEST_F(PgLeaseTest, ChargesSpendTheNodesLeaseAndReturnsAndSettlesGiveTheRestBack
   ASSERT_TRUE(a_->ReturnLease("key_lease", 4).ok());
   EXPECT_EQ(Leased(*a_, "node-a"), 0);
   EXPECT_EQ(b_->TakeLease("key_lease", 100, 2, 1)->granted, 4);
+  // Settling b while it runs (its store holds its node id) is refused, nothing freed.
+  Result<int64_t> refused = a_->SettleLeases("node-b");
+  EXPECT_EQ(refused.status().code(), Status::Code::kAlreadyExists);
+  EXPECT_NE(refused.status().message().find("node id \"node-b\" is held by"), std::string::npos)
+      << refused.status().ToString();
+  EXPECT_EQ(Leased(*a_, "node-b"), 10);
   // Node b "died" holding 10: settle gives it all back (its logs moved first).
+  b_.reset();
   Result<int64_t> settled = a_->SettleLeases("node-b");
   ASSERT_TRUE(settled.ok()) << settled.status().ToString();
   EXPECT_EQ(*settled, 10);
@@ -125,6 +151,61 @@ TEST_F(PgLeaseTest, ANodesChargesCannotSpendCreditsLeasedToAnother) {
   ASSERT_TRUE(b_->ApplyChargeBlock(charge, {}).ok());
   EXPECT_EQ(a_->GetKey("key_lease")->balance, 4);
   EXPECT_EQ(Leased(*a_, "node-b"), 4);
+}
+
+// One live store per node id (PgOpenOptions::node_id): the second is refused while the first
+// holds the id's lock, a closed store's id is free again, and a store whose session was lost
+// takes its id back before it leases anything, or does nothing as that node.
+TEST_F(PgLeaseTest, ANodeIdIsHeldByOneLiveStoreAndTakenBackAfterALostSession) {
+  Grant(20, "g1");
+  Result<std::unique_ptr<PgKeyStore>> second = OpenAs("node-a");
+  ASSERT_EQ(second.status().code(), Status::Code::kAlreadyExists) << second.status().ToString();
+  EXPECT_NE(second.status().message().find("node id \"node-a\" is held by PostgreSQL backend pid "),
+            std::string::npos)
+      << second.status().message();
+  EXPECT_TRUE(OpenAs("node-c").ok());        // another id
+  EXPECT_TRUE(PgKeyStore::Open(url_).ok());  // no id (the CLI): no lock
+  // The lock's key is not the publisher's (the one-bigint key space: never the same lock).
+  auto publisher = PgConnection::Open(url_);
+  ASSERT_TRUE(publisher.ok());
+  auto pub = (*publisher)->Exec("SELECT pg_try_advisory_lock($1)", {int64_t{0x736f756e64707562}});
+  ASSERT_TRUE(pub.ok());
+  EXPECT_EQ(pub->text(0, 0), "t");
+
+  // Closed: the id is free again (Open waits a moment for the old session to end).
+  a_.reset();
+  Result<std::unique_ptr<PgKeyStore>> again = OpenAs("node-a");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  a_ = std::move(again).value();
+  ASSERT_EQ(a_->TakeLease("key_lease", 4, 2, 1)->granted, 4);
+
+  // a's session ends (the server ends it); a process started meanwhile with a's id gets it.
+  auto admin = PgConnection::Open(url_);
+  ASSERT_TRUE(admin.ok());
+  const NodeLockKey key = NodeLockKeyOf("node-a");
+  auto ended = (*admin)->Exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+      "AND objsubid = 2 AND classid = $1::oid AND objid = $2::oid AND granted",
+      {static_cast<int64_t>(key.high), static_cast<int64_t>(key.low)});
+  ASSERT_TRUE(ended.ok()) << ended.status().ToString();
+  ASSERT_EQ(ended->rows(), 1);
+  Result<std::unique_ptr<PgKeyStore>> usurper = OpenAs("node-a");
+  ASSERT_TRUE(usurper.ok()) << usurper.status().ToString();
+  // a's first call sees the lost session; the next reconnects, cannot take its id back and
+  // runs nothing: Unavailable, naming the id; no lease taken, none returned.
+  EXPECT_FALSE(a_->TakeLease("key_lease", 4, 2, 1).ok());
+  Result<LeaseGrant> refused = a_->TakeLease("key_lease", 4, 2, 1);
+  ASSERT_EQ(refused.status().code(), Status::Code::kUnavailable) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("node id \"node-a\" is held by"), std::string::npos);
+  EXPECT_NE(refused.status().message().find("connection was lost"), std::string::npos);
+  EXPECT_EQ(a_->ReturnLease("key_lease", 2).code(), Status::Code::kUnavailable);
+  EXPECT_EQ(a_->SettleLeases("node-a").status().code(), Status::Code::kUnavailable);
+  EXPECT_EQ(Leased(*b_, "node-a"), 4);
+  // The other process gone, a takes its id back at a next call, and holds it again.
+  usurper->reset();
+  EXPECT_TRUE(Eventually([&] { return a_->TakeLease("key_lease", 4, 2, 1).ok(); }));
+  EXPECT_EQ(Leased(*b_, "node-a"), 8);
+  EXPECT_EQ(OpenAs("node-a").status().code(), Status::Code::kAlreadyExists);
 }
 
 // Many nodes racing for the last credits: what they lease adds up to the balance, never
