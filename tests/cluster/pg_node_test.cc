@@ -190,5 +190,57 @@ TEST_F(PgNodeTest, SettleFreesWhatAKilledNodeHeldLeased) {
   EXPECT_EQ(Cli((dir_ / "a.db").string(), {"ledger", "settle", "--node", "x"}).exit_code, 2);
 }
 
+// One live node per --node-id on a database (the id's lock, store/postgres/pg_key_store.h):
+// a second `serve` with a running node's id (its own state dir, so the ledger's file lock
+// cannot see it) exits 1 saying so, `ledger settle` of the running node is refused and
+// changes nothing, and once the node is killed both the settle and a restart work.
+TEST_F(PgNodeTest, ASecondServeWithALiveNodesIdAndASettleOfALiveNodeAreRefused) {
+  ASSERT_TRUE(IngestDemo());
+  const std::string key = CreateKey(100);
+  ASSERT_FALSE(key.empty()) << LogText();
+  constexpr char kPath[] = "/v1/tiktok/trending/music?region=US&period=7";
+  ASSERT_TRUE(StartNode("dup", {.threads = 1, .extra_args = {}}));
+  contract::TestClient client(node("dup").port());
+  ASSERT_EQ(client.Get(kPath, key).status, 200);
+
+  const std::string second_log = (dir_ / "second.log").string();
+  ServeProcess second({SOUNDTREND_BINARY, "--db", url_, "serve", "--port", "0", "--threads", "1",
+                       "--node-id", "dup", "--state-dir", (dir_ / "state-elsewhere").string()},
+                      second_log);
+  EXPECT_EQ(second.port(), 0) << second.line();
+  EXPECT_EQ(second.Stop(SIGKILL), 1);  // it had exited with 1
+  const std::string refused = cluster::Slurp(second_log);
+  EXPECT_NE(refused.find("serve: AlreadyExists: another `soundtrend serve` is running as this "
+                         "node: node id \"dup\" is held by PostgreSQL backend pid "),
+            std::string::npos)
+      << refused;
+  EXPECT_NE(refused.find("give this node its own --node-id"), std::string::npos) << refused;
+  EXPECT_EQ(cluster::Count(refused, "\n"), 1u) << refused;  // one line
+
+  // Settle of the live node: refused, its lease untouched, it goes on serving.
+  const std::string state = (dir_ / "state-dup").string();
+  CommandResult live = Cli({"ledger", "settle", "--node", "dup", "--state-dir", state});
+  EXPECT_EQ(live.exit_code, 1) << LogText();
+  EXPECT_NE(LogText().find("ledger settle: node dup is running (node id \"dup\" is held by "
+                           "PostgreSQL backend pid "),
+            std::string::npos)
+      << LogText();
+  EXPECT_EQ(live.out.find("settled"), std::string::npos) << live.out;
+  EXPECT_EQ(Cli({"ledger", "settle", "--node", "dup"}).exit_code, 1);
+  ASSERT_EQ(client.Get(kPath, key).status, 200);
+
+  // Killed: its session ends with it; the settle frees what it held, a restart serves.
+  StopNode("dup", SIGKILL);
+  CommandResult settled = Cli({"ledger", "settle", "--node", "dup", "--state-dir", state});
+  ASSERT_EQ(settled.exit_code, 0) << LogText();
+  EXPECT_NE(settled.out.find("node dup settled: "), std::string::npos) << settled.out;
+  ASSERT_TRUE(StartNode("dup", {.threads = 1, .extra_args = {}}));
+  contract::TestClient again(node("dup").port());
+  EXPECT_EQ(again.Get(kPath, key).status, 200);
+  EXPECT_EQ(StopNode("dup", SIGTERM), 0);
+  // Every answered request charged once: two before the kill (moved by the settle), one after.
+  EXPECT_EQ(cluster::Count(Cli({"ledger", "export"}).out, ",charge,"), 3u);
+}
+
 }  // namespace
 }  // namespace soundtrend
