@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/postgres/pg_change_feed.h"
 #include "store/postgres/pg_key_store.h"
 #include "store/postgres/pg_test_server.h"
 
@@ -165,12 +166,17 @@ TEST_F(PgLeaseTest, ANodeIdIsHeldByOneLiveStoreAndTakenBackAfterALostSession) {
       << second.status().message();
   EXPECT_TRUE(OpenAs("node-c").ok());        // another id
   EXPECT_TRUE(PgKeyStore::Open(url_).ok());  // no id (the CLI): no lock
-  // The lock's key is not the publisher's (the one-bigint key space: never the same lock).
-  auto publisher = PgConnection::Open(url_);
-  ASSERT_TRUE(publisher.ok());
-  auto pub = (*publisher)->Exec("SELECT pg_try_advisory_lock($1)", {int64_t{0x736f756e64707562}});
-  ASSERT_TRUE(pub.ok());
-  EXPECT_EQ(pub->text(0, 0), "t");
+  // Its own key space: the publisher's lock, and even a one-bigint lock with the same 64
+  // bits as node-a's key, are other locks (taken while node-a's is held).
+  auto other = PgConnection::Open(url_);
+  ASSERT_TRUE(other.ok());
+  const NodeLockKey a_key = NodeLockKeyOf("node-a");
+  const uint64_t same_bits = (uint64_t{a_key.high} << 32) | a_key.low;
+  for (int64_t bigint : {kPublisherLockKey, static_cast<int64_t>(same_bits)}) {
+    auto taken = (*other)->Exec("SELECT pg_try_advisory_lock($1)", {bigint});
+    ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+    EXPECT_EQ(taken->text(0, 0), "t") << bigint;
+  }
 
   // Closed: the id is free again (Open waits a moment for the old session to end).
   a_.reset();
@@ -182,11 +188,10 @@ TEST_F(PgLeaseTest, ANodeIdIsHeldByOneLiveStoreAndTakenBackAfterALostSession) {
   // a's session ends (the server ends it); a process started meanwhile with a's id gets it.
   auto admin = PgConnection::Open(url_);
   ASSERT_TRUE(admin.ok());
-  const NodeLockKey key = NodeLockKeyOf("node-a");
   auto ended = (*admin)->Exec(
       "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
       "AND objsubid = 2 AND classid = $1::oid AND objid = $2::oid AND granted",
-      {static_cast<int64_t>(key.high), static_cast<int64_t>(key.low)});
+      {static_cast<int64_t>(a_key.high), static_cast<int64_t>(a_key.low)});
   ASSERT_TRUE(ended.ok()) << ended.status().ToString();
   ASSERT_EQ(ended->rows(), 1);
   Result<std::unique_ptr<PgKeyStore>> usurper = OpenAs("node-a");
