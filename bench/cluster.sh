@@ -14,7 +14,8 @@
 #    readiness, publication polls, usage flushes), measured over an idle DURATION before
 #    the rounds, so it is what the requests of the one busy key (with credit) cost;
 #  - Redis: soundtrend_redis_calls_total of each node's /metrics (rate-limit script calls;
-#    one call decides every request of one key in one event-loop turn), before and after.
+#    one call decides the requests of one key waiting on an event loop and may grant cells
+#    ahead for its next ones, README "Run as a cluster"), before and after.
 # Goals (issue 10): (b) >= 0.8 x (a) in the same run; <= 1 PostgreSQL round trip per 1,000
 # requests of a busy key with credit.
 #
@@ -196,7 +197,9 @@ metric_sum() {
 }
 pg_trips() { metric_sum soundtrend_pg_round_trips_total "$@"; }
 redis_calls() { metric_sum soundtrend_redis_calls_total "$@"; }
-if ! curl -sf "http://127.0.0.1:$PORT_B/metrics" | grep -q '^soundtrend_pg_round_trips_total '; then
+# (Read whole first: with pipefail, grep -q leaving early would fail curl's write.)
+METRICS_B=$(curl -sf "http://127.0.0.1:$PORT_B/metrics")
+if ! grep -q '^soundtrend_pg_round_trips_total ' <<<"$METRICS_B"; then
   echo "WARNING: this binary has no soundtrend_pg_round_trips_total in /metrics: PostgreSQL" \
     "round trips are shown as 0" >&2
 fi

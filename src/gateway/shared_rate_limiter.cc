@@ -4,6 +4,19 @@
 
 namespace soundtrend::gateway {
 
+namespace {
+
+RateDecision FromShared(const store::SharedDecision& d) {
+  RateDecision decision;
+  decision.allowed = d.allowed;
+  decision.remaining = d.remaining;
+  decision.reset_seconds = d.reset_seconds;
+  decision.retry_after_seconds = d.retry_after_seconds;
+  return decision;
+}
+
+}  // namespace
+
 SharedRateLimiter::SharedRateLimiter(std::shared_ptr<store::RateLimitStore> store)
     : store_(std::move(store)), counters_(std::make_shared<Counters>()) {}
 
@@ -15,6 +28,11 @@ RateDecision SharedRateLimiter::DecideLocally(Counters& counters, GcraLimiter& l
 
 std::optional<RateDecision> SharedRateLimiter::TryAcquire(const RateSubject& subject,
                                                           int64_t now_nanos) {
+  const store::SharedLimit limit{subject.limit.qps, subject.limit.burst};
+  if (std::optional<store::SharedDecision> d =
+          store_->TakeAhead(subject.key_id, limit, now_nanos)) {
+    return FromShared(*d);
+  }
   if (store_->Ready()) return std::nullopt;
   return DecideLocally(*counters_, subject.local, subject.limit, now_nanos);
 }
@@ -28,14 +46,9 @@ void SharedRateLimiter::Acquire(const RateSubject& subject, int64_t now_nanos,
       [counters = counters_, local, limit, now_nanos,
        done = std::move(done)](std::optional<store::SharedDecision> d) {
         if (!d) return done(DecideLocally(*counters, *local, limit, now_nanos));
-        RateDecision decision;
-        decision.allowed = d->allowed;
-        decision.remaining = d->remaining;
-        decision.reset_seconds = d->reset_seconds;
-        decision.retry_after_seconds = d->retry_after_seconds;
-        done(decision);
+        done(FromShared(*d));
       };
-  if (store_->Submit(subject.key_id, store::SharedLimit{limit.qps, limit.burst},
+  if (store_->Submit(subject.key_id, store::SharedLimit{limit.qps, limit.burst}, now_nanos,
                      std::move(answer))) {
     return;
   }
@@ -66,7 +79,8 @@ void SharedRateLimiter::AppendMetrics(std::string& out) const {
   out += std::to_string(s.decided) + "\n";
   out +=
       "# HELP soundtrend_redis_calls_total Rate-limit script calls sent to Redis (one call decides "
-      "every request of a key that arrived in the same event-loop turn).\n"
+      "every request of a key that waits on an event loop, and may grant cells ahead for its next "
+      "ones).\n"
       "# TYPE soundtrend_redis_calls_total counter\n"
       "soundtrend_redis_calls_total ";
   out += std::to_string(s.calls) + "\n";
@@ -81,6 +95,17 @@ void SharedRateLimiter::AppendMetrics(std::string& out) const {
       "# TYPE soundtrend_redis_connection_failures_total counter\n"
       "soundtrend_redis_connection_failures_total ";
   out += std::to_string(s.failures) + "\n";
+  out +=
+      "# HELP soundtrend_rate_limit_cells_ahead_total Admissions Redis granted ahead to this node "
+      "for a busy key (state=granted), spent on a request at once (used) or not spent by their "
+      "deadline (lapsed).\n"
+      "# TYPE soundtrend_rate_limit_cells_ahead_total counter\n";
+  out += "soundtrend_rate_limit_cells_ahead_total{state=\"granted\"} " +
+         std::to_string(s.ahead_granted) + "\n";
+  out += "soundtrend_rate_limit_cells_ahead_total{state=\"used\"} " + std::to_string(s.ahead_used) +
+         "\n";
+  out += "soundtrend_rate_limit_cells_ahead_total{state=\"lapsed\"} " +
+         std::to_string(s.ahead_lapsed) + "\n";
 }
 
 }  // namespace soundtrend::gateway

@@ -6,7 +6,8 @@
 // then limits on its own (at most burst + qps * T per node) until the store is back; the
 // store logs the outage once, /metrics counts the local decisions (AppendMetrics).
 //
-// TryAcquire answers at once (locally) only when the store cannot take the request on this
+// TryAcquire answers at once with a cell the store holds ahead for the key on this loop
+// (store/rate_limit_store.h), or locally when the store cannot take the request on this
 // thread; otherwise nullopt, and Acquire asks the store (its answer comes on the same loop).
 #pragma once
 
@@ -37,7 +38,8 @@ class SharedRateLimiter final : public RateLimiter {
   // every event loop decides through the store), soundtrend_rate_limit_local_decisions_total,
   // soundtrend_rate_limit_shared_decisions_total, soundtrend_redis_calls_total,
   // soundtrend_redis_connections (gauge: loops connected and ready),
-  // soundtrend_redis_connection_failures_total.
+  // soundtrend_redis_connection_failures_total,
+  // soundtrend_rate_limit_cells_ahead_total{state="granted"|"used"|"lapsed"}.
   void AppendMetrics(std::string& out) const;
 
  private:

@@ -13,13 +13,27 @@ class FakeStore final : public store::RateLimitStore {
  public:
   bool ready = true;
   bool take = true;
+  int ahead = 0;  // cells held ahead: TakeAhead's decisions
   std::deque<Done> waiting;
   std::string last_key;
   store::SharedLimit last_limit;
-  bool Submit(std::string_view key, const store::SharedLimit& limit, Done&& done) override {
+  int64_t last_now = 0;
+  std::optional<store::SharedDecision> TakeAhead(std::string_view key,
+                                                 const store::SharedLimit& limit,
+                                                 int64_t now_nanos) override {
+    last_key = std::string(key);
+    last_limit = limit;
+    last_now = now_nanos;
+    if (ahead == 0) return std::nullopt;
+    --ahead;
+    return store::SharedDecision{true, 41, 3, 0};
+  }
+  bool Submit(std::string_view key, const store::SharedLimit& limit, int64_t now_nanos,
+              Done&& done) override {
     if (!take) return false;
     last_key = std::string(key);
     last_limit = limit;
+    last_now = now_nanos;
     waiting.push_back(std::move(done));
     return true;
   }
@@ -31,6 +45,9 @@ class FakeStore final : public store::RateLimitStore {
     s.calls = 7;
     s.decided = 9;
     s.failures = 1;
+    s.ahead_granted = 30;
+    s.ahead_used = 20;
+    s.ahead_lapsed = 4;
     return s;
   }
 };
@@ -50,6 +67,7 @@ TEST(SharedRateLimiterTest, AsksTheStoreWhenItIsReadyAndGivesItsDecision) {
   EXPECT_EQ(fake->last_key, "key_1");
   EXPECT_EQ(fake->last_limit.qps, 5);
   EXPECT_EQ(fake->last_limit.burst, 3);
+  EXPECT_EQ(fake->last_now, kSecond);
   EXPECT_FALSE(got.has_value());  // later, when the store answers
   fake->waiting.front()(store::SharedDecision{false, 0, 2, 1});
   ASSERT_TRUE(got.has_value());
@@ -59,6 +77,31 @@ TEST(SharedRateLimiterTest, AsksTheStoreWhenItIsReadyAndGivesItsDecision) {
   EXPECT_EQ(limiter.local_decisions(), 0u);
   // The local limiter was not touched: all 3 of its burst are there.
   EXPECT_EQ(local.Peek(kSecond, limit).remaining, 3);
+}
+
+// A cell the store holds ahead decides at once, before anything else (even with the store
+// not ready: the cell was granted by it), and is not a local decision.
+TEST(SharedRateLimiterTest, ACellAheadDecidesAtOnce) {
+  auto fake = std::make_shared<FakeStore>();
+  SharedRateLimiter limiter(fake);
+  GcraLimiter local;
+  const RateLimit limit{5, 3};
+  const RateSubject subject{"key_2", limit, local};
+  fake->ahead = 1;
+  fake->ready = false;
+  std::optional<RateDecision> d = limiter.TryAcquire(subject, 7 * kSecond);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_TRUE(d->allowed);
+  EXPECT_EQ(d->remaining, 41);
+  EXPECT_EQ(d->reset_seconds, 3);
+  EXPECT_EQ(fake->last_key, "key_2");
+  EXPECT_EQ(fake->last_limit.qps, 5);
+  EXPECT_EQ(fake->last_now, 7 * kSecond);
+  EXPECT_EQ(limiter.local_decisions(), 0u);
+  EXPECT_EQ(local.Peek(kSecond, limit).remaining, 3);
+  // No cell left, store ready: the store is asked (Acquire).
+  fake->ready = true;
+  EXPECT_FALSE(limiter.TryAcquire(subject, 7 * kSecond).has_value());
 }
 
 TEST(SharedRateLimiterTest, DecidesLocallyAndCountsItWhenTheStoreCannot) {
@@ -103,6 +146,13 @@ TEST(SharedRateLimiterTest, MetricsShowTheModeAndTheCounts) {
   EXPECT_NE(out.find("\nsoundtrend_redis_connections 2\n"), std::string::npos);
   EXPECT_NE(out.find("\nsoundtrend_redis_connection_failures_total 1\n"), std::string::npos);
   EXPECT_NE(out.find("# TYPE soundtrend_rate_limit_shared gauge\n"), std::string::npos);
+  EXPECT_NE(out.find("\nsoundtrend_rate_limit_cells_ahead_total{state=\"granted\"} 30\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("\nsoundtrend_rate_limit_cells_ahead_total{state=\"used\"} 20\n"),
+            std::string::npos);
+  EXPECT_NE(out.find("\nsoundtrend_rate_limit_cells_ahead_total{state=\"lapsed\"} 4\n"),
+            std::string::npos);
   fake->ready = false;
   out.clear();
   limiter.AppendMetrics(out);

@@ -84,9 +84,13 @@ struct RedisRateStore::Shared {
   std::atomic<bool> stopping{false};
   std::atomic<int64_t> connections{0};
   std::atomic<int64_t> ready{0};
+  std::atomic<int64_t> unanswered{0};
   std::atomic<uint64_t> calls{0};
   std::atomic<uint64_t> decided{0};
   std::atomic<uint64_t> failures{0};
+  std::atomic<uint64_t> ahead_granted{0};
+  std::atomic<uint64_t> ahead_used{0};
+  std::atomic<uint64_t> ahead_lapsed{0};
   std::atomic<bool> ever_ready{false};
   std::atomic<bool> down{false};  // an outage was logged and no loop is back yet
 
@@ -197,20 +201,58 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
     if (state_ == State::kIdle) Connect();
   }
 
-  bool Submit(std::string_view key, const SharedLimit& limit, Done& done) {
+  bool Submit(std::string_view key, const SharedLimit& limit, int64_t now_nanos, Done& done) {
     if (state_ != State::kReady) return false;
-    auto it = batch_index_.find(key);
-    if (it == batch_index_.end()) {
-      auto batch = std::make_unique<Batch>();
-      batch->key = std::string(key);
-      batch->limit = limit;
-      it = batch_index_.emplace(batch->key, batches_.size()).first;
-      batches_.push_back(std::move(batch));
-    }
-    batches_[it->second]->waiters.push_back(std::move(done));
+    ++StateOf(key, limit).seen;
+    Batch& batch = BatchOf(key, limit, now_nanos);
+    batch.waiters.push_back(std::move(done));
     // A key whose call is unanswered waits for its answer (OnReply flushes then).
     if (!in_flight_.contains(key)) PostFlush();
     return true;
+  }
+
+  std::optional<SharedDecision> TakeAhead(std::string_view key, const SharedLimit& limit,
+                                          int64_t now_nanos) {
+    auto it = keys_.find(key);
+    if (it == keys_.end()) return std::nullopt;
+    KeyState& state = it->second;
+    if (!SameLimit(state.limit, limit)) {
+      DropGrants(state);
+      return std::nullopt;
+    }
+    // The oldest grant's cells first (their slots come first); lapsed ones are skipped.
+    while (!state.grants.empty()) {
+      Grant& g = state.grants.front();
+      if (g.next < g.count && g.DeadlineNanos(g.count - 1) >= now_nanos) {
+        while (g.DeadlineNanos(g.next) < now_nanos) Lapse(state, g, 1);
+        break;
+      }
+      Lapse(state, g, g.count - g.next);
+      state.grants.erase(state.grants.begin());
+    }
+    if (state.grants.empty()) return std::nullopt;
+    Grant& g = state.grants.front();
+    const int64_t cell = g.next++;
+    --state.cells;
+    ++state.seen;
+    SharedDecision d;
+    d.allowed = true;
+    // This cell's TAT relative to now (the grant's now moved on by the time since it was
+    // sent): the headers as the request would have had them.
+    const int64_t after = g.SlotMicros(cell) + g.interval - (now_nanos - g.sent_nanos) / 1000;
+    const int64_t slack = g.tolerance - after;
+    d.remaining = slack >= 0 ? slack / g.interval + 1 : 0;
+    d.reset_seconds = CeilSecondsOfMicros(after);
+    if (g.next == g.count) state.grants.erase(state.grants.begin());
+    shared_->ahead_used.fetch_add(1, std::memory_order_relaxed);
+    shared_->decided.fetch_add(1, std::memory_order_relaxed);
+    // Half spent: the next cells are asked for now, so that they are in before these run out.
+    if (state_ == State::kReady && state.cells * 2 <= WantedAhead(state) &&
+        !in_flight_.contains(key) && !batch_index_.contains(key)) {
+      BatchOf(key, limit, now_nanos);
+      PostFlush();
+    }
+    return d;
   }
 
   // Shutdown, on the loop: nothing of Asio is left once this returns (the loop may then
@@ -222,6 +264,7 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
     if (was == State::kReady) shared_->ready.fetch_sub(1);
     FailBatches();
     in_flight_.clear();
+    keys_.clear();
     if (redisAsyncContext* ac = context_) {
       context_ = nullptr;
       redisAsyncFree(ac);  // its unanswered requests: nullopt (decided locally)
@@ -237,7 +280,35 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
   struct Batch {
     std::string key;
     SharedLimit limit;
-    std::vector<Done> waiters;
+    std::vector<Done> waiters;  // empty: a call for cells ahead only
+    // The caller's clock, at most the time the call is sent (the newest request's time).
+    int64_t sent_nanos = 0;
+    // Cells ahead asked for, and their spread (gcra.lua's m, spacing, start).
+    int64_t ahead = 0, spacing_micros = 0, start_micros = 0;
+  };
+  // Cells granted ahead by one call: cell j (0-based) may be spent until DeadlineNanos(j).
+  struct Grant {
+    int64_t sent_nanos = 0;    // the call's Batch::sent_nanos
+    int64_t first_micros = 0;  // cell 0's slot by the TAT, relative to Redis's now
+    int64_t interval = 1, spacing = 1, start = 0, tolerance = 0;
+    int64_t cap_micros = 0;  // no deadline later than this after sent_nanos
+    int64_t count = 0, next = 0;
+    // gcra.lua's s_j - now, for j = cell + 1.
+    int64_t SlotMicros(int64_t cell) const {
+      return std::max(first_micros + cell * interval, start + (cell + 1) * spacing);
+    }
+    int64_t DeadlineNanos(int64_t cell) const {
+      return sent_nanos + 1000 * std::min(SlotMicros(cell), cap_micros);
+    }
+  };
+  // What a loop knows of one key: its cells ahead and how busy it is here.
+  struct KeyState {
+    SharedLimit limit;
+    std::vector<Grant> grants;  // oldest first (their slots come first); a few at most
+    int64_t cells = 0;          // cells left in `grants`
+    int64_t seen = 0;           // requests of the key here since `since`
+    int64_t since = -1;         // the caller's clock; -1: no call yet
+    double per_second = 0;      // the key's request rate here, last measured
   };
   // What a command's callback gets (privdata): the connection and, for a script call, the
   // batch it decides.
@@ -292,6 +363,7 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
       }
       return;
     }
+    shared_->unanswered.fetch_add(1, std::memory_order_relaxed);
     sent_.push_back(Clock::now());
     if (!watchdog_armed_) ArmWatchdog();
   }
@@ -321,6 +393,18 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
         batches_.push_back(std::move(batch));
         continue;
       }
+      KeyState& state = StateOf(batch->key, batch->limit);
+      MeasureRate(state, batch->sent_nanos);
+      const int64_t wanted = WantedAhead(state);
+      // A call for cells only is sent while they are still needed.
+      if (batch->waiters.empty() && (wanted == 0 || state.cells * 2 > wanted)) continue;
+      if (wanted > state.cells) {
+        batch->ahead = wanted - state.cells;
+        batch->spacing_micros = std::max<int64_t>(1, static_cast<int64_t>(1e6 / state.per_second));
+        // After the cells still held here: they are spent first.
+        batch->start_micros =
+            shared_->options.ahead_start.count() + state.cells * batch->spacing_micros;
+      }
       in_flight_.insert(batch->key);
       const std::string redis_key = shared_->options.key_prefix + batch->key;
       const std::string qps = std::to_string(std::max<int64_t>(1, batch->limit.qps));
@@ -329,20 +413,116 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
       std::string now;
       if (shared_->options.test_now_micros)
         now = std::to_string(shared_->options.test_now_micros());
-      const char* argv[] = {"EVALSHA",   sha_.c_str(),  "1",       redis_key.c_str(),
-                            qps.c_str(), burst.c_str(), n.c_str(), now.c_str()};
-      const size_t lens[] = {7,          sha_.size(),  1,        redis_key.size(),
-                             qps.size(), burst.size(), n.size(), now.size()};
+      const std::string ahead = std::to_string(batch->ahead);
+      const std::string spacing = std::to_string(batch->spacing_micros);
+      const std::string start = std::to_string(batch->start_micros);
+      const char* argv[] = {"EVALSHA",     sha_.c_str(),    "1",          redis_key.c_str(),
+                            qps.c_str(),   burst.c_str(),   n.c_str(),    now.c_str(),
+                            ahead.c_str(), spacing.c_str(), start.c_str()};
+      const size_t lens[] = {7,
+                             sha_.size(),
+                             1,
+                             redis_key.size(),
+                             qps.size(),
+                             burst.size(),
+                             n.size(),
+                             now.size(),
+                             ahead.size(),
+                             spacing.size(),
+                             start.size()};
+      const int argc = batch->ahead > 0 ? 11 : 8;
       shared_->calls.fetch_add(1, std::memory_order_relaxed);
-      Send(std::move(batch), now.empty() ? 7 : 8, argv, lens);
+      Send(std::move(batch), argc, argv, lens);
+    }
+    if (keys_.size() > kMaxKeys) ForgetIdleKeys();
+  }
+
+  // The key's state here (made on first use); a changed limit drops its cells.
+  KeyState& StateOf(std::string_view key, const SharedLimit& limit) {
+    auto it = keys_.find(key);
+    if (it == keys_.end()) it = keys_.emplace(std::string(key), KeyState{}).first;
+    KeyState& state = it->second;
+    if (!SameLimit(state.limit, limit)) {
+      DropGrants(state);
+      state.limit = limit;
+    }
+    return state;
+  }
+
+  // The key's batch of requests to send (made if there is none).
+  Batch& BatchOf(std::string_view key, const SharedLimit& limit, int64_t now_nanos) {
+    auto it = batch_index_.find(key);
+    if (it == batch_index_.end()) {
+      auto batch = std::make_unique<Batch>();
+      batch->key = std::string(key);
+      batch->limit = limit;
+      batch->sent_nanos = now_nanos;
+      it = batch_index_.emplace(batch->key, batches_.size()).first;
+      batches_.push_back(std::move(batch));
+    }
+    Batch& batch = *batches_[it->second];
+    batch.sent_nanos = std::max(batch.sent_nanos, now_nanos);
+    return batch;
+  }
+
+  static bool SameLimit(const SharedLimit& a, const SharedLimit& b) {
+    return a.qps == b.qps && a.burst == b.burst;
+  }
+
+  // The key's request rate here, measured over at least a quarter of a horizon between
+  // calls (a few requests close together are no rate).
+  void MeasureRate(KeyState& state, int64_t now_nanos) const {
+    if (state.since < 0) {
+      state.since = now_nanos;
+      state.seen = 0;
+      return;
+    }
+    const int64_t elapsed = now_nanos - state.since;
+    if (elapsed < 1000 * shared_->options.ahead_horizon.count() / 4 || elapsed <= 0) return;
+    state.per_second = static_cast<double>(state.seen) * 1e9 / static_cast<double>(elapsed);
+    state.seen = 0;
+    state.since = now_nanos;
+  }
+
+  // How many cells ahead the key should have here: a horizon's worth at its rate here, and
+  // no more than a horizon of its limit (what a loop may leave unspent when the key's
+  // requests stop); none when that is less than two.
+  int64_t WantedAhead(const KeyState& state) const {
+    const double horizon = std::chrono::duration<double>(shared_->options.ahead_horizon).count();
+    const double wanted =
+        std::min(state.per_second, static_cast<double>(state.limit.qps)) * horizon;
+    if (wanted < 2) return 0;
+    return std::min<int64_t>(shared_->options.ahead_max_cells, static_cast<int64_t>(wanted));
+  }
+
+  void Lapse(KeyState& state, Grant& g, int64_t cells) {
+    g.next += cells;
+    state.cells -= cells;
+    shared_->ahead_lapsed.fetch_add(cells, std::memory_order_relaxed);
+  }
+
+  void DropGrants(KeyState& state) {
+    for (Grant& g : state.grants) Lapse(state, g, g.count - g.next);
+    state.grants.clear();
+  }
+
+  // Keeps keys_ bounded: forgets keys with no cells, no call unanswered and nothing queued.
+  void ForgetIdleKeys() {
+    for (auto it = keys_.begin(); it != keys_.end();) {
+      if (it->second.grants.empty() && !in_flight_.contains(it->first) &&
+          !batch_index_.contains(it->first)) {
+        it = keys_.erase(it);
+      } else {
+        ++it;
+      }
     }
   }
 
   // Delivers a script's answer (or, with a null reply, "decide locally") to every waiter.
   void Answer(Batch& batch, const redisReply* reply) {
-    int64_t values[4] = {0, 0, 0, 0};
-    bool ok = reply != nullptr && reply->type == REDIS_REPLY_ARRAY && reply->elements == 4;
-    for (size_t i = 0; ok && i < 4; ++i) {
+    int64_t values[5] = {0, 0, 0, 0, 0};
+    bool ok = reply != nullptr && reply->type == REDIS_REPLY_ARRAY && reply->elements == 5;
+    for (size_t i = 0; ok && i < 5; ++i) {
       if (reply->element[i]->type != REDIS_REPLY_INTEGER) {
         ok = false;
       } else {
@@ -356,8 +536,10 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
       return;
     }
     const int64_t admitted = values[0], base = values[1],
-                  interval = std::max<int64_t>(1, values[2]), tolerance = values[3];
+                  interval = std::max<int64_t>(1, values[2]), tolerance = values[3],
+                  ahead = std::clamp<int64_t>(values[4], 0, batch.ahead);
     shared_->decided.fetch_add(waiters.size(), std::memory_order_relaxed);
+    if (ahead > 0) KeepGrant(batch, base + admitted * interval, interval, tolerance, ahead);
     for (size_t i = 0; i < waiters.size(); ++i) {
       SharedDecision d;
       if (static_cast<int64_t>(i) < admitted) {
@@ -377,6 +559,28 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
     }
   }
 
+  // Keeps the cells a call was granted ahead, for the key's next requests here.
+  void KeepGrant(const Batch& batch, int64_t first_micros, int64_t interval, int64_t tolerance,
+                 int64_t count) {
+    shared_->ahead_granted.fetch_add(count, std::memory_order_relaxed);
+    KeyState& state = StateOf(batch.key, batch.limit);
+    if (!SameLimit(state.limit, batch.limit)) {  // the limit changed meanwhile: lost
+      shared_->ahead_lapsed.fetch_add(count, std::memory_order_relaxed);
+      return;
+    }
+    Grant g;
+    g.sent_nanos = batch.sent_nanos;
+    g.first_micros = first_micros;
+    g.interval = interval;
+    g.spacing = std::max(batch.spacing_micros, interval);  // as gcra.lua does
+    g.start = batch.start_micros;
+    g.tolerance = tolerance;
+    g.cap_micros = batch.start_micros + 2 * shared_->options.ahead_horizon.count();
+    g.count = count;
+    state.grants.push_back(g);
+    state.cells += count;
+  }
+
   void FailBatches() {
     std::vector<std::unique_ptr<Batch>> batches;
     batches.swap(batches_);
@@ -387,6 +591,7 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
   static void OnReply(redisAsyncContext* /*ac*/, void* reply_ptr, void* privdata) {
     std::unique_ptr<Pending> pending(static_cast<Pending*>(privdata));
     LoopConnection& self = *pending->connection;
+    self.shared_->unanswered.fetch_sub(1, std::memory_order_relaxed);
     const auto* reply = static_cast<const redisReply*>(reply_ptr);
     if (pending->generation == self.generation_) {
       if (!self.sent_.empty()) self.sent_.pop_front();
@@ -524,6 +729,8 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
   std::unordered_map<std::string, size_t, KeyHash, std::equal_to<>> batch_index_;
   // Keys with a script call unanswered on the current connection.
   std::unordered_set<std::string, KeyHash, std::equal_to<>> in_flight_;
+  static constexpr size_t kMaxKeys = 10'000;
+  std::unordered_map<std::string, KeyState, KeyHash, std::equal_to<>> keys_;
   bool flush_posted_ = false;
 };
 
@@ -562,12 +769,21 @@ RedisRateStore::LoopConnection* RedisRateStore::Here(bool create) {
   return found;
 }
 
-bool RedisRateStore::Submit(std::string_view key, const SharedLimit& limit, Done&& done) {
+std::optional<SharedDecision> RedisRateStore::TakeAhead(std::string_view key,
+                                                        const SharedLimit& limit,
+                                                        int64_t now_nanos) {
+  LoopConnection* here = Here(false);
+  if (here == nullptr) return std::nullopt;
+  return here->TakeAhead(key, limit, now_nanos);
+}
+
+bool RedisRateStore::Submit(std::string_view key, const SharedLimit& limit, int64_t now_nanos,
+                            Done&& done) {
   if (shared_->stopping.load(std::memory_order_relaxed)) return false;
   LoopConnection* here = Here(true);
   if (here == nullptr) return false;
   here->Start();  // a loop that ConnectHere did not reach: connects now, decides locally now
-  return here->Submit(key, limit, done);
+  return here->Submit(key, limit, now_nanos, done);
 }
 
 bool RedisRateStore::Ready() {
@@ -592,9 +808,13 @@ SharedLimitStats RedisRateStore::Stats() const {
   SharedLimitStats s;
   s.connections = shared_->connections.load();
   s.ready_connections = shared_->ready.load();
+  s.unanswered = shared_->unanswered.load();
   s.calls = shared_->calls.load();
   s.decided = shared_->decided.load();
   s.failures = shared_->failures.load();
+  s.ahead_granted = shared_->ahead_granted.load();
+  s.ahead_used = shared_->ahead_used.load();
+  s.ahead_lapsed = shared_->ahead_lapsed.load();
   return s;
 }
 

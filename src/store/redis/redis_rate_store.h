@@ -18,12 +18,24 @@
 // not one per loop turn (at most one round trip more of latency; the reply timeout bounds
 // the wait).
 //
+// Cells ahead (rate_limit_store.h): a key a loop sees at least 2 / ahead_horizon times a
+// second, with a limit of at least that, gets with each call about ahead_horizon worth of
+// its requests at that rate (at most ahead_horizon worth of its limit) as cells granted
+// ahead (gcra.lua spreads their slots at that rate, from ahead_start on), and
+// a new call once half of them are spent: a busy key's requests are then decided at once
+// (TakeAhead), with one call per about half a horizon of its requests per loop. A cell
+// is spent by its slot (on the caller's clock: the time the call was sent plus the slot's
+// offset from Redis's now, which is never later than the real slot), and at most
+// ahead_start + 2 * ahead_horizon after the call was sent (so a changed limit or a
+// stopped key holds little); what is not spent lapses (counted in Stats). A key whose
+// limit changes drops its cells.
+//
 // Failure: a refused or lost connection, or a command unanswered for reply_timeout, drops
 // the connection; its unanswered requests are decided locally (Submit's nullopt), and the
 // loop connects again after a back-off (min_backoff doubling up to max_backoff). The first
 // loss logs one warning and the return one line; nothing is logged per request.
 //
-// Thread-safety: Submit, Ready and ConnectHere on an event loop's thread (the one
+// Thread-safety: TakeAhead, Submit, Ready and ConnectHere on an event loop's thread (the one
 // options.current_loop returns for it); Stats and Shutdown from any thread.
 #pragma once
 
@@ -65,6 +77,10 @@ struct RedisRateStoreOptions {
   std::chrono::milliseconds reply_timeout{500};
   std::chrono::milliseconds min_backoff{50};
   std::chrono::milliseconds max_backoff{2000};
+  // Cells ahead (above); a zero horizon: none.
+  std::chrono::microseconds ahead_horizon{20'000};
+  std::chrono::microseconds ahead_start{2'000};
+  int64_t ahead_max_cells = 4096;
   // Tests only: the script's "now" in microseconds instead of Redis's TIME.
   std::function<int64_t()> test_now_micros;
 };
@@ -76,7 +92,10 @@ class RedisRateStore final : public RateLimitStore {
   RedisRateStore(const RedisRateStore&) = delete;
   RedisRateStore& operator=(const RedisRateStore&) = delete;
 
-  bool Submit(std::string_view key, const SharedLimit& limit, Done&& done) override;
+  std::optional<SharedDecision> TakeAhead(std::string_view key, const SharedLimit& limit,
+                                          int64_t now_nanos) override;
+  bool Submit(std::string_view key, const SharedLimit& limit, int64_t now_nanos,
+              Done&& done) override;
   bool Ready() override;
   SharedLimitStats Stats() const override;
 

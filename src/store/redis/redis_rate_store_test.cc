@@ -10,11 +10,13 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
 #include <iostream>
+#include <random>
 #include <sstream>
 #include <vector>
 
@@ -72,9 +74,12 @@ RedisRateStoreOptions OptionsFor(const RedisTestServer& server, TestLoop& loop) 
 }
 
 // Submits `n` requests of `key` in one loop turn and waits for their decisions.
+// (The caller's clock stays at 0 in the tests that do not pass one: no key ever looks busy,
+// so no cells are granted ahead.)
 std::vector<std::optional<SharedDecision>> SubmitTogether(RedisRateStore& store, TestLoop& loop,
                                                           const std::string& key,
-                                                          const SharedLimit& limit, int n) {
+                                                          const SharedLimit& limit, int n,
+                                                          int64_t now_nanos = 0) {
   std::vector<std::optional<SharedDecision>> got(n);
   int answered = 0;
   for (int i = 0; i < n; ++i) {
@@ -82,7 +87,7 @@ std::vector<std::optional<SharedDecision>> SubmitTogether(RedisRateStore& store,
       got[i] = d;
       ++answered;
     };
-    EXPECT_TRUE(store.Submit(key, limit, std::move(done)));
+    EXPECT_TRUE(store.Submit(key, limit, now_nanos, std::move(done)));
   }
   EXPECT_TRUE(loop.RunUntil([&] { return answered == n; }));
   return got;
@@ -201,7 +206,7 @@ TEST(RedisRateStoreTest, OneScriptCallPerKeyPerLoopTurn) {
       EXPECT_TRUE(d.has_value());
       ++answered;
     };
-    ASSERT_TRUE(store.Submit(i % 2 == 0 ? a : b, {1000, 1000}, std::move(done)));
+    ASSERT_TRUE(store.Submit(i % 2 == 0 ? a : b, {1000, 1000}, 0, std::move(done)));
   }
   ASSERT_TRUE(loop.RunUntil([&] { return answered == 30; }));
   EXPECT_EQ(store.Stats().calls, calls + 2);
@@ -232,7 +237,7 @@ TEST(RedisRateStoreTest, AKeysRequestsWaitingForItsUnansweredCallGoInOneNextCall
       got[i] = d;
       ++answered;
     };
-    ASSERT_TRUE(store.Submit(key, limit, std::move(done)));
+    ASSERT_TRUE(store.Submit(key, limit, 0, std::move(done)));
   };
   server.Freeze();
   for (int i = 0; i < 3; ++i) submit(a, i);
@@ -282,6 +287,224 @@ TEST(RedisRateStoreTest, TwoClientsShareOneLimit) {
   EXPECT_EQ(Allowed(SubmitTogether(a, loop_a, key, limit, 2)), 0);
   ShutdownAndDrain(a, loop_a);
   ShutdownAndDrain(b, loop_b);
+}
+
+// Runs the loop until every command it sent is answered and nothing is left to send (the
+// calls that TakeAhead or Submit queued go out on the loop's next turn).
+void Settle(RedisRateStore& store, TestLoop& loop) {
+  loop.ioc.poll();
+  ASSERT_TRUE(loop.RunUntil([&] { return store.Stats().unanswered == 0; }));
+  loop.ioc.poll();
+}
+
+// One request of `key` at the caller's time `now_nanos` as the gateway makes it: a cell
+// ahead if there is one, else a script call, waited for (the clocks stand still meanwhile,
+// so Redis decides at `now_nanos`).
+struct Taken {
+  bool allowed = false;
+  bool ahead = false;
+};
+Taken TakeOne(RedisRateStore& store, TestLoop& loop, const std::string& key,
+              const SharedLimit& limit, int64_t now_nanos) {
+  Taken t;
+  if (std::optional<SharedDecision> d = store.TakeAhead(key, limit, now_nanos)) {
+    EXPECT_TRUE(d->allowed);
+    t.allowed = t.ahead = true;
+  } else {
+    std::optional<std::optional<SharedDecision>> got;
+    RateLimitStore::Done done = [&got](std::optional<SharedDecision> d) { got = d; };
+    EXPECT_TRUE(store.Submit(key, limit, now_nanos, std::move(done)));
+    EXPECT_TRUE(loop.RunUntil([&] { return got.has_value(); }));
+    EXPECT_TRUE(got && *got) << "decided locally";
+    t.allowed = got && *got && (*got)->allowed;
+  }
+  Settle(store, loop);
+  return t;
+}
+
+// Redis's clock and the caller's, both injected and the same instant: now_nanos / 1000.
+struct TestClock {
+  int64_t nanos = 3'000'000'000'000'000;  // whole microseconds only
+  std::function<int64_t()> RedisMicros() {
+    return [this] { return nanos / 1000; };
+  }
+};
+
+// A key busy on a loop (20,000 requests a second, far under its limit) is decided from
+// cells granted ahead: after the first millisecond no request waits for a round trip,
+// about one call per half a horizon (200 requests at this rate), nothing lapses.
+TEST(RedisRateStoreTest, ABusyKeyIsDecidedFromCellsAheadWithOneCallPerHalfAHorizon) {
+  TestLoop loop;
+  TestClock clock;
+  RedisRateStoreOptions o = OptionsFor(SharedServer(), loop);
+  o.test_now_micros = clock.RedisMicros();
+  RedisRateStore store(o);
+  ConnectAndWait(store, loop);
+  const std::string key = UniqueKey();
+  const SharedLimit limit{100'000, 1'000'000};
+  int ahead = 0, waited_after_warmup = 0;
+  uint64_t calls_at_warmup = 0;
+  for (int i = 0; i < 4000; ++i) {
+    clock.nanos += 50'000;  // 50 us
+    if (i == 1000) calls_at_warmup = store.Stats().calls;
+    const Taken t = TakeOne(store, loop, key, limit, clock.nanos);
+    ASSERT_TRUE(t.allowed) << i;
+    ahead += t.ahead ? 1 : 0;
+    if (i >= 1000 && !t.ahead) ++waited_after_warmup;
+  }
+  EXPECT_EQ(waited_after_warmup, 0);
+  EXPECT_GE(ahead, 3850);  // all but the first 5 ms (the rate is measured over a quarter horizon)
+  // 3,000 requests after the warm-up: 15 calls of 200 (a horizon is 400 at this rate).
+  const uint64_t calls = store.Stats().calls - calls_at_warmup;
+  EXPECT_GE(calls, 14u);
+  EXPECT_LE(calls, 16u);
+  const SharedLimitStats s = store.Stats();
+  EXPECT_EQ(s.ahead_used, static_cast<uint64_t>(ahead));
+  EXPECT_EQ(s.ahead_lapsed, 0u);
+  EXPECT_LE(s.ahead_granted - s.ahead_used, 400u);  // what is still held: at most a horizon
+  ShutdownAndDrain(store, loop);
+}
+
+// A key seen less than twice a horizon on a loop gets no cells: one call per request; nor
+// does a busy key whose limit allows less than two requests a horizon (qps 50: a node may
+// leave at most a horizon of a key's limit unspent).
+TEST(RedisRateStoreTest, AQuietKeyOrALowLimitGetsNoCellsAhead) {
+  TestLoop loop;
+  TestClock clock;
+  RedisRateStoreOptions o = OptionsFor(SharedServer(), loop);
+  o.test_now_micros = clock.RedisMicros();
+  RedisRateStore store(o);
+  ConnectAndWait(store, loop);
+  const std::string key = UniqueKey();
+  const uint64_t calls = store.Stats().calls;
+  for (int i = 0; i < 30; ++i) {
+    clock.nanos += 15'000'000;  // 66 a second: 1.3 a horizon
+    const Taken t = TakeOne(store, loop, key, {1000, 1000}, clock.nanos);
+    EXPECT_TRUE(t.allowed);
+    EXPECT_FALSE(t.ahead);
+  }
+  EXPECT_EQ(store.Stats().calls, calls + 30);
+  EXPECT_EQ(store.Stats().ahead_granted, 0u);
+  const std::string low = UniqueKey();
+  for (int i = 0; i < 1000; ++i) {
+    clock.nanos += 50'000;  // 20,000 a second
+    EXPECT_FALSE(TakeOne(store, loop, low, {50, 1000}, clock.nanos).ahead);
+  }
+  EXPECT_EQ(store.Stats().ahead_granted, 0u);
+  ShutdownAndDrain(store, loop);
+}
+
+// Cells not spent by their deadline lapse (counted); a changed limit drops the cells.
+TEST(RedisRateStoreTest, CellsLapseAfterTheirDeadlineAndWithAChangedLimit) {
+  TestLoop loop;
+  TestClock clock;
+  RedisRateStoreOptions o = OptionsFor(SharedServer(), loop);
+  o.test_now_micros = clock.RedisMicros();
+  RedisRateStore store(o);
+  ConnectAndWait(store, loop);
+  const std::string key = UniqueKey();
+  const SharedLimit limit{100'000, 1'000'000};
+  const auto warm_up = [&] {
+    for (int i = 0; i < 200; ++i) {
+      clock.nanos += 50'000;
+      TakeOne(store, loop, key, limit, clock.nanos);
+    }
+    clock.nanos += 50'000;
+    ASSERT_TRUE(TakeOne(store, loop, key, limit, clock.nanos).ahead);
+  };
+  warm_up();
+  SharedLimitStats s = store.Stats();
+  const uint64_t held = s.ahead_granted - s.ahead_used - s.ahead_lapsed;
+  ASSERT_GT(held, 0u);
+  // The deadline of every cell is at most ahead_start + 2 horizons (42 ms) after its call.
+  clock.nanos += 42'001'000;
+  EXPECT_FALSE(store.TakeAhead(key, limit, clock.nanos).has_value());
+  s = store.Stats();
+  EXPECT_EQ(s.ahead_granted - s.ahead_used - s.ahead_lapsed, 0u);
+  EXPECT_EQ(s.ahead_lapsed, held);
+
+  warm_up();
+  s = store.Stats();
+  const uint64_t lapsed = s.ahead_lapsed;
+  const uint64_t held_now = s.ahead_granted - s.ahead_used - s.ahead_lapsed;
+  ASSERT_GT(held_now, 0u);
+  EXPECT_FALSE(store.TakeAhead(key, {100'000, 999'999}, clock.nanos).has_value());
+  EXPECT_EQ(store.Stats().ahead_lapsed, lapsed + held_now);
+  EXPECT_FALSE(store.TakeAhead(key, limit, clock.nanos).has_value());
+  ShutdownAndDrain(store, loop);
+}
+
+// The limit holds exactly with cells ahead, across three nodes: requests at random times,
+// a phase where each node is under the limit but the three together are over it, a pause
+// (a node spending cells it held from before would exceed the burst after it), then every
+// node hammering. Every admission's time is recorded; over every interval [a, b] at most
+// burst + floor((b - a) / interval) are admitted.
+TEST(RedisRateStoreTest, ThreeNodesWithCellsAheadNeverExceedTheLimitOverAnyInterval) {
+  TestClock clock;
+  constexpr int kNodes = 3;
+  std::vector<std::unique_ptr<TestLoop>> loops;
+  std::vector<std::unique_ptr<RedisRateStore>> stores;
+  for (int i = 0; i < kNodes; ++i) {
+    loops.push_back(std::make_unique<TestLoop>());
+    RedisRateStoreOptions o = OptionsFor(SharedServer(), *loops.back());
+    o.test_now_micros = clock.RedisMicros();
+    stores.push_back(std::make_unique<RedisRateStore>(o));
+    ConnectAndWait(*stores.back(), *loops.back());
+  }
+  const std::string key = UniqueKey();
+  const SharedLimit limit{1000, 50};  // interval 1 ms, 49 ms of tolerance
+  std::mt19937_64 random(20261202);
+  std::vector<int64_t> admitted;  // microseconds
+  int ahead = 0;
+  // Per node and phase: the mean time between its requests, and how long the phase lasts.
+  const struct {
+    int64_t mean_gap_micros;
+    int64_t length_micros;
+  } phases[] = {{1'700, 400'000}, {0, 300'000}, {250, 200'000}, {1'700, 200'000}};
+  for (const auto& phase : phases) {
+    const int64_t end = clock.nanos + phase.length_micros * 1000;
+    if (phase.mean_gap_micros == 0) {  // a pause
+      clock.nanos = end;
+      continue;
+    }
+    std::exponential_distribution<double> gap(1.0 / static_cast<double>(phase.mean_gap_micros));
+    std::vector<int64_t> next(kNodes);
+    for (int64_t& t : next) t = clock.nanos + 1000 * (1 + static_cast<int64_t>(gap(random)));
+    while (true) {
+      const int node = static_cast<int>(std::min_element(next.begin(), next.end()) - next.begin());
+      if (next[node] >= end) break;
+      clock.nanos = next[node];
+      const Taken t = TakeOne(*stores[node], *loops[node], key, limit, clock.nanos);
+      if (t.allowed) admitted.push_back(clock.nanos / 1000);
+      ahead += t.ahead ? 1 : 0;
+      next[node] = clock.nanos + 1000 * (1 + static_cast<int64_t>(gap(random)));
+    }
+    clock.nanos = end;
+  }
+  ASSERT_TRUE(std::is_sorted(admitted.begin(), admitted.end()));
+  const int64_t interval = 1000, burst = 50;
+  for (size_t i = 0; i < admitted.size(); ++i) {
+    for (size_t j = i; j < admitted.size(); ++j) {
+      const int64_t allowed = burst + (admitted[j] - admitted[i]) / interval;
+      if (static_cast<int64_t>(j - i + 1) > allowed) {
+        FAIL() << j - i + 1 << " admitted in [" << admitted[i] << ", " << admitted[j]
+               << "] us, at most " << allowed;
+      }
+    }
+  }
+  // The limit is used, not only respected: over 80% of what it allows in the 0.8 s with
+  // requests passed (a burst, qps * 0.8 s, and a burst again after the pause), and the cells
+  // ahead did their part.
+  uint64_t lapsed = 0, used = 0;
+  for (auto& s : stores) {
+    lapsed += s->Stats().ahead_lapsed;
+    used += s->Stats().ahead_used;
+  }
+  EXPECT_GE(admitted.size(), static_cast<size_t>(0.8 * (2 * 50 + 1000 * 0.8)))
+      << "cells ahead used " << used << ", lapsed " << lapsed;
+  EXPECT_GT(ahead, 100);
+  EXPECT_GT(lapsed, 0u);  // the pause left cells unspent, and they lapsed
+  for (int i = 0; i < kNodes; ++i) ShutdownAndDrain(*stores[i], *loops[i]);
 }
 
 // Captures spdlog's default logger's lines for a test.
@@ -384,7 +607,7 @@ TEST(RedisRateStoreTest, UnansweredRequestsAreDecidedLocallyAfterTheReplyTimeout
       ++answered;
       if (!d) ++local;
     };
-    ASSERT_TRUE(store.Submit(UniqueKey(), {10, 10}, std::move(done)));
+    ASSERT_TRUE(store.Submit(UniqueKey(), {10, 10}, 0, std::move(done)));
   }
   const auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(loop.RunUntil([&] { return answered == 3; }));
@@ -404,12 +627,12 @@ TEST(RedisRateStoreTest, ShutdownAnswersWhatWaitsAndLeavesTheLoop) {
   ConnectAndWait(store, loop);
   std::optional<std::optional<SharedDecision>> got;
   RateLimitStore::Done done = [&](std::optional<SharedDecision> d) { got = d; };
-  ASSERT_TRUE(store.Submit(UniqueKey(), {10, 10}, std::move(done)));
+  ASSERT_TRUE(store.Submit(UniqueKey(), {10, 10}, 0, std::move(done)));
   ShutdownAndDrain(store, loop);
   ASSERT_TRUE(got.has_value());
   EXPECT_FALSE(got->has_value());  // unanswered when the connection closed: local
   RateLimitStore::Done late = [](std::optional<SharedDecision>) {};
-  EXPECT_FALSE(store.Submit("x", {10, 10}, std::move(late)));
+  EXPECT_FALSE(store.Submit("x", {10, 10}, 0, std::move(late)));
   EXPECT_TRUE(static_cast<bool>(late));  // refused: left to the caller
 }
 
@@ -420,7 +643,7 @@ TEST(RedisRateStoreTest, OffALoopSubmitRefuses) {
   o.current_loop = [] { return static_cast<net::io_context*>(nullptr); };
   RedisRateStore store(o);
   RateLimitStore::Done done = [](std::optional<SharedDecision>) {};
-  EXPECT_FALSE(store.Submit("k", {1, 1}, std::move(done)));
+  EXPECT_FALSE(store.Submit("k", {1, 1}, 0, std::move(done)));
   EXPECT_FALSE(store.Ready());
   EXPECT_EQ(store.Stats().connections, 0);
 }
