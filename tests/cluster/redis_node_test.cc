@@ -4,6 +4,7 @@
 //   - a key with qps 20 and burst 20, hammered through all three nodes for 3 s: at most
 //     20 + 20 x T admitted in total (T the hammering's span, 3 s and what the last answers
 //     took), every decision made in Redis;
+//   - a key busy on every node, far under its limit: decided from cells granted ahead;
 //   - Redis stopped: requests keep flowing with local limits (each node its own), the
 //     metric shows it, one log line per node; Redis back: every node shares again.
 // Waits poll with deadlines.
@@ -134,6 +135,43 @@ TEST_F(RedisNodeTest, AKeyHammeredThroughThreeNodesGetsOneLimit) {
   EXPECT_GE(decided, total);
   std::cout << "Redis script calls: " << calls << " for " << decided << " decisions ("
             << 1000.0 * calls / std::max(1.0, decided) << " per 1,000 requests)\n";
+}
+
+// A key busy on every node, far under its limit: after the first milliseconds each loop
+// decides it from cells Redis granted ahead, at once; every request is still Redis's
+// decision (none local), and the calls are a small fraction of the requests.
+TEST_F(RedisNodeTest, ABusyKeyIsDecidedFromCellsAheadOnEveryNode) {
+  const std::string key = CreateLimitedKey(100000, 100000);
+  StartRedisNodes();
+  constexpr int kClientsPerNode = 4, kRequestsPerClient = 400;
+  std::atomic<int> ok{0}, other{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kNodes * kClientsPerNode; ++c) {
+    clients.emplace_back([&, c] {
+      contract::TestClient client(node(c % kNodes).port(), false);
+      for (int r = 0; r < kRequestsPerClient; ++r) {
+        (client.Get(kPage, key).status == 200 ? ok : other).fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  EXPECT_EQ(other, 0);
+  EXPECT_EQ(ok, kNodes * kClientsPerNode * kRequestsPerClient);
+  double calls = 0, used = 0;
+  for (int i = 0; i < kNodes; ++i) {
+    const std::string m = Metrics(i);
+    EXPECT_EQ(Sample(m, "soundtrend_rate_limit_local_decisions_total"), 0) << m;
+    const double node_used = Sample(m, "soundtrend_rate_limit_cells_ahead_total{state=\"used\"}");
+    EXPECT_GT(node_used, 0) << "node " << i << "\n" << m;
+    EXPECT_GE(Sample(m, "soundtrend_rate_limit_cells_ahead_total{state=\"granted\"}"), node_used);
+    EXPECT_GE(Sample(m, "soundtrend_rate_limit_cells_ahead_total{state=\"lapsed\"}"), 0);
+    used += node_used;
+    calls += Sample(m, "soundtrend_redis_calls_total");
+  }
+  std::cout << "cells ahead used for " << used << " of " << ok << " requests; " << calls
+            << " Redis calls\n";
+  EXPECT_GT(used, ok / 2);
+  EXPECT_LT(calls, ok / 10);
 }
 
 // SPEC §10: Redis unreachable -> each node limits on its own, logged once, counted.
