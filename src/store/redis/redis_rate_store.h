@@ -50,21 +50,13 @@
 
 #include "common/status.h"
 #include "store/rate_limit_store.h"
+#include "store/redis/redis_url.h"
 
 namespace boost::asio {
 class io_context;
 }
 
 namespace soundtrend::store::redis {
-
-struct RedisAddress {
-  std::string host;  // a numeric address or a name resolved at connect
-  int port = 6379;
-};
-
-// redis://HOST[:PORT][/] -> address. Anything else (a password, a database number, a
-// scheme other than redis://) is refused with a message.
-Result<RedisAddress> ParseRedisUrl(std::string_view url);
 
 struct RedisRateStoreOptions {
   RedisAddress address;

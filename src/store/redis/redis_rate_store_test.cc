@@ -113,24 +113,6 @@ void ShutdownAndDrain(RedisRateStore& store, TestLoop& loop) {
   EXPECT_TRUE(loop.ioc.stopped()) << "the store left work on the loop";
 }
 
-TEST(RedisUrlTest, ParsesHostAndPortAndRefusesTheRest) {
-  auto a = ParseRedisUrl("redis://127.0.0.1:6390");
-  ASSERT_TRUE(a.ok()) << a.status().ToString();
-  EXPECT_EQ(a->host, "127.0.0.1");
-  EXPECT_EQ(a->port, 6390);
-  auto b = ParseRedisUrl("redis://cache.internal/");
-  ASSERT_TRUE(b.ok());
-  EXPECT_EQ(b->host, "cache.internal");
-  EXPECT_EQ(b->port, 6379);
-  EXPECT_FALSE(ParseRedisUrl("127.0.0.1:6379").ok());
-  EXPECT_FALSE(ParseRedisUrl("redis://:6379").ok());
-  EXPECT_FALSE(ParseRedisUrl("redis://h:0").ok());
-  EXPECT_FALSE(ParseRedisUrl("redis://h:99999").ok());
-  EXPECT_FALSE(ParseRedisUrl("redis://user:pw@h:6379").ok());
-  EXPECT_FALSE(ParseRedisUrl("redis://h:6379/2").ok());
-  EXPECT_FALSE(ParseRedisUrl("rediss://h:6379").ok());
-}
-
 // qps 10 (one every 100 ms), burst 5, on an injected clock: exact counts.
 TEST(RedisRateStoreTest, TheScriptCountsExactlyOnAnInjectedClock) {
   TestLoop loop;
