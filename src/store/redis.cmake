@@ -15,6 +15,11 @@ target_include_directories(st_redis_test_server PUBLIC ${HIREDIS_INCLUDE_DIR})
 # ParseRedisUrl: the --redis URL forms (no server).
 st_test(redis_url_test SOURCES redis/redis_url_test.cc DEPS st_store_redis LABELS "redis;unit")
 
+# A Redis that wants a password (serve --redis redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]):
+# AUTH and SELECT on connect, a wrong password an outage. A server per test.
+st_test(redis_auth_test SOURCES redis/redis_auth_test.cc
+  DEPS st_store_redis st_redis_test_server st_gateway LABELS "redis;unit")
+
 # One ctest entry (one process): the tests share one server.
 st_test(redis_store_test SOURCES redis/redis_rate_store_test.cc
   DEPS st_store_redis st_redis_test_server st_gateway ONE_PROCESS LABELS "redis;unit"

@@ -307,10 +307,63 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
     state_ = State::kConnecting;
     redisAsyncSetDisconnectCallback(ac, &OnDisconnect);
     redisAsyncSetConnectCallback(ac, &OnConnect);  // waits for the socket to be writable
-    // The script first: the connection is ready when Redis has it.
-    const char* argv[] = {"SCRIPT", "LOAD", shared_->script.data()};
-    const size_t lens[] = {6, 4, shared_->script.size()};
-    Send(nullptr, 3, argv, lens);
+    // AUTH and SELECT first when the URL has them (redis_url.h), then the script once they
+    // succeeded: the connection is ready when Redis has it. An error answer (a wrong
+    // password, a database Redis does not have) drops the connection as an outage does
+    // (logged once with host:port, never the password; local decisions; retried).
+    const RedisAddress& address = shared_->options.address;
+    struct Setup {
+      LoopConnection* connection;
+      uint64_t generation;
+      std::shared_ptr<bool> failed;  // shared by the connect's setup commands
+      bool last;                     // its answer sends the script
+    };
+    static constexpr void (*kLoadScript)(LoopConnection&) = [](LoopConnection& self) {
+      const char* argv[] = {"SCRIPT", "LOAD", self.shared_->script.data()};
+      const size_t lens[] = {6, 4, self.shared_->script.size()};
+      self.Send(nullptr, 3, argv, lens);
+    };
+    static constexpr redisCallbackFn* kSetupDone = [](redisAsyncContext* ac, void* reply_ptr,
+                                                      void* privdata) {
+      std::unique_ptr<Setup> setup(static_cast<Setup*>(privdata));
+      const auto* reply = static_cast<const redisReply*>(reply_ptr);
+      if (reply == nullptr || ac->data == nullptr) return;  // the connection is gone
+      LoopConnection& self = *setup->connection;
+      if (setup->generation != self.generation_ || self.state_ != State::kConnecting) return;
+      if (reply->type == REDIS_REPLY_ERROR) {
+        if (!std::exchange(*setup->failed, true)) {
+          self.FailLater(setup->generation,
+                         "Redis answered: " + std::string(reply->str, reply->len));
+        }
+      } else if (setup->last && !*setup->failed) {
+        kLoadScript(self);
+      }
+    };
+    std::vector<std::vector<std::string>> setup;
+    if (!address.password.empty()) {
+      if (address.user.empty()) {
+        setup.push_back({"AUTH", address.password});
+      } else {
+        setup.push_back({"AUTH", address.user, address.password});
+      }
+    }
+    if (address.db != 0) setup.push_back({"SELECT", std::to_string(address.db)});
+    auto failed = std::make_shared<bool>(false);
+    for (size_t i = 0; i < setup.size(); ++i) {
+      std::vector<const char*> argv;
+      std::vector<size_t> lens;
+      for (const std::string& arg : setup[i]) {
+        argv.push_back(arg.data());
+        lens.push_back(arg.size());
+      }
+      auto* pending = new Setup{this, generation_, failed, i + 1 == setup.size()};
+      if (redisAsyncCommandArgv(ac, kSetupDone, pending, static_cast<int>(argv.size()), argv.data(),
+                                lens.data()) != REDIS_OK) {
+        delete pending;
+        *failed = true;  // the connect timeout drops it
+      }
+    }
+    if (setup.empty()) kLoadScript(*this);
     const uint64_t generation = generation_;
     retry_timer_->expires_after(shared_->options.connect_timeout);
     retry_timer_->async_wait(

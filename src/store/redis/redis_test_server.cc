@@ -65,14 +65,14 @@ std::string ReplyText(const redisReply* r) {
 
 }  // namespace
 
-Result<std::unique_ptr<RedisTestServer>> RedisTestServer::Start() {
+Result<std::unique_ptr<RedisTestServer>> RedisTestServer::Start(RedisTestServerOptions options) {
   char templ[] = "/tmp/st_redis_XXXXXX";
   if (mkdtemp(templ) == nullptr) return Status::IoError("mkdtemp failed");
   Status last;
   for (int attempt = 0; attempt < 5; ++attempt) {
     const int port = FreeLoopbackPort();
     if (port == 0) return Status::IoError("no free loopback port");
-    std::unique_ptr<RedisTestServer> server(new RedisTestServer(templ, port));
+    std::unique_ptr<RedisTestServer> server(new RedisTestServer(templ, port, options));
     last = server->Launch();
     if (last.ok()) return server;
     // Taken meanwhile (or another failure): try another port.
@@ -100,7 +100,13 @@ Status RedisTestServer::Launch() {
                                    "--daemonize",
                                    "no",
                                    "--databases",
-                                   "1"};
+                                   std::to_string(options_.databases)};
+  if (!options_.password.empty() && options_.user.empty()) {
+    argv.insert(argv.end(), {"--requirepass", options_.password});
+  } else if (!options_.password.empty()) {
+    argv.insert(argv.end(), {"--user", "default", "off", "--user", options_.user, "on",
+                             ">" + options_.password, "~*", "&*", "+@all"});
+  }
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
@@ -168,6 +174,19 @@ Result<std::string> RedisTestServer::Command(const std::vector<std::string>& arg
     const std::string why = c != nullptr ? c->errstr : "out of memory";
     if (c != nullptr) redisFree(c);
     return Status::Unavailable("redis at port " + std::to_string(port_) + ": " + why);
+  }
+  if (!options_.password.empty()) {
+    auto* auth = static_cast<redisReply*>(
+        options_.user.empty()
+            ? redisCommand(c, "AUTH %b", options_.password.data(), options_.password.size())
+            : redisCommand(c, "AUTH %b %b", options_.user.data(), options_.user.size(),
+                           options_.password.data(), options_.password.size()));
+    const bool ok = auth != nullptr && auth->type != REDIS_REPLY_ERROR;
+    if (auth != nullptr) freeReplyObject(auth);
+    if (!ok) {
+      redisFree(c);
+      return Status::Unavailable("redis at port " + std::to_string(port_) + ": AUTH failed");
+    }
   }
   std::vector<const char*> args;
   std::vector<size_t> lens;
