@@ -312,24 +312,41 @@ struct TestClock {
   }
 };
 
+// A node's loop and store on the shared server, both clocks `clock`, connected; drained
+// at the end.
+struct ClockedNode {
+  explicit ClockedNode(TestClock& c) : clock(c) {
+    RedisRateStoreOptions o = OptionsFor(SharedServer(), loop);
+    o.test_now_micros = clock.RedisMicros();
+    store = std::make_unique<RedisRateStore>(o);
+    ConnectAndWait(*store, loop);
+  }
+  ~ClockedNode() { ShutdownAndDrain(*store, loop); }
+  // One request of `key` now (TakeOne).
+  Taken Take(const std::string& key, const SharedLimit& limit) {
+    return TakeOne(*store, loop, key, limit, clock.nanos);
+  }
+  SharedLimitStats Stats() const { return store->Stats(); }
+
+  TestClock& clock;
+  TestLoop loop;
+  std::unique_ptr<RedisRateStore> store;
+};
+
 // A key busy on a loop (20,000 requests a second, far under its limit) is decided from
 // cells granted ahead: after the first millisecond no request waits for a round trip,
 // about one call per half a horizon (200 requests at this rate), nothing lapses.
 TEST(RedisRateStoreTest, ABusyKeyIsDecidedFromCellsAheadWithOneCallPerHalfAHorizon) {
-  TestLoop loop;
   TestClock clock;
-  RedisRateStoreOptions o = OptionsFor(SharedServer(), loop);
-  o.test_now_micros = clock.RedisMicros();
-  RedisRateStore store(o);
-  ConnectAndWait(store, loop);
+  ClockedNode node(clock);
   const std::string key = UniqueKey();
   const SharedLimit limit{100'000, 1'000'000};
   int ahead = 0, waited_after_warmup = 0;
   uint64_t calls_at_warmup = 0;
   for (int i = 0; i < 4000; ++i) {
     clock.nanos += 50'000;  // 50 us
-    if (i == 1000) calls_at_warmup = store.Stats().calls;
-    const Taken t = TakeOne(store, loop, key, limit, clock.nanos);
+    if (i == 1000) calls_at_warmup = node.Stats().calls;
+    const Taken t = node.Take(key, limit);
     ASSERT_TRUE(t.allowed) << i;
     ahead += t.ahead ? 1 : 0;
     if (i >= 1000 && !t.ahead) ++waited_after_warmup;
@@ -337,83 +354,72 @@ TEST(RedisRateStoreTest, ABusyKeyIsDecidedFromCellsAheadWithOneCallPerHalfAHoriz
   EXPECT_EQ(waited_after_warmup, 0);
   EXPECT_GE(ahead, 3850);  // all but the first 5 ms (the rate is measured over a quarter horizon)
   // 3,000 requests after the warm-up: 15 calls of 200 (a horizon is 400 at this rate).
-  const uint64_t calls = store.Stats().calls - calls_at_warmup;
+  const uint64_t calls = node.Stats().calls - calls_at_warmup;
   EXPECT_GE(calls, 14u);
   EXPECT_LE(calls, 16u);
-  const SharedLimitStats s = store.Stats();
+  const SharedLimitStats s = node.Stats();
   EXPECT_EQ(s.ahead_used, static_cast<uint64_t>(ahead));
   EXPECT_EQ(s.ahead_lapsed, 0u);
   EXPECT_LE(s.ahead_granted - s.ahead_used, 400u);  // what is still held: at most a horizon
-  ShutdownAndDrain(store, loop);
 }
 
 // A key seen less than twice a horizon on a loop gets no cells: one call per request; nor
 // does a busy key whose limit allows less than two requests a horizon (qps 50: a node may
 // leave at most a horizon of a key's limit unspent).
 TEST(RedisRateStoreTest, AQuietKeyOrALowLimitGetsNoCellsAhead) {
-  TestLoop loop;
   TestClock clock;
-  RedisRateStoreOptions o = OptionsFor(SharedServer(), loop);
-  o.test_now_micros = clock.RedisMicros();
-  RedisRateStore store(o);
-  ConnectAndWait(store, loop);
+  ClockedNode node(clock);
   const std::string key = UniqueKey();
-  const uint64_t calls = store.Stats().calls;
+  const uint64_t calls = node.Stats().calls;
   for (int i = 0; i < 30; ++i) {
     clock.nanos += 15'000'000;  // 66 a second: 1.3 a horizon
-    const Taken t = TakeOne(store, loop, key, {1000, 1000}, clock.nanos);
+    const Taken t = node.Take(key, {1000, 1000});
     EXPECT_TRUE(t.allowed);
     EXPECT_FALSE(t.ahead);
   }
-  EXPECT_EQ(store.Stats().calls, calls + 30);
-  EXPECT_EQ(store.Stats().ahead_granted, 0u);
+  EXPECT_EQ(node.Stats().calls, calls + 30);
+  EXPECT_EQ(node.Stats().ahead_granted, 0u);
   const std::string low = UniqueKey();
   for (int i = 0; i < 1000; ++i) {
     clock.nanos += 50'000;  // 20,000 a second
-    EXPECT_FALSE(TakeOne(store, loop, low, {50, 1000}, clock.nanos).ahead);
+    EXPECT_FALSE(node.Take(low, {50, 1000}).ahead);
   }
-  EXPECT_EQ(store.Stats().ahead_granted, 0u);
-  ShutdownAndDrain(store, loop);
+  EXPECT_EQ(node.Stats().ahead_granted, 0u);
 }
 
 // Cells not spent by their deadline lapse (counted); a changed limit drops the cells.
 TEST(RedisRateStoreTest, CellsLapseAfterTheirDeadlineAndWithAChangedLimit) {
-  TestLoop loop;
   TestClock clock;
-  RedisRateStoreOptions o = OptionsFor(SharedServer(), loop);
-  o.test_now_micros = clock.RedisMicros();
-  RedisRateStore store(o);
-  ConnectAndWait(store, loop);
+  ClockedNode node(clock);
   const std::string key = UniqueKey();
   const SharedLimit limit{100'000, 1'000'000};
   const auto warm_up = [&] {
     for (int i = 0; i < 200; ++i) {
       clock.nanos += 50'000;
-      TakeOne(store, loop, key, limit, clock.nanos);
+      node.Take(key, limit);
     }
     clock.nanos += 50'000;
-    ASSERT_TRUE(TakeOne(store, loop, key, limit, clock.nanos).ahead);
+    ASSERT_TRUE(node.Take(key, limit).ahead);
   };
   warm_up();
-  SharedLimitStats s = store.Stats();
+  SharedLimitStats s = node.Stats();
   const uint64_t held = s.ahead_granted - s.ahead_used - s.ahead_lapsed;
   ASSERT_GT(held, 0u);
   // The deadline of every cell is at most ahead_start + 2 horizons (42 ms) after its call.
   clock.nanos += 42'001'000;
-  EXPECT_FALSE(store.TakeAhead(key, limit, clock.nanos).has_value());
-  s = store.Stats();
+  EXPECT_FALSE(node.store->TakeAhead(key, limit, clock.nanos).has_value());
+  s = node.Stats();
   EXPECT_EQ(s.ahead_granted - s.ahead_used - s.ahead_lapsed, 0u);
   EXPECT_EQ(s.ahead_lapsed, held);
 
   warm_up();
-  s = store.Stats();
+  s = node.Stats();
   const uint64_t lapsed = s.ahead_lapsed;
   const uint64_t held_now = s.ahead_granted - s.ahead_used - s.ahead_lapsed;
   ASSERT_GT(held_now, 0u);
-  EXPECT_FALSE(store.TakeAhead(key, {100'000, 999'999}, clock.nanos).has_value());
-  EXPECT_EQ(store.Stats().ahead_lapsed, lapsed + held_now);
-  EXPECT_FALSE(store.TakeAhead(key, limit, clock.nanos).has_value());
-  ShutdownAndDrain(store, loop);
+  EXPECT_FALSE(node.store->TakeAhead(key, {100'000, 999'999}, clock.nanos).has_value());
+  EXPECT_EQ(node.Stats().ahead_lapsed, lapsed + held_now);
+  EXPECT_FALSE(node.store->TakeAhead(key, limit, clock.nanos).has_value());
 }
 
 // The limit holds exactly with cells ahead, across three nodes: requests at random times,
@@ -424,15 +430,8 @@ TEST(RedisRateStoreTest, CellsLapseAfterTheirDeadlineAndWithAChangedLimit) {
 TEST(RedisRateStoreTest, ThreeNodesWithCellsAheadNeverExceedTheLimitOverAnyInterval) {
   TestClock clock;
   constexpr int kNodes = 3;
-  std::vector<std::unique_ptr<TestLoop>> loops;
-  std::vector<std::unique_ptr<RedisRateStore>> stores;
-  for (int i = 0; i < kNodes; ++i) {
-    loops.push_back(std::make_unique<TestLoop>());
-    RedisRateStoreOptions o = OptionsFor(SharedServer(), *loops.back());
-    o.test_now_micros = clock.RedisMicros();
-    stores.push_back(std::make_unique<RedisRateStore>(o));
-    ConnectAndWait(*stores.back(), *loops.back());
-  }
+  std::vector<std::unique_ptr<ClockedNode>> nodes;
+  for (int i = 0; i < kNodes; ++i) nodes.push_back(std::make_unique<ClockedNode>(clock));
   const std::string key = UniqueKey();
   const SharedLimit limit{1000, 50};  // interval 1 ms, 49 ms of tolerance
   std::mt19937_64 random(20261202);
@@ -456,7 +455,7 @@ TEST(RedisRateStoreTest, ThreeNodesWithCellsAheadNeverExceedTheLimitOverAnyInter
       const int node = static_cast<int>(std::min_element(next.begin(), next.end()) - next.begin());
       if (next[node] >= end) break;
       clock.nanos = next[node];
-      const Taken t = TakeOne(*stores[node], *loops[node], key, limit, clock.nanos);
+      const Taken t = nodes[node]->Take(key, limit);
       if (t.allowed) admitted.push_back(clock.nanos / 1000);
       ahead += t.ahead ? 1 : 0;
       next[node] = clock.nanos + 1000 * (1 + static_cast<int64_t>(gap(random)));
@@ -478,15 +477,14 @@ TEST(RedisRateStoreTest, ThreeNodesWithCellsAheadNeverExceedTheLimitOverAnyInter
   // requests passed (a burst, qps * 0.8 s, and a burst again after the pause), and the cells
   // ahead did their part.
   uint64_t lapsed = 0, used = 0;
-  for (auto& s : stores) {
-    lapsed += s->Stats().ahead_lapsed;
-    used += s->Stats().ahead_used;
+  for (auto& n : nodes) {
+    lapsed += n->Stats().ahead_lapsed;
+    used += n->Stats().ahead_used;
   }
   EXPECT_GE(admitted.size(), static_cast<size_t>(0.8 * (2 * 50 + 1000 * 0.8)))
       << "cells ahead used " << used << ", lapsed " << lapsed;
   EXPECT_GT(ahead, 100);
   EXPECT_GT(lapsed, 0u);  // the pause left cells unspent, and they lapsed
-  for (int i = 0; i < kNodes; ++i) ShutdownAndDrain(*stores[i], *loops[i]);
 }
 
 // Captures spdlog's default logger's lines for a test.
