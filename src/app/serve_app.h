@@ -72,7 +72,7 @@ struct ServeConfig {
   std::string node_id = "localhost:8080";
   // With a PostgreSQL db_path: where this node's ledger logs live (app/stores.h).
   std::string state_dir = "data";
-  // --redis redis://HOST:PORT: rate limits shared with the other nodes through Redis
+  // --redis redis://...: rate limits shared with the other nodes through Redis
   // (empty: this node's own, as on one machine).
   std::string redis_url;
   // Server limits and timeouts (host, port, threads and access_log above override).

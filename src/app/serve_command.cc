@@ -30,6 +30,7 @@
 #include "app/serve_app.h"
 #include "app/stores.h"
 #include "gateway/admin_auth.h"
+#include "store/redis/redis_url.h"
 
 namespace soundtrend::app {
 
@@ -50,7 +51,7 @@ struct ServeFlags {
   std::vector<std::string> cors_origins;
   std::string node_id;             // --node-id; empty: "<host name>:<port>"
   std::string state_dir = "data";  // --state-dir: this node's ledger logs (PostgreSQL)
-  std::string redis;               // --redis redis://HOST:PORT
+  std::string redis;               // --redis redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]
 };
 
 // --host as the numeric address to bind: a numeric address as it is, a name resolved once
@@ -134,6 +135,15 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
   if (!host.ok()) {
     std::cerr << "serve: " << host.status().message() << "\n";
     return 2;
+  }
+  // A bad --redis is a usage error, refused before the database is touched (the message
+  // masks a password).
+  if (!flags.redis.empty()) {
+    const Result<store::redis::RedisAddress> redis = store::redis::ParseRedisUrl(flags.redis);
+    if (!redis.ok()) {
+      std::cerr << "serve: " << redis.status().message() << "\n";
+      return 2;
+    }
   }
 
   sigset_t signals;
@@ -295,7 +305,8 @@ void AddServeCommand(CLI::App& app, GlobalOptions& global) {
                   "(<node id>-charges...), on this machine")
       ->capture_default_str();
   cmd->add_option("--redis", flags->redis,
-                  "redis://HOST:PORT: rate limits shared with the other nodes (GCRA in Redis; "
+                  "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]: rate limits shared with the other "
+                  "nodes (GCRA in Redis; prefer the environment variable for a password; "
                   "while Redis is unreachable each node limits on its own, logged once, "
                   "counted in /metrics)")
       ->envname("SOUNDTREND_REDIS");

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <string>
@@ -754,6 +755,20 @@ TEST_P(ServeBinaryTest, HostNameIsResolvedAndABadHostIsRefusedBeforeLoading) {
   if (GetParam() == testing::TestBackend::kSqlite) {
     EXPECT_FALSE(std::filesystem::exists(dir.File("bad")));
   }
+  // A bad --redis URL likewise: a usage error before the database is touched, and the
+  // password it carries is not repeated.
+  testing::CommandResult bad_redis = testing::RunCommand(
+      ServeArgs(bad_db, {"--port", "0", "--redis", "redis://:hunter2@cache:6379/x"}),
+      dir.File("bad_redis.log"));
+  EXPECT_EQ(bad_redis.exit_code, 2);
+  EXPECT_EQ(bad_redis.out, "");
+  std::ifstream err_file(dir.File("bad_redis.log"));
+  const std::string err((std::istreambuf_iterator<char>(err_file)), {});
+  EXPECT_NE(err.find("serve: --redis"), std::string::npos) << err;
+  EXPECT_EQ(err.find("hunter2"), std::string::npos) << err;
+  bad_state = app::InspectDatabase(bad_db);
+  ASSERT_TRUE(bad_state.ok()) << bad_state.status().ToString();
+  EXPECT_FALSE(bad_state->exists);
 
   int out = -1;
   const std::string db = testing::FreshDatabase(GetParam(), dir.File(""), "x.db");

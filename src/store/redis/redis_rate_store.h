@@ -1,4 +1,4 @@
-// Rate limits shared through Redis (serve --redis redis://HOST:PORT; README "Run as a
+// Rate limits shared through Redis (serve --redis redis://...; redis_url.h; README "Run as a
 // cluster"): GCRA per key in one Lua script (gcra.lua, embedded) on Redis's clock, so every
 // node's requests of a key count against one limit: over any T seconds at most
 // burst + qps * T pass across all nodes.
