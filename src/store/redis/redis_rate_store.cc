@@ -586,11 +586,14 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
   void KeepGrant(const Batch& batch, int64_t first_micros, int64_t interval, int64_t tolerance,
                  int64_t count) {
     shared_->ahead_granted.fetch_add(count, std::memory_order_relaxed);
-    KeyState& state = StateOf(batch.key, batch.limit);
-    if (!SameLimit(state.limit, batch.limit)) {  // the limit changed meanwhile: lost
+    // The key's requests now carry another limit (it changed while the call was out), or
+    // the key is gone: these cells are lost (the key's state keeps the newer limit).
+    auto it = keys_.find(batch.key);
+    if (it == keys_.end() || !SameLimit(it->second.limit, batch.limit)) {
       shared_->ahead_lapsed.fetch_add(count, std::memory_order_relaxed);
       return;
     }
+    KeyState& state = it->second;
     Grant g;
     g.sent_nanos = batch.sent_nanos;
     g.first_micros = first_micros;
