@@ -15,7 +15,6 @@
 #include <deque>
 #include <optional>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "embedded/redis_scripts.h"
 
@@ -173,11 +172,11 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
 
   bool Submit(std::string_view key, const SharedLimit& limit, int64_t now_nanos, Done& done) {
     if (state_ != State::kReady) return false;
-    ++StateOf(key, limit).seen;
-    Batch& batch = BatchOf(key, limit, now_nanos);
-    batch.waiters.push_back(std::move(done));
+    KeyState& state = StateOf(key, limit);
+    ++state.seen;
+    BatchOf(state, key, limit, now_nanos).waiters.push_back(std::move(done));
     // A key whose call is unanswered waits for its answer (OnReply flushes then).
-    if (!in_flight_.contains(key)) PostFlush();
+    if (!state.in_flight) PostFlush();
     return true;
   }
 
@@ -217,9 +216,8 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
     shared_->ahead_used.fetch_add(1, std::memory_order_relaxed);
     shared_->decided.fetch_add(1, std::memory_order_relaxed);
     // Half spent: the next cells are asked for now, so that they are in before these run out.
-    if (state_ == State::kReady && state.cells * 2 <= WantedAhead(state) &&
-        !in_flight_.contains(key) && !batch_index_.contains(key)) {
-      BatchOf(key, limit, now_nanos);
+    if (state_ == State::kReady && !state.in_flight && state.queued < 0 && WantsCells(state)) {
+      BatchOf(state, key, limit, now_nanos);
       PostFlush();
     }
     return d;
@@ -233,7 +231,6 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
     state_ = State::kStopped;
     if (was == State::kReady) shared_->ready.fetch_sub(1);
     FailBatches();
-    in_flight_.clear();
     keys_.clear();
     if (redisAsyncContext* ac = context_) {
       context_ = nullptr;
@@ -279,6 +276,8 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
     int64_t seen = 0;           // requests of the key here since `since`
     int64_t since = -1;         // the caller's clock; -1: no call yet
     double per_second = 0;      // the key's request rate here, last measured
+    bool in_flight = false;     // a script call of the key is unanswered on this connection
+    int64_t queued = -1;        // its Batch in batches_ (not sent yet); -1: none
   };
   // What a command's callback gets (privdata): the connection and, for a script call, the
   // batch it decides.
@@ -381,7 +380,7 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
     if (redisAsyncCommandArgv(context_, &OnReply, pending, argc, argv, lens) != REDIS_OK) {
       std::unique_ptr<Pending> owned(pending);
       if (owned->batch) {
-        in_flight_.erase(owned->batch->key);
+        if (KeyState* state = Known(owned->batch->key)) state->in_flight = false;
         Answer(*owned->batch, nullptr);
       }
       return;
@@ -405,22 +404,22 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
     flush_posted_ = false;
     std::vector<std::unique_ptr<Batch>> batches;
     batches.swap(batches_);
-    batch_index_.clear();
     for (std::unique_ptr<Batch>& batch : batches) {
+      KeyState& state = *Known(batch->key);  // a queued key is never forgotten
+      state.queued = -1;
       if (state_ != State::kReady) {
         Answer(*batch, nullptr);
         continue;
       }
-      if (in_flight_.contains(batch->key)) {
-        batch_index_.emplace(batch->key, batches_.size());
+      if (state.in_flight) {
+        state.queued = static_cast<int64_t>(batches_.size());
         batches_.push_back(std::move(batch));
         continue;
       }
-      KeyState& state = StateOf(batch->key, batch->limit);
       MeasureRate(state, batch->sent_nanos);
-      const int64_t wanted = WantedAhead(state);
       // A call for cells only is sent while they are still needed.
-      if (batch->waiters.empty() && (wanted == 0 || state.cells * 2 > wanted)) continue;
+      if (batch->waiters.empty() && !WantsCells(state)) continue;
+      const int64_t wanted = WantedAhead(state);
       if (wanted > state.cells) {
         batch->ahead = wanted - state.cells;
         batch->spacing_micros = std::max<int64_t>(1, static_cast<int64_t>(1e6 / state.per_second));
@@ -428,7 +427,7 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
         batch->start_micros =
             shared_->options.ahead_start.count() + state.cells * batch->spacing_micros;
       }
-      in_flight_.insert(batch->key);
+      state.in_flight = true;
       const std::string redis_key = shared_->options.key_prefix + batch->key;
       const std::string qps = std::to_string(std::max<int64_t>(1, batch->limit.qps));
       const std::string burst = std::to_string(std::max<int64_t>(1, batch->limit.burst));
@@ -472,18 +471,24 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
     return state;
   }
 
+  // The key's state here if it has one (a key with a call out or a batch queued has).
+  KeyState* Known(std::string_view key) {
+    auto it = keys_.find(key);
+    return it == keys_.end() ? nullptr : &it->second;
+  }
+
   // The key's batch of requests to send (made if there is none).
-  Batch& BatchOf(std::string_view key, const SharedLimit& limit, int64_t now_nanos) {
-    auto it = batch_index_.find(key);
-    if (it == batch_index_.end()) {
+  Batch& BatchOf(KeyState& state, std::string_view key, const SharedLimit& limit,
+                 int64_t now_nanos) {
+    if (state.queued < 0) {
       auto batch = std::make_unique<Batch>();
       batch->key = std::string(key);
       batch->limit = limit;
       batch->sent_nanos = now_nanos;
-      it = batch_index_.emplace(batch->key, batches_.size()).first;
+      state.queued = static_cast<int64_t>(batches_.size());
       batches_.push_back(std::move(batch));
     }
-    Batch& batch = *batches_[it->second];
+    Batch& batch = *batches_[state.queued];
     batch.sent_nanos = std::max(batch.sent_nanos, now_nanos);
     return batch;
   }
@@ -518,6 +523,12 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
     return std::min<int64_t>(shared_->options.ahead_max_cells, static_cast<int64_t>(wanted));
   }
 
+  // True when the key should ask for cells now: it wants some and half are spent.
+  bool WantsCells(const KeyState& state) const {
+    const int64_t wanted = WantedAhead(state);
+    return wanted > 0 && state.cells * 2 <= wanted;
+  }
+
   void Lapse(KeyState& state, Grant& g, int64_t cells) {
     g.next += cells;
     state.cells -= cells;
@@ -532,8 +543,8 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
   // Keeps keys_ bounded: forgets keys with no cells, no call unanswered and nothing queued.
   void ForgetIdleKeys() {
     for (auto it = keys_.begin(); it != keys_.end();) {
-      if (it->second.grants.empty() && !in_flight_.contains(it->first) &&
-          !batch_index_.contains(it->first)) {
+      const KeyState& state = it->second;
+      if (state.grants.empty() && !state.in_flight && state.queued < 0) {
         it = keys_.erase(it);
       } else {
         ++it;
@@ -610,8 +621,10 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
   void FailBatches() {
     std::vector<std::unique_ptr<Batch>> batches;
     batches.swap(batches_);
-    batch_index_.clear();
-    for (auto& batch : batches) Answer(*batch, nullptr);
+    for (auto& batch : batches) {
+      if (KeyState* state = Known(batch->key)) state->queued = -1;
+      Answer(*batch, nullptr);
+    }
   }
 
   static void OnReply(redisAsyncContext* /*ac*/, void* reply_ptr, void* privdata) {
@@ -622,9 +635,10 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
     if (pending->generation == self.generation_) {
       if (!self.sent_.empty()) self.sent_.pop_front();
       // The key's requests that arrived meanwhile can go now.
-      if (pending->batch && self.in_flight_.erase(pending->batch->key) != 0 &&
-          self.batch_index_.contains(pending->batch->key)) {
-        self.PostFlush();
+      KeyState* state = pending->batch ? self.Known(pending->batch->key) : nullptr;
+      if (state != nullptr && state->in_flight) {
+        state->in_flight = false;
+        if (state->queued >= 0) self.PostFlush();
       }
     }
     if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
@@ -686,7 +700,7 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
     state_ = State::kDown;
     ++generation_;
     sent_.clear();
-    in_flight_.clear();
+    for (auto& [key, state] : keys_) state.in_flight = false;
     shared_->failures.fetch_add(1, std::memory_order_relaxed);
     shared_->LogDown(reason);
     FailBatches();
@@ -752,9 +766,6 @@ class RedisRateStore::LoopConnection : public std::enable_shared_from_this<LoopC
     size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
   };
   std::vector<std::unique_ptr<Batch>> batches_;  // requests not sent yet, one batch per key
-  std::unordered_map<std::string, size_t, KeyHash, std::equal_to<>> batch_index_;
-  // Keys with a script call unanswered on the current connection.
-  std::unordered_set<std::string, KeyHash, std::equal_to<>> in_flight_;
   static constexpr size_t kMaxKeys = 10'000;
   std::unordered_map<std::string, KeyState, KeyHash, std::equal_to<>> keys_;
   bool flush_posted_ = false;
