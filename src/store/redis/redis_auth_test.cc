@@ -4,21 +4,18 @@
 // database Redis does not have) is an outage: logged once with host:port and never the
 // password, local decisions, retried. The io_context runs on the test thread.
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "gateway/shared_rate_limiter.h"
 #include "store/redis/redis_rate_store.h"
+#include "store/redis/redis_test_loop.h"
 #include "store/redis/redis_test_server.h"
 #include "store/redis/redis_url.h"
 
@@ -29,43 +26,6 @@ namespace net = boost::asio;
 using std::chrono::milliseconds;
 
 constexpr char kPassword[] = "s3cret-Pa55";
-
-// An event loop run by the test thread.
-struct TestLoop {
-  net::io_context ioc{1};
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work{ioc.get_executor()};
-
-  bool RunUntil(const std::function<bool()>& done, milliseconds timeout = milliseconds(10000)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      if (ioc.stopped()) ioc.restart();
-      ioc.run_one_for(milliseconds(5));
-    }
-    return true;
-  }
-};
-
-// Captures spdlog's default logger's lines for a test.
-class LogCapture {
- public:
-  LogCapture() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
-  }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  int Count(const std::string& text) const {
-    const std::string all = out_.str();
-    int n = 0;
-    for (size_t pos = all.find(text); pos != std::string::npos; pos = all.find(text, pos + 1)) ++n;
-    return n;
-  }
-  std::string Text() const { return out_.str(); }
-
- private:
-  std::ostringstream out_;
-  std::shared_ptr<spdlog::logger> previous_;
-};
 
 std::unique_ptr<RedisTestServer> StartServer(RedisTestServerOptions options) {
   auto server = RedisTestServer::Start(std::move(options));
@@ -83,14 +43,6 @@ std::shared_ptr<RedisRateStore> StoreFor(const std::string& url, TestLoop& loop)
   o.min_backoff = milliseconds(10);
   o.max_backoff = milliseconds(100);
   return std::make_shared<RedisRateStore>(std::move(o));
-}
-
-void ShutdownAndDrain(RedisRateStore& store, TestLoop& loop) {
-  store.Shutdown();
-  loop.work.reset();
-  loop.ioc.restart();
-  loop.ioc.run_for(milliseconds(5000));
-  EXPECT_TRUE(loop.ioc.stopped()) << "the store left work on the loop";
 }
 
 // One request of `subject` through the limiter, waiting for its decision.

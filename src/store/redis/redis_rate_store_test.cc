@@ -7,20 +7,17 @@
 #include "store/redis/redis_rate_store.h"
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
 #include <iostream>
 #include <random>
-#include <sstream>
 #include <vector>
 
 #include "gateway/shared_rate_limiter.h"
+#include "store/redis/redis_test_loop.h"
 #include "store/redis/redis_test_server.h"
 
 namespace soundtrend::store::redis {
@@ -46,23 +43,6 @@ std::string UniqueKey() {
   return std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" +
          std::to_string(++n);
 }
-
-// An event loop run by the test thread.
-struct TestLoop {
-  net::io_context ioc{1};
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work{ioc.get_executor()};
-
-  // Runs handlers until `done` holds or `timeout` passes; returns done().
-  bool RunUntil(const std::function<bool()>& done, milliseconds timeout = milliseconds(10000)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      if (ioc.stopped()) ioc.restart();
-      ioc.run_one_for(milliseconds(5));
-    }
-    return true;
-  }
-};
 
 RedisRateStoreOptions OptionsFor(const RedisTestServer& server, TestLoop& loop) {
   RedisRateStoreOptions o;
@@ -102,15 +82,6 @@ int Allowed(const std::vector<std::optional<SharedDecision>>& decisions) {
 void ConnectAndWait(RedisRateStore& store, TestLoop& loop) {
   store.ConnectHere();
   ASSERT_TRUE(loop.RunUntil([&] { return store.Ready(); })) << "no connection to Redis";
-}
-
-void ShutdownAndDrain(RedisRateStore& store, TestLoop& loop) {
-  store.Shutdown();
-  loop.work.reset();
-  // Nothing of the store keeps the loop busy once it has closed its connection.
-  loop.ioc.restart();
-  loop.ioc.run_for(milliseconds(5000));
-  EXPECT_TRUE(loop.ioc.stopped()) << "the store left work on the loop";
 }
 
 // qps 10 (one every 100 ms), burst 5, on an injected clock: exact counts.
@@ -486,27 +457,6 @@ TEST(RedisRateStoreTest, ThreeNodesWithCellsAheadNeverExceedTheLimitOverAnyInter
   EXPECT_GT(ahead, 100);
   EXPECT_GT(lapsed, 0u);  // the pause left cells unspent, and they lapsed
 }
-
-// Captures spdlog's default logger's lines for a test.
-class LogCapture {
- public:
-  LogCapture() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
-  }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  int Count(const std::string& text) const {
-    const std::string all = out_.str();
-    int n = 0;
-    for (size_t pos = all.find(text); pos != std::string::npos; pos = all.find(text, pos + 1)) ++n;
-    return n;
-  }
-  std::string Text() const { return out_.str(); }
-
- private:
-  std::ostringstream out_;
-  std::shared_ptr<spdlog::logger> previous_;
-};
 
 // Redis stopped: every decision is local (counted), the outage is logged once however
 // often the reconnect fails; restarted: back to Redis, one line.
